@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { BaseError } from '../core/errors.ts';
+import { type Command, parseCommandArgs } from './command.ts';
+import { commands } from './commands/index.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+function topHelp(list: readonly Command[]): string {
+  const width = Math.max(0, ...list.map((c) => c.path.join(' ').length));
+  const lines = list.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
+  return [
+    'concord — a decentralized AI network: tasks, majority consensus, shared models.',
+    '',
+    'Usage: concord <command> [options]',
+    '',
+    'Commands:',
+    ...(lines.length > 0 ? lines : ['  (none yet)']),
+    '',
+    'Options:',
+    '  -h, --help     show help (also after any command)',
+    '  -v, --version  print the version',
+  ].join('\n');
+}
+
+/** Finds the command whose path is the longest prefix of argv. */
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  let best: { command: Command; rest: string[] } | undefined;
+  for (const command of commands) {
+    const n = command.path.length;
+    if (n <= argv.length && command.path.every((w, i) => argv[i] === w)) {
+      if (!best || n > best.command.path.length) best = { command, rest: argv.slice(n) };
+    }
+  }
+  return best;
+}
+
+/** Entry point of the `concord` command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const stdout = (line: string) => process.stdout.write(`${line}\n`);
+  const stderr = (line: string) => process.stderr.write(`${line}\n`);
+  const first = argv[0];
+  if (first === '--version' || first === '-v') {
+    stdout(pkg.version);
+    return 0;
+  }
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    stdout(topHelp(commands));
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const group = commands.filter((c) => c.path[0] === first);
+    if (group.length > 0) {
+      stderr(`concord ${first}: expected one of: ${group.map((c) => c.path.join(' ')).join(', ')}`);
+    } else {
+      stderr(`concord: unknown command '${argv.join(' ')}'. Run \`concord --help\` for the list.`);
+    }
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseCommandArgs(found.command, found.rest);
+    if (values.help) {
+      stdout(found.command.usage);
+      return 0;
+    }
+    return await found.command.run({ values, positionals, stdout, stderr });
+  } catch (err) {
+    if (err instanceof BaseError) {
+      stderr(`error: ${err.name}: ${err.message}`);
+      return err.name === 'UsageError' ? 2 : 1;
+    }
+    throw err;
+  }
+}
