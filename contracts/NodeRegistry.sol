@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+
+/// @title NodeRegistry
+/// @notice Binds each node's EVM account to its libp2p peer id and holds its stake.
+/// Voting (committee) weight is the active stake; stake waiting for withdrawal after
+/// `requestUnstake` no longer votes but can still be slashed until it is withdrawn.
+/// Active stake is checkpointed per block, so a committee can be drawn from the stakes as they
+/// were when its task was created (`activeNodesAt`), before anyone could know the draw's seed.
+/// @dev The owner (the deployer) authorizes the protocol contracts allowed to slash.
+/// In production the owner should be renounced after wiring, or be a multisig.
+contract NodeRegistry is Ownable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using Checkpoints for Checkpoints.Trace208;
+
+    /// @notice Everything the registry stores about one node.
+    struct Node {
+        bytes peerId;
+        bytes peerSig;
+        uint256 stake;
+        uint256 pending;
+        uint64 unlockAt;
+        bool registered;
+    }
+
+    IERC20 private immutable _token;
+    uint256 private immutable _minStake;
+    uint64 private immutable _unstakeDelay;
+
+    mapping(address account => Node) private _nodes;
+    mapping(address account => Checkpoints.Trace208) private _stakeHistory;
+    mapping(bytes32 peerIdHash => address account) private _accountOfPeer;
+    mapping(address account => bool) private _slashers;
+    address[] private _accounts;
+
+    /// @notice A node registered `account` with `peerId`, proven by `peerSig`, staking `amount`.
+    event NodeRegistered(address indexed account, bytes peerId, bytes peerSig, uint256 amount);
+    /// @notice `account` added `amount`; its active stake is now `stake`.
+    event Staked(address indexed account, uint256 amount, uint256 stake);
+    /// @notice `account` moved `amount` from active to pending stake, withdrawable at `unlockAt`.
+    event UnstakeRequested(address indexed account, uint256 amount, uint256 pending, uint64 unlockAt);
+    /// @notice `account` withdrew `amount` of pending stake.
+    event Withdrawn(address indexed account, uint256 amount);
+    /// @notice `slasher` took `amount` of `account`'s stake and sent it to `recipient`.
+    event Slashed(address indexed account, address indexed slasher, address recipient, uint256 amount);
+    /// @notice The owner allowed (or disallowed) `slasher` to slash.
+    event SlasherSet(address indexed slasher, bool allowed);
+
+    /// @notice The amount is below the minimum stake.
+    error NodeBelowMinStake(uint256 amount, uint256 minStake);
+    /// @notice The account is already registered.
+    error NodeAlreadyRegistered(address account);
+    /// @notice The peer id is already bound to another account.
+    error NodePeerIdTaken(bytes peerId, address account);
+    /// @notice The peer id is empty.
+    error NodeEmptyPeerId();
+    /// @notice The account is not a registered node.
+    error NodeUnknown(address account);
+    /// @notice A zero amount was given where a positive one is needed.
+    error NodeZeroAmount();
+    /// @notice More stake was requested than the node has active.
+    error NodeInsufficientStake(uint256 requested, uint256 available);
+    /// @notice The unstake delay has not passed yet.
+    error NodeUnstakeTooEarly(uint64 unlockAt);
+    /// @notice The node has no pending stake to withdraw.
+    error NodeNothingToWithdraw(address account);
+    /// @notice The caller is not an authorized slasher.
+    error NodeNotSlasher(address caller);
+    /// @notice Historical lookups need a block before the current one.
+    error NodeFutureLookup(uint256 blockNumber, uint256 currentBlock);
+
+    /// @param token_ The staking token.
+    /// @param minStake_ The least active stake that makes a node active.
+    /// @param unstakeDelay_ Seconds between `requestUnstake` and the earliest `withdraw`.
+    constructor(IERC20 token_, uint256 minStake_, uint64 unstakeDelay_) Ownable(msg.sender) {
+        _token = token_;
+        _minStake = minStake_;
+        _unstakeDelay = unstakeDelay_;
+    }
+
+    /// @notice Registers the caller as a node bound to `peerId`, staking `amount`.
+    /// @dev The transaction itself is the account's half of the binding; `peerSig` (the libp2p
+    /// key's signature over `(chainId, registry, account)`) is stored and emitted for peers to verify.
+    /// Requirements:
+    /// - the caller is not registered yet and `peerId` is non-empty and unused;
+    /// - `amount >= minStake()` and the caller approved the registry for `amount` tokens.
+    function register(bytes calldata peerId, bytes calldata peerSig, uint256 amount) external nonReentrant {
+        if (peerId.length == 0) revert NodeEmptyPeerId();
+        Node storage node = _nodes[msg.sender];
+        if (node.registered) revert NodeAlreadyRegistered(msg.sender);
+        bytes32 peerHash = keccak256(peerId);
+        address holder = _accountOfPeer[peerHash];
+        if (holder != address(0)) revert NodePeerIdTaken(peerId, holder);
+        if (amount < _minStake) revert NodeBelowMinStake(amount, _minStake);
+        node.registered = true;
+        node.peerId = peerId;
+        node.peerSig = peerSig;
+        node.stake = amount;
+        _checkpoint(msg.sender, amount);
+        _accountOfPeer[peerHash] = msg.sender;
+        _accounts.push(msg.sender);
+        emit NodeRegistered(msg.sender, peerId, peerSig, amount);
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Adds `amount` to the caller's active stake.
+    /// Requirements:
+    /// - the caller is registered, `amount > 0`, and the registry is approved for `amount`.
+    function stake(uint256 amount) external nonReentrant {
+        Node storage node = _registered(msg.sender);
+        if (amount == 0) revert NodeZeroAmount();
+        node.stake += amount;
+        _checkpoint(msg.sender, node.stake);
+        emit Staked(msg.sender, amount, node.stake);
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Moves `amount` of active stake to pending withdrawal; it stops voting at once,
+    /// stays slashable, and is withdrawable after `unstakeDelay()` seconds. A new request
+    /// restarts the delay for everything pending.
+    /// Requirements:
+    /// - the caller is registered, `0 < amount <= stakeOf(caller)`.
+    function requestUnstake(uint256 amount) external {
+        Node storage node = _registered(msg.sender);
+        if (amount == 0) revert NodeZeroAmount();
+        if (amount > node.stake) revert NodeInsufficientStake(amount, node.stake);
+        // unchecked: amount <= node.stake was checked just above.
+        unchecked {
+            node.stake -= amount;
+        }
+        _checkpoint(msg.sender, node.stake);
+        node.pending += amount;
+        node.unlockAt = uint64(block.timestamp) + _unstakeDelay;
+        emit UnstakeRequested(msg.sender, amount, node.pending, node.unlockAt);
+    }
+
+    /// @notice Withdraws all of the caller's pending stake.
+    /// Requirements:
+    /// - the caller has pending stake and its unlock time has come.
+    function withdraw() external nonReentrant {
+        Node storage node = _nodes[msg.sender];
+        uint256 amount = node.pending;
+        if (amount == 0) revert NodeNothingToWithdraw(msg.sender);
+        if (block.timestamp < node.unlockAt) revert NodeUnstakeTooEarly(node.unlockAt);
+        node.pending = 0;
+        emit Withdrawn(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Takes up to `amount` of `account`'s stake (active first, then pending) and sends
+    /// it to `recipient`. Returns what was actually taken: `min(amount, slashableOf(account))`.
+    /// Requirements:
+    /// - the caller is an authorized slasher; `account` is registered.
+    function slash(address account, uint256 amount, address recipient)
+        external
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        if (!_slashers[msg.sender]) revert NodeNotSlasher(msg.sender);
+        Node storage node = _registered(account);
+        uint256 fromActive = amount < node.stake ? amount : node.stake;
+        uint256 rest = amount - fromActive;
+        uint256 fromPending = rest < node.pending ? rest : node.pending;
+        // unchecked: both parts were capped at the balances they are taken from.
+        unchecked {
+            node.stake -= fromActive;
+            node.pending -= fromPending;
+            slashed = fromActive + fromPending;
+        }
+        if (fromActive > 0) _checkpoint(account, node.stake);
+        emit Slashed(account, msg.sender, recipient, slashed);
+        if (slashed > 0) _token.safeTransfer(recipient, slashed);
+    }
+
+    /// @notice Allows or disallows `slasher` to call `slash`.
+    /// Requirements:
+    /// - the caller is the owner.
+    function setSlasher(address slasher, bool allowed) external onlyOwner {
+        _slashers[slasher] = allowed;
+        emit SlasherSet(slasher, allowed);
+    }
+
+    /// @notice Whether `account` may slash.
+    function isSlasher(address account) external view returns (bool) {
+        return _slashers[account];
+    }
+
+    /// @notice The staking token.
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    /// @notice The least active stake that makes a node active.
+    function minStake() external view returns (uint256) {
+        return _minStake;
+    }
+
+    /// @notice Seconds between `requestUnstake` and the earliest `withdraw`.
+    function unstakeDelay() external view returns (uint64) {
+        return _unstakeDelay;
+    }
+
+    /// @notice The active (voting) stake of `account`.
+    function stakeOf(address account) external view returns (uint256) {
+        return _nodes[account].stake;
+    }
+
+    /// @notice The active stake of `account` at the end of block `blockNumber`.
+    /// Requirements:
+    /// - `blockNumber < block.number` (the value must be final).
+    function stakeAt(address account, uint256 blockNumber) public view returns (uint256) {
+        if (blockNumber >= block.number) revert NodeFutureLookup(blockNumber, block.number);
+        return _stakeHistory[account].upperLookupRecent(SafeCast.toUint48(blockNumber));
+    }
+
+    /// @notice Active plus pending stake of `account`: the most a slash can take.
+    function slashableOf(address account) external view returns (uint256) {
+        return _nodes[account].stake + _nodes[account].pending;
+    }
+
+    /// @notice Whether `account` is registered with at least `minStake()` active stake.
+    function isActive(address account) public view returns (bool) {
+        Node storage node = _nodes[account];
+        return node.registered && node.stake >= _minStake;
+    }
+
+    /// @notice Everything stored about `account` (all zero if unknown).
+    function getNode(address account) external view returns (Node memory) {
+        return _nodes[account];
+    }
+
+    /// @notice The libp2p peer id bound to `account` (empty if unknown).
+    function peerIdOf(address account) external view returns (bytes memory) {
+        return _nodes[account].peerId;
+    }
+
+    /// @notice The account bound to `peerId` (zero if none).
+    function accountOfPeer(bytes calldata peerId) external view returns (address) {
+        return _accountOfPeer[keccak256(peerId)];
+    }
+
+    /// @notice Every account ever registered, in registration order.
+    function nodes() external view returns (address[] memory) {
+        return _accounts;
+    }
+
+    /// @notice How many accounts ever registered.
+    function nodeCount() external view returns (uint256) {
+        return _accounts.length;
+    }
+
+    /// @notice The `index`-th registered account (registration order).
+    /// Requirements:
+    /// - `index < nodeCount()` (else a Panic(0x32) revert).
+    function nodeAt(uint256 index) external view returns (address) {
+        return _accounts[index];
+    }
+
+    /// @notice The active nodes, in registration order, with their active stakes.
+    function activeNodes() external view returns (address[] memory accounts, uint256[] memory stakes) {
+        uint256 total = _accounts.length;
+        accounts = new address[](total);
+        stakes = new uint256[](total);
+        uint256 count;
+        for (uint256 i; i < total; ++i) {
+            address account = _accounts[i];
+            if (isActive(account)) {
+                accounts[count] = account;
+                stakes[count] = _nodes[account].stake;
+                ++count;
+            }
+        }
+        // Shrink both arrays in place to the number of active nodes.
+        assembly ("memory-safe") {
+            mstore(accounts, count)
+            mstore(stakes, count)
+        }
+    }
+
+    /// @notice The nodes that were active at the end of block `blockNumber` (active stake at least
+    /// `minStake()` and non-zero), in registration order, with their active stakes then.
+    /// Requirements:
+    /// - `blockNumber < block.number`.
+    function activeNodesAt(uint256 blockNumber)
+        external
+        view
+        returns (address[] memory accounts, uint256[] memory stakes)
+    {
+        uint256 total = _accounts.length;
+        accounts = new address[](total);
+        stakes = new uint256[](total);
+        uint256 count;
+        for (uint256 i; i < total; ++i) {
+            address account = _accounts[i];
+            uint256 stakeThen = stakeAt(account, blockNumber);
+            if (stakeThen > 0 && stakeThen >= _minStake) {
+                accounts[count] = account;
+                stakes[count] = stakeThen;
+                ++count;
+            }
+        }
+        // Shrink both arrays in place to the number of active nodes.
+        assembly ("memory-safe") {
+            mstore(accounts, count)
+            mstore(stakes, count)
+        }
+    }
+
+    function _checkpoint(address account, uint256 activeStake) private {
+        _stakeHistory[account].push(SafeCast.toUint48(block.number), SafeCast.toUint208(activeStake));
+    }
+
+    function _registered(address account) private view returns (Node storage node) {
+        node = _nodes[account];
+        if (!node.registered) revert NodeUnknown(account);
+    }
+}
