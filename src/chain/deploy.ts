@@ -1,0 +1,135 @@
+import { type Abi, type Address, getAddress, type Hex, parseEther } from 'viem';
+import {
+  accessCreditsAbi,
+  accessCreditsBytecode,
+  concordTokenAbi,
+  concordTokenBytecode,
+  modelRegistryAbi,
+  modelRegistryBytecode,
+  nodeRegistryAbi,
+  nodeRegistryBytecode,
+  sharesAbi,
+  sharesBytecode,
+  taskMarketAbi,
+  taskMarketBytecode,
+} from '../../generated/contracts/index.ts';
+import type { ConcordClients } from './client.ts';
+import type { Deployment } from './deployment.ts';
+import { DeployFailedError } from './errors.ts';
+import { sendContract, toRevertError, waitForReceipt } from './send.ts';
+
+/** Protocol parameters fixed at deployment; every one has a default. */
+export type DeployConcordOptions = {
+  /** Total CCD supply in wei units, minted once to `supplyRecipient` (default 1e9 CCD). */
+  supply?: bigint;
+  /** Who receives the supply (default: the deployer). */
+  supplyRecipient?: Address;
+  /** Least active stake of a node (default 100 CCD). */
+  minStake?: bigint;
+  /** Seconds between `requestUnstake` and `withdraw` (default 1 hour; must outlive a task). */
+  unstakeDelay?: bigint;
+  /** ERC-1155 metadata URI of the ownership shares. */
+  sharesUri?: string;
+  /** Seconds per access-credit epoch (default 1 hour). */
+  epochLength?: bigint;
+  /** Credits shared among all share units per epoch (default 1,000,000). */
+  creditsPerEpoch?: bigint;
+  /** Tokens per bought credit (default 0.001 CCD). */
+  pricePerCredit?: bigint;
+};
+
+/** The defaults of {@link DeployConcordOptions} (except the recipient, the deployer): docs/ledger.md's devnet values. */
+export const DEPLOY_DEFAULTS = {
+  supply: parseEther('1000000000'),
+  minStake: parseEther('100'),
+  unstakeDelay: 3600n,
+  sharesUri: 'concord://artifact/{id}',
+  epochLength: 3600n,
+  creditsPerEpoch: 1_000_000n,
+  pricePerCredit: parseEther('0.001'),
+} as const;
+
+/**
+ * Deploys every Concord contract in the order of docs/ledger.md — token,
+ * NodeRegistry, Shares, TaskMarket, ModelRegistry, AccessCredits — and wires
+ * the roles: TaskMarket may slash in NodeRegistry and mint Shares. The signer
+ * of `clients` becomes the owner of the ownable contracts.
+ */
+export async function deployConcord(
+  clients: ConcordClients,
+  options: DeployConcordOptions = {},
+): Promise<Deployment> {
+  const o = { ...DEPLOY_DEFAULTS, ...options };
+  const deployer = clients.account.address;
+  const token = await deploy(clients, 'ConcordToken', concordTokenAbi, concordTokenBytecode, [
+    o.supplyRecipient ?? deployer,
+    o.supply,
+  ]);
+  const registry = await deploy(clients, 'NodeRegistry', nodeRegistryAbi, nodeRegistryBytecode, [
+    token.address,
+    o.minStake,
+    o.unstakeDelay,
+  ]);
+  const shares = await deploy(clients, 'Shares', sharesAbi, sharesBytecode, [token.address, o.sharesUri]);
+  const taskMarket = await deploy(clients, 'TaskMarket', taskMarketAbi, taskMarketBytecode, [
+    token.address,
+    registry.address,
+    shares.address,
+  ]);
+  const modelRegistry = await deploy(clients, 'ModelRegistry', modelRegistryAbi, modelRegistryBytecode, [
+    taskMarket.address,
+  ]);
+  const accessCredits = await deploy(clients, 'AccessCredits', accessCreditsAbi, accessCreditsBytecode, [
+    token.address,
+    shares.address,
+    o.epochLength,
+    o.creditsPerEpoch,
+    o.pricePerCredit,
+  ]);
+  await sendContract(clients, {
+    address: registry.address,
+    abi: nodeRegistryAbi,
+    functionName: 'setSlasher',
+    args: [taskMarket.address, true],
+  });
+  const last = await sendContract(clients, {
+    address: shares.address,
+    abi: sharesAbi,
+    functionName: 'setMinter',
+    args: [taskMarket.address, true],
+  });
+  return {
+    chainId: clients.chain.id,
+    addresses: {
+      token: token.address,
+      registry: registry.address,
+      shares: shares.address,
+      taskMarket: taskMarket.address,
+      modelRegistry: modelRegistry.address,
+      accessCredits: accessCredits.address,
+    },
+    deployedAt: last.blockNumber,
+  };
+}
+
+async function deploy(
+  clients: ConcordClients,
+  name: string,
+  abi: Abi,
+  bytecode: Hex,
+  args: readonly unknown[],
+): Promise<{ address: Address }> {
+  let hash: Hex;
+  try {
+    hash = await clients.walletClient.deployContract({ abi, bytecode, args });
+  } catch (err) {
+    throw toRevertError(err, { abi, functionName: `${name} constructor` }) ?? err;
+  }
+  const receipt = await waitForReceipt(clients, hash);
+  if (!receipt.contractAddress) {
+    throw new DeployFailedError(`Deploying ${name} produced no contract address (tx ${hash}).`, {
+      hint: 'Check that the node accepts contract creation and the gas limit is high enough.',
+    });
+  }
+  return { address: getAddress(receipt.contractAddress) };
+}
