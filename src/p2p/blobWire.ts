@@ -1,0 +1,71 @@
+import type { BaseError } from '../core/errors.ts';
+import {
+  BlobFetchBadSignatureError,
+  BlobFetchBusyError,
+  BlobFetchExpiredError,
+  BlobFetchMalformedError,
+  BlobFetchNotFoundError,
+  BlobFetchReplayedError,
+  BlobFetchRequestTooLargeError,
+  BlobFetchUnauthorizedError,
+  BlobFetchUnavailableError,
+} from './errors.ts';
+import { encodeFrame } from './frames.ts';
+
+/** The stable refusal codes of `/concord/blob/1.0.0`, each mapped to an error class client-side. */
+export const BLOB_ERROR_CLASSES = {
+  UNAUTHORIZED: BlobFetchUnauthorizedError,
+  NOT_FOUND: BlobFetchNotFoundError,
+  EXPIRED: BlobFetchExpiredError,
+  REPLAYED: BlobFetchReplayedError,
+  BAD_SIGNATURE: BlobFetchBadSignatureError,
+  TOO_LARGE: BlobFetchRequestTooLargeError,
+  MALFORMED: BlobFetchMalformedError,
+  BUSY: BlobFetchBusyError,
+  UNAVAILABLE: BlobFetchUnavailableError,
+} as const;
+
+/** A refusal code sent by a blob server. */
+export type BlobErrorCode = keyof typeof BLOB_ERROR_CLASSES;
+
+/** The first frame of every response: the blob's size, or a refusal. */
+export type BlobResponseHeader =
+  | { ok: true; size: number }
+  | { ok: false; code: BlobErrorCode; message: string };
+
+/** Longest refusal message kept. */
+const MAX_MESSAGE_LENGTH = 200;
+
+/** Encodes a response header as a frame. */
+export function encodeResponseHeader(header: BlobResponseHeader): Uint8Array {
+  return encodeFrame(new TextEncoder().encode(JSON.stringify(header)));
+}
+
+/** Parses an untrusted response header; returns it, or why it is malformed. */
+export function parseResponseHeader(bytes: Uint8Array): BlobResponseHeader | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return 'the header is not JSON';
+  }
+  if (typeof value !== 'object' || value === null) return 'the header is not an object';
+  const v = value as Record<string, unknown>;
+  if (v.ok === true) {
+    return Number.isSafeInteger(v.size) && (v.size as number) >= 0
+      ? { ok: true, size: v.size as number }
+      : 'the header has no valid size';
+  }
+  if (v.ok === false && typeof v.code === 'string' && Object.hasOwn(BLOB_ERROR_CLASSES, v.code)) {
+    const message = typeof v.message === 'string' ? v.message.slice(0, MAX_MESSAGE_LENGTH) : '';
+    return { ok: false, code: v.code as BlobErrorCode, message };
+  }
+  return `the header has an unknown shape or code`;
+}
+
+/** The client-side error for a server's refusal. */
+export function refusalError(code: BlobErrorCode, message: string, peer: string): BaseError {
+  return new BLOB_ERROR_CLASSES[code](`Peer ${peer} refused the blob request: ${code}.`, {
+    details: message || undefined,
+  });
+}

@@ -1,0 +1,163 @@
+import type { PeerId, Stream } from '@libp2p/interface';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import type { Hex } from 'viem';
+import { BaseError } from '../core/errors.ts';
+import { createBlobHasher } from '../store/blobHasher.ts';
+import type { BlobStore } from '../store/blobStore.ts';
+import { asError } from './asError.ts';
+import type { SignedBlobRequest } from './blobRequest.ts';
+import { parseResponseHeader, refusalError } from './blobWire.ts';
+import {
+  BLOB_PROTOCOL,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  DEFAULT_MAX_FETCH_BYTES,
+  MAX_BLOB_RESPONSE_HEADER_BYTES,
+} from './constants.ts';
+import type { ConcordHost } from './createHost.ts';
+import {
+  BlobDigestMismatchError,
+  BlobFetchAbortedError,
+  BlobFetchProtocolError,
+  BlobFetchSizeLimitError,
+  BlobFetchTimeoutError,
+} from './errors.ts';
+import { encodeFrame, FrameReader } from './frames.ts';
+
+/** Parameters of `fetchBlob` and `fetchBlobToStore`. */
+export type FetchBlobParameters = {
+  /** The serving peer: its id (already known to the peer store) or its multiaddr(s). */
+  peer: PeerId | Multiaddr | Multiaddr[];
+  /** A request signed with `signBlobRequest`. */
+  request: SignedBlobRequest;
+  /** Largest blob accepted; default 1 GiB. */
+  maxBytes?: number;
+  /** Time the whole fetch may take; default 120 s. */
+  timeoutMs?: number;
+  /** Aborts the fetch (and its stream). */
+  signal?: AbortSignal;
+  /** Called after each received chunk with the bytes received so far and the announced size. */
+  onProgress?: (received: number, size: number) => void;
+};
+
+/** Fetches a blob into memory; the bytes are verified against the requested digest. */
+export async function fetchBlob(host: ConcordHost, params: FetchBlobParameters): Promise<Uint8Array> {
+  let blob = new Uint8Array(0);
+  let filled = 0;
+  await receiveBlob(host, params, (size) => {
+    blob = new Uint8Array(size);
+    return (chunk) => {
+      blob.set(chunk, filled);
+      filled += chunk.byteLength;
+    };
+  });
+  return blob;
+}
+
+/**
+ * Streams a blob straight into the store (never held whole in memory); it
+ * appears there only if its bytes match the digest. Returns the digest.
+ */
+export async function fetchBlobToStore(
+  host: ConcordHost,
+  params: FetchBlobParameters & { blobs: BlobStore },
+): Promise<Hex> {
+  const writer = params.blobs.createWriter();
+  try {
+    await receiveBlob(host, params, () => (chunk) => writer.write(chunk));
+    return writer.commit(params.request.digest);
+  } finally {
+    writer.abort();
+  }
+}
+
+/** Given the announced (and accepted) size, returns where each received chunk goes. */
+type BlobSinkFactory = (size: number) => (chunk: Uint8Array) => void;
+
+/**
+ * Opens a stream, sends the request and passes the blob's chunks to the sink
+ * made for its size; the digest is checked once the last byte arrived. Every
+ * failure aborts the stream and surfaces as a named error.
+ */
+async function receiveBlob(
+  host: ConcordHost,
+  params: FetchBlobParameters,
+  sink: BlobSinkFactory,
+): Promise<void> {
+  const timeoutMs = params.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = params.signal ? AbortSignal.any([params.signal, timeout]) : timeout;
+  let stream: Stream | undefined;
+  const onAbort = () => stream?.abort(new BlobFetchAbortedError('The blob fetch was aborted.'));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    stream = await host.dialProtocol(params.peer, BLOB_PROTOCOL, { signal });
+    await exchange(stream, params, sink, signal);
+  } catch (err) {
+    stream?.abort(asError(err));
+    if (params.signal?.aborted) {
+      throw new BlobFetchAbortedError('The blob fetch was aborted by the caller.', { cause: err });
+    }
+    if (timeout.aborted) {
+      throw new BlobFetchTimeoutError(`The blob fetch did not finish within ${timeoutMs} ms.`, {
+        hint: 'Raise timeoutMs for large blobs or slow peers, or try another holder.',
+        cause: err,
+      });
+    }
+    if (err instanceof BaseError) throw err;
+    throw new BlobFetchProtocolError('The blob stream failed before the blob was complete.', { cause: err });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function exchange(
+  stream: Stream,
+  params: FetchBlobParameters,
+  sink: BlobSinkFactory,
+  signal: AbortSignal,
+): Promise<void> {
+  stream.send(encodeFrame(new TextEncoder().encode(JSON.stringify(params.request))));
+  await stream.close({ signal });
+  const reader = new FrameReader(stream);
+  let headerBytes: Uint8Array;
+  try {
+    headerBytes = await reader.readFrame(MAX_BLOB_RESPONSE_HEADER_BYTES);
+  } catch (cause) {
+    throw new BlobFetchProtocolError('The peer sent no valid response header.', { cause });
+  }
+  const header = parseResponseHeader(headerBytes);
+  if (typeof header === 'string') throw new BlobFetchProtocolError(`Bad response header: ${header}.`);
+  if (!header.ok) throw refusalError(header.code, header.message, String(params.peer));
+  const maxBytes = params.maxBytes ?? DEFAULT_MAX_FETCH_BYTES;
+  if (header.size > maxBytes) {
+    throw new BlobFetchSizeLimitError(
+      `The peer offers a blob of ${header.size} bytes; the limit is ${maxBytes}.`,
+      {
+        hint: 'Raise maxBytes if blobs this large are expected.',
+      },
+    );
+  }
+  const onChunk = sink(header.size);
+  const hasher = createBlobHasher();
+  let received = 0;
+  for await (const chunk of reader.rest()) {
+    received += chunk.byteLength;
+    if (received > header.size) {
+      throw new BlobFetchProtocolError(`The peer sent more than the ${header.size} bytes it announced.`);
+    }
+    hasher.update(chunk);
+    onChunk(chunk);
+    params.onProgress?.(received, header.size);
+    if (signal.aborted) throw signal.reason;
+  }
+  if (received < header.size) {
+    throw new BlobFetchProtocolError(`The stream ended after ${received} of ${header.size} bytes.`);
+  }
+  const digest = hasher.digest();
+  if (digest !== params.request.digest.toLowerCase()) {
+    throw new BlobDigestMismatchError('The received bytes do not match the requested digest.', {
+      details: `requested ${params.request.digest}, received ${digest}`,
+      hint: 'The peer served wrong data; fetch from another holder.',
+    });
+  }
+}

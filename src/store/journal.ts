@@ -1,0 +1,233 @@
+import type Database from 'better-sqlite3';
+import type { Hex } from 'viem';
+import { isBytes32 } from '../core/bytes32.ts';
+import {
+  JournalConflictError,
+  JournalTaskNotFoundError,
+  JournalValueError,
+  TaskTransitionError,
+} from './errors.ts';
+
+/** Where a node stands with one task; `claimed` and `failed` are final. */
+export type TaskState = 'computed' | 'committed' | 'revealed' | 'finalized' | 'claimed' | 'failed';
+
+/** The states a task may move to from each state. */
+export const TASK_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
+  computed: ['committed', 'failed'],
+  committed: ['revealed', 'failed'],
+  revealed: ['finalized', 'failed'],
+  finalized: ['claimed', 'failed'],
+  claimed: [],
+  failed: [],
+};
+
+/** States whose transition must name the transaction that caused it, and the column it is kept in. */
+const TX_COLUMN: Partial<Record<TaskState, string>> = {
+  committed: 'commit_tx',
+  revealed: 'reveal_tx',
+  claimed: 'claim_tx',
+};
+
+/** One task as the journal remembers it. */
+export type TaskRecord = {
+  taskId: bigint;
+  state: TaskState;
+  /** The digest of the result this node computed (and committed to). */
+  resultDigest: Hex;
+  /** The commitment salt; written before the commit transaction is sent. */
+  salt: Hex;
+  commitTx: Hex | null;
+  revealTx: Hex | null;
+  claimTx: Hex | null;
+  /** Why the task failed, when `state` is `failed`. */
+  failure: string | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Parameters of `TaskJournal.advance`. */
+export type AdvanceParameters = {
+  /** The transaction that made the move: required for committed, revealed and claimed. */
+  txHash?: Hex;
+  /** Why the task failed; only for `failed`. */
+  failure?: string;
+};
+
+type TaskRow = {
+  task_id: string;
+  state: TaskState;
+  result_digest: string;
+  salt: string;
+  commit_tx: string | null;
+  reveal_tx: string | null;
+  claim_tx: string | null;
+  failure: string | null;
+  created_at: number;
+  updated_at: number;
+};
+
+const UINT256_MAX = (1n << 256n) - 1n;
+
+/**
+ * The crash-safe journal of a node's tasks. Every method commits its own
+ * transaction before returning (WAL with `synchronous=FULL`), so whatever a
+ * method acknowledged survives a kill at any instant.
+ */
+export class TaskJournal {
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+
+  /** Use `openStore` rather than constructing this directly. */
+  constructor(db: Database.Database, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /**
+   * Records a computed result and its salt, before any commit transaction is
+   * sent. Recording the same values again is a no-op; different values for an
+   * already recorded task raise `JournalConflictError`.
+   */
+  recordComputed(params: { taskId: bigint; resultDigest: Hex; salt: Hex }): TaskRecord {
+    const id = taskKey(params.taskId);
+    const resultDigest = bytes32(params.resultDigest, 'resultDigest');
+    const salt = bytes32(params.salt, 'salt');
+    return this.#db.transaction((): TaskRecord => {
+      const existing = this.#row(id);
+      if (existing) {
+        if (existing.result_digest !== resultDigest || existing.salt !== salt) {
+          throw new JournalConflictError(`Task ${id} is already recorded with another result or salt.`, {
+            hint: 'A task is computed once; never reuse a task id for a different result.',
+          });
+        }
+        return toRecord(existing);
+      }
+      const at = this.#now();
+      this.#db
+        .prepare(
+          `INSERT INTO tasks (task_id, state, result_digest, salt, created_at, updated_at)
+           VALUES (?, 'computed', ?, ?, ?, ?)`,
+        )
+        .run(id, resultDigest, salt, at, at);
+      this.#db
+        .prepare(`INSERT INTO task_transitions (task_id, state, tx_hash, at) VALUES (?, 'computed', NULL, ?)`)
+        .run(id, at);
+      return toRecord(this.#row(id)!);
+    })();
+  }
+
+  /** Moves a task to its next state; illegal moves raise `TaskTransitionError`. */
+  advance(taskId: bigint, to: TaskState, params: AdvanceParameters = {}): TaskRecord {
+    const id = taskKey(taskId);
+    const txHash = params.txHash === undefined ? null : bytes32(params.txHash, 'txHash');
+    return this.#db.transaction((): TaskRecord => {
+      const row = this.#row(id);
+      if (!row) throw notFound(id);
+      if (!TASK_TRANSITIONS[row.state].includes(to)) {
+        throw new TaskTransitionError(`Task ${id} cannot move from ${row.state} to ${to}.`, {
+          details: `allowed from ${row.state}: ${TASK_TRANSITIONS[row.state].join(', ') || 'none (final)'}`,
+        });
+      }
+      if (TX_COLUMN[to] && txHash === null) {
+        throw new TaskTransitionError(`Moving task ${id} to ${to} needs the transaction hash.`, {
+          hint: 'Pass { txHash } of the transaction that made the move.',
+        });
+      }
+      if (params.failure !== undefined && to !== 'failed') {
+        throw new TaskTransitionError(`A failure reason is only valid when moving to failed, not ${to}.`);
+      }
+      const at = this.#now();
+      this.#db
+        .prepare('UPDATE tasks SET state = ?, updated_at = ?, failure = ? WHERE task_id = ?')
+        .run(to, at, params.failure ?? null, id);
+      const txColumn = TX_COLUMN[to];
+      if (txColumn && txHash !== null) {
+        this.#db.prepare(`UPDATE tasks SET ${txColumn} = ? WHERE task_id = ?`).run(txHash, id);
+      }
+      this.#db
+        .prepare('INSERT INTO task_transitions (task_id, state, tx_hash, at) VALUES (?, ?, ?, ?)')
+        .run(id, to, txHash, at);
+      return toRecord(this.#row(id)!);
+    })();
+  }
+
+  /** The task's record, or `undefined` if the journal has none. */
+  get(taskId: bigint): TaskRecord | undefined {
+    const row = this.#row(taskKey(taskId));
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Tasks not yet claimed or failed, oldest first: what a restarted node must resume. */
+  pendingTasks(): TaskRecord[] {
+    const rows = this.#db
+      .prepare(`SELECT * FROM tasks WHERE state NOT IN ('claimed', 'failed') ORDER BY created_at, task_id`)
+      .all() as TaskRow[];
+    return rows.map(toRecord);
+  }
+
+  /** How many tasks are in each state (every state present, zero included). */
+  countByState(): Record<TaskState, number> {
+    const counts = Object.fromEntries(Object.keys(TASK_TRANSITIONS).map((s) => [s, 0])) as Record<
+      TaskState,
+      number
+    >;
+    const rows = this.#db.prepare('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state').all() as {
+      state: TaskState;
+      n: number;
+    }[];
+    for (const row of rows) counts[row.state] = row.n;
+    return counts;
+  }
+
+  /** Every state the task went through, with its transaction and time, in order. */
+  history(taskId: bigint): { state: TaskState; txHash: Hex | null; at: number }[] {
+    const rows = this.#db
+      .prepare('SELECT state, tx_hash, at FROM task_transitions WHERE task_id = ? ORDER BY rowid')
+      .all(taskKey(taskId)) as { state: TaskState; tx_hash: Hex | null; at: number }[];
+    return rows.map((r) => ({ state: r.state, txHash: r.tx_hash, at: r.at }));
+  }
+
+  #row(id: string): TaskRow | undefined {
+    return this.#db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(id) as TaskRow | undefined;
+  }
+}
+
+function taskKey(taskId: bigint): string {
+  if (typeof taskId !== 'bigint' || taskId < 0n || taskId > UINT256_MAX) {
+    throw new JournalValueError(`Task id ${String(taskId)} is not a uint256.`, {
+      hint: 'Pass the on-chain task id as a bigint.',
+    });
+  }
+  return taskId.toString(10);
+}
+
+function bytes32(value: Hex, field: string): Hex {
+  if (!isBytes32(value)) {
+    throw new JournalValueError(`${field} must be 0x followed by 64 hex digits.`, {
+      details: `got ${String(value as unknown).length} characters`,
+    });
+  }
+  return value.toLowerCase() as Hex;
+}
+
+function notFound(id: string): JournalTaskNotFoundError {
+  return new JournalTaskNotFoundError(`The journal has no task ${id}.`, {
+    hint: 'Record the computed result with recordComputed first.',
+  });
+}
+
+function toRecord(row: TaskRow): TaskRecord {
+  return {
+    taskId: BigInt(row.task_id),
+    state: row.state,
+    resultDigest: row.result_digest as Hex,
+    salt: row.salt as Hex,
+    commitTx: row.commit_tx as Hex | null,
+    revealTx: row.reveal_tx as Hex | null,
+    claimTx: row.claim_tx as Hex | null,
+    failure: row.failure,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
