@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { readDeployment } from '../../chain/deployment.ts';
+import { deploymentFile } from '../../chain/localChain.ts';
+import { startNode } from '../../node/daemon.ts';
+import { type Command, UsageError } from '../command.ts';
+
+const DEFAULT_DATA_DIR = '.concord/node';
+const CRASH_POINTS = ['commit-sent', 'committed'] as const;
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** `concord node start`: runs a node until SIGINT or SIGTERM. */
+export const nodeStartCommand: Command = {
+  path: ['node', 'start'],
+  summary: 'run a node: join the network, compute tasks, serve the HTTP API',
+  usage: [
+    'Usage: concord node start [--chain URL] [--contracts FILE] [--key FILE] [--data DIR]',
+    '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT]',
+    '',
+    'Starts a node: registers and stakes its account if needed, follows the',
+    "chain's tasks, computes, commits, reveals, finalizes and claims, exchanges",
+    'results with the winners of its pools, and serves the HTTP API (127.0.0.1).',
+    'Stops cleanly on Ctrl-C; after a crash it resumes from its journal.',
+    '',
+    'Options:',
+    '  --chain URL           EVM JSON-RPC URL (default: the rpcUrl in the deployment file)',
+    `  --contracts FILE      deployment JSON (default ${deploymentFile()})`,
+    '  --key FILE            EVM private key file, mode 0600 (default: DIR/keys/evm.key, made at first start)',
+    `  --data DIR            data directory (default ${DEFAULT_DATA_DIR})`,
+    '  --listen MULTIADDR    libp2p listen address, repeatable (default /ip4/127.0.0.1/tcp/0)',
+    '  --bootstrap MULTIADDR peer to join through (with /p2p/<id>), repeatable',
+    '  --api PORT            HTTP API port (default: any free port; see DIR/node.json)',
+    '  --api-host HOST       HTTP API interface (default 127.0.0.1)',
+    '  --stake WEI           stake to keep active (default: the registry minimum)',
+    '  --poll-ms N           worker round interval in ms (default 250)',
+    '  --lie                 TESTS ONLY: commit wrong results',
+    `  --crash-after POINT   TESTS ONLY: SIGKILL itself at ${CRASH_POINTS.join(' | ')} of a commit`,
+  ].join('\n'),
+  options: {
+    chain: { type: 'string' },
+    contracts: { type: 'string' },
+    key: { type: 'string' },
+    data: { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    bootstrap: { type: 'string', multiple: true },
+    api: { type: 'string' },
+    'api-host': { type: 'string' },
+    stake: { type: 'string' },
+    'poll-ms': { type: 'string' },
+    lie: { type: 'boolean' },
+    'crash-after': { type: 'string' },
+  },
+  async run({ values, stdout }) {
+    const contracts = str(values.contracts) ?? deploymentFile();
+    const rpcUrl = str(values.chain) ?? readDeployment(contracts).rpcUrl;
+    if (rpcUrl === undefined)
+      throw new UsageError('No --chain URL given and the deployment file names none.');
+    const crashAfter = str(values['crash-after']);
+    if (crashAfter !== undefined && !(CRASH_POINTS as readonly string[]).includes(crashAfter)) {
+      throw new UsageError(`--crash-after must be one of ${CRASH_POINTS.join(', ')}.`);
+    }
+    const node = await startNode({
+      rpcUrl,
+      deploymentFile: contracts,
+      dataDir: str(values.data) ?? DEFAULT_DATA_DIR,
+      keyFile: str(values.key),
+      listen: list(values.listen) ?? ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: list(values.bootstrap) ?? [],
+      apiPort: intOption(values.api, '--api', 0, 65535) ?? 0,
+      apiHost: str(values['api-host']),
+      stake: bigintOption(values.stake, '--stake'),
+      pollIntervalMs: intOption(values['poll-ms'], '--poll-ms', 10, 60_000),
+      lie: values.lie === true,
+      crashAfter: crashAfter as (typeof CRASH_POINTS)[number] | undefined,
+      log: (line) => stdout(`${new Date().toISOString()} ${line}`),
+      version: pkg.version,
+    });
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    stdout(`${signal}: stopping`);
+    await node.stop();
+    return 0;
+  },
+};
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function list(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.length > 0 ? v.map(String) : undefined;
+}
+
+function intOption(v: unknown, flag: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be an integer ${min}..${max}.`);
+  return n;
+}
+
+function bigintOption(v: unknown, flag: string): bigint | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-9]{1,78}$/.test(v))
+    throw new UsageError(`${flag} must be a whole number of wei.`);
+  return BigInt(v);
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { requireApiToken } from '../auth.ts';
+import { errorBody, hex32 } from '../schemas.ts';
+import type { ApiDeps } from '../types.ts';
+
+/** `PUT /v1/blobs` (needs the API token): stores raw bytes, e.g. a task's input tensors; answers their digest. */
+export function registerBlobRoutes(app: FastifyInstance, deps: ApiDeps, blobLimit: number): void {
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit: blobLimit },
+    (_req, body, done) => done(null, body),
+  );
+  app.put(
+    '/v1/blobs',
+    {
+      bodyLimit: blobLimit,
+      preHandler: requireApiToken(deps.apiToken),
+      schema: {
+        response: {
+          201: {
+            type: 'object',
+            required: ['digest', 'size'],
+            properties: { digest: hex32, size: { type: 'integer' } },
+          },
+          '4xx': errorBody,
+          '5xx': errorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      if (!(body instanceof Uint8Array)) {
+        return reply.status(415).send({
+          error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the blob as application/octet-stream.' },
+        });
+      }
+      const digest = await deps.putBlob(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+      return reply.status(201).send({ digest, size: body.byteLength });
+    },
+  );
+}

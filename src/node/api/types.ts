@@ -1,0 +1,89 @@
+import type { Address, Hex } from 'viem';
+import type { NodeMetrics } from '../metrics.ts';
+import type { Secret } from '../secret.ts';
+
+/** What `GET /health` reports. */
+export type HealthView = {
+  peerId: string;
+  address: Address;
+  chainId: number;
+  chainHead: bigint;
+};
+
+/** A task as the API shows it (amounts and ids as decimal strings). */
+export type TaskView = {
+  id: string;
+  kind: Hex;
+  /** The kind's name when this node knows it. */
+  kindName: string | null;
+  specDigest: Hex;
+  pool: Hex;
+  creator: Address;
+  /** `committing`, `revealing`, `finalizable`, `finalized` or `failed`. */
+  state: string;
+  baseReward: string;
+  growthBps: number;
+  maxParticipants: number;
+  quorum: number;
+  bond: string;
+  commitDeadline: number;
+  revealDeadline: number;
+  committee: Address[];
+  commits: Address[];
+  reveals: { participant: Address; digest: Hex }[];
+  winner: Hex | null;
+  payouts: { account: Address; amount: string }[];
+};
+
+/** Filters and page of `GET /v1/tasks`. */
+export type TaskListQuery = {
+  state?: string | undefined;
+  kind?: string | undefined;
+  pool?: Hex | undefined;
+  creator?: Address | undefined;
+  /** Return tasks with ids below this one (newest first); omit for the newest. */
+  before?: bigint | undefined;
+  limit: number;
+};
+
+/** One page of tasks, newest first, with the cursor of the next page. */
+export type TaskListPage = { tasks: TaskView[]; next: string | null };
+
+/** Body of `POST /v1/tasks`. */
+export type CreateTaskRequest = {
+  spec: Record<string, unknown>;
+  baseReward: bigint;
+  growthBps: number;
+  maxParticipants: number;
+  quorum: number;
+  committeeSize: number;
+  bond: bigint;
+  stakeSlash: bigint;
+  commitSeconds: number;
+  revealSeconds: number;
+  pool: Hex;
+};
+
+/** What `POST /v1/tasks` returns. */
+export type CreateTaskResult = { taskId: bigint; specDigest: Hex; txHash: Hex };
+
+/** A connected or known peer as `GET /v1/peers` shows it. */
+export type PeerView = { peerId: string; addrs: string[]; connected: boolean };
+
+/**
+ * What the HTTP API needs from the node: the operations it binds, the API
+ * token for state-changing routes, and the metrics it renders.
+ */
+export type ApiDeps = {
+  version: string;
+  apiToken: Secret;
+  metrics: NodeMetrics;
+  health(): Promise<HealthView>;
+  listTasks(query: TaskListQuery): Promise<TaskListPage>;
+  /** Returns the task, or throws `UnknownTaskError`. */
+  getTask(id: bigint): Promise<TaskView>;
+  createTask(request: CreateTaskRequest): Promise<CreateTaskResult>;
+  peers(): Promise<PeerView[]>;
+  /** Stores a blob in the node's blob store; returns its digest. */
+  putBlob(bytes: Uint8Array): Promise<Hex>;
+};

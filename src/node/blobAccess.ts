@@ -1,0 +1,77 @@
+import { type Address, type Hex, isAddressEqual } from 'viem';
+import { committeeOf } from '../chain/actions/committeeOf.ts';
+import { getTask } from '../chain/actions/getTask.ts';
+import { sharesOf } from '../chain/actions/sharesOf.ts';
+import type { ConcordContext } from '../chain/context.ts';
+import type { AuthorizeBlobRequest, BlobAuthorizationQuery } from '../p2p/blobServer.ts';
+import type { BlobStore } from '../store/blobStore.ts';
+import type { TaskKindRegistry } from '../tasks/registry.ts';
+import { decodeTaskSpec } from '../tasks/spec.ts';
+import { readPoolTasks, readPoolWinners } from './chainReads.ts';
+
+/**
+ * Who may fetch which blob from this node, decided from the chain:
+ * - purpose `task`, context the task id (decimal): members of that task's
+ *   committee may fetch its spec blob and the input blobs the spec names;
+ * - purpose `pool`, context the pool id (hex): holders of ownership shares
+ *   of a task in the pool may fetch the pool's winning results (the exchange).
+ * Anything else, or any read failure, is refused.
+ */
+export type BlobAccessDeps = { ctx: ConcordContext; blobs: BlobStore; kinds: TaskKindRegistry };
+
+const TASK_CONTEXT = /^[1-9][0-9]{0,77}$/;
+const POOL_CONTEXT = /^0x[0-9a-fA-F]{64}$/;
+
+/** The injected rights check of this node's blob server. */
+export function createBlobAuthorizer(deps: BlobAccessDeps): AuthorizeBlobRequest {
+  return async (query) => {
+    try {
+      if (query.purpose === 'task' && TASK_CONTEXT.test(query.context)) {
+        return await mayFetchTaskBlob(deps, BigInt(query.context), query);
+      }
+      if (query.purpose === 'pool' && POOL_CONTEXT.test(query.context)) {
+        return await mayFetchPoolResult(deps, query.context as Hex, query);
+      }
+      return false;
+    } catch {
+      return false;
+    }
+  };
+}
+
+async function mayFetchTaskBlob(
+  deps: BlobAccessDeps,
+  taskId: bigint,
+  q: BlobAuthorizationQuery,
+): Promise<boolean> {
+  const committee = await committeeOf(deps.ctx, { taskId });
+  if (!committee.some((member) => isAddressEqual(member, q.requester))) return false;
+  const task = await getTask(deps.ctx, { taskId });
+  const wanted = q.digest.toLowerCase();
+  if (task.params.specDigest.toLowerCase() === wanted) return true;
+  if (!deps.blobs.hasBlob(task.params.specDigest)) return false;
+  const { kind, spec } = decodeTaskSpec(
+    deps.kinds,
+    deps.blobs.getBlob(task.params.specDigest),
+    task.params.kind,
+  );
+  return kind.inputs(spec).some((digest) => digest.toLowerCase() === wanted);
+}
+
+async function mayFetchPoolResult(
+  deps: BlobAccessDeps,
+  pool: Hex,
+  q: BlobAuthorizationQuery,
+): Promise<boolean> {
+  const winners = await readPoolWinners(deps.ctx, { pool });
+  if (!winners.some((w) => w.toLowerCase() === q.digest.toLowerCase())) return false;
+  return await holdsPoolShares(deps.ctx, pool, q.requester);
+}
+
+/** Whether `account` holds ownership shares of any task of `pool`. */
+export async function holdsPoolShares(ctx: ConcordContext, pool: Hex, account: Address): Promise<boolean> {
+  for (const taskId of await readPoolTasks(ctx, { pool })) {
+    if ((await sharesOf(ctx, { account, taskId })) > 0n) return true;
+  }
+  return false;
+}

@@ -1,0 +1,81 @@
+import type { Address, Hex, LocalAccount } from 'viem';
+import { getNode } from '../chain/actions/getNode.ts';
+import type { ConcordContext } from '../chain/context.ts';
+import { BaseError } from '../core/errors.ts';
+import { type BlobPurpose, signBlobRequest } from '../p2p/blobRequest.ts';
+import type { ConcordHost } from '../p2p/createHost.ts';
+import { fetchBlobToStore } from '../p2p/fetchBlob.ts';
+import type { BlobStore } from '../store/blobStore.ts';
+import { BlobUnavailableError, NodeSignerError } from './errors.ts';
+import { peerIdFromBytes } from './peerBinding.ts';
+
+/** What fetching needs: the p2p host, the store blobs land in, and the chain (to find peers, sign requests). */
+export type BlobFetcherDeps = {
+  host: ConcordHost;
+  blobs: BlobStore;
+  ctx: ConcordContext;
+  /** Time one fetch from one peer may take; default 15 s. */
+  timeoutMs?: number;
+};
+
+/** Parameters of `fetchFromProviders`. */
+export type FetchFromProvidersParameters = {
+  digest: Hex;
+  purpose: BlobPurpose;
+  context: string;
+  /** Accounts of nodes that should hold the blob, tried in order. */
+  providers: readonly Address[];
+  signal?: AbortSignal;
+};
+
+/**
+ * Makes sure the store holds a blob: if not, asks each provider's registered
+ * peer in turn with a request signed by this node's account, streaming the
+ * bytes into the store (verified against the digest). Throws
+ * `BlobUnavailableError` naming each provider's refusal if none delivers.
+ */
+export async function fetchFromProviders(
+  deps: BlobFetcherDeps,
+  params: FetchFromProvidersParameters,
+): Promise<void> {
+  if (deps.blobs.hasBlob(params.digest)) return;
+  const signer = localSigner(deps.ctx);
+  const failures: string[] = [];
+  for (const provider of params.providers) {
+    if (provider.toLowerCase() === signer.address.toLowerCase()) continue;
+    try {
+      const node = await getNode(deps.ctx, { account: provider });
+      if (!node.registered) throw new BlobUnavailableError('not a registered node');
+      const request = await signBlobRequest(signer, {
+        digest: params.digest,
+        chainId: deps.ctx.chain.id,
+        purpose: params.purpose,
+        context: params.context,
+      });
+      await fetchBlobToStore(deps.host, {
+        peer: peerIdFromBytes(node.peerId),
+        request,
+        blobs: deps.blobs,
+        timeoutMs: deps.timeoutMs ?? 15_000,
+        ...(params.signal ? { signal: params.signal } : {}),
+      });
+      return;
+    } catch (err) {
+      failures.push(`${provider}: ${err instanceof BaseError ? err.name : 'error'}`);
+    }
+  }
+  throw new BlobUnavailableError(`No provider delivered blob ${params.digest}.`, {
+    details: failures.join('; ') || 'no providers',
+    hint: 'The providers may be offline or may not grant access; the node retries on its next round.',
+  });
+}
+
+function localSigner(ctx: ConcordContext): Pick<LocalAccount, 'address' | 'signTypedData'> {
+  const account = ctx.account;
+  if (account.type !== 'local' || account.signTypedData === undefined) {
+    throw new NodeSignerError('The node account cannot sign blob requests.', {
+      hint: 'Run the node with a local private key (--key FILE).',
+    });
+  }
+  return { address: account.address, signTypedData: account.signTypedData };
+}

@@ -1,0 +1,50 @@
+import { createTask } from '../chain/actions/createTask.ts';
+import type { ConcordContext } from '../chain/context.ts';
+import type { BlobStore } from '../store/blobStore.ts';
+import type { TaskKindRegistry } from '../tasks/registry.ts';
+import { encodeTaskSpec } from '../tasks/spec.ts';
+import type { CreateTaskRequest, CreateTaskResult } from './api/types.ts';
+import { chainNow } from './chainTime.ts';
+import { TaskInputsMissingError } from './errors.ts';
+
+/**
+ * Creates a task from a spec: validates the spec with its kind, checks that
+ * this node holds every input blob (it serves them to the committee), stores
+ * the canonical spec blob and creates the task on chain with deadlines
+ * counted from now.
+ */
+export async function createTaskFromSpec(
+  ctx: ConcordContext,
+  deps: { blobs: BlobStore; kinds: TaskKindRegistry },
+  request: CreateTaskRequest,
+): Promise<CreateTaskResult> {
+  const encoded = encodeTaskSpec(deps.kinds, request.spec);
+  const kind = deps.kinds.get(String(request.spec.kind));
+  const missing = kind.inputs(kind.parseSpec(request.spec)).filter((digest) => !deps.blobs.hasBlob(digest));
+  if (missing.length > 0) {
+    throw new TaskInputsMissingError(
+      `This node does not hold the task's input blob(s) ${missing.join(', ')}.`,
+      {
+        hint: 'Upload them first with PUT /v1/blobs; the node serves them to the committee.',
+      },
+    );
+  }
+  deps.blobs.putBlob(encoded.bytes);
+  const now = BigInt(await chainNow(ctx));
+  const commitDeadline = now + BigInt(request.commitSeconds);
+  const created = await createTask(ctx, {
+    kind: kind.kindId,
+    specDigest: encoded.digest,
+    pool: request.pool,
+    baseReward: request.baseReward,
+    bond: request.bond,
+    stakeSlash: request.stakeSlash,
+    growthBps: request.growthBps,
+    maxParticipants: request.maxParticipants,
+    quorum: request.quorum,
+    committeeSize: request.committeeSize,
+    commitDeadline,
+    revealDeadline: commitDeadline + BigInt(request.revealSeconds),
+  });
+  return { taskId: created.taskId, specDigest: encoded.digest, txHash: created.receipt.transactionHash };
+}

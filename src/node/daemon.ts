@@ -1,0 +1,213 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { FastifyInstance } from 'fastify';
+import type { Address } from 'viem';
+import { type ConcordContext, createConcordContext } from '../chain/context.ts';
+import { readDeployment } from '../chain/deployment.ts';
+import { type BlobServer, serveBlobs, storeBlobSource } from '../p2p/blobServer.ts';
+import { type ConcordHost, createHost } from '../p2p/createHost.ts';
+import { loadOrCreatePeerKey } from '../p2p/peerKey.ts';
+import { TaskGossip } from '../p2p/taskGossip.ts';
+import { openStore, type Store } from '../store/openStore.ts';
+import { createTaskKindRegistry } from '../tasks/builtin.ts';
+import { createApi, listenApi } from './api/createApi.ts';
+import type { ApiDeps } from './api/types.ts';
+import { createBlobAuthorizer } from './blobAccess.ts';
+import { createTaskFromSpec } from './createTaskFromSpec.ts';
+import { ensureDataDir } from './dataDir.ts';
+import { ensureRegistered } from './ensureRegistered.ts';
+import { loadOrCreateApiToken, loadOrCreateNodeKeys } from './keys.ts';
+import { createNodeMetrics } from './metrics.ts';
+import type { Secret } from './secret.ts';
+import { listTaskViews, readTaskView } from './taskViews.ts';
+import { createTxLock } from './txLock.ts';
+import { type CrashPoint, Worker } from './worker/worker.ts';
+
+/** How to run a node (what `concord node start` parses). */
+export type NodeConfig = {
+  /** EVM JSON-RPC URL. */
+  rpcUrl: string;
+  /** The deployment JSON (`concord chain up` writes one). */
+  deploymentFile: string;
+  /** The data directory (keys, token, store, blobs). */
+  dataDir: string;
+  /** An existing EVM key file to use instead of `<data>/keys/evm.key`. */
+  keyFile?: string | undefined;
+  /** libp2p listen multiaddrs. */
+  listen: string[];
+  /** Multiaddrs (with `/p2p/<id>`) to join through. */
+  bootstrap: string[];
+  /** API port (0 = any free port). */
+  apiPort: number;
+  /** API host; 127.0.0.1 unless told otherwise. */
+  apiHost?: string | undefined;
+  /** Stake to keep active, in token units (default: the registry's minimum). */
+  stake?: bigint | undefined;
+  /** Worker round interval in ms. */
+  pollIntervalMs?: number | undefined;
+  /** Tests only: commit wrong results. */
+  lie?: boolean | undefined;
+  /** Tests only: kill the process at this point of the first commit. */
+  crashAfter?: CrashPoint | undefined;
+  /** Where log lines go (never keys). */
+  log: (line: string) => void;
+  /** Package version shown by `/health`. */
+  version: string;
+};
+
+/** What a node publishes about itself in `<data>/node.json` (no secrets) for `concord node status` and tests. */
+export type NodeInfo = {
+  pid: number;
+  address: Address;
+  peerId: string;
+  multiaddrs: string[];
+  apiUrl: string;
+};
+
+/** A started node; `stop()` shuts everything down in order. */
+export type RunningNode = NodeInfo & {
+  ctx: ConcordContext;
+  store: Store;
+  host: ConcordHost;
+  worker: Worker;
+  api: FastifyInstance;
+  apiToken: Secret;
+  stop(): Promise<void>;
+};
+
+/** The file a running node describes itself in. */
+export function nodeInfoFile(dataDir: string): string {
+  return join(dataDir, 'node.json');
+}
+
+/**
+ * Starts a node: keys and API token, chain connection, store, libp2p host
+ * with the blob server (rights checked on chain) and task gossip,
+ * registration and stake, the worker and the HTTP API.
+ */
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  const paths = ensureDataDir(config.dataDir);
+  const keys = loadOrCreateNodeKeys(config.dataDir, { keyFile: config.keyFile });
+  const apiToken = loadOrCreateApiToken(config.dataDir);
+  const deployment = readDeployment(config.deploymentFile);
+  const ctx = await createConcordContext({
+    rpcUrl: config.rpcUrl,
+    privateKey: keys.privateKey.reveal(),
+    deployment,
+  });
+  const kinds = createTaskKindRegistry();
+  const store = openStore(config.dataDir);
+  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+  const stopAll = async () => {
+    for (const fn of cleanup.reverse()) await fn();
+  };
+  try {
+    const peerKey = await loadOrCreatePeerKey(paths.keysDir);
+    const host = await createHost({
+      privateKey: peerKey,
+      listen: config.listen,
+      bootstrap: config.bootstrap,
+    });
+    cleanup.push(() => host.stop());
+    await dialBootstrap(host, config.bootstrap, config.log);
+    const server: BlobServer = await serveBlobs(host, {
+      chainId: ctx.chain.id,
+      authorize: createBlobAuthorizer({ ctx, blobs: store.blobs, kinds }),
+      source: storeBlobSource(store.blobs),
+    });
+    const gossip = new TaskGossip(host.services.pubsub, ctx.chain.id);
+    gossip.start();
+    cleanup.push(() => gossip.stop());
+    const registration = await ensureRegistered(ctx, peerKey, config.stake);
+    if (registration.registered)
+      config.log(`registered ${keys.address} as ${host.peerId} with stake ${registration.stake}`);
+    const metrics = createNodeMetrics({
+      taskStates: () => store.journal.countByState(),
+      blobBytesServed: () => server.stats.bytesServed,
+      gossip: () => ({ accepted: gossip.stats.received, dropped: gossip.stats.invalid }),
+    });
+    const txLock = createTxLock();
+    const worker = new Worker(
+      { ctx, store, blobs: store.blobs, host, kinds, metrics, txLock, log: config.log },
+      {
+        fromBlock: deployment.deployedAt,
+        pollIntervalMs: config.pollIntervalMs,
+        lie: config.lie ?? false,
+        crashAfter: config.crashAfter,
+      },
+    );
+    gossip.onAnnouncement((a) => worker.poke(a.taskId));
+    worker.start();
+    cleanup.push(() => worker.stop());
+    const deps: ApiDeps = {
+      version: config.version,
+      apiToken,
+      metrics,
+      health: async () => ({
+        peerId: host.peerId.toString(),
+        address: keys.address,
+        chainId: ctx.chain.id,
+        chainHead: await ctx.publicClient.getBlockNumber({ cacheTime: 0 }),
+      }),
+      listTasks: (query) => listTaskViews(ctx, kinds, query),
+      getTask: (id) => readTaskView(ctx, kinds, id),
+      createTask: async (request) => {
+        const created = await txLock.run(() =>
+          createTaskFromSpec(ctx, { blobs: store.blobs, kinds }, request),
+        );
+        await gossip
+          .publish({
+            type: 'task-created',
+            chainId: ctx.chain.id,
+            taskId: created.taskId,
+            from: keys.address,
+          })
+          .catch(() => undefined);
+        return created;
+      },
+      peers: async () =>
+        host.getConnections().map((c) => ({
+          peerId: c.remotePeer.toString(),
+          addrs: [c.remoteAddr.toString()],
+          connected: true,
+        })),
+      putBlob: async (bytes) => store.blobs.putBlob(bytes),
+    };
+    const api = createApi(deps, {
+      onInternalError: (err) => config.log(`api: internal error: ${String(err)}`),
+    });
+    cleanup.push(() => api.close());
+    const apiUrl = await listenApi(api, { host: config.apiHost ?? '127.0.0.1', port: config.apiPort });
+    const info: NodeInfo = {
+      pid: process.pid,
+      address: keys.address,
+      peerId: host.peerId.toString(),
+      multiaddrs: host.getMultiaddrs().map((m) => m.toString()),
+      apiUrl,
+    };
+    writeFileSync(nodeInfoFile(config.dataDir), `${JSON.stringify(info, null, 2)}\n`);
+    config.log(`node ${info.address} peer ${info.peerId} api ${apiUrl}`);
+    return { ...info, ctx, store, host, worker, api, apiToken, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Dials the bootstrap peers at once (the bootstrap service waits before its first dial); failures are logged. */
+async function dialBootstrap(
+  host: ConcordHost,
+  addrs: readonly string[],
+  log: (line: string) => void,
+): Promise<void> {
+  await Promise.all(
+    addrs.map(async (addr) => {
+      try {
+        await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(10_000) });
+      } catch (err) {
+        log(`bootstrap ${addr}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }),
+  );
+}

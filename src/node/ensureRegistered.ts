@@ -1,0 +1,43 @@
+import type { PrivateKey } from '@libp2p/interface';
+import { getNode } from '../chain/actions/getNode.ts';
+import { register } from '../chain/actions/register.ts';
+import { stake } from '../chain/actions/stake.ts';
+import type { ConcordContext } from '../chain/context.ts';
+import { readMinStake } from './chainReads.ts';
+import { PeerIdMismatchError } from './errors.ts';
+import { signPeerBinding } from './peerBinding.ts';
+
+/** What `ensureRegistered` did. */
+export type EnsureRegisteredReturnType = { registered: boolean; staked: bigint; stake: bigint };
+
+/**
+ * Makes the node a registered, staked member of NodeRegistry: registers the
+ * account with its signed peer binding if needed, then tops its active stake
+ * up to `targetStake` (default the registry's minimum). Refuses to run under
+ * an account bound to another peer key.
+ */
+export async function ensureRegistered(
+  ctx: ConcordContext,
+  peerKey: PrivateKey,
+  targetStake?: bigint,
+): Promise<EnsureRegisteredReturnType> {
+  const target = targetStake ?? (await readMinStake(ctx));
+  const node = await getNode(ctx);
+  const binding = await signPeerBinding(peerKey, {
+    chainId: ctx.chain.id,
+    registry: ctx.addresses.registry,
+    account: ctx.account.address,
+  });
+  if (!node.registered) {
+    await register(ctx, { ...binding, stake: target });
+    return { registered: true, staked: target, stake: target };
+  }
+  if (node.peerId.toLowerCase() !== binding.peerId.toLowerCase()) {
+    throw new PeerIdMismatchError(`Account ${ctx.account.address} is registered with another peer id.`, {
+      hint: "Use the data directory (peer key) this account registered with, or another account's key.",
+    });
+  }
+  if (node.stake >= target) return { registered: false, staked: 0n, stake: node.stake };
+  await stake(ctx, { amount: target - node.stake });
+  return { registered: false, staked: target - node.stake, stake: target };
+}

@@ -1,0 +1,51 @@
+import { BaseError } from '../core/errors.ts';
+
+/** A key file named with `--key` does not exist or cannot be read. */
+export class KeyFileNotFoundError extends BaseError {
+  override name = 'KeyFileNotFoundError';
+}
+
+/** A key file does not hold a valid secp256k1 private key (its content is never shown). */
+export class KeyFileInvalidError extends BaseError {
+  override name = 'KeyFileInvalidError';
+}
+
+/** A key or token file can be read by other users of the machine. */
+export class KeyFilePermissionsError extends BaseError {
+  override name = 'KeyFilePermissionsError';
+}
+
+/** The API token file exists but is malformed. */
+export class ApiTokenInvalidError extends BaseError {
+  override name = 'ApiTokenInvalidError';
+}
+
+/** A task's input blobs are not in this node's store, so no committee member could fetch them. */
+export class TaskInputsMissingError extends BaseError {
+  override name = 'TaskInputsMissingError';
+}
+
+/** Bytes registered as a peer id do not decode to a libp2p peer id. */
+export class PeerIdBytesError extends BaseError {
+  override name = 'PeerIdBytesError';
+}
+
+/** No provider could deliver a blob the node needs (every peer refused, failed or was unknown). */
+export class BlobUnavailableError extends BaseError {
+  override name = 'BlobUnavailableError';
+}
+
+/** The node's account cannot sign blob requests (it is not a local key). */
+export class NodeSignerError extends BaseError {
+  override name = 'NodeSignerError';
+}
+
+/** The chain shows a step of this node the journal missed, but its transaction cannot be found. */
+export class JournalTxNotFoundError extends BaseError {
+  override name = 'JournalTxNotFoundError';
+}
+
+/** The node's account is registered with another peer id than the node's peer key. */
+export class PeerIdMismatchError extends BaseError {
+  override name = 'PeerIdMismatchError';
+}

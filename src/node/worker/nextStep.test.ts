@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { type LocalTaskState, nextStep, type TaskSnapshot } from './nextStep.ts';
+
+const COMMIT = 100;
+const REVEAL = 200;
+
+function snap(overrides: Partial<TaskSnapshot> = {}, me: Partial<TaskSnapshot['me']> = {}): TaskSnapshot {
+  return {
+    status: 'open',
+    committeeDrawn: true,
+    committeeLength: 3,
+    committed: 0,
+    revealed: 0,
+    commitDeadline: COMMIT,
+    revealDeadline: REVEAL,
+    creator: { isMe: false, refundClaimable: false },
+    ...overrides,
+    me: { status: 'member', claimed: false, payout: 0n, ...me },
+  };
+}
+
+describe('nextStep', () => {
+  it('walks an honest member through the whole lifecycle', () => {
+    assert.deepEqual(
+      nextStep(snap({ committeeDrawn: false, committeeLength: 0 }, { status: 'none' }), 'new', 10),
+      {
+        step: 'draw',
+      },
+    );
+    assert.deepEqual(nextStep(snap(), 'new', 10), { step: 'compute' });
+    assert.deepEqual(nextStep(snap(), 'computed', 10), { step: 'commit' });
+    // Committed while others still compute: wait for the commit deadline.
+    assert.deepEqual(nextStep(snap({ committed: 1 }, { status: 'committed' }), 'committed', 10), {
+      step: 'wait',
+      until: COMMIT,
+    });
+    // Everyone committed: reveal opens early.
+    assert.deepEqual(nextStep(snap({ committed: 3 }, { status: 'committed' }), 'committed', 10), {
+      step: 'reveal',
+    });
+    // Revealed, others not yet: wait for the reveal deadline.
+    assert.deepEqual(nextStep(snap({ committed: 3, revealed: 1 }, { status: 'revealed' }), 'revealed', 10), {
+      step: 'wait',
+      until: REVEAL,
+    });
+    // Everyone revealed: finalize early.
+    assert.deepEqual(nextStep(snap({ committed: 3, revealed: 3 }, { status: 'revealed' }), 'revealed', 10), {
+      step: 'finalize',
+    });
+    const settled = snap(
+      { status: 'finalized', committed: 3, revealed: 3 },
+      { status: 'revealed', payout: 5n },
+    );
+    assert.equal(nextStep(settled, 'revealed', 10).step, 'record');
+    assert.deepEqual(nextStep(settled, 'finalized', 10), { step: 'claim' });
+    const claimed = { ...settled, me: { ...settled.me, claimed: true } };
+    assert.deepEqual(nextStep(claimed, 'claimed', 10), { step: 'done', reason: 'journal says claimed' });
+  });
+
+  it('reveals after the commit deadline even if some members never committed', () => {
+    assert.deepEqual(nextStep(snap({ committed: 2 }, { status: 'committed' }), 'committed', COMMIT), {
+      step: 'reveal',
+    });
+  });
+
+  it('catches the journal up with transactions sent before a crash', () => {
+    assert.deepEqual(nextStep(snap({ committed: 1 }, { status: 'committed' }), 'computed', 10), {
+      step: 'record',
+      to: 'committed',
+      reason: 'commit sent before a crash',
+    });
+    assert.equal(
+      nextStep(snap({ committed: 3, revealed: 1 }, { status: 'revealed' }), 'committed', 10).step ===
+        'record',
+      true,
+    );
+    const settledClaimed = snap({ status: 'finalized' }, { status: 'revealed', claimed: true, payout: 5n });
+    assert.deepEqual(nextStep(settledClaimed, 'finalized', 300), {
+      step: 'record',
+      to: 'claimed',
+      reason: 'claim sent before a crash',
+    });
+  });
+
+  it('resumes a journaled commitment with the same salt instead of recomputing', () => {
+    assert.deepEqual(nextStep(snap(), 'computed', COMMIT - 1), { step: 'commit' });
+  });
+
+  it('gives up a computed result whose commit window closed', () => {
+    assert.deepEqual(nextStep(snap(), 'computed', COMMIT), {
+      step: 'record',
+      to: 'failed',
+      reason: 'commit deadline passed',
+    });
+    assert.deepEqual(nextStep(snap(), 'new', COMMIT), { step: 'done', reason: 'commit deadline passed' });
+  });
+
+  it('a committer that missed the reveal window finalizes and records the loss', () => {
+    const late = snap({ committed: 3, revealed: 2 }, { status: 'committed' });
+    assert.deepEqual(nextStep(late, 'committed', REVEAL), { step: 'finalize' });
+    const after = { ...late, status: 'finalized' as const };
+    assert.deepEqual(nextStep(after, 'committed', REVEAL), {
+      step: 'record',
+      to: 'failed',
+      reason: 'task settled without our reveal',
+    });
+  });
+
+  it('an outvoted revealer records failure; a failed task returns the bond', () => {
+    const outvoted = snap({ status: 'finalized' }, { status: 'revealed', payout: 0n });
+    assert.deepEqual(nextStep(outvoted, 'finalized', 300), {
+      step: 'record',
+      to: 'failed',
+      reason: 'outvoted',
+    });
+    const failed = snap({ status: 'failed' }, { status: 'revealed', payout: 7n });
+    assert.deepEqual(nextStep(failed, 'finalized', 300), { step: 'claim' });
+  });
+
+  it('ignores tasks of other committees, but a creator finalizes and claims its refund', () => {
+    assert.deepEqual(nextStep(snap({}, { status: 'none' }), 'new', 10), {
+      step: 'done',
+      reason: 'not in the committee',
+    });
+    const mine = snap({ creator: { isMe: true, refundClaimable: false } }, { status: 'none' });
+    assert.deepEqual(nextStep(mine, 'new', 10), { step: 'wait', until: REVEAL });
+    assert.deepEqual(nextStep(mine, 'new', REVEAL), { step: 'finalize' });
+    const refund = snap(
+      { status: 'failed', creator: { isMe: true, refundClaimable: true } },
+      { status: 'none' },
+    );
+    assert.deepEqual(nextStep(refund, 'new', REVEAL), { step: 'claim' });
+    const undrawn = snap(
+      { committeeDrawn: false, creator: { isMe: true, refundClaimable: false } },
+      { status: 'none' },
+    );
+    assert.deepEqual(nextStep(undrawn, 'new', REVEAL), { step: 'finalize' });
+  });
+
+  it('never acts outside the protocol windows (property)', () => {
+    const arb = fc.record({
+      status: fc.constantFrom('open', 'finalized', 'failed'),
+      committeeDrawn: fc.boolean(),
+      committeeLength: fc.integer({ min: 0, max: 5 }),
+      committed: fc.integer({ min: 0, max: 5 }),
+      revealed: fc.integer({ min: 0, max: 5 }),
+      me: fc.record({
+        status: fc.constantFrom('none', 'member', 'committed', 'revealed'),
+        claimed: fc.boolean(),
+        payout: fc.bigInt({ min: 0n, max: 10n }),
+      }),
+      creator: fc.record({ isMe: fc.boolean(), refundClaimable: fc.boolean() }),
+    });
+    const locals: LocalTaskState[] = [
+      'new',
+      'computed',
+      'committed',
+      'revealed',
+      'finalized',
+      'claimed',
+      'failed',
+    ];
+    fc.assert(
+      fc.property(
+        arb,
+        fc.constantFrom(...locals),
+        fc.integer({ min: 0, max: 300 }),
+        (partial, local, now) => {
+          const task = { ...partial, commitDeadline: COMMIT, revealDeadline: REVEAL } as TaskSnapshot;
+          const s = nextStep(task, local, now);
+          if (s.step === 'compute' || s.step === 'commit' || s.step === 'draw') {
+            assert.ok(task.status === 'open' && now < COMMIT);
+          }
+          if (s.step === 'compute') assert.equal(local, 'new');
+          if (s.step === 'commit') assert.equal(local, 'computed');
+          if (s.step === 'reveal')
+            assert.ok(task.status === 'open' && now < REVEAL && task.me.status === 'committed');
+          if (s.step === 'claim') assert.ok(task.status !== 'open');
+          if (s.step === 'finalize') assert.equal(task.status, 'open');
+          if (s.step === 'wait') assert.ok(s.until === undefined || s.until > now);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,405 @@
+import type { Hex } from 'viem';
+import { claim } from '../../chain/actions/claim.ts';
+import { claimMany } from '../../chain/actions/claimMany.ts';
+import { commit } from '../../chain/actions/commit.ts';
+import { drawCommittee } from '../../chain/actions/drawCommittee.ts';
+import { finalize } from '../../chain/actions/finalize.ts';
+import { reveal } from '../../chain/actions/reveal.ts';
+import { type TaskMarketEvent, watchTasks } from '../../chain/actions/watchTasks.ts';
+import { ChainRevertError } from '../../chain/errors.ts';
+import { BaseError } from '../../core/errors.ts';
+import { randomSalt } from '../../core/salt.ts';
+import type { TaskState } from '../../store/journal.ts';
+import type { Store } from '../../store/openStore.ts';
+import { chainNow } from '../chainTime.ts';
+import type { NodeMetrics } from '../metrics.ts';
+import type { TxLock } from '../txLock.ts';
+import { type ComputeDeps, computeResult, lieAbout } from './computeResult.ts';
+import { exchangePool } from './exchange.ts';
+import { findParticipantTx, type TxEvent } from './findTx.ts';
+import { type NextStep, nextStep } from './nextStep.ts';
+import { readTaskSnapshot, type TaskReading } from './snapshot.ts';
+
+/** The components a worker uses. */
+export type WorkerComponents = ComputeDeps & {
+  store: Store;
+  /** Held while the worker sends a transaction (the API sends from the same account). */
+  txLock: TxLock;
+  metrics: NodeMetrics;
+  log: (line: string) => void;
+};
+
+/** Options of a worker. */
+export type WorkerInit = {
+  /** First block to read TaskMarket events from when the store has no saved position. */
+  fromBlock: bigint;
+  /** Milliseconds between rounds (default 250). */
+  pollIntervalMs?: number | undefined;
+  /** Tests only: commit a wrong result (the node is outvoted and slashed). */
+  lie?: boolean;
+  /**
+   * Tests only: kill this process with SIGKILL right after a commit
+   * transaction is mined (`commit-sent`, before the journal records it) or
+   * right after the journal records it (`committed`), to test recovery.
+   */
+  crashAfter?: CrashPoint | undefined;
+};
+
+/** Where `crashAfter` kills the process. */
+export type CrashPoint = 'commit-sent' | 'committed';
+
+const NEXT_BLOCK_KEY = 'worker.nextBlock';
+const POOLS_KEY = 'worker.pools';
+/** Steps taken for one task in one round before moving on to the next task. */
+const MAX_STEPS_PER_ROUND = 8;
+/** Seconds before a computation whose inputs could not be fetched is tried again. */
+const COMPUTE_RETRY_SECONDS = 2;
+/** Seconds before a failed exchange fetch is tried again. */
+const EXCHANGE_RETRY_SECONDS = 5;
+/** Chain errors that only mean "someone else got there first" or "not yet": retried next round. */
+const BENIGN_REVERTS = new Set([
+  'TaskCommitteeAlreadyDrawn',
+  'TaskCommitteeNotReady',
+  'TaskAlreadyFinalized',
+  'TaskFinalizeTooEarly',
+  'TaskRevealNotOpen',
+]);
+
+type Entry = { until: number };
+
+/**
+ * The node's task worker. It follows TaskMarket events, and for every task
+ * it is involved in asks `nextStep` what to do and does it: draws the
+ * committee, fetches the spec and inputs, runs the kind, stores the result,
+ * journals the salt *before* committing, commits, reveals once the reveal
+ * phase opens, finalizes when due, claims (batched), and finally fetches the
+ * other winners of its pools. After a restart it resumes from the journal and
+ * the saved event position.
+ */
+export class Worker {
+  readonly #c: WorkerComponents;
+  readonly #init: WorkerInit;
+  readonly #active = new Map<bigint, Entry>();
+  readonly #pools: Set<Hex>;
+  readonly #abort = new AbortController();
+  readonly #computing = new Map<bigint, Promise<void>>();
+  #exchangeDue = true;
+  #exchangeRetryAt = 0;
+  #exchanging: Promise<void> | undefined;
+  #watcher: ReturnType<typeof watchTasks> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #round: Promise<void> = Promise.resolve();
+  #inRound = false;
+  #wakeAgain = false;
+  #running = false;
+
+  /** Creates a stopped worker. */
+  constructor(components: WorkerComponents, init: WorkerInit) {
+    this.#c = components;
+    this.#init = init;
+    this.#pools = new Set(JSON.parse(components.store.settings.get(POOLS_KEY) ?? '[]') as Hex[]);
+  }
+
+  /** Resumes the journal's pending tasks and starts following the chain. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const record of this.#c.store.journal.pendingTasks()) this.#active.set(record.taskId, { until: 0 });
+    const saved = this.#c.store.settings.get(NEXT_BLOCK_KEY);
+    this.#watcher = watchTasks(this.#c.ctx, {
+      fromBlock: saved === undefined ? this.#init.fromBlock : BigInt(saved),
+      pollingInterval: this.#init.pollIntervalMs ?? 250,
+      onEvents: (events, toBlock) => this.#onEvents(events, toBlock),
+      onError: (err) => this.#fail('watch', err),
+    });
+    this.#schedule();
+  }
+
+  /** Stops following the chain, aborts running computations and waits for the current round. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#watcher?.stop();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#abort.abort();
+    await this.#round;
+    await this.#exchanging;
+    await Promise.all(this.#computing.values());
+  }
+
+  /** Looks at `taskId` in the next round (e.g. on a gossip announcement). */
+  poke(taskId: bigint): void {
+    this.#active.set(taskId, { until: 0 });
+    this.#wake();
+  }
+
+  /** Task ids the worker is following. */
+  activeTasks(): bigint[] {
+    return [...this.#active.keys()];
+  }
+
+  #schedule(delayMs = this.#init.pollIntervalMs ?? 250): void {
+    if (!this.#running) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#startRound(), delayMs);
+  }
+
+  #startRound(): void {
+    if (!this.#running || this.#inRound) return;
+    this.#inRound = true;
+    this.#wakeAgain = false;
+    this.#round = this.#runRound().finally(() => {
+      this.#inRound = false;
+      this.#schedule(this.#wakeAgain ? 0 : undefined);
+    });
+  }
+
+  /** Runs a round now (or right after the current one) instead of at the next tick. */
+  #wake(): void {
+    if (this.#inRound) this.#wakeAgain = true;
+    else this.#schedule(0);
+  }
+
+  #onEvents(events: TaskMarketEvent[], toBlock: bigint): void {
+    for (const event of events) {
+      const taskId = 'taskId' in event.args ? (event.args.taskId as bigint) : undefined;
+      if (taskId === undefined) continue;
+      if (event.eventName === 'TaskCreated' || this.#active.has(taskId))
+        this.#active.set(taskId, { until: 0 });
+      if (event.eventName === 'TaskFinalized') this.#exchangeDue = true;
+    }
+    this.#c.store.settings.set(NEXT_BLOCK_KEY, (toBlock + 1n).toString());
+    if (events.length > 0) this.#wake();
+  }
+
+  async #runRound(): Promise<void> {
+    try {
+      const now = await chainNow(this.#c.ctx);
+      const claims: TaskReading[] = [];
+      for (const [taskId, entry] of this.#active) {
+        if (!this.#running) return;
+        if (entry.until > now) continue;
+        await this.#advance(taskId, now, claims).catch((err) => {
+          entry.until = now + 1;
+          this.#fail(`task ${taskId}`, err);
+        });
+      }
+      if (claims.length > 0 && this.#running) await this.#claim(claims);
+      if (this.#exchangeDue && this.#running && !this.#exchanging && now >= this.#exchangeRetryAt) {
+        this.#exchanging = this.#exchange(now).finally(() => {
+          this.#exchanging = undefined;
+        });
+      }
+    } catch (err) {
+      this.#fail('round', err);
+    }
+  }
+
+  async #advance(taskId: bigint, now: number, claims: TaskReading[]): Promise<void> {
+    const me = this.#c.ctx.account.address;
+    for (let i = 0; i < MAX_STEPS_PER_ROUND && this.#running; i++) {
+      const reading = await readTaskSnapshot(this.#c.ctx, taskId, me);
+      const local = this.#c.store.journal.get(taskId)?.state ?? 'new';
+      const step = nextStep(reading.snapshot, local, now);
+      if (step.step === 'claim') {
+        claims.push(reading);
+        return;
+      }
+      if (step.step === 'wait') {
+        this.#active.set(taskId, { until: step.until ?? now + 1 });
+        return;
+      }
+      if (step.step === 'done') {
+        this.#active.delete(taskId);
+        return;
+      }
+      if (!(await this.#do(step, reading))) return;
+    }
+  }
+
+  /** Executes one step; false when the task should wait for the next round. */
+  async #do(
+    step: Exclude<NextStep, { step: 'claim' | 'wait' | 'done' }>,
+    reading: TaskReading,
+  ): Promise<boolean> {
+    const { ctx, store } = this.#c;
+    const taskId = reading.task.id;
+    try {
+      switch (step.step) {
+        case 'draw':
+          await this.#c.txLock.run(() => drawCommittee(ctx, { taskId }));
+          return true;
+        case 'compute':
+          this.#startCompute(reading);
+          return false;
+        case 'commit': {
+          const record = store.journal.get(taskId)!;
+          const receipt = await this.#c.txLock.run(() =>
+            commit(ctx, {
+              taskId,
+              resultDigest: record.resultDigest,
+              salt: record.salt,
+              bond: reading.task.params.bond,
+            }),
+          );
+          this.#crashIf('commit-sent');
+          store.journal.advance(taskId, 'committed', { txHash: receipt.transactionHash });
+          this.#crashIf('committed');
+          this.#c.metrics.commits.inc();
+          this.#c.log(`task ${taskId}: committed`);
+          return true;
+        }
+        case 'reveal': {
+          const record = store.journal.get(taskId)!;
+          const receipt = await this.#c.txLock.run(() =>
+            reveal(ctx, { taskId, resultDigest: record.resultDigest, salt: record.salt }),
+          );
+          store.journal.advance(taskId, 'revealed', { txHash: receipt.transactionHash });
+          this.#c.metrics.reveals.inc();
+          this.#c.log(`task ${taskId}: revealed ${record.resultDigest}`);
+          return true;
+        }
+        case 'finalize': {
+          const { outcome } = await this.#c.txLock.run(() => finalize(ctx, { taskId }));
+          this.#c.log(`task ${taskId}: finalized (${outcome.status})`);
+          return true;
+        }
+        case 'record':
+          await this.#record(step.to, step.reason, reading);
+          return true;
+      }
+    } catch (err) {
+      if (err instanceof ChainRevertError && BENIGN_REVERTS.has(err.errorName)) return true;
+      throw err;
+    }
+  }
+
+  /**
+   * Computes beside the rounds, so a slow fetch or kernel never delays other
+   * tasks' commits and reveals; the round after it finishes commits.
+   */
+  #startCompute(reading: TaskReading): void {
+    const taskId = reading.task.id;
+    if (this.#computing.has(taskId)) return;
+    const job = this.#compute(reading)
+      .catch((err) => {
+        this.#active.set(taskId, { until: Math.floor(Date.now() / 1000) + COMPUTE_RETRY_SECONDS });
+        this.#fail(`task ${taskId}`, err);
+      })
+      .finally(() => {
+        this.#computing.delete(taskId);
+        this.#wake();
+      });
+    this.#computing.set(taskId, job);
+  }
+
+  async #compute(reading: TaskReading): Promise<void> {
+    const taskId = reading.task.id;
+    const outcome = await computeResult(this.#c, reading.task, this.#abort.signal);
+    if (!outcome.ok) {
+      this.#active.delete(taskId);
+      this.#fail(`task ${taskId}: cannot be run, leaving it`, outcome.error);
+      return;
+    }
+    const result = this.#init.lie ? lieAbout(outcome.result) : outcome.result;
+    const resultDigest = this.#c.store.blobs.putBlob(result);
+    this.#c.store.journal.recordComputed({ taskId, resultDigest, salt: randomSalt() });
+    this.#active.set(taskId, { until: 0 });
+    this.#c.log(`task ${taskId}: computed ${resultDigest}`);
+  }
+
+  async #record(to: TaskState, reason: string, reading: TaskReading): Promise<void> {
+    const { ctx, store } = this.#c;
+    const taskId = reading.task.id;
+    const events: Partial<Record<TaskState, TxEvent>> = {
+      committed: 'Committed',
+      revealed: 'Revealed',
+      claimed: 'Claimed',
+    };
+    const event = events[to];
+    if (event) {
+      const txHash = await findParticipantTx(ctx, {
+        taskId,
+        account: ctx.account.address,
+        event,
+        fromBlock: reading.task.createdBlock,
+      });
+      store.journal.advance(taskId, to, { txHash });
+    } else {
+      store.journal.advance(taskId, to, to === 'failed' ? { failure: reason } : {});
+    }
+    if (to === 'finalized' && this.#won(reading) && reading.task.params.pool !== ZERO_POOL) {
+      this.#pools.add(reading.task.params.pool);
+      store.settings.set(POOLS_KEY, JSON.stringify([...this.#pools]));
+      this.#exchangeDue = true;
+    }
+    this.#c.log(`task ${taskId}: journal ${to} (${reason})`);
+  }
+
+  #won(reading: TaskReading): boolean {
+    return reading.me.status === 'revealed' && reading.me.resultDigest === reading.task.winner;
+  }
+
+  async #claim(readings: TaskReading[]): Promise<void> {
+    const { ctx, store } = this.#c;
+    const ids = readings.map((r) => r.task.id);
+    let hashes: Map<bigint, Hex>;
+    try {
+      if (ids.length === 1) {
+        const { receipt } = await this.#c.txLock.run(() => claim(ctx, { taskId: ids[0]! }));
+        hashes = new Map([[ids[0]!, receipt.transactionHash]]);
+      } else {
+        const { receipt } = await this.#c.txLock.run(() => claimMany(ctx, { taskIds: ids }));
+        hashes = new Map(ids.map((id) => [id, receipt.transactionHash]));
+      }
+    } catch (err) {
+      this.#fail(`claim ${ids.join(',')}`, err);
+      return;
+    }
+    for (const id of ids) {
+      if (store.journal.get(id)?.state === 'finalized')
+        store.journal.advance(id, 'claimed', { txHash: hashes.get(id)! });
+      this.#active.set(id, { until: 0 });
+    }
+    this.#c.log(`claimed tasks ${ids.join(', ')}`);
+  }
+
+  /** Runs beside the rounds (never blocks commits and reveals); retries failed fetches later. */
+  async #exchange(now: number): Promise<void> {
+    this.#exchangeDue = false;
+    for (const pool of this.#pools) {
+      try {
+        const report = await exchangePool(this.#c, pool, this.#abort.signal);
+        if (report.fetched.length > 0) {
+          this.#c.log(`pool ${pool}: fetched ${report.fetched.length} winning result(s)`);
+        }
+        if (report.failed.length > 0) {
+          this.#exchangeDue = true;
+          this.#exchangeRetryAt = now + EXCHANGE_RETRY_SECONDS;
+          this.#c.log(`pool ${pool}: ${report.failed.length} result(s) not fetched yet`);
+        }
+      } catch (err) {
+        this.#exchangeDue = true;
+        this.#exchangeRetryAt = now + EXCHANGE_RETRY_SECONDS;
+        this.#fail(`pool ${pool}`, err);
+      }
+    }
+  }
+
+  #crashIf(point: CrashPoint): void {
+    if (this.#init.crashAfter === point) process.kill(process.pid, 'SIGKILL');
+  }
+
+  #fail(where: string, err: unknown): void {
+    const code = err instanceof BaseError ? err.code : 'INTERNAL';
+    this.#c.metrics.errors.inc({ code });
+    const detail =
+      err instanceof ChainRevertError
+        ? err.errorName
+        : err instanceof BaseError
+          ? [err.shortMessage, err.details].filter(Boolean).join(' ')
+          : String(err);
+    this.#c.log(`${where}: ${code}: ${detail}`);
+  }
+}
+
+const ZERO_POOL: Hex = `0x${'0'.repeat(64)}`;

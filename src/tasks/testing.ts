@@ -1,0 +1,36 @@
+import type { Hex } from 'viem';
+import { encodeTensor } from '../core/codec.ts';
+import { digestBytes } from '../core/digest.ts';
+import type { TaskContext } from './kind.ts';
+
+/**
+ * Test helper: an in-memory content-addressed blob map with a `TaskContext`
+ * over it, so task kinds run against real encoded blobs and digests.
+ */
+export class MemoryBlobs {
+  readonly #blobs = new Map<Hex, Uint8Array>();
+
+  /** Stores bytes; returns their digest. */
+  put(bytes: Uint8Array): Hex {
+    const digest = digestBytes(bytes);
+    this.#blobs.set(digest, bytes);
+    return digest;
+  }
+
+  /** Encodes an f32 tensor and stores it; returns its digest. */
+  putF32(shape: number[], data: Float32Array): Hex {
+    return this.put(encodeTensor({ dtype: 'f32', shape, data }));
+  }
+
+  /** A task context reading from this map (missing digests reject). */
+  context(signal: AbortSignal = new AbortController().signal): TaskContext {
+    return {
+      signal,
+      getBlob: async (digest) => {
+        const bytes = this.#blobs.get(digest);
+        if (!bytes) throw new Error(`test blob ${digest} missing`);
+        return bytes;
+      },
+    };
+  }
+}
