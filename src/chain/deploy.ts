@@ -4,6 +4,8 @@ import {
   accessCreditsBytecode,
   concordTokenAbi,
   concordTokenBytecode,
+  inferenceSettlementAbi,
+  inferenceSettlementBytecode,
   modelRegistryAbi,
   modelRegistryBytecode,
   nodeRegistryAbi,
@@ -36,6 +38,12 @@ export type DeployConcordOptions = {
   creditsPerEpoch?: bigint;
   /** Tokens per bought credit (default 0.001 CCD). */
   pricePerCredit?: bigint;
+  /** Share units an inference host earns per partial product it won (default 1000). */
+  unitsPerWin?: bigint;
+  /** Stake taken from an inference host proven wrong by its shard's majority (default 10 CCD). */
+  equivocationSlash?: bigint;
+  /** The reporter's part of such a slash in basis points; the majority's signers share the rest (default 5000). */
+  reporterBps?: bigint;
 };
 
 /** The defaults of {@link DeployConcordOptions} (except the recipient, the deployer): docs/ledger.md's devnet values. */
@@ -47,13 +55,18 @@ export const DEPLOY_DEFAULTS = {
   epochLength: 3600n,
   creditsPerEpoch: 1_000_000n,
   pricePerCredit: parseEther('0.001'),
+  unitsPerWin: 1000n,
+  equivocationSlash: parseEther('10'),
+  reporterBps: 5000n,
 } as const;
 
 /**
  * Deploys every Concord contract in the order of docs/ledger.md — token,
- * NodeRegistry, Shares, TaskMarket, ModelRegistry, AccessCredits — and wires
- * the roles: TaskMarket may slash in NodeRegistry and mint Shares. The signer
- * of `clients` becomes the owner of the ownable contracts.
+ * NodeRegistry, Shares, TaskMarket, ModelRegistry, AccessCredits,
+ * InferenceSettlement — and wires the roles: TaskMarket and InferenceSettlement
+ * may slash in NodeRegistry and mint Shares, InferenceSettlement may spend
+ * AccessCredits vouchers. The signer of `clients` becomes the owner of the
+ * ownable contracts.
  */
 export async function deployConcord(
   clients: ConcordClients,
@@ -86,17 +99,40 @@ export async function deployConcord(
     o.creditsPerEpoch,
     o.pricePerCredit,
   ]);
-  await sendContract(clients, {
-    address: registry.address,
-    abi: nodeRegistryAbi,
-    functionName: 'setSlasher',
-    args: [taskMarket.address, true],
-  });
+  const inferenceSettlement = await deploy(
+    clients,
+    'InferenceSettlement',
+    inferenceSettlementAbi,
+    inferenceSettlementBytecode,
+    [
+      accessCredits.address,
+      shares.address,
+      registry.address,
+      modelRegistry.address,
+      o.unitsPerWin,
+      o.equivocationSlash,
+      o.reporterBps,
+    ],
+  );
+  for (const protocol of [taskMarket.address, inferenceSettlement.address]) {
+    await sendContract(clients, {
+      address: registry.address,
+      abi: nodeRegistryAbi,
+      functionName: 'setSlasher',
+      args: [protocol, true],
+    });
+    await sendContract(clients, {
+      address: shares.address,
+      abi: sharesAbi,
+      functionName: 'setMinter',
+      args: [protocol, true],
+    });
+  }
   const last = await sendContract(clients, {
-    address: shares.address,
-    abi: sharesAbi,
-    functionName: 'setMinter',
-    args: [taskMarket.address, true],
+    address: accessCredits.address,
+    abi: accessCreditsAbi,
+    functionName: 'setSettler',
+    args: [inferenceSettlement.address, true],
   });
   return {
     chainId: clients.chain.id,
@@ -107,6 +143,7 @@ export async function deployConcord(
       taskMarket: taskMarket.address,
       modelRegistry: modelRegistry.address,
       accessCredits: accessCredits.address,
+      inferenceSettlement: inferenceSettlement.address,
     },
     deployedAt: last.blockNumber,
   };

@@ -11,6 +11,7 @@ export const CONTRACT_NAMES = [
   'taskMarket',
   'modelRegistry',
   'accessCredits',
+  'inferenceSettlement',
 ] as const;
 
 /** One of {@link CONTRACT_NAMES}. */

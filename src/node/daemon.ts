@@ -54,6 +54,8 @@ export type NodeConfig = {
   log: (line: string) => void;
   /** Package version shown by `/health`. */
   version: string;
+  /** Adds routes to the API before it listens (the CLI mounts the dashboard this way). */
+  extendApi?: ((app: FastifyInstance, deps: ApiDeps, ctx: ConcordContext) => void) | undefined;
 };
 
 /** What a node publishes about itself in `<data>/node.json` (no secrets) for `concord node status` and tests. */
@@ -177,6 +179,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const api = createApi(deps, {
       onInternalError: (err) => config.log(`api: internal error: ${String(err)}`),
     });
+    config.extendApi?.(api, deps, ctx);
     cleanup.push(() => api.close());
     const apiUrl = await listenApi(api, { host: config.apiHost ?? '127.0.0.1', port: config.apiPort });
     const info: NodeInfo = {

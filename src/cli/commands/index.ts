@@ -1,8 +1,20 @@
 import type { Command } from '../command.ts';
+import { balanceCommand } from './balance.ts';
 import { chainDownCommand } from './chainDown.ts';
 import { chainUpCommand } from './chainUp.ts';
+import { creditsBuyCommand } from './creditsBuy.ts';
+import { creditsClaimCommand } from './creditsClaim.ts';
+import { creditsShowCommand } from './creditsShow.ts';
+import { devnetCommand } from './devnet.ts';
+import { devnetDownCommand } from './devnetDown.ts';
+import { modelListCommand } from './modelList.ts';
+import { modelShowCommand } from './modelShow.ts';
 import { nodeStartCommand } from './nodeStart.ts';
 import { nodeStatusCommand } from './nodeStatus.ts';
+import { sharesCommand } from './shares.ts';
+import { taskCreateCommand } from './taskCreate.ts';
+import { taskListCommand } from './taskList.ts';
+import { taskShowCommand } from './taskShow.ts';
 
 /**
  * Every `concord` subcommand. Each lives in its own file beside this one;
@@ -13,4 +25,16 @@ export const commands: readonly Command[] = [
   chainDownCommand,
   nodeStartCommand,
   nodeStatusCommand,
+  devnetCommand,
+  devnetDownCommand,
+  taskCreateCommand,
+  taskListCommand,
+  taskShowCommand,
+  balanceCommand,
+  sharesCommand,
+  modelListCommand,
+  modelShowCommand,
+  creditsBuyCommand,
+  creditsShowCommand,
+  creditsClaimCommand,
 ];

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readDeployment } from '../../chain/deployment.ts';
 import { deploymentFile } from '../../chain/localChain.ts';
+import { readHoldings } from '../../devnet/accounts.ts';
 import { startNode } from '../../node/daemon.ts';
+import { registerDashboard } from '../../web/registerDashboard.ts';
 import { type Command, UsageError } from '../command.ts';
 
 const DEFAULT_DATA_DIR = '.concord/node';
@@ -76,6 +78,8 @@ export const nodeStartCommand: Command = {
       crashAfter: crashAfter as (typeof CRASH_POINTS)[number] | undefined,
       log: (line) => stdout(`${new Date().toISOString()} ${line}`),
       version: pkg.version,
+      extendApi: (app, deps, ctx) =>
+        registerDashboard(app, { ...deps, holdings: (accounts) => readHoldings(ctx, accounts) }),
     });
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));

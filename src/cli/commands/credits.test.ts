@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { sharesAbi } from '../../../generated/contracts/index.ts';
+import { creditsOf } from '../../chain/actions/creditsOf.ts';
+import { writeDeployment } from '../../chain/deployment.ts';
+import { devAccount } from '../../chain/devAccounts.ts';
+import { type DevChain, startDevChain } from '../../chain/devChain.ts';
+import { sendContract } from '../../chain/send.ts';
+
+const run = promisify(execFile);
+const bin = new URL('../../../bin/concord.mjs', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'concord-credits-cli-'));
+const keyFile = join(dir, 'buyer.key');
+const contracts = join(dir, 'deployment.json');
+let chain: DevChain;
+
+before(async () => {
+  chain = await startDevChain({ actors: 1, deploy: { pricePerCredit: 1000n } });
+  writeDeployment(contracts, chain.deployment);
+  writeFileSync(keyFile, `${devAccount(0).privateKey}\n`, { mode: 0o600 });
+});
+after(async () => {
+  await chain?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function concord(...args: string[]): Promise<string> {
+  const target = ['--chain', chain.anvil.rpcUrl, '--contracts', contracts];
+  return (await run(process.execPath, [bin, ...args, ...target], { encoding: 'utf8', timeout: 60_000 }))
+    .stdout;
+}
+
+async function failure(...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await concord(...args);
+  } catch (err) {
+    return err as { code: number; stderr: string };
+  }
+  assert.fail(`concord ${args.join(' ')} succeeded`);
+}
+
+test('credits buy needs share holders, then buys; show and claim report the account', async () => {
+  const buyer = devAccount(0).address;
+  const noHolders = await failure('credits', 'buy', '5', '--key', keyFile);
+  assert.equal(noHolders.code, 1);
+  assert.match(noHolders.stderr, /SharesNoHolders/);
+  // The deployer owns Shares: make it a minter and give the actor one unit, so payments have a recipient.
+  const { deployer, actors } = chain;
+  await sendContract(deployer, {
+    address: deployer.addresses.shares,
+    abi: sharesAbi,
+    functionName: 'setMinter',
+    args: [buyer, true],
+  });
+  await sendContract(deployer, {
+    address: deployer.addresses.shares,
+    abi: sharesAbi,
+    functionName: 'mint',
+    args: [buyer, 1n, 3n],
+  });
+
+  const bought = JSON.parse(await concord('credits', 'buy', '5', '--key', keyFile, '--json'));
+  assert.equal(bought.account, buyer);
+  assert.equal(bought.cost, '5000');
+  assert.equal(bought.credits, '5');
+  assert.equal(await creditsOf(deployer), 5n);
+
+  const claimed = JSON.parse(await concord('credits', 'claim', '--key', keyFile, '--json'));
+  assert.equal(claimed.epoch, '0');
+  assert.equal(claimed.credits, '1000000'); // the only holder gets the whole epoch's credits
+  const again = await failure('credits', 'claim', '--key', keyFile);
+  assert.match(again.stderr, /CreditsAlreadyClaimed/);
+
+  const shown = JSON.parse(await concord('credits', 'show', buyer, '--json'));
+  assert.deepEqual(shown, {
+    epoch: '0',
+    accounts: [{ address: buyer, credits: '1000005', units: '3', claimedThisEpoch: true }],
+  });
+  const table = await concord('credits', 'show', actors[0]!.account.address);
+  assert.match(table, /epoch 0/);
+  assert.match(table, new RegExp(`${actors[0]!.account.address}\\s+0\\s+0\\s+no`));
+});
+
+test('credits buy rejects a missing or non-positive AMOUNT with exit code 2', async () => {
+  for (const args of [[], ['1.5']]) {
+    const err = await failure('credits', 'buy', ...args, '--key', keyFile);
+    assert.equal(err.code, 2, args.join(' '));
+    assert.match(err.stderr, /UsageError/);
+  }
+});
