@@ -1,0 +1,66 @@
+import { BaseError } from '../core/errors.ts';
+
+/** A shard plan could not be made: bad sharding, too few hosts, or a bad matrix list. */
+export class ShardPlanInvalidError extends BaseError {
+  override name = 'ShardPlanInvalidError';
+}
+
+/** A host was given a shard whose weights do not match its declared shape. */
+export class HostedShardInvalidError extends BaseError {
+  override name = 'HostedShardInvalidError';
+}
+
+/** An inference message broke the wire format (truncated, not JSON, off-schema). */
+export class InferMalformedError extends BaseError {
+  override name = 'InferMalformedError';
+}
+
+/** An inference message (header or tensor) exceeded its size limit; nothing of it was parsed. */
+export class InferMessageTooLargeError extends BaseError {
+  override name = 'InferMessageTooLargeError';
+}
+
+/** The host has already answered this step (or a later one) of the session. */
+export class InferReplayedStepError extends BaseError {
+  override name = 'InferReplayedStepError';
+}
+
+/** The host does not serve a shard the request asked for. */
+export class InferShardNotHostedError extends BaseError {
+  override name = 'InferShardNotHostedError';
+}
+
+/** The host refused for a reason without its own class (the code is in the details). */
+export class InferRefusedError extends BaseError {
+  override name = 'InferRefusedError';
+}
+
+/** A host call did not finish within its timeout. */
+export class InferTimeoutError extends BaseError {
+  override name = 'InferTimeoutError';
+}
+
+/** The host's stream failed (reset, closed early, dial error). */
+export class InferTransportError extends BaseError {
+  override name = 'InferTransportError';
+}
+
+/** A response's signature is not the host's over exactly the requested session, step and items. */
+export class InferSignatureError extends BaseError {
+  override name = 'InferSignatureError';
+}
+
+/** A response's partial product does not match the digest the host signed, or has the wrong length. */
+export class InferResponseMismatchError extends BaseError {
+  override name = 'InferResponseMismatchError';
+}
+
+/** No answer for a shard reached a majority, even after every standby was tried. */
+export class InferShardUndecidedError extends BaseError {
+  override name = 'InferShardUndecidedError';
+}
+
+/** The gateway was configured inconsistently (plan and model disagree, unknown host address). */
+export class GatewayConfigError extends BaseError {
+  override name = 'GatewayConfigError';
+}

@@ -1,0 +1,291 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { Gpt, GptGenerator, GptParams, generate, importGpt, makeGptConfig, Rng } from '../model/index.ts';
+import { merkleProof, merkleRoot, rootFromProof } from './merkle.ts';
+import { voteLeaf } from './receipt.ts';
+import type { TokenEvent } from './session.ts';
+import { startTestInferenceNetwork, TEST_DOMAIN, type TestInferenceNetwork } from './testing.ts';
+
+const config = makeGptConfig({ vocabSize: 61, contextLength: 12, dModel: 24, nHeads: 3, nLayers: 2 });
+const params = GptParams.init(config, 7);
+const prompt = [3, 14, 15, 9, 26];
+const sampling = { temperature: 0.9, topK: 20, seed: 42 };
+
+/** The tokens of local generation with the model's own `generate`. */
+function localTokens(maxNewTokens: number): number[] {
+  return generate(new Gpt(params), prompt, new Rng(sampling.seed), { ...sampling, maxNewTokens });
+}
+
+async function collect(events: AsyncIterable<TokenEvent>): Promise<TokenEvent[]> {
+  const out: TokenEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+/** Params whose every weight is nudged: a host serving them answers wrong bits everywhere. */
+function liarParams(): GptParams {
+  const p = params.clone();
+  for (let i = 0; i < p.flat.length; i += 5) p.flat[i] = Math.fround(p.flat[i]! * 1.001 + 1e-4);
+  return p;
+}
+
+describe('distributed inference over loopback libp2p', () => {
+  let net: TestInferenceNetwork;
+  before(async () => {
+    net = await startTestInferenceNetwork({
+      params,
+      hosts: 4,
+      replicas: 1,
+      standbys: 1,
+      sharding: { shardsPerMatrix: 3 },
+    });
+  });
+  after(() => net.stop());
+
+  it('gives logits bit-identical to the local generator, step by step', async () => {
+    const session = net.gateway.openSession();
+    const local = new GptGenerator(params);
+    const remote = new GptGenerator(params);
+    for (const t of [...prompt, 40, 2, 60]) {
+      const want = new Uint8Array(new Float32Array(local.step(t)).buffer);
+      const got = new Uint8Array(new Float32Array(await remote.stepAsync(t, session.backend)).buffer);
+      assert.deepEqual(got, want);
+    }
+    assert.deepEqual(session.failures, []);
+  });
+
+  it('streams the same tokens as local generate, past the context length (window slide)', async () => {
+    const session = net.gateway.openSession();
+    const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 10 }));
+    assert.deepEqual(
+      events.map((e) => e.token),
+      localTokens(10),
+    );
+    // every matrix of every token was decided, each shard by one agreeing host
+    const perToken = config.nLayers * 4 * 3 + 3;
+    assert.ok(
+      events.every((e) => e.votes.length % perToken === 0 && e.votes.every((v) => v.agreed.length === 1)),
+    );
+    const receipt = await session.receipt();
+    assert.equal(receipt.tokens, 10);
+    assert.ok(receipt.hosts.every((h) => h.losses === 0 && h.failures === 0 && h.wins > 0));
+  });
+});
+
+describe('consensus with r = 3', () => {
+  it('outvotes one lying host per shard and records it, with the answer unchanged', async () => {
+    const net = await startTestInferenceNetwork({
+      params,
+      hosts: 4,
+      replicas: 3,
+      standbys: 1,
+      sharding: { shardsPerMatrix: 2 },
+      servedParams: (i) => (i === 0 ? liarParams() : undefined),
+    });
+    try {
+      const liar = net.hosts[0]!.account.address;
+      const session = net.gateway.openSession();
+      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 4 }));
+      assert.deepEqual(
+        events.map((e) => e.token),
+        localTokens(4),
+      );
+      const outvoted = events.flatMap((e) => e.votes.flatMap((v) => v.outvoted));
+      assert.ok(outvoted.length >= 1 && outvoted.every((h) => h === liar));
+      const receipt = await session.receipt();
+      const tally = receipt.hosts.find((h) => h.address === liar)!;
+      assert.ok(tally.losses >= 1);
+      assert.equal(tally.wins, 0);
+      assert.ok(receipt.hosts.filter((h) => h.address !== liar).every((h) => h.losses === 0));
+      assert.match(receipt.votesRoot, /^0x[0-9a-f]{64}$/);
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('decides within epsilon in tolerant mode', async () => {
+    const net = await startTestInferenceNetwork({
+      params,
+      hosts: 4,
+      replicas: 3,
+      standbys: 1,
+      sharding: { shardsPerMatrix: 2 },
+      servedParams: (i) => (i === 1 ? liarParams() : undefined),
+      gateway: { mode: { kind: 'tolerant', epsilon: 0 } },
+    });
+    try {
+      const session = net.gateway.openSession();
+      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
+      assert.deepEqual(
+        events.map((e) => e.token),
+        localTokens(3),
+      );
+      const liar = net.hosts[1]!.account.address;
+      assert.ok(events.some((e) => e.votes.some((v) => v.outvoted.includes(liar))));
+    } finally {
+      await net.stop();
+    }
+  });
+});
+
+describe('failover and forged signatures', () => {
+  it('keeps answering when a host stops mid-generation (a standby takes over)', async () => {
+    const net = await startTestInferenceNetwork({
+      params,
+      hosts: 3,
+      replicas: 1,
+      standbys: 2,
+      sharding: { shardsPerMatrix: 3 },
+    });
+    try {
+      const session = net.gateway.openSession();
+      const tokens: number[] = [];
+      for await (const e of session.generate(prompt, { ...sampling, maxNewTokens: 6 })) {
+        tokens.push(e.token);
+        if (tokens.length === 2) await net.hosts[1]!.libp2p.stop();
+      }
+      assert.deepEqual(tokens, localTokens(6));
+      const stopped = net.hosts[1]!.account.address;
+      assert.ok(session.failures.length >= 1 && session.failures.every((f) => f.host === stopped));
+      const receipt = await session.receipt();
+      assert.equal(receipt.hosts.find((h) => h.address === stopped)!.failures, 1);
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('rejects answers signed by another key (InferSignatureError) and still answers', async () => {
+    const net = await startTestInferenceNetwork({
+      params,
+      hosts: 4,
+      replicas: 1,
+      standbys: 2,
+      sharding: { shardsPerMatrix: 2 },
+      forgeSignatures: (i) => i === 2,
+    });
+    try {
+      const session = net.gateway.openSession();
+      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 2 }));
+      assert.deepEqual(
+        events.map((e) => e.token),
+        localTokens(2),
+      );
+      const forger = net.hosts[2]!.account.address;
+      assert.deepEqual(
+        session.failures.map((f) => [f.host, f.error]),
+        [[forger, 'InferSignatureError']],
+      );
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('finds forged signatures when checking at receipt time', async () => {
+    const net = await startTestInferenceNetwork({
+      params,
+      hosts: 2,
+      replicas: 1,
+      standbys: 0,
+      sharding: { shardsPerMatrix: 2 },
+      forgeSignatures: (i) => i === 0,
+      gateway: { signatureCheck: 'at-receipt' },
+    });
+    try {
+      const session = net.gateway.openSession();
+      await collect(session.generate(prompt, { ...sampling, maxNewTokens: 1 }));
+      assert.equal(session.failures.length, 0);
+      const receipt = await session.receipt();
+      const forger = net.hosts[0]!.account.address;
+      assert.ok(
+        session.failures.length > 0 &&
+          session.failures.every((f) => f.host === forger && f.error === 'InferSignatureError'),
+      );
+      assert.ok(receipt.hosts.find((h) => h.address === forger)!.failures > 0);
+    } finally {
+      await net.stop();
+    }
+  });
+});
+
+describe('sealing per token', () => {
+  it('gives the same tokens with one signature per host per token, and catches a forger', async () => {
+    const net = await startTestInferenceNetwork({
+      params,
+      hosts: 4,
+      replicas: 1,
+      standbys: 2,
+      sharding: { shardsPerMatrix: 2 },
+      forgeSignatures: (i) => i === 3,
+      gateway: { sealEvery: 'token' },
+    });
+    try {
+      const session = net.gateway.openSession();
+      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
+      assert.deepEqual(
+        events.map((e) => e.token),
+        localTokens(3),
+      );
+      const forger = net.hosts[3]!.account.address;
+      assert.deepEqual(
+        session.failures.map((f) => [f.host, f.error]),
+        [[forger, 'InferSignatureError']],
+      );
+      const receipt = await session.receipt();
+      // honest hosts signed once per token they worked in: far fewer votes than host calls
+      assert.ok(receipt.votes > 0 && receipt.votes <= 3 * 3);
+      assert.ok(session.stats.calls > 3 * receipt.votes);
+    } finally {
+      await net.stop();
+    }
+  });
+});
+
+describe('vote leaves', () => {
+  it('prove membership in the votes root', async () => {
+    const leaves = Array.from({ length: 5 }, (_, i) =>
+      voteLeaf(TEST_DOMAIN, {
+        host: '0x0000000000000000000000000000000000000001',
+        statement: {
+          session: `0x${'ab'.repeat(32)}`,
+          items: [{ step: i, layer: 0, matrix: 'mlp.c_fc', shard: 0, digest: `0x${'cd'.repeat(32)}` }],
+        },
+        signature: `0x${'11'.repeat(65)}`,
+      }),
+    );
+    const root = merkleRoot(leaves);
+    leaves.forEach((leaf, i) => {
+      assert.equal(rootFromProof(leaf, merkleProof(leaves, i)), root);
+    });
+    assert.notEqual(rootFromProof(leaves[0]!, merkleProof(leaves, 1)), root);
+  });
+});
+
+describe('the network’s own model (models/*.safetensors, when present)', () => {
+  const dir = new URL('../../models/', import.meta.url);
+  const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.safetensors')) : undefined;
+  it('gives logits bit-identical to local inference', {
+    skip: file === undefined && 'no model file',
+  }, async () => {
+    const { params: model } = importGpt(new Uint8Array(readFileSync(new URL(file!, dir))));
+    const net = await startTestInferenceNetwork({
+      params: model,
+      hosts: 3,
+      replicas: 1,
+      standbys: 0,
+      sharding: { shardsPerMatrix: 2 },
+    });
+    try {
+      const session = net.gateway.openSession();
+      const local = new GptGenerator(model);
+      const remote = new GptGenerator(model);
+      for (const t of [1, 2, 3, 4]) {
+        const want = new Uint8Array(new Float32Array(local.step(t)).buffer);
+        const got = new Uint8Array(new Float32Array(await remote.stepAsync(t, session.backend)).buffer);
+        assert.deepEqual(got, want);
+      }
+    } finally {
+      await net.stop();
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import type { PeerId } from '@libp2p/interface';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { type Address, getAddress } from 'viem';
+import type { GptParams, Tokenizer } from '../model/index.ts';
+import type { ConcordHost } from '../p2p/createHost.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from './constants.ts';
+import { GatewayConfigError } from './errors.ts';
+import { gptMatrices } from './matrices.ts';
+import type { ShardPlan } from './planner.ts';
+import { type ConsensusMode, InferenceSession, type SealEvery, type SignatureCheck } from './session.ts';
+import type { InferDomain } from './signature.ts';
+
+/** What a gateway needs: its libp2p host, the chain, the plan, the model and how to reach each host. */
+export type InferenceGatewayInit = {
+  host: ConcordHost;
+  /** Where host signatures must count: chain id and, for on-chain settlement, the InferenceSettlement address. */
+  domain: InferDomain;
+  plan: ShardPlan;
+  /**
+   * The model version's parameters. The gateway reads only the embeddings,
+   * layer norms and shapes; the matrix products go to the hosts.
+   */
+  params: GptParams;
+  /** Peer id or multiaddrs of every host address the plan names (hosts and standbys). */
+  peers: ReadonlyMap<Address, PeerId | Multiaddr | Multiaddr[]>;
+  /** Default exact majority of digests. */
+  mode?: ConsensusMode;
+  /** Per host call; default 10 s. */
+  timeoutMs?: number;
+  /** Default 'each-response'. */
+  signatureCheck?: SignatureCheck;
+  /** Default 'response'. */
+  sealEvery?: SealEvery;
+  /** Turns tokens into streamed text. */
+  tokenizer?: Tokenizer;
+};
+
+/**
+ * The gateway of distributed inference: checks that the plan fits the model
+ * and names only reachable hosts, then opens sessions that generate tokens
+ * with every matrix product decided by the hosts' consensus.
+ */
+export class InferenceGateway {
+  readonly #init: InferenceGatewayInit;
+  readonly #peers: Map<Address, PeerId | Multiaddr | Multiaddr[]>;
+
+  /** Throws GatewayConfigError when the plan's matrices are not the model's, or a planned host has no peer. */
+  constructor(init: InferenceGatewayInit) {
+    this.#init = init;
+    this.#peers = new Map([...init.peers].map(([a, p]) => [getAddress(a), p]));
+    const expected = gptMatrices(init.params.config);
+    const planned = init.plan.parameters.matrices;
+    const same =
+      expected.length === planned.length &&
+      expected.every((m, i) => {
+        const p = planned[i]!;
+        return p.name === m.name && p.rows === m.rows && p.cols === m.cols && p.layer === m.layer;
+      });
+    if (!same) {
+      throw new GatewayConfigError('The shard plan does not describe this model’s matrices.', {
+        hint: 'Plan with gptMatrices(params.config) of the same model version.',
+      });
+    }
+    for (const s of init.plan.shards) {
+      for (const h of [...s.hosts, ...s.standbys]) {
+        if (!this.#peers.has(h)) {
+          throw new GatewayConfigError(`Host ${h} is in the plan but has no peer address.`, {
+            hint: 'Resolve every planned host (registry peer id binding) before opening the gateway.',
+          });
+        }
+      }
+    }
+    if (init.mode?.kind === 'tolerant' && !(Number.isFinite(init.mode.epsilon) && init.mode.epsilon >= 0)) {
+      throw new GatewayConfigError(
+        `Tolerant epsilon must be a finite number >= 0 (got ${init.mode.epsilon}).`,
+      );
+    }
+  }
+
+  /** A new session with a fresh id; generate with `session.generate`, settle with `session.receipt()`. */
+  openSession(): InferenceSession {
+    const init = this.#init;
+    return new InferenceSession({
+      host: init.host,
+      domain: init.domain,
+      plan: init.plan,
+      params: init.params,
+      peers: this.#peers,
+      mode: init.mode ?? { kind: 'exact' },
+      timeoutMs: init.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      signatureCheck: init.signatureCheck ?? 'each-response',
+      sealEvery: init.sealEvery ?? 'response',
+      tokenizer: init.tokenizer,
+    });
+  }
+}

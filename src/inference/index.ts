@@ -1,0 +1,50 @@
+/**
+ * Distributed inference (docs/inference.md): the shard planner, the host and
+ * gateway of `/concord/infer/1.0.0`, per-partial-product consensus, and the
+ * session receipt.
+ */
+export { callHost, type HostAnswer, type HostCall, HostChannel, type HostPeer } from './callHost.ts';
+export * from './constants.ts';
+export { type DecodeOptions, decode, type LinearBackend, localBackend } from './decode.ts';
+export * from './errors.ts';
+export { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
+export { InferenceHost, type InferenceHostInit, type InferenceHostStats, serveInference } from './host.ts';
+export { checkHostedShard, type HostedShard, hostedShardsFromParams, shardKey } from './hostedShards.ts';
+export { gptMatrices, type MatrixSpec, matrixWeights } from './matrices.ts';
+export { EMPTY_MERKLE_ROOT, merkleProof, merkleRoot, rootFromProof } from './merkle.ts';
+export {
+  type HostCandidate,
+  type PlanShardsParameters,
+  planShards,
+  rendezvousScore,
+  replan,
+  type ShardAssignment,
+  type Sharding,
+  type ShardMove,
+  type ShardPlan,
+  shardRanges,
+  shardsOfHost,
+} from './planner.ts';
+export { type HostTally, type SessionReceipt, type SignedVote, voteLeaf, votesRoot } from './receipt.ts';
+export {
+  type ConsensusMode,
+  type HostFailure,
+  InferenceSession,
+  type SealEvery,
+  type SessionStats,
+  type ShardVote,
+  type SignatureCheck,
+  type TokenEvent,
+} from './session.ts';
+export {
+  type InferDomain,
+  type InferSigner,
+  isSignedByHost,
+  PARTIAL_PRODUCTS_TYPES,
+  type PartialProductsStatement,
+  partialProductsDomain,
+  partialProductsTypedData,
+  type SignedItem,
+  signPartialProducts,
+} from './signature.ts';
+export type { RequestHeader, RequestItem } from './wire.ts';

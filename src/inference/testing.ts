@@ -1,0 +1,101 @@
+import type { Address, LocalAccount } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { digestBytes } from '../core/digest.ts';
+import type { GptParams } from '../model/index.ts';
+import type { ConcordHost } from '../p2p/createHost.ts';
+import { startTestHost } from '../p2p/testing.ts';
+import { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
+import { type InferenceHost, serveInference } from './host.ts';
+import { hostedShardsFromParams } from './hostedShards.ts';
+import { gptMatrices } from './matrices.ts';
+import { planShards, type Sharding, type ShardPlan } from './planner.ts';
+import type { InferDomain } from './signature.ts';
+
+/** Chain id the test networks sign for. */
+export const TEST_CHAIN_ID = 31337;
+/** The signature domain of the test networks (no settlement contract). */
+export const TEST_DOMAIN: InferDomain = { chainId: TEST_CHAIN_ID };
+
+/** One in-process inference host of a test network. */
+export type TestInferenceHost = {
+  readonly account: LocalAccount;
+  readonly libp2p: ConcordHost;
+  readonly server: InferenceHost;
+};
+
+/** Options of `startTestInferenceNetwork`. */
+export type TestInferenceNetworkOptions = {
+  params: GptParams;
+  hosts: number;
+  replicas: number;
+  standbys: number;
+  sharding: Sharding;
+  /** Per host index, the parameters it serves from instead of `params` (a lying host). */
+  servedParams?: (index: number) => GptParams | undefined;
+  /** Per host index, a key that signs instead of the registered one (a forging host). */
+  forgeSignatures?: (index: number) => boolean;
+  gateway?: Partial<Omit<InferenceGatewayInit, 'host' | 'domain' | 'plan' | 'params' | 'peers'>>;
+};
+
+/** A running loopback network: hosts, a gateway host and the plan; `stop()` closes every libp2p node. */
+export type TestInferenceNetwork = {
+  readonly plan: ShardPlan;
+  readonly hosts: readonly TestInferenceHost[];
+  readonly gatewayHost: ConcordHost;
+  readonly gateway: InferenceGateway;
+  stop(): Promise<void>;
+};
+
+/**
+ * Starts `hosts` libp2p inference hosts and a gateway on 127.0.0.1 in this
+ * process, with equal stakes, a plan over the model's matrices, and each host
+ * serving (and standing by for) its shards as views of the params. For tests
+ * and benchmarks.
+ */
+export async function startTestInferenceNetwork(
+  options: TestInferenceNetworkOptions,
+): Promise<TestInferenceNetwork> {
+  const flat = options.params.flat;
+  const accounts = Array.from({ length: options.hosts }, () => privateKeyToAccount(generatePrivateKey()));
+  const plan = planShards({
+    modelDigest: digestBytes(new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength)),
+    matrices: gptMatrices(options.params.config),
+    hosts: accounts.map((a) => ({ address: a.address, stake: 100n })),
+    replicas: options.replicas,
+    standbys: options.standbys,
+    sharding: options.sharding,
+  });
+  const hosts: TestInferenceHost[] = [];
+  for (const [i, account] of accounts.entries()) {
+    const libp2p = await startTestHost();
+    const signer = options.forgeSignatures?.(i) ? privateKeyToAccount(generatePrivateKey()) : account;
+    const served = options.servedParams?.(i) ?? options.params;
+    const server = await serveInference(libp2p, {
+      domain: TEST_DOMAIN,
+      signer,
+      shards: hostedShardsFromParams(served, plan, account.address),
+    });
+    hosts.push({ account, libp2p, server });
+  }
+  const gatewayHost = await startTestHost();
+  const peers = new Map<Address, ReturnType<ConcordHost['getMultiaddrs']>>(
+    hosts.map((h) => [h.account.address, h.libp2p.getMultiaddrs()]),
+  );
+  const gateway = new InferenceGateway({
+    host: gatewayHost,
+    domain: TEST_DOMAIN,
+    plan,
+    params: options.params,
+    peers,
+    ...options.gateway,
+  });
+  return {
+    plan,
+    hosts,
+    gatewayHost,
+    gateway,
+    async stop() {
+      await Promise.all([gatewayHost.stop(), ...hosts.map((h) => h.libp2p.stop())]);
+    },
+  };
+}
