@@ -99,6 +99,7 @@ describe('statements and requests', () => {
     for (const other of [
       { ...DOMAIN, chainId: 1 },
       { ...DOMAIN, settlement: CREDITS.accessCredits },
+      { chainId: DOMAIN.chainId }, // off chain: no settlement contract
     ]) {
       assert.equal(await verifyStatement({ host, statement: st, signature }, other), false);
     }

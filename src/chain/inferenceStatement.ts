@@ -4,12 +4,12 @@ import {
   getAddress,
   type Hex,
   hashTypedData,
-  isHex,
   keccak256,
   type LocalAccount,
   toBytes,
   verifyTypedData,
 } from 'viem';
+import { isBytes32 } from '../core/bytes32.ts';
 import { BaseError } from '../core/errors.ts';
 
 /** The distributed-inference protocol id; also the EIP-712 domain name of host signatures. */
@@ -25,7 +25,7 @@ export type StatementItem = { step: number; layer: number; matrix: string; shard
 /**
  * What a host signs: the session (the request's session id) and a batch of
  * its answers (one response's, or a whole token's). One signature per batch,
- * however many items it carries. Same types as `src/inference/signature.ts`.
+ * however many items it carries.
  */
 export type PartialProductsStatement = { session: Hex; items: readonly StatementItem[] };
 
@@ -34,10 +34,12 @@ export type SignedStatement = { host: Address; statement: PartialProductsStateme
 
 /**
  * The signature domain of host statements: name = the protocol id, version
- * `1`, the chain id and the InferenceSettlement contract, so a signature
- * counts on no other chain, deployment or protocol.
+ * `1`, the chain id and the InferenceSettlement contract (the EIP-712
+ * verifyingContract), so a signature counts on no other chain, deployment or
+ * protocol. `settlement` is left out only by sessions never settled on chain;
+ * their signatures then count on no settlement contract.
  */
-export type InferenceDomain = { chainId: number; settlement: Address };
+export type InferenceDomain = { chainId: number; settlement?: Address };
 
 /** An item as the contract takes it: the matrix name hashed (`keccak256(name)`, as EIP-712 hashes strings). */
 export type ChainItem = { step: bigint; layer: number; matrix: Hex; shard: number; digest: Hex };
@@ -86,7 +88,7 @@ export function statementTypedData(statement: PartialProductsStatement, domain: 
       name: INFERENCE_PROTOCOL_ID,
       version: '1',
       chainId: domain.chainId,
-      verifyingContract: domain.settlement,
+      ...(domain.settlement === undefined ? {} : { verifyingContract: domain.settlement }),
     },
     types: partialProductsTypes,
     primaryType: 'PartialProducts',
@@ -148,8 +150,4 @@ export function toChainItem(item: StatementItem): ChainItem {
     shard: item.shard,
     digest: item.digest,
   };
-}
-
-function isBytes32(v: string): boolean {
-  return isHex(v, { strict: true }) && v.length === 66;
 }

@@ -1,17 +1,13 @@
 import type { PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { concatBytes, type Hex } from 'viem';
+import { INFERENCE_PROTOCOL_ID } from '../chain/inferenceStatement.ts';
 import { tensorDigest } from '../core/digest.ts';
 import { BaseError } from '../core/errors.ts';
 import { asError } from '../p2p/asError.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { FrameReader } from '../p2p/frames.ts';
-import {
-  DEFAULT_CALL_TIMEOUT_MS,
-  INFER_PROTOCOL,
-  MAX_INFER_HEADER_BYTES,
-  MAX_PARTIAL_BYTES,
-} from './constants.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, MAX_INFER_HEADER_BYTES, MAX_PARTIAL_BYTES } from './constants.ts';
 import {
   InferMalformedError,
   InferResponseMismatchError,
@@ -53,7 +49,7 @@ export type HostAnswer = { signature: Hex | null; digests: Hex[]; outputs: Float
  * costs one round trip instead of a protocol negotiation plus a round trip.
  * Calls are serialized. Each frame's size is checked before it is read; the
  * rows of every item must hash to the digest the host signed (the signature
- * itself is checked by the caller with `isSignedByHost`). Any failure aborts
+ * itself is checked by the caller with `verifyStatement`). Any failure aborts
  * the stream (the next call dials again) and surfaces as a named error:
  * InferTimeoutError, InferTransportError, the host's refusal, or
  * InferResponseMismatchError.
@@ -92,7 +88,7 @@ export class HostChannel {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       if (!this.#open) {
-        const s = await this.#host.dialProtocol(this.#peer, INFER_PROTOCOL, { signal });
+        const s = await this.#host.dialProtocol(this.#peer, INFERENCE_PROTOCOL_ID, { signal });
         this.#open = { stream: s, reader: new FrameReader(s) };
       }
       stream = this.#open.stream;

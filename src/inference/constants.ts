@@ -1,5 +1,3 @@
-/** The distributed-inference protocol id. */
-export const INFER_PROTOCOL = '/concord/infer/1.0.0';
 /** Largest request or response header frame (JSON), checked before parsing. */
 export const MAX_INFER_HEADER_BYTES = 16 * 1024;
 /** Largest activation vector a host reads, in bytes (checked before reading it). */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { statementLeaf } from '../chain/inferenceStatement.ts';
+import { merkleProof, merkleRoot, verifyMerkleProof } from '../chain/voteMerkle.ts';
 import { Gpt, GptGenerator, GptParams, generate, importGpt, makeGptConfig, Rng } from '../model/index.ts';
-import { merkleProof, merkleRoot, rootFromProof } from './merkle.ts';
-import { voteLeaf } from './receipt.ts';
 import type { TokenEvent } from './session.ts';
 import { startTestInferenceNetwork, TEST_DOMAIN, type TestInferenceNetwork } from './testing.ts';
 
@@ -244,20 +244,23 @@ describe('sealing per token', () => {
 describe('vote leaves', () => {
   it('prove membership in the votes root', async () => {
     const leaves = Array.from({ length: 5 }, (_, i) =>
-      voteLeaf(TEST_DOMAIN, {
-        host: '0x0000000000000000000000000000000000000001',
-        statement: {
-          session: `0x${'ab'.repeat(32)}`,
-          items: [{ step: i, layer: 0, matrix: 'mlp.c_fc', shard: 0, digest: `0x${'cd'.repeat(32)}` }],
+      statementLeaf(
+        {
+          host: '0x0000000000000000000000000000000000000001',
+          statement: {
+            session: `0x${'ab'.repeat(32)}`,
+            items: [{ step: i, layer: 0, matrix: 'mlp.c_fc', shard: 0, digest: `0x${'cd'.repeat(32)}` }],
+          },
+          signature: `0x${'11'.repeat(65)}`,
         },
-        signature: `0x${'11'.repeat(65)}`,
-      }),
+        TEST_DOMAIN,
+      ),
     );
     const root = merkleRoot(leaves);
-    leaves.forEach((leaf, i) => {
-      assert.equal(rootFromProof(leaf, merkleProof(leaves, i)), root);
-    });
-    assert.notEqual(rootFromProof(leaves[0]!, merkleProof(leaves, 1)), root);
+    for (const leaf of leaves) {
+      assert.equal(verifyMerkleProof(merkleProof(leaves, leaf)!, root, leaf), true);
+    }
+    assert.equal(verifyMerkleProof(merkleProof(leaves, leaves[1]!)!, root, leaves[0]!), false);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { type Address, getAddress } from 'viem';
+import type { InferenceDomain } from '../chain/inferenceStatement.ts';
 import type { GptParams, Tokenizer } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from './constants.ts';
@@ -8,13 +9,12 @@ import { GatewayConfigError } from './errors.ts';
 import { gptMatrices } from './matrices.ts';
 import type { ShardPlan } from './planner.ts';
 import { type ConsensusMode, InferenceSession, type SealEvery, type SignatureCheck } from './session.ts';
-import type { InferDomain } from './signature.ts';
 
 /** What a gateway needs: its libp2p host, the chain, the plan, the model and how to reach each host. */
 export type InferenceGatewayInit = {
   host: ConcordHost;
   /** Where host signatures must count: chain id and, for on-chain settlement, the InferenceSettlement address. */
-  domain: InferDomain;
+  domain: InferenceDomain;
   plan: ShardPlan;
   /**
    * The model version's parameters. The gateway reads only the embeddings,

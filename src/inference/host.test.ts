@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
+import { INFERENCE_PROTOCOL_ID, verifyStatement } from '../chain/inferenceStatement.ts';
 import { GptParams, makeGptConfig } from '../model/index.ts';
 import { encodeFrame, FrameReader } from '../p2p/frames.ts';
 import { linear } from '../tensor/index.ts';
 import { callHost, type HostCall } from './callHost.ts';
-import { INFER_PROTOCOL, MAX_INFER_HEADER_BYTES } from './constants.ts';
-import { isSignedByHost } from './signature.ts';
+import { MAX_INFER_HEADER_BYTES } from './constants.ts';
 import {
   startTestInferenceNetwork,
   TEST_CHAIN_ID,
@@ -38,7 +38,7 @@ describe('inference host /concord/infer/1.0.0', () => {
     });
   /** Sends raw frames on a new stream and returns the refusal code of the answer. */
   const rawRefusal = async (frames: Uint8Array[]): Promise<string> => {
-    const stream = await net.gatewayHost.dialProtocol(net.hosts[0]!.libp2p.peerId, INFER_PROTOCOL);
+    const stream = await net.gatewayHost.dialProtocol(net.hosts[0]!.libp2p.peerId, INFERENCE_PROTOCOL_ID);
     for (const f of frames) stream.send(f);
     const header = parseJsonFrame(await new FrameReader(stream).readFrame(MAX_INFER_HEADER_BYTES)) as {
       code: string;
@@ -77,10 +77,13 @@ describe('inference host /concord/infer/1.0.0', () => {
     };
     const host = net.hosts[0]!.account.address;
     const signature = answer.signature!;
-    assert.equal(await isSignedByHost(host, TEST_DOMAIN, statement, signature), true);
+    assert.equal(await verifyStatement({ host, statement, signature }, TEST_DOMAIN), true);
     const otherStep = { ...statement, items: statement.items.map((i) => ({ ...i, step: 8 })) };
-    assert.equal(await isSignedByHost(host, TEST_DOMAIN, otherStep, signature), false);
-    assert.equal(await isSignedByHost(host, { chainId: TEST_CHAIN_ID + 1 }, statement, signature), false);
+    assert.equal(await verifyStatement({ host, statement: otherStep, signature }, TEST_DOMAIN), false);
+    assert.equal(
+      await verifyStatement({ host, statement, signature }, { chainId: TEST_CHAIN_ID + 1 }),
+      false,
+    );
   });
 
   it('signs everything answered since its last signature when asked to seal', async () => {
@@ -99,7 +102,7 @@ describe('inference host /concord/infer/1.0.0', () => {
       ],
     };
     const host = net.hosts[0]!.account.address;
-    assert.equal(await isSignedByHost(host, TEST_DOMAIN, statement, sealed.signature!), true);
+    assert.equal(await verifyStatement({ host, statement, signature: sealed.signature! }, TEST_DOMAIN), true);
   });
 
   it('refuses a step it has already answered in the session (InferReplayedStepError)', async () => {
@@ -137,7 +140,7 @@ describe('inference host /concord/infer/1.0.0', () => {
 
   it('times out against a host that never answers (InferTimeoutError)', async () => {
     await net.hosts[0]!.server.stop();
-    await net.hosts[0]!.libp2p.handle(INFER_PROTOCOL, () => {}); // reads nothing, answers nothing
+    await net.hosts[0]!.libp2p.handle(INFERENCE_PROTOCOL_ID, () => {}); // reads nothing, answers nothing
     try {
       await assert.rejects(
         callHost(net.gatewayHost, net.hosts[0]!.libp2p.peerId, {
@@ -154,7 +157,7 @@ describe('inference host /concord/infer/1.0.0', () => {
         { name: 'InferTimeoutError' },
       );
     } finally {
-      await net.hosts[0]!.libp2p.unhandle(INFER_PROTOCOL);
+      await net.hosts[0]!.libp2p.unhandle(INFERENCE_PROTOCOL_ID);
       await net.hosts[0]!.server.start();
     }
   });

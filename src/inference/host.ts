@@ -1,5 +1,11 @@
 import type { Stream } from '@libp2p/interface';
-import { concatBytes, type Hex } from 'viem';
+import { concatBytes, type Hex, type LocalAccount } from 'viem';
+import {
+  INFERENCE_PROTOCOL_ID,
+  type InferenceDomain,
+  type StatementItem,
+  signStatement,
+} from '../chain/inferenceStatement.ts';
 import { tensorDigest } from '../core/digest.ts';
 import { asError } from '../p2p/asError.ts';
 import { sendAll } from '../p2p/blobServer.ts';
@@ -9,7 +15,6 @@ import { FrameReader } from '../p2p/frames.ts';
 import { assertFiniteF32, linear } from '../tensor/index.ts';
 import {
   DEFAULT_SERVE_TIMEOUT_MS,
-  INFER_PROTOCOL,
   MAX_ACTIVATION_BYTES,
   MAX_INBOUND_INFER_STREAMS,
   MAX_INFER_HEADER_BYTES,
@@ -18,7 +23,6 @@ import {
 } from './constants.ts';
 import { InferMalformedError, InferMessageTooLargeError } from './errors.ts';
 import { checkHostedShard, type HostedShard, shardKey } from './hostedShards.ts';
-import { type InferDomain, type InferSigner, type SignedItem, signPartialProducts } from './signature.ts';
 import {
   decodeF32,
   f32Frame,
@@ -33,8 +37,9 @@ import {
 /** What an inference host needs: its EVM signer, the chain of its signatures and the shards it holds. */
 export type InferenceHostInit = {
   /** Where the signatures count: chain id and, for on-chain settlement, the InferenceSettlement address. */
-  domain: InferDomain;
-  signer: InferSigner;
+  domain: InferenceDomain;
+  /** The host's EVM key (any viem LocalAccount fits). */
+  signer: Pick<LocalAccount, 'address' | 'signTypedData'>;
   shards: readonly HostedShard[];
   /** Time one request may take; default 30 s. */
   timeoutMs?: number;
@@ -78,7 +83,7 @@ export class InferenceHost {
   readonly #init: InferenceHostInit;
   readonly #shards = new Map<string, HostedShard>();
   /** Per session: the last step answered and the items not yet signed (insertion order = age, for the bound). */
-  readonly #sessions = new Map<Hex, { lastStep: number; unsealed: SignedItem[] }>();
+  readonly #sessions = new Map<Hex, { lastStep: number; unsealed: StatementItem[] }>();
 
   /** Call `start` to begin serving. */
   constructor(host: ConcordHost, init: InferenceHostInit) {
@@ -97,14 +102,14 @@ export class InferenceHost {
 
   /** Registers the protocol handler. */
   async start(): Promise<void> {
-    await this.#host.handle(INFER_PROTOCOL, (stream) => this.#handle(stream), {
+    await this.#host.handle(INFERENCE_PROTOCOL_ID, (stream) => this.#handle(stream), {
       maxInboundStreams: this.#init.maxInboundStreams ?? MAX_INBOUND_INFER_STREAMS,
     });
   }
 
   /** Unregisters the handler. */
   async stop(): Promise<void> {
-    await this.#host.unhandle(INFER_PROTOCOL);
+    await this.#host.unhandle(INFERENCE_PROTOCOL_ID);
   }
 
   /** Answers requests on one stream until the gateway closes it, a request fails, or the stream idles out. */
@@ -159,7 +164,7 @@ export class InferenceHost {
     if (header.seal) {
       const items = state.unsealed;
       state.unsealed = [];
-      signing = signPartialProducts(this.#init.signer, this.#init.domain, { session: header.session, items });
+      signing = signStatement(this.#init.signer, { session: header.session, items }, this.#init.domain);
     }
     // viem hashes and signs synchronously inside the call, so this is the CPU time, not time spent waiting.
     this.stats.signMs += performance.now() - signStart;
@@ -179,7 +184,7 @@ export class InferenceHost {
    * answered in its session, the unsigned backlog stays bounded — and returns
    * the session's state with the step recorded.
    */
-  #admit(header: RequestHeader): { lastStep: number; unsealed: SignedItem[] } {
+  #admit(header: RequestHeader): { lastStep: number; unsealed: StatementItem[] } {
     for (const item of header.items) {
       if (!this.#shards.has(shardKey(item.layer, item.matrix, item.shard))) {
         throw new INFER_ERROR_CLASSES.NOT_HOSTED(

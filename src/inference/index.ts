@@ -11,7 +11,6 @@ export { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
 export { InferenceHost, type InferenceHostInit, type InferenceHostStats, serveInference } from './host.ts';
 export { checkHostedShard, type HostedShard, hostedShardsFromParams, shardKey } from './hostedShards.ts';
 export { gptMatrices, type MatrixSpec, matrixWeights } from './matrices.ts';
-export { EMPTY_MERKLE_ROOT, merkleProof, merkleRoot, rootFromProof } from './merkle.ts';
 export {
   type HostCandidate,
   type PlanShardsParameters,
@@ -25,7 +24,7 @@ export {
   shardRanges,
   shardsOfHost,
 } from './planner.ts';
-export { type HostTally, type SessionReceipt, type SignedVote, voteLeaf, votesRoot } from './receipt.ts';
+export type { HostTally, SessionReceipt } from './receipt.ts';
 export {
   type ConsensusMode,
   type HostFailure,
@@ -36,15 +35,4 @@ export {
   type SignatureCheck,
   type TokenEvent,
 } from './session.ts';
-export {
-  type InferDomain,
-  type InferSigner,
-  isSignedByHost,
-  PARTIAL_PRODUCTS_TYPES,
-  type PartialProductsStatement,
-  partialProductsDomain,
-  partialProductsTypedData,
-  type SignedItem,
-  signPartialProducts,
-} from './signature.ts';
 export type { RequestHeader, RequestItem } from './wire.ts';

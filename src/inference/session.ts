@@ -1,6 +1,14 @@
 import type { PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { type Address, bytesToHex, getAddress, type Hex } from 'viem';
+import { votesRoot } from '../chain/inferenceReceipt.ts';
+import {
+  type InferenceDomain,
+  type PartialProductsStatement,
+  type SignedStatement,
+  type StatementItem,
+  verifyStatement,
+} from '../chain/inferenceStatement.ts';
 import { BaseError } from '../core/errors.ts';
 import { decideMajority } from '../core/majority.ts';
 import { decideTolerant } from '../core/tolerant.ts';
@@ -11,13 +19,7 @@ import { type HostAnswer, HostChannel } from './callHost.ts';
 import { type DecodeOptions, decode } from './decode.ts';
 import { GatewayConfigError, InferShardUndecidedError, InferSignatureError } from './errors.ts';
 import type { ShardAssignment, ShardPlan } from './planner.ts';
-import { type HostTally, type SessionReceipt, type SignedVote, votesRoot } from './receipt.ts';
-import {
-  type InferDomain,
-  isSignedByHost,
-  type PartialProductsStatement,
-  type SignedItem,
-} from './signature.ts';
+import type { HostTally, SessionReceipt } from './receipt.ts';
 import type { RequestItem } from './wire.ts';
 
 /** How a partial product is decided: exact stake-weighted majority of digests, or the largest cluster within epsilon. */
@@ -44,7 +46,7 @@ export type SealEvery = 'response' | 'token';
 /** How a session reaches hosts and decides; built by `InferenceGateway`. */
 export type SessionConfig = {
   readonly host: ConcordHost;
-  readonly domain: InferDomain;
+  readonly domain: InferenceDomain;
   readonly plan: ShardPlan;
   readonly params: GptParams;
   readonly peers: ReadonlyMap<Address, PeerId | Multiaddr | Multiaddr[]>;
@@ -105,10 +107,10 @@ export class InferenceSession {
   readonly #retired = new Set<Address>();
   readonly #stake = new Map<Address, bigint>();
   readonly #tallies = new Map<Address, HostTally>();
-  readonly #votes: SignedVote[] = [];
+  readonly #votes: SignedStatement[] = [];
   readonly #channels = new Map<Address, HostChannel>();
   /** Per host, the items it answered since its last signature (what it must sign next). */
-  readonly #unsealed = new Map<Address, SignedItem[]>();
+  readonly #unsealed = new Map<Address, StatementItem[]>();
   #tokenVotes: ShardVote[] = [];
   #step = 0;
   #tokens = 0;
@@ -165,9 +167,7 @@ export class InferenceSession {
     const { domain, plan } = this.#config;
     let votes = this.#votes;
     if (this.#config.signatureCheck === 'at-receipt') {
-      const valid = await Promise.all(
-        votes.map((v) => isSignedByHost(v.host, domain, v.statement, v.signature)),
-      );
+      const valid = await Promise.all(votes.map((v) => verifyStatement(v, domain)));
       votes.forEach((v, i) => {
         const step = v.statement.items.at(-1)?.step ?? -1;
         if (!valid[i]) this.#fail(v.host, step, new InferSignatureError('bad signature'));
@@ -183,7 +183,7 @@ export class InferenceSession {
         .map((t) => ({ ...t }))
         .sort((a, b) => a.address.toLowerCase().localeCompare(b.address.toLowerCase())),
       votes: votes.length,
-      votesRoot: votesRoot(domain, votes),
+      votesRoot: votesRoot(votes, domain),
     };
   }
 
@@ -289,7 +289,7 @@ export class InferenceSession {
         this.#unsealed.set(host, []);
         if (this.#config.signatureCheck === 'each-response') {
           const started = performance.now();
-          const valid = await isSignedByHost(host, domain, statement, answer.signature);
+          const valid = await verifyStatement({ host, statement, signature: answer.signature }, domain);
           if (!forceSeal) this.stats.consensusMs += performance.now() - started; // seal() times itself whole
           if (!valid)
             throw new InferSignatureError(`Host ${host} did not sign its answers up to step ${step}.`);

@@ -1,5 +1,6 @@
 import type { Address, LocalAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import type { InferenceDomain } from '../chain/inferenceStatement.ts';
 import { digestBytes } from '../core/digest.ts';
 import type { GptParams } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
@@ -9,12 +10,11 @@ import { type InferenceHost, serveInference } from './host.ts';
 import { hostedShardsFromParams } from './hostedShards.ts';
 import { gptMatrices } from './matrices.ts';
 import { planShards, type Sharding, type ShardPlan } from './planner.ts';
-import type { InferDomain } from './signature.ts';
 
 /** Chain id the test networks sign for. */
 export const TEST_CHAIN_ID = 31337;
 /** The signature domain of the test networks (no settlement contract). */
-export const TEST_DOMAIN: InferDomain = { chainId: TEST_CHAIN_ID };
+export const TEST_DOMAIN: InferenceDomain = { chainId: TEST_CHAIN_ID };
 
 /** One in-process inference host of a test network. */
 export type TestInferenceHost = {
