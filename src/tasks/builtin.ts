@@ -1,13 +1,22 @@
+import { aggregateKind } from './aggregate.ts';
+import { embedKind } from './embed.ts';
 import type { TaskKind } from './kind.ts';
 import { matvecKind } from './matvec.ts';
 import { TaskKindRegistry } from './registry.ts';
+import { trainKind } from './train.ts';
 import { wasmKind } from './wasm.ts';
 
 /**
  * Every task kind a node runs out of the box. Each kind lives in its own
  * file beside this one; add it to this list to make nodes run it.
  */
-export const builtinTaskKinds: readonly TaskKind[] = [matvecKind, wasmKind];
+export const builtinTaskKinds: readonly TaskKind[] = [
+  matvecKind,
+  trainKind,
+  aggregateKind,
+  embedKind,
+  wasmKind,
+];
 
 /** A registry holding the built-in task kinds. */
 export function createTaskKindRegistry(kinds: readonly TaskKind[] = builtinTaskKinds): TaskKindRegistry {

@@ -23,6 +23,14 @@ export type TaskKind<Spec = unknown> = {
   parseSpec(json: unknown): Spec;
   /** The digests of the blobs the task reads. */
   inputs(spec: Spec): Hex[];
+  /**
+   * Optional check of the input blobs' contents, run by the creating node
+   * before anything goes on chain (after `parseSpec`, once every input is
+   * held locally). Throws the kind's named error for inputs no honest node
+   * could run (e.g. a malformed wasm module), so such a task is refused at
+   * creation instead of failing after the committee has been paid for.
+   */
+  checkInputs?(spec: Spec, getBlob: TaskContext['getBlob']): Promise<void>;
   /** Computes the result blob's bytes. */
   run(spec: Spec, ctx: TaskContext): Promise<Uint8Array>;
 };

@@ -116,6 +116,23 @@ describe('wasm task kind', () => {
     });
   });
 
+  it('checkInputs validates the module blob named by the spec, without running it', async () => {
+    const ok = await setup(M.INFINITE_LOOP, []);
+    const check = kind.checkInputs;
+    assert.ok(check);
+    await check(ok.spec, ok.blobs.context().getBlob);
+    for (const [wat, name] of [
+      [M.FOREIGN_IMPORT, 'WasmImportNotAllowedError'],
+      [M.IMPORTED_MEMORY, 'WasmImportNotAllowedError'],
+    ] as const) {
+      const bad = await setup(wat, []);
+      await assert.rejects(check(bad.spec, bad.blobs.context().getBlob), { name });
+    }
+    const random = new MemoryBlobs();
+    const spec = { ...ok.spec, module: random.put(Uint8Array.of(0, 0x61, 0x73, 0x6d, 9, 9)) };
+    await assert.rejects(check(spec, random.context().getBlob), { name: 'WasmInvalidModuleError' });
+  });
+
   it('stops with TaskAbortedError when its signal is aborted', async () => {
     const { blobs, spec } = await setup(M.INFINITE_LOOP, [], { fuel: 2 ** 50 });
     const controller = new AbortController();

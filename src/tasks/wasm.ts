@@ -116,6 +116,9 @@ export function createWasmTaskKind(runner: WasmRunner): TaskKind<WasmSpec> {
     inputs(spec) {
       return [spec.module, spec.input];
     },
+    async checkInputs(spec, getBlob) {
+      checkWasmTaskModule(spec, await getBlob(spec.module));
+    },
     async run(spec, ctx) {
       throwIfTaskAborted(ctx.signal);
       const [module, input] = await Promise.all([ctx.getBlob(spec.module), ctx.getBlob(spec.input)]);

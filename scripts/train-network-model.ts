@@ -1,0 +1,175 @@
+/**
+ * Trains the network's own character model on the State of the Union corpus
+ * (docs/network-model.md), resumably, with a checkpoint after every round.
+ *
+ *   node bin/run.mjs scripts/train-network-model.ts fed     --dir DIR   # through the train + aggregate task kinds
+ *   node bin/run.mjs scripts/train-network-model.ts central --dir DIR   # the same compute in one sequence
+ *   node bin/run.mjs scripts/train-network-model.ts eval    FILE... [--windows N]   # held-out bits/char
+ *   node bin/run.mjs scripts/train-network-model.ts sample  FILE [--seed N] [--tokens N] [--prompt TEXT]
+ *   node bin/run.mjs scripts/train-network-model.ts export  FILE OUT   # drop the AdamW state: the shippable model
+ *
+ * Options of fed/central override the recipe (src/data/recipe.ts):
+ * --rounds, --local-steps, --shards, --task-batch, --eval-windows,
+ * --reset-optimizer (fed: start AdamW fresh in every train task instead of
+ * carrying its moments in the checkpoints), --lr, --min-lr.
+ * A run writes DIR/round-NNN.safetensors, DIR/state.json and one JSON line
+ * per round on stdout; started again with the same DIR it resumes after the
+ * last finished round (the central run then restarts AdamW's moments).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadCharCorpus } from '../src/data/corpus.ts';
+import { bitsPerChar, evaluationWindows } from '../src/data/evaluate.ts';
+import { centralRound, federatedRound, initialCheckpoint } from '../src/data/networkTraining.ts';
+import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe } from '../src/data/recipe.ts';
+import { shardBlob, splitIntoShards } from '../src/data/shards.ts';
+import { generate } from '../src/model/generate.ts';
+import { Gpt } from '../src/model/gpt.ts';
+import { Rng } from '../src/model/rng.ts';
+import { Trainer } from '../src/model/train.ts';
+import { readCheckpoint, writeCheckpoint } from '../src/tasks/checkpoint.ts';
+import { tokenizerFromMetadata } from '../src/tasks/tokenizerMetadata.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    dir: { type: 'string', default: 'network-model-run' },
+    rounds: { type: 'string' },
+    'local-steps': { type: 'string' },
+    shards: { type: 'string' },
+    'task-batch': { type: 'string' },
+    'eval-windows': { type: 'string' },
+    'reset-optimizer': { type: 'boolean', default: false },
+    lr: { type: 'string' },
+    'min-lr': { type: 'string' },
+    windows: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '1' },
+    tokens: { type: 'string', default: '400' },
+    prompt: { type: 'string', default: 'Fellow-Citizens of the Senate and House of Representatives: ' },
+  },
+});
+const [mode, ...files] = positionals;
+
+function recipeFromFlags(): NetworkModelRecipe {
+  const num = (flag: string | undefined, fallback: number) => (flag === undefined ? fallback : Number(flag));
+  const r = NETWORK_MODEL_RECIPE;
+  return {
+    ...r,
+    rounds: num(values.rounds, r.rounds),
+    localSteps: num(values['local-steps'], r.localSteps),
+    shards: num(values.shards, r.shards),
+    taskBatch: num(values['task-batch'], r.taskBatch),
+    evalWindows: num(values['eval-windows'], r.evalWindows),
+    carryOptimizer: values['reset-optimizer'] ? false : r.carryOptimizer,
+    lr: num(values.lr, r.lr),
+    minLr: num(values['min-lr'], r.minLr),
+  };
+}
+
+type RunState = { mode: string; recipe: NetworkModelRecipe; round: number; log: unknown[] };
+
+async function train(kind: 'fed' | 'central'): Promise<void> {
+  const recipe = recipeFromFlags();
+  const dir = values.dir;
+  mkdirSync(dir, { recursive: true });
+  const statePath = join(dir, 'state.json');
+  const corpus = loadCharCorpus();
+  const windows = evaluationWindows(corpus.heldOutIds.length, recipe.seqLen, recipe.evalWindows);
+  let state: RunState = { mode: kind, recipe, round: 0, log: [] };
+  let checkpoint = initialCheckpoint(recipe, corpus);
+  if (existsSync(statePath)) {
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as RunState;
+    if (state.mode !== kind || JSON.stringify(state.recipe) !== JSON.stringify(recipe)) {
+      throw new Error(`${statePath} belongs to a different run; use another --dir.`);
+    }
+    if (state.round > 0) checkpoint = readFileSync(roundFile(dir, state.round));
+    console.error(`resuming ${kind} after round ${state.round}`);
+  }
+  const shards = splitIntoShards(corpus.trainIds, recipe.shards, recipe.seqLen + 1).map(shardBlob);
+  const tokensPerRound = recipe.shards * recipe.localSteps * recipe.taskBatch * recipe.seqLen;
+  const current = readCheckpoint(checkpoint);
+  const trainer =
+    kind === 'central'
+      ? new Trainer(current.params, {
+          lr: recipe.lr,
+          weightDecay: recipe.weightDecay,
+          maxGradNorm: recipe.maxGradNorm,
+        })
+      : undefined;
+  const started = performance.now();
+  for (let round = state.round; round < recipe.rounds; round++) {
+    const roundStart = performance.now();
+    let trainLoss: number | undefined;
+    if (trainer) {
+      trainLoss = centralRound(recipe, trainer, corpus.trainIds, round);
+      checkpoint = writeCheckpoint(current);
+    } else {
+      checkpoint = await federatedRound(recipe, checkpoint, shards, round);
+    }
+    const trainSeconds = (performance.now() - roundStart) / 1000;
+    const { bpc } = bitsPerChar(
+      new Gpt(readCheckpoint(checkpoint).params),
+      corpus.heldOutIds,
+      recipe.seqLen,
+      windows,
+    );
+    writeFileSync(roundFile(dir, round + 1), checkpoint);
+    const entry = {
+      mode: kind,
+      round: round + 1,
+      tokens: (round + 1) * tokensPerRound,
+      heldOutBpc: Number(bpc.toFixed(4)),
+      ...(trainLoss === undefined ? {} : { trainBpc: Number((trainLoss / Math.LN2).toFixed(4)) }),
+      trainTokensPerSecond: Math.round(tokensPerRound / trainSeconds),
+      elapsedSeconds: Math.round((performance.now() - started) / 1000),
+    };
+    state = { ...state, round: round + 1, log: [...state.log, entry] };
+    writeFileSync(statePath, `${JSON.stringify(state, null, 1)}\n`);
+    console.log(JSON.stringify(entry));
+  }
+}
+
+function roundFile(dir: string, round: number): string {
+  return join(dir, `round-${String(round).padStart(3, '0')}.safetensors`);
+}
+
+function evaluate(): void {
+  const corpus = loadCharCorpus();
+  for (const file of files) {
+    const { params } = readCheckpoint(readFileSync(file));
+    const seqLen = params.config.contextLength;
+    const windows = evaluationWindows(corpus.heldOutIds.length, seqLen, Number(values.windows));
+    const { bpc, chars } = bitsPerChar(new Gpt(params), corpus.heldOutIds, seqLen, windows);
+    console.log(JSON.stringify({ file, heldOutBpc: Number(bpc.toFixed(4)), scoredChars: chars }));
+  }
+}
+
+function sample(): void {
+  const file = files[0];
+  if (!file) throw new Error('sample needs a checkpoint file');
+  const { params, metadata } = readCheckpoint(readFileSync(file));
+  const tokenizer = tokenizerFromMetadata(metadata, params.config.vocabSize);
+  const out = generate(new Gpt(params), tokenizer.encode(values.prompt), new Rng(Number(values.seed)), {
+    maxNewTokens: Number(values.tokens),
+    temperature: 0.8,
+    topK: 40,
+  });
+  console.log(values.prompt + tokenizer.decode(out));
+}
+
+function exportModel(): void {
+  const [file, out] = files;
+  if (!file || !out) throw new Error('export needs a checkpoint file and an output file');
+  const { params, metadata } = readCheckpoint(readFileSync(file));
+  writeFileSync(out, writeCheckpoint({ params, metadata }));
+}
+
+if (mode === 'fed' || mode === 'central') await train(mode);
+else if (mode === 'export') exportModel();
+else if (mode === 'eval') evaluate();
+else if (mode === 'sample') sample();
+else {
+  console.error('usage: train-network-model.ts fed|central|eval|sample|export ... (see the file header)');
+  process.exit(2);
+}

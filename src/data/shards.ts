@@ -1,0 +1,35 @@
+import type { Hex } from 'viem';
+import { encodeTensor } from '../core/codec.ts';
+import { digestBytes } from '../core/digest.ts';
+import { CorpusShardError } from './errors.ts';
+
+/** One data shard as a blob: the codec bytes of an i32 tensor `[n]` of token ids, and their digest. */
+export type ShardBlob = { readonly bytes: Uint8Array; readonly digest: Hex; readonly tokens: number };
+
+/**
+ * Splits token ids into `count` contiguous shards of nearly equal length
+ * (shard i covers `[floor(i·n/count), floor((i+1)·n/count))`); each needs at
+ * least `minTokens` tokens, or CorpusShardError.
+ */
+export function splitIntoShards(ids: Int32Array, count: number, minTokens = 2): Int32Array[] {
+  if (!Number.isInteger(count) || count < 1) {
+    throw new CorpusShardError(`Shard count must be a positive integer (got ${count}).`);
+  }
+  const n = ids.length;
+  if (Math.floor(n / count) < minTokens) {
+    throw new CorpusShardError(`${n} tokens cannot make ${count} shards of at least ${minTokens} tokens.`, {
+      hint: 'Use fewer shards or more data.',
+    });
+  }
+  const shards: Int32Array[] = [];
+  for (let i = 0; i < count; i++) {
+    shards.push(ids.subarray(Math.floor((i * n) / count), Math.floor(((i + 1) * n) / count)));
+  }
+  return shards;
+}
+
+/** Encodes a shard as the blob a `train` task reads. */
+export function shardBlob(ids: Int32Array): ShardBlob {
+  const bytes = encodeTensor({ dtype: 'i32', shape: [ids.length], data: ids });
+  return { bytes, digest: digestBytes(bytes), tokens: ids.length };
+}
