@@ -1,7 +1,10 @@
 /**
  * Builds one wasm example: compiles its WAT with wabt to `<name>.wasm`,
- * writes its input blob to `input.bin`, and writes `spec.json`, the task
- * spec with the real digests of both, ready for `concord task create`.
+ * writes its input blob to `input.bin`, writes `spec.json`, the task spec
+ * with the real digests of both (for `POST /v1/tasks`), and `task.json`, the
+ * same spec naming both files as `"file:PATH"` (relative to `task.json`) for
+ * `concord task create --kind wasm --spec examples/<example>/task.json`, which
+ * uploads them and puts their digests in their place.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { digestBytes } from '../src/core/digest.ts';
@@ -43,6 +46,10 @@ export async function buildExample(b: ExampleBuild): Promise<Record<string, unkn
     seed: b.seed,
   };
   writeFileSync(new URL('spec.json', b.dir), `${JSON.stringify(spec, null, 2)}\n`);
-  console.log(`${b.name}.wasm ${module.length} bytes, input.bin ${b.input.length} bytes, spec.json written`);
+  const template = { ...spec, module: `file:${b.name}.wasm`, input: 'file:input.bin' };
+  writeFileSync(new URL('task.json', b.dir), `${JSON.stringify(template, null, 2)}\n`);
+  console.log(
+    `${b.name}.wasm ${module.length} bytes, input.bin ${b.input.length} bytes, spec.json and task.json written`,
+  );
   return spec;
 }

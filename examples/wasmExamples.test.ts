@@ -105,5 +105,15 @@ describe('wasm examples', () => {
       const output = await wasmKind.run(spec, blobs.context());
       assert.ok(output.length > 0 && output.length <= spec.maxOutputBytes);
     });
+
+    it(`${example.name}: task.json is spec.json with the module and input named as files`, () => {
+      const read = (file: string) => JSON.parse(readFileSync(new URL(file, example.dir), 'utf8')) as object;
+      const template = read('task.json');
+      assert.deepEqual(template, {
+        ...read('spec.json'),
+        module: `file:${example.name}.wasm`,
+        input: 'file:input.bin',
+      });
+    });
   }
 });

@@ -9,7 +9,10 @@ import { TaskInputsMissingError } from './errors.ts';
 
 /**
  * Creates a task from a spec: validates the spec with its kind, checks that
- * this node holds every input blob (it serves them to the committee), stores
+ * this node holds every input blob (it serves them to the committee), lets
+ * the kind check the inputs' contents (`TaskKind.checkInputs`, e.g. a wasm
+ * module is validated, so a malformed one is refused before anything goes on
+ * chain), stores
  * the canonical spec blob and creates the task on chain with deadlines
  * counted from now.
  */
@@ -20,7 +23,8 @@ export async function createTaskFromSpec(
 ): Promise<CreateTaskResult> {
   const encoded = encodeTaskSpec(deps.kinds, request.spec);
   const kind = deps.kinds.get(String(request.spec.kind));
-  const missing = kind.inputs(kind.parseSpec(request.spec)).filter((digest) => !deps.blobs.hasBlob(digest));
+  const spec = kind.parseSpec(request.spec);
+  const missing = kind.inputs(spec).filter((digest) => !deps.blobs.hasBlob(digest));
   if (missing.length > 0) {
     throw new TaskInputsMissingError(
       `This node does not hold the task's input blob(s) ${missing.join(', ')}.`,
@@ -29,6 +33,7 @@ export async function createTaskFromSpec(
       },
     );
   }
+  await kind.checkInputs?.(spec, async (digest) => deps.blobs.getBlob(digest));
   deps.blobs.putBlob(encoded.bytes);
   const now = BigInt(await chainNow(ctx));
   const commitDeadline = now + BigInt(request.commitSeconds);

@@ -8,43 +8,13 @@ import { isRunning } from '../../src/chain/anvil.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { type DevnetState, devnetLayout, readDevnetState } from '../../src/devnet/layout.ts';
 import { KERNEL_VERSION } from '../../src/tensor/index.ts';
+import { concord, concordJson, repoRoot, type TaskJson, waitForTaskEnd } from './concordCli.ts';
 
 // `concord devnet` for real: anvil and three `concord node start` processes on 127.0.0.1.
-const root = new URL('../..', import.meta.url).pathname;
 let tmp: string;
 let dir: string;
 let state: DevnetState;
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-/** Runs `concord ...args` to completion (asynchronously, so the test's own timers keep running). */
-function concord(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin/concord.mjs'), ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function concordJson<T>(args: readonly string[]): Promise<T> {
-  const run = await concord([...args, '--json']);
-  assert.equal(run.code, 0, `concord ${args.join(' ')} failed:\n${run.stderr}\n${run.stdout}`);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as T;
-}
-
-type TaskJson = {
-  id: string;
-  state: string;
-  winner: string | null;
-  payouts: { account: string; amount: string }[];
-};
 type DevnetJson = {
   upSeconds: number;
   nodes: { address: string; apiUrl: string; stake: string; shares: string }[];
@@ -131,12 +101,7 @@ describe('concord devnet --nodes 3 --detach', { timeout: 300_000 }, () => {
       dir,
     ]);
     // Poll the node's API directly (a CLI process per poll would be slow), then check through the CLI once.
-    const api = `${state.nodes[0]!.apiUrl}/v1/tasks/${created.taskId}`;
-    for (let i = 0; i < 1200; i++) {
-      const view = (await (await fetch(api)).json()) as TaskJson;
-      if (view.state === 'finalized' || view.state === 'failed') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForTaskEnd(state.nodes[0]!.apiUrl, created.taskId);
     const shown = await concordJson<TaskJson>(['task', 'show', created.taskId, '--dir', dir]);
     assert.equal(shown.state, 'finalized');
     assert.ok(shown.payouts.length >= 2);
@@ -189,8 +154,8 @@ describe('concord devnet in the foreground', { timeout: 180_000 }, () => {
     const fg = mkdtempSync(join(tmpdir(), 'concord-devnet-fg-'));
     const child = spawn(
       process.execPath,
-      [join(root, 'bin/concord.mjs'), 'devnet', '--nodes', '1', '--no-demo', '--dir', fg],
-      { cwd: root },
+      [join(repoRoot, 'bin/concord.mjs'), 'devnet', '--nodes', '1', '--no-demo', '--dir', fg],
+      { cwd: repoRoot },
     );
     let out = '';
     child.stderr.on('data', (d: Buffer) => {

@@ -21,6 +21,13 @@ const BAD_REQUEST_ERRORS = new Set([
   'TaskInputError',
   'TensorShapeError',
   'TaskInputsMissingError',
+  // A wasm task's module refused at creation (`TaskKind.checkInputs`).
+  'WasmInvalidModuleError',
+  'WasmModuleTooLargeError',
+  'WasmUnsupportedFeatureError',
+  'WasmImportNotAllowedError',
+  'WasmEntryError',
+  'WasmMemoryLimitError',
 ]);
 
 /** Errors answered with 404. */
