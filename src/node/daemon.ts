@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { FastifyInstance } from 'fastify';
@@ -48,6 +48,8 @@ export type NodeConfig = {
   pollIntervalMs?: number | undefined;
   /** Tests only: commit wrong results. */
   lie?: boolean | undefined;
+  /** Tests only: replay another member's commitment instead of computing. */
+  lazy?: boolean | undefined;
   /** Tests only: kill the process at this point of the first commit. */
   crashAfter?: CrashPoint | undefined;
   /** Where log lines go (never keys). */
@@ -136,6 +138,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         fromBlock: deployment.deployedAt,
         pollIntervalMs: config.pollIntervalMs,
         lie: config.lie ?? false,
+        lazy: config.lazy ?? false,
         crashAfter: config.crashAfter,
       },
     );
@@ -189,7 +192,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       multiaddrs: host.getMultiaddrs().map((m) => m.toString()),
       apiUrl,
     };
-    writeFileSync(nodeInfoFile(config.dataDir), `${JSON.stringify(info, null, 2)}\n`);
+    // Written whole, then renamed: a reader polling for the file never sees half of it.
+    const infoFile = nodeInfoFile(config.dataDir);
+    writeFileSync(`${infoFile}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
+    renameSync(`${infoFile}.tmp`, infoFile);
     config.log(`node ${info.address} peer ${info.peerId} api ${apiUrl}`);
     return { ...info, ctx, store, host, worker, api, apiToken, stop: stopAll };
   } catch (err) {

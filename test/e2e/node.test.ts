@@ -8,11 +8,14 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { multiaddr } from '@multiformats/multiaddr';
 import { type Hex, parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { taskMarketAbi } from '../../generated/contracts/index.ts';
 import { getNode } from '../../src/chain/actions/getNode.ts';
 import { getTask } from '../../src/chain/actions/getTask.ts';
+import { sharesOf } from '../../src/chain/actions/sharesOf.ts';
 import { writeDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
+import { increaseTime } from '../../src/chain/devRpc.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { digestBytes } from '../../src/core/digest.ts';
 import type { TaskView } from '../../src/node/api/types.ts';
@@ -352,5 +355,61 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     assert.ok(
       nodes[1]!.output.some((line) => line.includes('journal committed (commit sent before a crash)')),
     );
+  });
+
+  it("a lazy node that replays another member's commitment loses its bond and gains nothing", async () => {
+    const LAZY = 2;
+    await nodes[LAZY]!.stop();
+    const lazy = (await start(LAZY, ['--lazy'])).info.address;
+    const { id, honest } = await createMatvecTask(13);
+    const view0 = await waitFor(
+      `task ${id}: the others' reveals and the lazy node's refused one`,
+      async () => {
+        const view = (await api(`/v1/tasks/${id}`)).body as TaskView;
+        const refused = nodes[LAZY]!.output.some(
+          (l) => l.includes(`task ${id}: `) && l.includes('TaskCommitmentMismatch'),
+        );
+        const othersRevealed =
+          view.commits.length === view.committee.length && view.reveals.length === view.commits.length - 1;
+        return othersRevealed && refused ? view : undefined;
+      },
+      120_000,
+      logs,
+    );
+    assert.ok(view0.committee.includes(lazy) && view0.commits.includes(lazy), 'the lazy node committed');
+    assert.ok(!view0.reveals.some((r) => r.participant === lazy));
+    const states = await Promise.all(
+      view0.committee.map((account) => readParticipantState(chain.deployer, { taskId: id, account })),
+    );
+    const own = states[view0.committee.indexOf(lazy)]!;
+    assert.equal(own.status, 'committed');
+    assert.equal(states.filter((s) => s.commitment === own.commitment).length, 2, 'its commitment is a copy');
+
+    // Nobody waits for a reveal that cannot come: move past the reveal deadline.
+    await increaseTime(chain.deployer, 200);
+    const view = await finalized(id);
+    assert.equal(view.state, 'finalized');
+    assert.equal(view.winner, honest);
+    const winners = view.payouts.map((p) => p.account);
+    assert.deepEqual(new Set(winners), new Set([0, 1].map((i) => nodes[i]!.info.address)));
+    const after = await readParticipantState(chain.deployer, { taskId: id, account: lazy });
+    assert.equal(after.status, 'committed');
+    assert.equal(after.payout, 0n);
+    const penalties = await chain.deployer.publicClient.getContractEvents({
+      address: chain.deployment.addresses.taskMarket,
+      abi: taskMarketAbi,
+      eventName: 'ParticipantPenalized',
+      args: { taskId: id, account: lazy },
+      fromBlock: 0n,
+    });
+    assert.deepEqual(
+      penalties.map((p) => [p.args.bondLost, p.args.stakeSlashed]),
+      [[parseEther('1'), 0n]],
+    );
+    await allClaimed(id, winners);
+    assert.equal(await sharesOf(chain.deployer, { account: lazy, taskId: id }), 0n);
+    for (const account of winners) assert.ok((await sharesOf(chain.deployer, { account, taskId: id })) > 0n);
+    await nodes[LAZY]!.stop();
+    await start(LAZY);
   });
 });

@@ -9,13 +9,20 @@ import { getTask } from './getTask.ts';
 /** Parameters of {@link commit}. */
 export type CommitParameters = TxOptions & {
   taskId: bigint;
-  /** The result's digest, kept secret until the reveal. */
-  resultDigest: Hex;
-  /** 32 random bytes; keep them (with the digest) to reveal. */
-  salt: Hex;
   /** The task's bond if known (saves a read); otherwise read from the task. */
   bond?: bigint;
-};
+} & (
+    | {
+        /** The result's digest, kept secret until the reveal. */
+        resultDigest: Hex;
+        /** 32 random bytes; keep them (with the digest) to reveal. */
+        salt: Hex;
+      }
+    | {
+        /** Tests only: a commitment sent as is (a `--lazy` node replaying another member's). */
+        commitment: Hex;
+      }
+  );
 /** The receipt. */
 export type CommitReturnType = TransactionReceipt;
 
@@ -30,7 +37,7 @@ export async function commit(ctx: ConcordContext, params: CommitParameters): Pro
     address: ctx.addresses.taskMarket,
     abi: taskMarketAbi,
     functionName: 'commit',
-    args: [params.taskId, commitmentOfSigner(ctx, params)],
+    args: [params.taskId, 'commitment' in params ? params.commitment : commitmentOfSigner(ctx, params)],
     ...txOptions(params),
   });
 }

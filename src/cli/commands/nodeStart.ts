@@ -38,6 +38,7 @@ export const nodeStartCommand: Command = {
     '  --stake WEI           stake to keep active (default: the registry minimum)',
     '  --poll-ms N           worker round interval in ms (default 250)',
     '  --lie                 TESTS ONLY: commit wrong results',
+    "  --lazy                TESTS ONLY: compute nothing, replay another member's commitment",
     `  --crash-after POINT   TESTS ONLY: SIGKILL itself at ${CRASH_POINTS.join(' | ')} of a commit`,
   ].join('\n'),
   options: {
@@ -52,6 +53,7 @@ export const nodeStartCommand: Command = {
     stake: { type: 'string' },
     'poll-ms': { type: 'string' },
     lie: { type: 'boolean' },
+    lazy: { type: 'boolean' },
     'crash-after': { type: 'string' },
   },
   async run({ values, stdout }) {
@@ -75,6 +77,7 @@ export const nodeStartCommand: Command = {
       stake: bigintOption(values.stake, '--stake'),
       pollIntervalMs: intOption(values['poll-ms'], '--poll-ms', 10, 60_000),
       lie: values.lie === true,
+      lazy: values.lazy === true,
       crashAfter: crashAfter as (typeof CRASH_POINTS)[number] | undefined,
       log: (line) => stdout(`${new Date().toISOString()} ${line}`),
       version: pkg.version,

@@ -17,6 +17,7 @@ import type { TxLock } from '../txLock.ts';
 import { type ComputeDeps, computeResult, lieAbout } from './computeResult.ts';
 import { exchangePool } from './exchange.ts';
 import { findParticipantTx, type TxEvent } from './findTx.ts';
+import { othersOnChain } from './lazy.ts';
 import { type NextStep, nextStep } from './nextStep.ts';
 import { readTaskSnapshot, type TaskReading } from './snapshot.ts';
 
@@ -37,6 +38,13 @@ export type WorkerInit = {
   pollIntervalMs?: number | undefined;
   /** Tests only: commit a wrong result (the node is outvoted and slashed). */
   lie?: boolean;
+  /**
+   * Tests only: compute nothing; commit a copy of another member's
+   * commitment (journaled in place of a result digest) and, having no
+   * opening, try to reveal the digest another member revealed. The chain
+   * refuses the reveal, so the node loses its bond and earns nothing.
+   */
+  lazy?: boolean;
   /**
    * Tests only: kill this process with SIGKILL right after a commit
    * transaction is mined (`commit-sent`, before the journal records it) or
@@ -233,13 +241,14 @@ export class Worker {
           return false;
         case 'commit': {
           const record = store.journal.get(taskId)!;
+          const bond = reading.task.params.bond;
           const receipt = await this.#c.txLock.run(() =>
-            commit(ctx, {
-              taskId,
-              resultDigest: record.resultDigest,
-              salt: record.salt,
-              bond: reading.task.params.bond,
-            }),
+            commit(
+              ctx,
+              this.#init.lazy
+                ? { taskId, commitment: record.resultDigest, bond }
+                : { taskId, resultDigest: record.resultDigest, salt: record.salt, bond },
+            ),
           );
           this.#crashIf('commit-sent');
           store.journal.advance(taskId, 'committed', { txHash: receipt.transactionHash });
@@ -250,8 +259,11 @@ export class Worker {
         }
         case 'reveal': {
           const record = store.journal.get(taskId)!;
+          const resultDigest = this.#init.lazy
+            ? ((await this.#othersOnChain(reading, 'Revealed')) ?? record.resultDigest)
+            : record.resultDigest;
           const receipt = await this.#c.txLock.run(() =>
-            reveal(ctx, { taskId, resultDigest: record.resultDigest, salt: record.salt }),
+            reveal(ctx, { taskId, resultDigest, salt: record.salt }),
           );
           store.journal.advance(taskId, 'revealed', { txHash: receipt.transactionHash });
           this.#c.metrics.reveals.inc();
@@ -293,6 +305,7 @@ export class Worker {
   }
 
   async #compute(reading: TaskReading): Promise<void> {
+    if (this.#init.lazy) return await this.#copyCommitment(reading);
     const taskId = reading.task.id;
     const outcome = await computeResult(this.#c, reading.task, this.#abort.signal);
     if (!outcome.ok) {
@@ -305,6 +318,28 @@ export class Worker {
     this.#c.store.journal.recordComputed({ taskId, resultDigest, salt: randomSalt() });
     this.#active.set(taskId, { until: 0 });
     this.#c.log(`task ${taskId}: computed ${resultDigest}`);
+  }
+
+  /** `--lazy`: journals another member's commitment in place of a result, or waits for one. */
+  async #copyCommitment(reading: TaskReading): Promise<void> {
+    const taskId = reading.task.id;
+    const copied = await this.#othersOnChain(reading, 'Committed');
+    if (copied === undefined) {
+      this.#active.set(taskId, { until: Math.floor(Date.now() / 1000) + COMPUTE_RETRY_SECONDS });
+      return;
+    }
+    this.#c.store.journal.recordComputed({ taskId, resultDigest: copied, salt: randomSalt() });
+    this.#active.set(taskId, { until: 0 });
+    this.#c.log(`task ${taskId}: lazy, copied commitment ${copied}`);
+  }
+
+  async #othersOnChain(reading: TaskReading, event: 'Committed' | 'Revealed'): Promise<Hex | undefined> {
+    return await othersOnChain(this.#c.ctx, {
+      taskId: reading.task.id,
+      me: this.#c.ctx.account.address,
+      event,
+      fromBlock: reading.task.createdBlock,
+    });
   }
 
   async #record(to: TaskState, reason: string, reading: TaskReading): Promise<void> {
