@@ -71,7 +71,13 @@ export async function spawnNode(options: NodeProcessOptions, timeoutMs = 60_000)
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const info = JSON.parse(readFileSync(nodeInfoFile(options.dataDir), 'utf8')) as NodeInfo;
+  let info: NodeInfo;
+  try {
+    info = JSON.parse(readFileSync(nodeInfoFile(options.dataDir), 'utf8')) as NodeInfo;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return {
     child,
     info,
