@@ -7,7 +7,7 @@
 import { parseEther, type TransactionReceipt } from 'viem';
 import { startDevChain } from '../src/chain/devChain.ts';
 import { runTasksBatched, runTasksOneByOne, TASK_STEPS, type TaskStep } from '../src/chain/taskFlows.ts';
-import { type TaskParams, taskKindId } from '../src/chain/taskTypes.ts';
+import { benchTaskParams } from './support/benchTaskParams.ts';
 
 const BATCHES = [10, 50, 100];
 const dev = await startDevChain({
@@ -17,22 +17,7 @@ const dev = await startDevChain({
 });
 const parties = { creator: dev.deployer, participants: dev.actors };
 
-async function params(): Promise<TaskParams> {
-  const now = (await dev.deployer.publicClient.getBlock()).timestamp;
-  return {
-    kind: taskKindId('matvec'),
-    specDigest: taskKindId('spec'),
-    baseReward: parseEther('10'),
-    bond: parseEther('1'),
-    stakeSlash: parseEther('5'),
-    growthBps: 1000,
-    maxParticipants: 4,
-    quorum: 2,
-    committeeSize: 3,
-    commitDeadline: now + 3600n,
-    revealDeadline: now + 7200n,
-  };
-}
+const params = () => benchTaskParams(dev.deployer.publicClient, 'spec');
 
 const sum = (rs: TransactionReceipt[]) => rs.reduce((s, r) => s + r.gasUsed, 0n);
 try {

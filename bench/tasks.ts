@@ -15,7 +15,7 @@ import {
   TASK_STEPS,
   type TaskFlowResult,
 } from '../src/chain/taskFlows.ts';
-import { type TaskParams, taskKindId } from '../src/chain/taskTypes.ts';
+import { benchTaskParams } from './support/benchTaskParams.ts';
 
 const TARGET_BATCHED_PER_SECOND = 50;
 const [sequentialTasks = 20, batchSize = 50, batches = 4] = process.argv.slice(2).map(Number);
@@ -23,22 +23,7 @@ const [sequentialTasks = 20, batchSize = 50, batches = 4] = process.argv.slice(2
 const dev = await startDevChain({ actors: 3, registerStake: parseEther('1000') });
 const parties = { creator: dev.deployer, participants: dev.actors };
 
-async function params(): Promise<TaskParams> {
-  const now = (await dev.deployer.publicClient.getBlock()).timestamp;
-  return {
-    kind: taskKindId('matvec'),
-    specDigest: taskKindId('bench spec'),
-    baseReward: parseEther('10'),
-    bond: parseEther('1'),
-    stakeSlash: parseEther('5'),
-    growthBps: 1000,
-    maxParticipants: 4,
-    quorum: 2,
-    committeeSize: 3,
-    commitDeadline: now + 3600n,
-    revealDeadline: now + 7200n,
-  };
-}
+const params = () => benchTaskParams(dev.deployer.publicClient, 'bench spec');
 
 const gasOf = (runs: TaskFlowResult[]) =>
   runs.reduce(
