@@ -36,6 +36,16 @@ describe('Kneser–Ney character n-gram model', () => {
     );
   });
 
+  it('keeps every probability positive when the count-of-counts is degenerate', () => {
+    // A structured sequence (this LCG mod 12 alternates parity) once drove a discount to 0.
+    const model = KneserNeyCharModel.train(randomIds(300, 12, 15), 12, 2);
+    const ids = new Int32Array(7);
+    for (let w = 0; w < 12; w++) {
+      ids[6] = w;
+      assert.ok(model.probability(ids, 6) > 0, `p(${w} | 0) > 0`);
+    }
+  });
+
   it('predicts a repetitive text almost perfectly and beats lower orders on it', () => {
     const ids = Int32Array.from({ length: 3000 }, (_, i) => [1, 2, 3, 2, 1, 4, 4][i % 7]!);
     const six = KneserNeyCharModel.train(ids, 5, 6).bitsPerChar(ids).bpc;

@@ -124,6 +124,9 @@ function continuationCounts(higher: Map<number, number>, k: number): Map<number,
   return counts;
 }
 
+/** The smallest discount any order uses (see `buildTable`). */
+const MIN_DISCOUNT = 0.01;
+
 /** Context statistics and modified-KN discounts of one order. */
 function buildTable(counts: Map<number, number>): OrderTable {
   const contexts = new Map<number, number>();
@@ -155,7 +158,9 @@ function buildTable(counts: Map<number, number>): OrderTable {
     number,
   ];
   const y = m1 / (m1 + 2 * m2);
-  const clamp = (d: number, max: number) => Math.min(Math.max(d, 0), max);
+  // A discount of 0 would give unseen continuations probability 0 (infinite bits) in degenerate
+  // count-of-counts; a small floor keeps every probability positive (real text's discounts are far above it).
+  const clamp = (d: number, max: number) => Math.min(Math.max(d, MIN_DISCOUNT), max);
   return {
     counts,
     contexts,
