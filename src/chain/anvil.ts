@@ -20,6 +20,11 @@ export type StartAnvilOptions = {
   host?: '127.0.0.1';
   /** Seconds per block; default: automine (a block per transaction). */
   blockTime?: number;
+  /**
+   * With `blockTime`: keep automine too, so blocks still follow each transaction at once and the
+   * interval only mines what automine left pending (e.g. a transaction that did not fit a full block).
+   */
+  mixedMining?: boolean;
   /** Directory for the state file (loaded at start, dumped on exit) and, when detached, the log. */
   dataDir?: string;
   /** Number of dev accounts (default 10). */
@@ -132,6 +137,7 @@ function anvilArgs(port: number, options: StartAnvilOptions): string[] {
   args.push('--accounts', String(options.accounts ?? 10), '--balance', String(options.balanceEth ?? 10_000));
   args.push('--chain-id', String(options.chainId ?? 31337));
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
+  if (options.mixedMining) args.push('--mixed-mining');
   if (options.gasLimit !== undefined) args.push('--gas-limit', options.gasLimit.toString());
   if (options.dataDir !== undefined) {
     args.push('--state', join(options.dataDir, ANVIL_STATE_FILE), '--state-interval', '5');

@@ -8,7 +8,13 @@ import { type TaskParams, taskKindId } from './taskTypes.ts';
 
 let dev: DevChain;
 before(async () => {
-  dev = await startDevChain({ actors: 3, registerStake: parseEther('1000') });
+  // Mixed mining: parallel batches each capped at the block gas limit cannot share one automined
+  // block; the 1 s interval mines the one left pending instead of leaving it there forever.
+  dev = await startDevChain({
+    actors: 3,
+    registerStake: parseEther('1000'),
+    anvil: { blockTime: 1, mixedMining: true },
+  });
 });
 after(async () => await dev?.stop());
 
