@@ -21,16 +21,15 @@ export type LaunchNodeOptions = {
   timeoutMs?: number;
 };
 
-/**
- * Spawns `concord node start` in its own session (it outlives this process
- * when the devnet is detached), logging to `logFile`, and waits until the
- * node has written `node.json` (registered, listening, API up).
- */
-export async function launchNode(options: LaunchNodeOptions): Promise<NodeInfo> {
-  rmSync(nodeInfoFile(options.dataDir), { force: true });
-  const log = openSync(options.logFile, 'a');
-  const args = [
-    CONCORD_BIN,
+/** What {@link nodeStartArgs} needs to name a node. */
+export type NodeStartArgsOptions = Pick<
+  LaunchNodeOptions,
+  'rpcUrl' | 'deploymentFile' | 'keyFile' | 'dataDir' | 'bootstrap'
+> & { pollMs: number };
+
+/** The arguments after `concord` that start one node on 127.0.0.1 (any free port). */
+export function nodeStartArgs(options: NodeStartArgsOptions): string[] {
+  return [
     'node',
     'start',
     '--chain',
@@ -44,9 +43,20 @@ export async function launchNode(options: LaunchNodeOptions): Promise<NodeInfo> 
     '--listen',
     '/ip4/127.0.0.1/tcp/0',
     '--poll-ms',
-    String(options.pollMs ?? 100),
+    String(options.pollMs),
     ...options.bootstrap.flatMap((b) => ['--bootstrap', b]),
   ];
+}
+
+/**
+ * Spawns `concord node start` in its own session (it outlives this process
+ * when the devnet is detached), logging to `logFile`, and waits until the
+ * node has written `node.json` (registered, listening, API up).
+ */
+export async function launchNode(options: LaunchNodeOptions): Promise<NodeInfo> {
+  rmSync(nodeInfoFile(options.dataDir), { force: true });
+  const log = openSync(options.logFile, 'a');
+  const args = [CONCORD_BIN, ...nodeStartArgs({ ...options, pollMs: options.pollMs ?? 100 })];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeStartArgs } from '../../src/devnet/nodeProcess.ts';
 import { type NodeInfo, nodeInfoFile } from '../../src/node/daemon.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -35,21 +36,7 @@ export async function spawnNode(options: NodeProcessOptions, timeoutMs = 60_000)
   rmSync(nodeInfoFile(options.dataDir), { force: true });
   const args = [
     join(root, 'bin/concord.mjs'),
-    'node',
-    'start',
-    '--chain',
-    options.rpcUrl,
-    '--contracts',
-    options.deploymentFile,
-    '--key',
-    options.keyFile,
-    '--data',
-    options.dataDir,
-    '--listen',
-    '/ip4/127.0.0.1/tcp/0',
-    '--poll-ms',
-    '100',
-    ...(options.bootstrap ?? []).flatMap((b) => ['--bootstrap', b]),
+    ...nodeStartArgs({ ...options, bootstrap: options.bootstrap ?? [], pollMs: 100 }),
     ...(options.flags ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
