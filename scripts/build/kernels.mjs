@@ -111,6 +111,36 @@ function wat(c) {
     )
     .join('');
   const colAcc = [0, 1, 2, 3, 4, 5, 6, 7];
+  // The canonical column sum (8 strided accumulators, the fixed combine tree, an ordered tail),
+  // for one column (f32) or four adjacent ones at once (v128): the same order in both.
+  const columnSum = (
+    name,
+    type,
+    add,
+    load,
+  ) => `  (func ${name} (param $p i32) (param $stride i32) (param $n i32) (result ${type})
+    ${colAcc.map((l) => `(local $c${l} ${type})`).join(' ')} (local $i i32) (local $end i32) (local $s ${type})
+    (local.set $end (i32.and (local.get $n) (i32.const -8)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $end)))
+      ${colAcc
+        .map(
+          (l) => `(local.set $c${l} (${add} (local.get $c${l}) (${load} (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (local.get $stride)))`,
+        )
+        .join('\n      ')}
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br $l)))
+    (local.set $s (${add}
+      (${add} (${add} (local.get $c0) (local.get $c4)) (${add} (local.get $c2) (local.get $c6)))
+      (${add} (${add} (local.get $c1) (local.get $c5)) (${add} (local.get $c3) (local.get $c7)))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $s (${add} (local.get $s) (${load} (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (local.get $stride)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (local.get $s))`;
   return `(module
   (import "env" "memory" (memory 1 ${c.MAX_PAGES} shared))
 
@@ -242,54 +272,10 @@ function wat(c) {
       (br $lr))))
 
   ;; canonical sums of 4 adjacent columns at once: lane c of the result is column c's canonical sum
-  (func $sumCols4 (param $p i32) (param $stride i32) (param $n i32) (result v128)
-    ${colAcc.map((l) => `(local $c${l} v128)`).join(' ')} (local $i i32) (local $end i32) (local $s v128)
-    (local.set $end (i32.and (local.get $n) (i32.const -8)))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $end)))
-      ${colAcc
-        .map(
-          (l) => `(local.set $c${l} (f32x4.add (local.get $c${l}) (v128.load (local.get $p))))
-      (local.set $p (i32.add (local.get $p) (local.get $stride)))`,
-        )
-        .join('\n      ')}
-      (local.set $i (i32.add (local.get $i) (i32.const 8)))
-      (br $l)))
-    (local.set $s (f32x4.add
-      (f32x4.add (f32x4.add (local.get $c0) (local.get $c4)) (f32x4.add (local.get $c2) (local.get $c6)))
-      (f32x4.add (f32x4.add (local.get $c1) (local.get $c5)) (f32x4.add (local.get $c3) (local.get $c7)))))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $s (f32x4.add (local.get $s) (v128.load (local.get $p))))
-      (local.set $p (i32.add (local.get $p) (local.get $stride)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l)))
-    (local.get $s))
+${columnSum('$sumCols4', 'v128', 'f32x4.add', 'v128.load')}
 
   ;; canonical sum of one column (n elements stride bytes apart)
-  (func $sumCol (param $p i32) (param $stride i32) (param $n i32) (result f32)
-    ${colAcc.map((l) => `(local $c${l} f32)`).join(' ')} (local $i i32) (local $end i32) (local $s f32)
-    (local.set $end (i32.and (local.get $n) (i32.const -8)))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $end)))
-      ${colAcc
-        .map(
-          (l) => `(local.set $c${l} (f32.add (local.get $c${l}) (f32.load (local.get $p))))
-      (local.set $p (i32.add (local.get $p) (local.get $stride)))`,
-        )
-        .join('\n      ')}
-      (local.set $i (i32.add (local.get $i) (i32.const 8)))
-      (br $l)))
-    (local.set $s (f32.add
-      (f32.add (f32.add (local.get $c0) (local.get $c4)) (f32.add (local.get $c2) (local.get $c6)))
-      (f32.add (f32.add (local.get $c1) (local.get $c5)) (f32.add (local.get $c3) (local.get $c7)))))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $s (f32.add (local.get $s) (f32.load (local.get $p))))
-      (local.set $p (i32.add (local.get $p) (local.get $stride)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l)))
-    (local.get $s))
+${columnSum('$sumCol', 'f32', 'f32.add', 'f32.load')}
 
   ;; out[c] = canonical sum over rows of x[r, c]
   (func $sumRows (export "sumRows") (param $x i32) (param $rows i32) (param $cols i32) (param $out i32)
