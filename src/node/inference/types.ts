@@ -1,0 +1,63 @@
+import type { Address, Hex } from 'viem';
+import type { InferenceGateway } from '../../inference/gateway.ts';
+import type { InferenceHost } from '../../inference/host.ts';
+import type { ShardPlan } from '../../inference/planner.ts';
+import type { GptParams, Tokenizer } from '../../model/index.ts';
+
+/**
+ * A model version this node serves: its parameters (loaded from the version's
+ * checkpoint blob), the shard plan every node recomputes from the registry,
+ * the gateway that runs sessions over the plan's hosts, and this node's own
+ * inference host (null when the plan gives it no shard).
+ */
+export type ServedModel = {
+  /** The ModelRegistry model id and the version index served. */
+  readonly modelId: bigint;
+  readonly versionIndex: bigint;
+  /** The model's registry name, e.g. `concord-char`. */
+  readonly name: string;
+  /** Digest of the version's checkpoint blob (the registry's `digest`). */
+  readonly digest: Hex;
+  readonly params: GptParams;
+  readonly tokenizer: Tokenizer;
+  readonly plan: ShardPlan;
+  readonly gateway: InferenceGateway;
+  readonly host: InferenceHost | null;
+};
+
+/** What `GET /v1/models` and the dashboard show of a served (or loading) model version. */
+export type ServedModelStatus = {
+  readonly modelId: string;
+  readonly versionIndex: string;
+  readonly name: string;
+  readonly digest: Hex;
+  /** `loading` (fetching the blob or waiting for hosts), `ready`, or `failed` (see `error`). */
+  readonly state: 'loading' | 'ready' | 'failed';
+  readonly error?: string;
+  readonly replicas: number;
+  /** Shards this node serves and stands by for. */
+  readonly hostedShards: number;
+  readonly hosts: readonly Address[];
+};
+
+/**
+ * The node's model serving: follows the ModelRegistry (latest version of every
+ * model), fetches each version's checkpoint with blob purpose `host`, plans
+ * the shards over the registered, staked nodes, serves this node's shards on
+ * `/concord/infer/1.0.0`, and keeps a gateway per version. Replans when nodes
+ * join or leave and reloads when a new version is published.
+ */
+export type ModelService = {
+  /** Statuses of every model version known, newest model first. */
+  status(): readonly ServedModelStatus[];
+  /**
+   * The ready served version of `model` (a registry name, `name@version`, or a
+   * decimal model id); without `model`, the newest model's latest version.
+   * Throws ModelNotServedError (unknown model, or not ready yet, with the
+   * reason in the hint).
+   */
+  resolve(model?: string): ServedModel;
+  /** Reads the registry now instead of at the next poll (after a publish). */
+  refresh(): Promise<void>;
+  stop(): Promise<void>;
+};
