@@ -1,7 +1,8 @@
 /**
  * Benchmark of the aggregation rules against a plain copy of the same bytes.
  * Run: `node bin/run.mjs bench/aggregate.ts [updates] [parameters]`
- * (defaults: 16 updates of 1M f32 parameters). The baseline copies the same
+ * (defaults: 16 updates of 1M f32 parameters). `fedAvg` runs its WebAssembly
+ * SIMD path; its TypeScript reference (same bits) is timed too. The baseline copies the same
  * input bytes with `Float32Array.prototype.set`. Each operation is warmed up,
  * then timed alternately with the copy; the table shows the median time, the
  * input bytes processed per second, and the median ratio of the copy's time
@@ -9,6 +10,8 @@
  */
 import { coordinateMedian } from '../src/core/aggregate/coordinateMedian.ts';
 import { fedAvg } from '../src/core/aggregate/fedAvg.ts';
+import { fedAvgReference } from '../src/core/aggregate/fedAvgReference.ts';
+import { fedAvgWasmAvailable } from '../src/core/aggregate/fedAvgWasm.ts';
 import { krum } from '../src/core/aggregate/krum.ts';
 import { trimmedMean } from '../src/core/aggregate/trimmedMean.ts';
 
@@ -77,7 +80,11 @@ function copy(): void {
 
 const rows: [string, ReturnType<typeof measure>][] = [
   ['copy (baseline)', measure(copy, 3, 11)],
-  ['fedAvg', measure(() => fedAvg(updates, weights), 3, 15)],
+  [
+    fedAvgWasmAvailable ? 'fedAvg (WASM SIMD)' : 'fedAvg (TS, no wasm)',
+    measure(() => fedAvg(updates, weights), 3, 15),
+  ],
+  ['fedAvg TS reference', measure(() => fedAvgReference(updates, weights), 3, 9)],
   ['trimmedMean(0.125)', measure(() => trimmedMean(updates, 0.125), 1, 5)],
   ['coordinateMedian', measure(() => coordinateMedian(updates), 1, 5)],
   ['krum(f=3)', measure(() => krum(updates, 3), 1, 3)],

@@ -106,8 +106,14 @@ function wat(c) {
   const dot4Store = [0, 1, 2, 3]
     .map(
       (r) => `
-    (if (local.get $bias) (then (local.set $s${r} (f32.add (local.get $s${r}) (f32.load offset=${4 * r} (local.get $bias))))))
-    (f32.store offset=${4 * r} (local.get $out) (local.get $s${r}))`,
+    (if (local.get $bias) (then (local.set $s${r} (f32.add (local.get $s${r}) (f32.load (local.get $bias))))))
+    (f32.store (local.get $out) (local.get $s${r}))${
+      r < 3
+        ? `
+    (local.set $bias (select (i32.add (local.get $bias) (local.get $ob)) (i32.const 0) (local.get $bias)))
+    (local.set $out (i32.add (local.get $out) (local.get $ob)))`
+        : ''
+    }`,
     )
     .join('');
   const colAcc = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -192,8 +198,9 @@ function wat(c) {
       (br $l)))
     (local.get $s))
 
-  ;; four canonical dots of W rows w0..w3 (rb bytes apart) with one x row, + bias, stored at out[0..3]
-  (func $dot4 (param $x i32) (param $w0 i32) (param $rb i32) (param $n i32) (param $out i32) (param $bias i32)
+  ;; four canonical dots of W rows w0..w3 (rb bytes apart) with one x row, + bias (if any), stored at
+  ;; out, out + ob, out + 2ob, out + 3ob (the bias read at the same offsets from bias)
+  (func $dot4 (param $x i32) (param $w0 i32) (param $rb i32) (param $n i32) (param $out i32) (param $bias i32) (param $ob i32)
     (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $j i32) (local $end i32) (local $tail i32) (local $p i32)
     (local $x0 v128) (local $x1 v128) ${dot4Locals}
     (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32) (local $xs f32)
@@ -217,27 +224,33 @@ function wat(c) {
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $l)))${dot4Store})
 
-  ;; out[t*outDim + i] = dot(w row i, x row t) (+ bias[i]) for output rows i in [i0, i1), all t
+  ;; out[t*outDim + i] = dot(w row i, x row t) (+ bias[i]) for output rows i in [i0, i1), all t.
+  ;; With q = floor((i1 - i0) / 4), rows i, i+q, i+2q, i+3q are computed together for i in [i0, i0+q):
+  ;; the four W rows read at once are four long sequential streams, which the hardware prefetcher
+  ;; follows much better than four adjacent short rows. The remaining (i1 - i0) mod 4 rows follow.
   (func $linear (export "linear") (param $x i32) (param $w i32) (param $bias i32) (param $T i32) (param $inDim i32)
     (param $outDim i32) (param $out i32) (param $i0 i32) (param $i1 i32)
-    (local $rb i32) (local $i i32) (local $t i32) (local $wi i32) (local $bi i32) (local $s f32)
+    (local $rb i32) (local $i i32) (local $t i32) (local $wi i32) (local $bi i32) (local $s f32) (local $q i32) (local $qEnd i32)
     (local.set $rb (i32.shl (local.get $inDim) (i32.const 2)))
+    (local.set $q (i32.shr_u (i32.sub (local.get $i1) (local.get $i0)) (i32.const 2)))
     (local.set $i (local.get $i0))
+    (local.set $qEnd (i32.add (local.get $i0) (local.get $q)))
     (block $d (loop $l
-      (br_if $d (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $i1)))
+      (br_if $d (i32.ge_u (local.get $i) (local.get $qEnd)))
       (local.set $wi (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $rb))))
       (local.set $bi (select (i32.add (local.get $bias) (i32.shl (local.get $i) (i32.const 2))) (i32.const 0) (local.get $bias)))
       (local.set $t (i32.const 0))
       (block $dt (loop $lt
         (br_if $dt (i32.ge_u (local.get $t) (local.get $T)))
-        (call $dot4 (i32.add (local.get $x) (i32.mul (local.get $t) (local.get $rb))) (local.get $wi) (local.get $rb)
-          (local.get $inDim)
+        (call $dot4 (i32.add (local.get $x) (i32.mul (local.get $t) (local.get $rb))) (local.get $wi)
+          (i32.mul (local.get $q) (local.get $rb)) (local.get $inDim)
           (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $outDim)) (local.get $i)) (i32.const 2)))
-          (local.get $bi))
+          (local.get $bi) (i32.shl (local.get $q) (i32.const 2)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $lt)))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l)))
+    (local.set $i (i32.add (local.get $i0) (i32.shl (local.get $q) (i32.const 2))))
     (block $d (loop $l
       (br_if $d (i32.ge_u (local.get $i) (local.get $i1)))
       (local.set $wi (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $rb))))
@@ -647,7 +660,98 @@ ${columnSum('$sumCol', 'f32', 'f32.add', 'f32.load')}
 `;
 }
 
-/** Generates the WAT with the reference constants and compiles it to generated/kernels/kernels.wasm. */
+/**
+ * FedAvg's accumulation (src/core/aggregate/fedAvg.ts) on f64x2 lanes, in its
+ * own small module with a private, non-shared memory: core copies blocks of
+ * the updates into it (copies into non-shared memory run at memcpy speed).
+ * Per coordinate: acc = +0, then acc = acc + w_i * f64(x_i) in update order,
+ * out = f32(acc / divisor) — exactly the reference's IEEE operations,
+ * `coords` coordinates (coords / 2 independent f64x2 accumulators) at a time.
+ */
+function aggregateWat(coords) {
+  const accs = Array.from({ length: coords / 2 }, (_, k) => k);
+  const half = (k) =>
+    k % 2 === 0 ? '(local.get $x)' : `(i8x16.shuffle ${HIGH_PAIR} (local.get $x) (local.get $x))`;
+  const load = (k) =>
+    k % 2 === 0 ? `(local.set $x (v128.load offset=${8 * k} (local.get $p)))\n        ` : '';
+  const accumulate = accs
+    .map(
+      (k) => `${load(k)}(local.set $a${k} (f64x2.add (local.get $a${k})
+          (f64x2.mul (local.get $wi) (f64x2.promote_low_f32x4 ${half(k)}))))`,
+    )
+    .join('\n        ');
+  const mean = (k) => `(f32x4.demote_f64x2_zero (f64x2.div (local.get $a${k}) (local.get $d)))`;
+  const store = accs
+    .filter((k) => k % 2 === 0)
+    .map(
+      (k) => `(v128.store offset=${8 * k} (i32.add (local.get $out) (local.get $j))
+        (i8x16.shuffle ${LOW_PAIRS} ${mean(k)} ${mean(k + 1)}))`,
+    )
+    .join('\n      ');
+  // acc - acc is 0 for a finite acc and NaN for NaN and ±Inf.
+  const nonFinite = accs
+    .map((k) => `(f64x2.ne (f64x2.sub (local.get $a${k}) (local.get $a${k})) ${f64x2(0)})`)
+    .reduce((a, b) => `(v128.or ${a} ${b})`, '(local.get $bad)');
+  return `(module
+  (memory (export "memory") 1)
+
+  ;; fedAvgBlock's size must be a multiple of this
+  (func (export "coordsPerStep") (result i32) (i32.const ${coords}))
+
+  ;; FedAvg of one block: out[k] = f32((sum over i of w[i] * x_i[k]) / divisor) for k in [0, size),
+  ;; size a multiple of ${coords}; update i's block starts at xs + i*stride (bytes), w holds n f64 weights.
+  ;; Returns 1 if any sum is NaN or infinite (some input was), else 0.
+  (func (export "fedAvgBlock") (param $xs i32) (param $stride i32) (param $n i32) (param $size i32) (param $w i32)
+    (param $divisor f64) (param $out i32) (result i32)
+    (local $j i32) (local $end i32) (local $i i32) (local $p i32) (local $pw i32) (local $wi v128) (local $x v128) (local $d v128)
+    ${accs.map((k) => `(local $a${k} v128)`).join(' ')} (local $bad v128)
+    (local.set $d (f64x2.splat (local.get $divisor)))
+    (local.set $end (i32.shl (local.get $size) (i32.const 2)))
+    (block $dj (loop $lj
+      (br_if $dj (i32.ge_u (local.get $j) (local.get $end)))
+      ${accs.map((k) => `(local.set $a${k} ${f64x2(0)})`).join(' ')}
+      (local.set $p (i32.add (local.get $xs) (local.get $j)))
+      (local.set $pw (local.get $w))
+      (local.set $i (i32.const 0))
+      (block $di (loop $li
+        (br_if $di (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $wi (v128.load64_splat (local.get $pw)))
+        ${accumulate}
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $pw (i32.add (local.get $pw) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $li)))
+      (local.set $bad ${nonFinite})
+      ${store}
+      (local.set $j (i32.add (local.get $j) (i32.const ${4 * coords})))
+      (br $lj)))
+    (v128.any_true (local.get $bad)))
+)
+`;
+}
+
+/** Coordinates FedAvg's module sums per step: 8 independent f64x2 accumulators hide the add latency. */
+const AGGREGATE_COORDS = 16;
+
+/** Compiles WAT text with wabt and writes generated/kernels/<name>.wasm (plus <name>.wat for reading). */
+function compile(wabt, name, text) {
+  const features = { simd: true, threads: true };
+  const mod = wabt.parseWat(`${name}.wat`, text, features);
+  try {
+    mod.validate(features);
+    const { buffer } = mod.toBinary({});
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, `${name}.wat`), text);
+    writeFileSync(join(outDir, `${name}.wasm`), buffer);
+  } finally {
+    mod.destroy();
+  }
+}
+
+/**
+ * Generates the WAT with the reference constants and compiles it to
+ * generated/kernels/kernels.wasm, and FedAvg's module to generated/kernels/aggregate.wasm.
+ */
 export async function build() {
   const { register } = await import('tsx/esm/api');
   const unregister = register();
@@ -661,19 +765,9 @@ export async function build() {
   } finally {
     await unregister();
   }
-  const text = wat(constants);
   const wabt = await require('wabt')();
-  const features = { simd: true, threads: true };
-  const mod = wabt.parseWat('kernels.wat', text, features);
-  try {
-    mod.validate(features);
-    const { buffer } = mod.toBinary({});
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'kernels.wat'), text);
-    writeFileSync(join(outDir, 'kernels.wasm'), buffer);
-  } finally {
-    mod.destroy();
-  }
+  compile(wabt, 'kernels', wat(constants));
+  compile(wabt, 'aggregate', aggregateWat(AGGREGATE_COORDS));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await build();

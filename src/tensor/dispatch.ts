@@ -15,7 +15,7 @@ export const WASM_MIN_WORK = 512;
 export const WASM_MIN_ELEMENTWISE = 4096;
 
 /** From this many multiply-adds on, linear/matvec/matmul/matmulTransA go to the pool set by useKernelPool. */
-export const POOL_MIN_WORK = 1 << 20;
+export const POOL_MIN_WORK = 1 << 18;
 
 const pick = (work: number, min = WASM_MIN_WORK): typeof ts =>
   wasm.wasmAvailable && work >= min ? wasm : ts;

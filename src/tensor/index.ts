@@ -20,6 +20,7 @@ export {
   matmulTransA,
   matvec,
   mul,
+  POOL_MIN_WORK,
   scale,
   softmax,
   softmaxBackward,

@@ -72,6 +72,22 @@ describe('worker pool', () => {
     for (const a of [w, x, grown, out]) wasm.freeF32(a);
   });
 
+  it('many back-to-back calls of changing shapes claim every row exactly once', () => {
+    // Stale claims or arguments of a previous call would show up as wrong or missing rows.
+    const w = randomF32(4099 * 67, 21);
+    const x = randomF32(67 * 3, 22);
+    for (let c = 0; c < 300; c++) {
+      const outDim = 1 + ((c * 977) % 4099);
+      const T = 1 + (c % 3);
+      const ws = w.subarray(0, outDim * 67);
+      const one = new Float32Array(T * outDim);
+      const two = new Float32Array(T * outDim).fill(Number.NaN);
+      wasm.linear(x.subarray(0, T * 67), ws, null, T, 67, outDim, one);
+      pool.linear(x.subarray(0, T * 67), ws, null, T, 67, outDim, two);
+      assert.deepEqual(bits(two), bits(one), `call ${c}: T ${T}, outDim ${outDim}`);
+    }
+  });
+
   it('rejects bad shapes with TensorShapeError before touching the workers', () => {
     assert.throws(
       () => pool.matvec(new Float32Array(6), new Float32Array(4), 2, 3, new Float32Array(2)),

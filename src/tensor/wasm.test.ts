@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { bits, ODD_SIZES, randomF32 } from './testData.ts';
 import * as ts from './ts/index.ts';
 import * as wasm from './wasm/index.ts';
+import { kernelRuntime } from './wasm/runtime.ts';
 
 const dim = fc.oneof(fc.constantFrom(...ODD_SIZES), fc.integer({ min: 1, max: 40 }));
 const seed = fc.integer({ min: 1, max: 2 ** 31 });
@@ -41,6 +42,56 @@ describe('WASM kernels give the bytes of the TypeScript reference', () => {
         same([T * outDim], (k, [out]) => k.linear(x, w, bias, T, inDim, outDim, out!));
         same([outDim], (k, [out]) => k.matvec(w, x.subarray(0, inDim), outDim, inDim, out!));
       }),
+      runs,
+    ));
+
+  it('linear on any output row range [i0, i1) writes exactly those rows, with the reference bytes', () =>
+    // The row ranges of pool chunks and shards: the kernel pairs rows a quarter of the range apart.
+    fc.assert(
+      fc.property(
+        dim,
+        dim,
+        dim,
+        fc.integer({ min: 1, max: 3 }),
+        seed,
+        fc.boolean(),
+        (a, b, inDim, T, s, withBias) => {
+          const outDim = Math.max(a, b);
+          const i0 = Math.min(a, b) - 1;
+          const i1 = outDim;
+          const x = wasm.allocF32(T * inDim);
+          const w = wasm.allocF32(outDim * inDim);
+          const bias = withBias ? wasm.allocF32(outDim) : null;
+          const out = wasm.allocF32(T * outDim);
+          try {
+            x.set(randomF32(x.length, s));
+            w.set(randomF32(w.length, s + 1));
+            bias?.set(randomF32(outDim, s + 2));
+            out.fill(Number.NaN);
+            const expected = new Float32Array(T * outDim);
+            ts.linear(x, w, bias, T, inDim, outDim, expected);
+            kernelRuntime().exports.linear(
+              x.byteOffset,
+              w.byteOffset,
+              bias?.byteOffset ?? 0,
+              T,
+              inDim,
+              outDim,
+              out.byteOffset,
+              i0,
+              i1,
+            );
+            for (let t = 0; t < T; t++) {
+              const row = (arr: Float32Array, lo: number, hi: number) =>
+                arr.subarray(t * outDim + lo, t * outDim + hi);
+              assert.deepEqual(bits(row(out, i0, i1)), bits(row(expected, i0, i1)));
+              assert.ok(row(out, 0, i0).every(Number.isNaN), 'rows before i0 untouched');
+            }
+          } finally {
+            for (const arr of [x, w, bias, out]) if (arr) wasm.freeF32(arr);
+          }
+        },
+      ),
       runs,
     ));
 

@@ -90,3 +90,14 @@ export class AggregateInvalidSelectionError extends BaseError {
     });
   }
 }
+
+/** The WebAssembly FedAvg module (generated/kernels/aggregate.wasm) could not be loaded. */
+export class AggregateWasmUnavailableError extends BaseError {
+  override name = 'AggregateWasmUnavailableError';
+  constructor(cause: unknown) {
+    super('The WebAssembly FedAvg module could not be loaded.', {
+      cause,
+      hint: 'Run `npm run build` to generate generated/kernels/aggregate.wasm, or call fedAvg, which falls back to TypeScript.',
+    });
+  }
+}

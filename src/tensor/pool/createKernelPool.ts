@@ -3,12 +3,28 @@ import { Worker } from 'node:worker_threads';
 import { checkDim, checkLinear, checkMatmul } from '../checks.ts';
 import { KernelPoolError } from '../errors.ts';
 import { type KernelRuntime, kernelRuntime } from '../wasm/runtime.ts';
-import { ARGS, DONE, type PoolWorkerData, SEQ, SLOTS, STATUS, STOP } from './control.ts';
+import {
+  ARG_CHUNK,
+  ARG_CHUNKS,
+  ARGS,
+  CALL_OVER,
+  CLAIM,
+  claimChunk,
+  DONE_CHUNKS,
+  FAILED,
+  type PoolWorkerData,
+  SEQ,
+  SLOTS,
+  STOP,
+  waitWhileEqual,
+} from './control.ts';
 
-/** How long the main thread waits for one worker's share before giving up. */
+/** How long the main thread waits for the rows a worker has claimed before giving up. */
 const WORKER_TIMEOUT_MS = 600_000;
 const WORKER_ENTRY = new URL('../../../bin/worker.mjs', import.meta.url);
 const WORKER_MODULE = new URL('./worker.ts', import.meta.url).href;
+/** Chunks per thread and call: enough to even out a late start, few enough to keep the counter cold. */
+const CHUNKS_PER_THREAD = 8;
 
 /**
  * Row-parallel `linear`, `matvec`, `matmul` and `matmulTransA` on `threads`
@@ -43,8 +59,9 @@ export async function createKernelPool(threads: number): Promise<KernelPool> {
   if (threads < 1) throw new KernelPoolError(`threads must be >= 1 (got ${threads})`);
   const rt = kernelRuntime();
   const nWorkers = threads - 1;
-  const controlPtr = rt.heap.allocate(Math.max(1, nWorkers) * SLOTS * 4);
-  const control = new Int32Array(rt.heap.memory.buffer, controlPtr, Math.max(1, nWorkers) * SLOTS);
+  const controlInts = (1 + nWorkers) * SLOTS;
+  const controlPtr = rt.heap.allocate(controlInts * 4);
+  const control = new Int32Array(rt.heap.memory.buffer, controlPtr, controlInts);
   control.fill(0);
   const workers: Worker[] = [];
   let failure: unknown = null;
@@ -54,7 +71,8 @@ export async function createKernelPool(threads: number): Promise<KernelPool> {
         module: WORKER_MODULE,
         kernels: rt.module,
         memory: rt.heap.memory,
-        control: controlPtr + k * SLOTS * 4,
+        control: controlPtr + (1 + k) * SLOTS * 4,
+        shared: controlPtr,
       };
       // execArgv: [] because loader flags such as `--import tsx` do not carry over to workers on Node 20;
       // bin/worker.mjs registers the loader itself.
@@ -93,6 +111,8 @@ class Pool implements KernelPool {
     return this.closed;
   }
 
+  private readonly claim: BigInt64Array;
+
   constructor(
     private readonly rt: KernelRuntime,
     readonly threads: number,
@@ -100,7 +120,9 @@ class Pool implements KernelPool {
     private readonly control: Int32Array,
     private readonly controlPtr: number,
     private readonly failure: () => unknown,
-  ) {}
+  ) {
+    this.claim = new BigInt64Array(control.buffer, controlPtr, 1);
+  }
 
   linear(
     x: Float32Array,
@@ -166,7 +188,7 @@ class Pool implements KernelPool {
       return once(w, 'exit');
     });
     for (let k = 0; k < this.workers.length; k++) {
-      const base = k * SLOTS;
+      const base = (1 + k) * SLOTS;
       Atomics.store(this.control, base + SEQ, STOP);
       Atomics.notify(this.control, base + SEQ);
     }
@@ -174,7 +196,11 @@ class Pool implements KernelPool {
     this.rt.heap.release(this.controlPtr);
   }
 
-  /** Splits output rows [0, outDim) into contiguous shares (multiples of 4); share 0 runs on this thread. */
+  /**
+   * Computes output rows [0, outDim) on every thread: each claims chunks of
+   * rows (multiples of 4) until none are left; this thread then waits only
+   * for chunks that workers have claimed and not finished yet.
+   */
   private parallelLinear(
     x: number,
     w: number,
@@ -187,31 +213,32 @@ class Pool implements KernelPool {
     if (this.closed) throw new KernelPoolError('the pool is closed');
     const failed = this.failure();
     if (failed !== null) throw new KernelPoolError('a worker thread died', failed);
-    const share = Math.ceil(outDim / this.threads / 4) * 4;
+    const chunk = Math.max(4, Math.ceil(outDim / (this.threads * CHUNKS_PER_THREAD) / 4) * 4);
+    const chunks = Math.ceil(outDim / chunk);
     const seq = ++this.seq;
     const ctl = this.control;
-    const started: number[] = [];
+    const args = [x, w, bias, T, inDim, outDim, out];
+    for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i]!;
+    ctl[ARGS + ARG_CHUNK] = chunk;
+    ctl[ARGS + ARG_CHUNKS] = chunks;
+    Atomics.store(ctl, DONE_CHUNKS, 0);
+    Atomics.store(this.claim, CLAIM, BigInt(seq) << 32n); // opens the call
     for (let k = 0; k < this.workers.length; k++) {
-      const i0 = Math.min(outDim, (k + 1) * share);
-      const i1 = Math.min(outDim, (k + 2) * share);
-      if (i0 === i1) continue;
-      const base = k * SLOTS;
-      const args = [x, w, bias, T, inDim, outDim, out, i0, i1];
-      for (let i = 0; i < args.length; i++) ctl[base + ARGS + i] = args[i]!;
+      const base = (1 + k) * SLOTS;
       Atomics.store(ctl, base + SEQ, seq);
       Atomics.notify(ctl, base + SEQ);
-      started.push(base);
     }
-    this.rt.exports.linear(x, w, bias, T, inDim, outDim, out, 0, Math.min(outDim, share));
-    for (const base of started) {
-      let done = Atomics.load(ctl, base + DONE);
-      while (done !== seq) {
-        if (Atomics.wait(ctl, base + DONE, done, WORKER_TIMEOUT_MS) === 'timed-out') {
-          throw new KernelPoolError(`a worker did not finish within ${WORKER_TIMEOUT_MS} ms`);
-        }
-        done = Atomics.load(ctl, base + DONE);
+    const linear = this.rt.exports.linear;
+    for (let c = claimChunk(this.claim, seq, chunks); c >= 0; c = claimChunk(this.claim, seq, chunks)) {
+      linear(x, w, bias, T, inDim, outDim, out, c * chunk, Math.min(outDim, (c + 1) * chunk));
+      Atomics.add(ctl, DONE_CHUNKS, 1);
+    }
+    for (let done = Atomics.load(ctl, DONE_CHUNKS); done < chunks; done = Atomics.load(ctl, DONE_CHUNKS)) {
+      if (waitWhileEqual(ctl, DONE_CHUNKS, done, WORKER_TIMEOUT_MS) === 'timed-out') {
+        throw new KernelPoolError(`a worker did not finish its rows within ${WORKER_TIMEOUT_MS} ms`);
       }
-      if (Atomics.load(ctl, base + STATUS) !== 0) throw new KernelPoolError('a worker failed in a kernel');
     }
+    Atomics.store(this.claim, CLAIM, (BigInt(seq) << 32n) | CALL_OVER); // late workers claim nothing
+    if (Atomics.exchange(ctl, FAILED, 0) !== 0) throw new KernelPoolError('a worker failed in a kernel');
   }
 }
