@@ -1,9 +1,9 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { getNode } from '../chain/actions/getNode.ts';
+import { minStake } from '../chain/actions/minStake.ts';
 import { register } from '../chain/actions/register.ts';
 import { stake } from '../chain/actions/stake.ts';
 import type { ConcordContext } from '../chain/context.ts';
-import { readMinStake } from './chainReads.ts';
 import { PeerIdMismatchError } from './errors.ts';
 import { signPeerBinding } from './peerBinding.ts';
 
@@ -21,7 +21,7 @@ export async function ensureRegistered(
   peerKey: PrivateKey,
   targetStake?: bigint,
 ): Promise<EnsureRegisteredReturnType> {
-  const target = targetStake ?? (await readMinStake(ctx));
+  const target = targetStake ?? (await minStake(ctx));
   const node = await getNode(ctx);
   const binding = await signPeerBinding(peerKey, {
     chainId: ctx.chain.id,

@@ -43,6 +43,14 @@ export function loadOrCreateNodeKeys(dataDir: string, options: LoadNodeKeysOptio
   if (options.keyFile === undefined) {
     created = createSecretFileOnce(keyFile, `${generatePrivateKey()}\n`);
   }
+  return { ...readKeyFile(keyFile), created };
+}
+
+/**
+ * Reads an existing EVM key file (`0x` + 64 hex digits, mode 0600; files
+ * readable by group or others are refused, as ssh does). Creates nothing.
+ */
+export function readKeyFile(keyFile: string): Omit<NodeKeys, 'created'> {
   const text = readSecretFile(keyFile);
   const privateKey = text.trim();
   if (!isHex(privateKey, { strict: true }) || privateKey.length !== 66) {
@@ -58,7 +66,7 @@ export function loadOrCreateNodeKeys(dataDir: string, options: LoadNodeKeysOptio
       hint: 'Generate a new key (e.g. delete the file to let the node make one).',
     });
   }
-  return { address: account.address, account, privateKey: new Secret(privateKey), keyFile, created };
+  return { address: account.address, account, privateKey: new Secret(privateKey), keyFile };
 }
 
 /** Loads the API bearer token from `<dataDir>/api-token`, making a random one (mode 0600) on first start. */

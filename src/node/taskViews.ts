@@ -1,13 +1,14 @@
 import type { Address, Hex } from 'viem';
 import { committeeOf } from '../chain/actions/committeeOf.ts';
 import { getTask } from '../chain/actions/getTask.ts';
+import { participantState } from '../chain/actions/participantState.ts';
+import { taskCount } from '../chain/actions/taskCount.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { ChainRevertError } from '../chain/errors.ts';
 import type { Task } from '../chain/taskTypes.ts';
 import type { TaskKindRegistry } from '../tasks/registry.ts';
 import { UnknownTaskError } from './api/errors.ts';
 import type { TaskListPage, TaskListQuery, TaskView } from './api/types.ts';
-import { readParticipantState, readTaskCount } from './chainReads.ts';
 import { chainNow } from './chainTime.ts';
 
 type ReadContext = Pick<ConcordContext, 'publicClient' | 'addresses'>;
@@ -51,7 +52,7 @@ export async function listTaskViews(
   kinds: TaskKindRegistry,
   query: TaskListQuery,
 ): Promise<TaskListPage> {
-  const count = await readTaskCount(ctx);
+  const count = await taskCount(ctx);
   const now = await chainNow(ctx);
   const views: TaskView[] = [];
   let id = query.before === undefined || query.before > count + 1n ? count : query.before - 1n;
@@ -86,7 +87,7 @@ async function toTaskView(
   const states = await Promise.all(
     committee.map(async (account) => ({
       account,
-      ...(await readParticipantState(ctx, { taskId: task.id, account })),
+      ...(await participantState(ctx, { taskId: task.id, account })),
     })),
   );
   const commits: Address[] = states

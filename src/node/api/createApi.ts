@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { toApiError } from './errors.ts';
+import { collectRoutes } from './openapi.ts';
 import { registerBlobRoutes } from './routes/blobs.ts';
+import { registerOpenApiRoutes } from './routes/openapi.ts';
 import { registerStatusRoutes } from './routes/status.ts';
 import { registerTaskRoutes } from './routes/tasks.ts';
 import type { ApiDeps } from './types.ts';
@@ -24,6 +26,8 @@ export const API_BLOB_LIMIT = 64 * 1024 * 1024;
  * The node's HTTP API: JSON Schema on every route, size limits checked before
  * parsing, errors as `{ error: { code, message } }` with a stable code and
  * never a stack trace or key. Listen with `listenApi` (127.0.0.1 by default).
+ * `GET /openapi.json` documents every route registered on the returned app,
+ * including those added to it later (the daemon's `extendApi`).
  */
 export function createApi(deps: ApiDeps, options: ApiOptions = {}): FastifyInstance {
   const app = Fastify({
@@ -31,6 +35,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): FastifyInsta
     bodyLimit: options.bodyLimit ?? API_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
+  const routes = collectRoutes(app);
   app.setErrorHandler(async (err, _request, reply) => {
     const { status, body } = toApiError(err);
     deps.metrics.errors.inc({ code: body.error.code });
@@ -47,6 +52,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): FastifyInsta
   registerStatusRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerBlobRoutes(app, deps, options.blobLimit ?? API_BLOB_LIMIT);
+  registerOpenApiRoutes(app, routes, deps.version);
   return app;
 }
 

@@ -1,8 +1,9 @@
 import type { Address, Hex } from 'viem';
 import { committeeOf } from '../../chain/actions/committeeOf.ts';
 import { getTask } from '../../chain/actions/getTask.ts';
+import { participantState } from '../../chain/actions/participantState.ts';
+import { poolTasks } from '../../chain/actions/poolTasks.ts';
 import { type BlobFetcherDeps, fetchFromProviders } from '../blobFetcher.ts';
-import { readParticipantState, readPoolTasks } from '../chainReads.ts';
 
 /** What one exchange round did: blobs fetched, and failures (retried next round). */
 export type ExchangeReport = { fetched: Hex[]; failed: { digest: Hex; reason: string }[] };
@@ -19,7 +20,7 @@ export async function exchangePool(
   signal?: AbortSignal,
 ): Promise<ExchangeReport> {
   const report: ExchangeReport = { fetched: [], failed: [] };
-  for (const taskId of await readPoolTasks(deps.ctx, { pool })) {
+  for (const taskId of await poolTasks(deps.ctx, { pool })) {
     const task = await getTask(deps.ctx, { taskId });
     if (task.status !== 'finalized' || deps.blobs.hasBlob(task.winner)) continue;
     const providers = await winnersOf(deps, taskId, task.winner);
@@ -41,8 +42,6 @@ export async function exchangePool(
 
 async function winnersOf(deps: BlobFetcherDeps, taskId: bigint, winner: Hex): Promise<Address[]> {
   const members = await committeeOf(deps.ctx, { taskId });
-  const states = await Promise.all(
-    members.map((account) => readParticipantState(deps.ctx, { taskId, account })),
-  );
+  const states = await Promise.all(members.map((account) => participantState(deps.ctx, { taskId, account })));
   return members.filter((_, i) => states[i]?.status === 'revealed' && states[i]?.resultDigest === winner);
 }

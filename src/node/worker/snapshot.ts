@@ -1,12 +1,12 @@
 import { type Address, isAddressEqual } from 'viem';
 import { getTask } from '../../chain/actions/getTask.ts';
+import { type ParticipantStateReturnType, participantState } from '../../chain/actions/participantState.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import type { Task } from '../../chain/taskTypes.ts';
-import { type ParticipantState, readParticipantState } from '../chainReads.ts';
 import type { TaskSnapshot } from './nextStep.ts';
 
 /** A task's chain record, this node's participant record in it, and the snapshot `nextStep` decides on. */
-export type TaskReading = { task: Task; me: ParticipantState; snapshot: TaskSnapshot };
+export type TaskReading = { task: Task; me: ParticipantStateReturnType; snapshot: TaskSnapshot };
 
 /** Reads what `nextStep` needs about `taskId` from `me`'s point of view. */
 export async function readTaskSnapshot(
@@ -16,7 +16,7 @@ export async function readTaskSnapshot(
 ): Promise<TaskReading> {
   const [task, participant] = await Promise.all([
     getTask(ctx, { taskId }),
-    readParticipantState(ctx, { taskId, account: me }),
+    participantState(ctx, { taskId, account: me }),
   ]);
   const isCreator = isAddressEqual(task.creator, me);
   const settled = task.status === 'finalized' || task.status === 'failed';

@@ -14,8 +14,11 @@ export function registerBlobRoutes(app: FastifyInstance, deps: ApiDeps, blobLimi
     '/v1/blobs',
     {
       bodyLimit: blobLimit,
-      preHandler: requireApiToken(deps.apiToken),
+      onRequest: requireApiToken(deps.apiToken),
       schema: {
+        summary: "Store a blob (e.g. a task's input tensor) in this node's blob store",
+        description: 'The body is the raw bytes; the answer is their content digest, to name in a task spec.',
+        consumes: ['application/octet-stream'],
         response: {
           201: {
             type: 'object',

@@ -8,6 +8,8 @@ export function registerStatusRoutes(app: FastifyInstance, deps: ApiDeps): void 
     '/health',
     {
       schema: {
+        summary: "The node's identity and chain head",
+        description: 'Answers 200 while the node runs and reaches its chain.',
         response: {
           200: {
             type: 'object',
@@ -36,6 +38,7 @@ export function registerStatusRoutes(app: FastifyInstance, deps: ApiDeps): void 
     '/v1/peers',
     {
       schema: {
+        summary: 'Peers this node is connected to',
         response: {
           200: {
             type: 'object',
@@ -62,8 +65,23 @@ export function registerStatusRoutes(app: FastifyInstance, deps: ApiDeps): void 
     async () => ({ peers: await deps.peers() }),
   );
 
-  app.get('/metrics', async (_request, reply) => {
-    const text = await deps.metrics.registry.metrics();
-    return reply.type(deps.metrics.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics',
+        description: 'Tasks by state, commits, reveals, gossip, blob bytes served and API errors by code.',
+        response: {
+          200: {
+            description: 'Prometheus text exposition format.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const text = await deps.metrics.registry.metrics();
+      return reply.type(deps.metrics.registry.contentType).send(text);
+    },
+  );
 }

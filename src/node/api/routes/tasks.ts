@@ -39,6 +39,8 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/tasks',
     {
       schema: {
+        summary: 'List tasks, newest first',
+        description: "Filters combine; page with `before` set to the previous page's `next`.",
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -79,6 +81,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/v1/tasks/:id',
     {
       schema: {
+        summary: 'One task with its committee, commits, reveals, winner and payouts',
         params: { type: 'object', required: ['id'], properties: { id: uintString } },
         response: { 200: taskView, '4xx': errorBody, '5xx': errorBody },
       },
@@ -89,8 +92,11 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post(
     '/v1/tasks',
     {
-      preHandler: requireApiToken(deps.apiToken),
+      onRequest: requireApiToken(deps.apiToken),
       schema: {
+        summary: 'Create a task from a spec, paid by this node',
+        description:
+          "Stores the spec blob, escrows the reward from the node's tokens and announces the task to the network.",
         body: {
           type: 'object',
           additionalProperties: false,
