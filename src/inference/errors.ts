@@ -64,3 +64,13 @@ export class InferShardUndecidedError extends BaseError {
 export class GatewayConfigError extends BaseError {
   override name = 'GatewayConfigError';
 }
+
+/** A session id given to `openSession` is not 32 bytes of hex. */
+export class SessionIdInvalidError extends BaseError {
+  override name = 'SessionIdInvalidError';
+}
+
+/** A session was asked to settle a request whose session id is not the session's. */
+export class SessionRequestMismatchError extends BaseError {
+  override name = 'SessionRequestMismatchError';
+}

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { privateKeyToAccount } from 'viem/accounts';
+import { devAccount } from '../chain/devAccounts.ts';
+import { type InferenceRequest, sessionIdOf } from '../chain/inferenceRequest.ts';
 import { statementLeaf } from '../chain/inferenceStatement.ts';
 import { merkleProof, merkleRoot, verifyMerkleProof } from '../chain/voteMerkle.ts';
 import { Gpt, GptGenerator, GptParams, generate, importGpt, makeGptConfig, Rng } from '../model/index.ts';
@@ -16,6 +19,18 @@ const sampling = { temperature: 0.9, topK: 20, seed: 42 };
 function localTokens(maxNewTokens: number): number[] {
   return generate(new Gpt(params), prompt, new Rng(sampling.seed), { ...sampling, maxNewTokens });
 }
+
+/** A request whose session id names a session (no chain: only the id and the receipt matter here). */
+const request: InferenceRequest = {
+  querier: '0x00000000000000000000000000000000000000a1',
+  gateway: '0x00000000000000000000000000000000000000a2',
+  modelId: 1n,
+  versionIndex: 0n,
+  creditsPerToken: 1n,
+  maxCredits: 100n,
+  nonce: 1n,
+  deadline: 2n ** 40n,
+};
 
 async function collect(events: AsyncIterable<TokenEvent>): Promise<TokenEvent[]> {
   const out: TokenEvent[] = [];
@@ -99,6 +114,55 @@ describe('consensus with r = 3', () => {
       assert.equal(tally.wins, 0);
       assert.ok(receipt.hosts.filter((h) => h.address !== liar).every((h) => h.losses === 0));
       assert.match(receipt.votesRoot, /^0x[0-9a-f]{64}$/);
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('breaks a split vote by voting again with a standby at a fresh step (no replay refusal, the liar accusable)', async () => {
+    // r = 2: a liar splits its shard 1:1 and a standby is pulled in. Fixed keys make the plan
+    // fixed; pick a liar whose first matrix has a standby already serving the matrix's other shard.
+    const accounts = [1, 2, 3, 4].map((i) => privateKeyToAccount(devAccount(i).privateKey));
+    const options = {
+      params,
+      hosts: 4,
+      replicas: 2,
+      standbys: 2,
+      sharding: { shardsPerMatrix: 2 },
+      accounts,
+    };
+    const probe = await startTestInferenceNetwork(options);
+    await probe.stop();
+    const liarIndex = accounts.findIndex(({ address }) => {
+      const first = probe.plan.shards.find((s) => s.hosts.includes(address))!.matrix.name;
+      const matrix = probe.plan.shards.filter((s) => s.matrix.name === first);
+      // every shard the liar splits is broken by a standby already asked for another shard of the product
+      return matrix
+        .filter((s) => s.hosts.includes(address))
+        .every((s) => matrix.some((o) => o !== s && o.hosts.includes(s.standbys[0]!)));
+    });
+    assert.ok(liarIndex >= 0, 'no host of this plan exercises the retry step');
+    const net = await startTestInferenceNetwork({
+      ...options,
+      servedParams: (i) => (i === liarIndex ? liarParams() : undefined),
+    });
+    try {
+      const liar = accounts[liarIndex]!.address;
+      const session = net.gateway.openSession({ id: sessionIdOf(request) });
+      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
+      assert.deepEqual(
+        events.map((e) => e.token),
+        localTokens(3),
+      );
+      assert.deepEqual(session.failures, []);
+      const outvoted = events.flatMap((e) => e.votes.flatMap((v) => v.outvoted));
+      assert.ok(outvoted.length >= 1 && outvoted.every((h) => h === liar));
+      // the split shard was voted again at one step with the standby: the liar is accused by two of its three hosts
+      const { evidence } = await session.settlement(request);
+      assert.deepEqual(
+        evidence.map((e) => [e.accused.host, e.majority.length]),
+        [[liar, 2]],
+      );
     } finally {
       await net.stop();
     }
@@ -202,6 +266,10 @@ describe('failover and forged signatures', () => {
           session.failures.every((f) => f.host === forger && f.error === 'InferSignatureError'),
       );
       assert.ok(receipt.hosts.find((h) => h.address === forger)!.failures > 0);
+      // a second receipt neither fails the forger again nor changes the root
+      const failures = session.failures.length;
+      assert.equal((await session.receipt()).votesRoot, receipt.votesRoot);
+      assert.equal(session.failures.length, failures);
     } finally {
       await net.stop();
     }

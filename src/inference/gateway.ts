@@ -1,6 +1,6 @@
 import type { PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { type Address, getAddress } from 'viem';
+import { type Address, getAddress, type Hex } from 'viem';
 import type { InferenceDomain } from '../chain/inferenceStatement.ts';
 import type { GptParams, Tokenizer } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
@@ -77,10 +77,16 @@ export class InferenceGateway {
     }
   }
 
-  /** A new session with a fresh id; generate with `session.generate`, settle with `session.receipt()`. */
-  openSession(): InferenceSession {
+  /**
+   * A new session: its id is `options.id` (pass `sessionIdOf(request)` for a
+   * session settled on chain), or 32 random bytes. Generate with
+   * `session.generate`; settle with `session.settlement(request)` and
+   * `settleAndSlash`. Throws SessionIdInvalidError for an id that is not 32 bytes of hex.
+   */
+  openSession(options: { id?: Hex } = {}): InferenceSession {
     const init = this.#init;
     return new InferenceSession({
+      id: options.id,
       host: init.host,
       domain: init.domain,
       plan: init.plan,

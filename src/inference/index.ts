@@ -1,7 +1,7 @@
 /**
  * Distributed inference (docs/inference.md): the shard planner, the host and
- * gateway of `/concord/infer/1.0.0`, per-partial-product consensus, and the
- * session receipt.
+ * gateway of `/concord/infer/1.0.0`, per-partial-product consensus, the
+ * session receipt, and its settlement on chain (`session.settlement`, `settleAndSlash`).
  */
 export { callHost, type HostAnswer, type HostCall, HostChannel, type HostPeer } from './callHost.ts';
 export * from './constants.ts';
@@ -24,7 +24,12 @@ export {
   shardRanges,
   shardsOfHost,
 } from './planner.ts';
-export type { HostTally, SessionReceipt } from './receipt.ts';
+export {
+  type HostTally,
+  type ReceiptOfVotesParameters,
+  receiptOfVotes,
+  type SessionReceipt,
+} from './receipt.ts';
 export {
   type ConsensusMode,
   type HostFailure,
@@ -35,4 +40,16 @@ export {
   type SignatureCheck,
   type TokenEvent,
 } from './session.ts';
+export {
+  type SettlementOutcome,
+  type SlashedHost,
+  settleAndSlash,
+  type UnslashedHost,
+} from './settle.ts';
+export {
+  type BuildSettlementParameters,
+  buildSettlement,
+  findEquivocations,
+  type SessionSettlement,
+} from './settlement.ts';
 export type { RequestHeader, RequestItem } from './wire.ts';

@@ -1,4 +1,6 @@
 import type { Address, Hex } from 'viem';
+import { votesRoot } from '../chain/inferenceReceipt.ts';
+import type { InferenceDomain, SignedStatement } from '../chain/inferenceStatement.ts';
 
 /** What happened to one host during a session. */
 export type HostTally = {
@@ -25,3 +27,29 @@ export type SessionReceipt = {
   /** `votesRoot` (src/chain/inferenceReceipt.ts) of every signed vote: the root the settlement contract records. */
   readonly votesRoot: Hex;
 };
+
+/** Parameters of {@link receiptOfVotes}. */
+export type ReceiptOfVotesParameters = {
+  session: Hex;
+  domain: InferenceDomain;
+  modelDigest: Hex;
+  tokens: number;
+  tallies: readonly HostTally[];
+  /** The session's signed votes (already checked). */
+  votes: readonly SignedStatement[];
+};
+
+/** A session's receipt: tallies copied and sorted by address, and the Merkle root of the votes. */
+export function receiptOfVotes(params: ReceiptOfVotesParameters): SessionReceipt {
+  return {
+    session: params.session,
+    chainId: params.domain.chainId,
+    modelDigest: params.modelDigest,
+    tokens: params.tokens,
+    hosts: params.tallies
+      .map((t) => ({ ...t }))
+      .sort((a, b) => a.address.toLowerCase().localeCompare(b.address.toLowerCase())),
+    votes: params.votes.length,
+    votesRoot: votesRoot(params.votes, params.domain),
+  };
+}

@@ -34,6 +34,10 @@ export type TestInferenceNetworkOptions = {
   servedParams?: (index: number) => GptParams | undefined;
   /** Per host index, a key that signs instead of the registered one (a forging host). */
   forgeSignatures?: (index: number) => boolean;
+  /** The hosts' keys by index, e.g. registered anvil dev accounts (default: fresh random keys). */
+  accounts?: readonly LocalAccount[];
+  /** Where hosts sign (default {@link TEST_DOMAIN}); include the InferenceSettlement address to settle on chain. */
+  domain?: InferenceDomain;
   gateway?: Partial<Omit<InferenceGatewayInit, 'host' | 'domain' | 'plan' | 'params' | 'peers'>>;
 };
 
@@ -56,7 +60,11 @@ export async function startTestInferenceNetwork(
   options: TestInferenceNetworkOptions,
 ): Promise<TestInferenceNetwork> {
   const flat = options.params.flat;
-  const accounts = Array.from({ length: options.hosts }, () => privateKeyToAccount(generatePrivateKey()));
+  const domain = options.domain ?? TEST_DOMAIN;
+  const accounts = Array.from(
+    { length: options.hosts },
+    (_, i) => options.accounts?.[i] ?? privateKeyToAccount(generatePrivateKey()),
+  );
   const plan = planShards({
     modelDigest: digestBytes(new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength)),
     matrices: gptMatrices(options.params.config),
@@ -71,7 +79,7 @@ export async function startTestInferenceNetwork(
     const signer = options.forgeSignatures?.(i) ? privateKeyToAccount(generatePrivateKey()) : account;
     const served = options.servedParams?.(i) ?? options.params;
     const server = await serveInference(libp2p, {
-      domain: TEST_DOMAIN,
+      domain,
       signer,
       shards: hostedShardsFromParams(served, plan, account.address),
     });
@@ -83,7 +91,7 @@ export async function startTestInferenceNetwork(
   );
   const gateway = new InferenceGateway({
     host: gatewayHost,
-    domain: TEST_DOMAIN,
+    domain,
     plan,
     params: options.params,
     peers,

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Address, type Hex, parseEther } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { sharesAbi } from '../../generated/contracts/index.ts';
+import { buyCredits } from '../chain/actions/buyCredits.ts';
+import { createModel } from '../chain/actions/createModel.ts';
+import { creditsOf } from '../chain/actions/creditsOf.ts';
+import { getNode } from '../chain/actions/getNode.ts';
+import { register } from '../chain/actions/register.ts';
+import { settleSession } from '../chain/actions/settleSession.ts';
+import type { ConcordContext } from '../chain/context.ts';
+import { devAccount } from '../chain/devAccounts.ts';
+import { type DevChain, devPeerId, startDevChain } from '../chain/devChain.ts';
+import { matrixId, sessionIdOf, shardArtifactId, signRequest } from '../chain/inferenceReceipt.ts';
+import type { InferenceRequest } from '../chain/inferenceRequest.ts';
+import { sendContract } from '../chain/send.ts';
+import { Gpt, GptParams, generate, makeGptConfig, Rng } from '../model/index.ts';
+import { gptMatrices } from './matrices.ts';
+import type { SealEvery, SignatureCheck } from './session.ts';
+import { settleAndSlash } from './settle.ts';
+import { startTestInferenceNetwork, type TestInferenceNetwork } from './testing.ts';
+
+const config = makeGptConfig({ vocabSize: 61, contextLength: 12, dModel: 24, nHeads: 3, nLayers: 2 });
+const params = GptParams.init(config, 11);
+const prompt = [5, 8, 13];
+const sampling = { temperature: 0.8, topK: 20, seed: 7 };
+const TOKENS = 3;
+const PRICE = 3n;
+const STAKE = parseEther('100');
+const SLASH = parseEther('10');
+const UNITS_PER_WIN = 1000n;
+/** Dev accounts 1..4 are staked hosts; 5 queries; 6 is the gateway. */
+const HOST_ACCOUNTS = [1, 2, 3, 4];
+const QUERIER = 5;
+const GATEWAY = 6;
+
+/** Params whose every fifth weight is nudged: a host serving them answers wrong bits everywhere. */
+function liarParams(): GptParams {
+  const p = params.clone();
+  for (let i = 0; i < p.flat.length; i += 5) p.flat[i] = Math.fround(p.flat[i]! * 1.001 + 1e-4);
+  return p;
+}
+
+describe('settling inference sessions on chain (anvil)', () => {
+  let chain: DevChain;
+  let chainId: number;
+  let modelId: bigint;
+  let nonce = 0n;
+  const actor = (i: number): ConcordContext => chain.actors[i - 1]!;
+  const hostAccounts = HOST_ACCOUNTS.map((i) => privateKeyToAccount(devAccount(i).privateKey));
+  const querier = privateKeyToAccount(devAccount(QUERIER).privateKey);
+  const localTokens = generate(new Gpt(params), prompt, new Rng(sampling.seed), {
+    ...sampling,
+    maxNewTokens: TOKENS,
+  });
+
+  before(async () => {
+    chain = await startDevChain({
+      actors: 6,
+      deploy: { unitsPerWin: UNITS_PER_WIN, equivocationSlash: SLASH },
+    });
+    chainId = chain.deployer.publicClient.chain.id;
+    for (const i of HOST_ACCOUNTS)
+      await register(actor(i), { peerId: devPeerId(i), peerSig: '0x01', stake: STAKE });
+    // Credits can be bought only while share units exist: mint one unit first.
+    const shares = chain.deployment.addresses.shares;
+    const deployer = chain.deployer.account.address;
+    await sendContract(chain.deployer, {
+      address: shares,
+      abi: sharesAbi,
+      functionName: 'setMinter',
+      args: [deployer, true],
+    });
+    await sendContract(chain.deployer, {
+      address: shares,
+      abi: sharesAbi,
+      functionName: 'mint',
+      args: [deployer, 1n, 1n],
+    });
+    await buyCredits(actor(QUERIER), { credits: 1000n });
+  });
+  after(async () => {
+    await chain?.stop();
+  });
+
+  /** A network of the staked hosts signing for this chain's settlement contract. */
+  const network = (options: {
+    hosts: number;
+    replicas: number;
+    standbys: number;
+    liar?: number;
+    sealEvery?: SealEvery;
+    signatureCheck?: SignatureCheck;
+  }): Promise<TestInferenceNetwork> =>
+    startTestInferenceNetwork({
+      params,
+      hosts: options.hosts,
+      replicas: options.replicas,
+      standbys: options.standbys,
+      sharding: { shardsPerMatrix: 2 },
+      accounts: hostAccounts,
+      domain: { chainId, settlement: chain.deployment.addresses.inferenceSettlement },
+      servedParams: (i) => (i === options.liar ? liarParams() : undefined),
+      gateway: {
+        ...(options.sealEvery ? { sealEvery: options.sealEvery } : {}),
+        ...(options.signatureCheck ? { signatureCheck: options.signatureCheck } : {}),
+      },
+    });
+
+  /** The querier's signed request for the test model (created on first use with the plan's digest). */
+  const signedRequest = async (net: TestInferenceNetwork) => {
+    if (modelId === undefined) {
+      const genesisDigest = net.plan.parameters.modelDigest;
+      ({ modelId } = await createModel(chain.deployer, { name: 'tiny-gpt', genesisDigest }));
+    }
+    const block = await chain.deployer.publicClient.getBlock();
+    const request: InferenceRequest = {
+      querier: querier.address,
+      gateway: devAccount(GATEWAY).address,
+      modelId,
+      versionIndex: 0n,
+      creditsPerToken: PRICE,
+      maxCredits: 1000n,
+      nonce: ++nonce,
+      deadline: block.timestamp + 600n,
+    };
+    const credits = { chainId, accessCredits: chain.deployment.addresses.accessCredits };
+    return { request, signature: await signRequest(querier, request, credits) };
+  };
+
+  /** Generates TOKENS tokens in a session opened for `request` and returns its settlement. */
+  const run = async (net: TestInferenceNetwork, request: InferenceRequest) => {
+    const session = net.gateway.openSession({ id: sessionIdOf(request) });
+    assert.equal(session.id, sessionIdOf(request));
+    const tokens: number[] = [];
+    for await (const e of session.generate(prompt, { ...sampling, maxNewTokens: TOKENS }))
+      tokens.push(e.token);
+    assert.deepEqual(tokens, localTokens);
+    return await session.settlement(request);
+  };
+
+  const shardUnits = (host: Address, layer: number, matrix: string, shard: number, digest: Hex) =>
+    chain.deployer.publicClient.readContract({
+      address: chain.deployment.addresses.shares,
+      abi: sharesAbi,
+      functionName: 'balanceOf',
+      args: [host, shardArtifactId(digest, layer, matrix, shard)],
+    });
+  const matrixNames = new Map(gptMatrices(config).map((m) => [matrixId(m.matrix), m.matrix as string]));
+
+  it('r = 3 with a lying host: debits the querier, pays the winners in shard units, slashes the liar once', async () => {
+    const net = await network({ hosts: 4, replicas: 3, standbys: 1, liar: 0 });
+    try {
+      const liar = hostAccounts[0]!.address;
+      const { request, signature } = await signedRequest(net);
+      const settlement = await run(net, request);
+      assert.equal(settlement.receipt.tokens, BigInt(TOKENS));
+      assert.deepEqual(
+        settlement.evidence.map((e) => e.accused.host),
+        [liar],
+      );
+      const liarResults = settlement.receipt.results.filter((r) => r.host === liar);
+      assert.ok(liarResults.length > 0 && liarResults.every((r) => r.wins === 0 && r.losses > 0));
+
+      const creditsBefore = await creditsOf(actor(QUERIER));
+      // the evidence twice: the second slash of the same host for the same session is refused and reported
+      const twice = { ...settlement, evidence: [...settlement.evidence, ...settlement.evidence] };
+      const outcome = await settleAndSlash(actor(GATEWAY), twice, signature);
+      assert.equal(outcome.session, sessionIdOf(request));
+      assert.equal(outcome.credits, BigInt(TOKENS) * PRICE);
+      assert.equal(await creditsOf(actor(QUERIER)), creditsBefore - BigInt(TOKENS) * PRICE);
+      assert.deepEqual(
+        outcome.slashed.map((s) => [s.host, s.amount]),
+        [[liar, SLASH]],
+      );
+      assert.deepEqual(
+        outcome.unslashed.map((u) => [u.host, u.error]),
+        [[liar, 'SettlementAlreadySlashed']],
+      );
+      assert.equal((await getNode(actor(1), { account: liar })).stake, STAKE - SLASH);
+
+      const digest = net.plan.parameters.modelDigest;
+      for (const r of settlement.receipt.results) {
+        const units = await shardUnits(r.host, r.layer, matrixNames.get(r.matrix)!, r.shard, digest);
+        assert.equal(units, BigInt(r.wins) * UNITS_PER_WIN, `units of ${r.host} on shard ${r.shard}`);
+      }
+      assert.ok(settlement.receipt.results.some((r) => r.wins > 0 && r.host !== liar));
+
+      await assert.rejects(
+        settleSession(actor(GATEWAY), { receipt: settlement.receipt, querierSignature: signature }),
+        (err: { name: string; errorName: string }) =>
+          err.name === 'ChainRevertError' && err.errorName === 'SettlementSessionAlreadySettled',
+      );
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('sealing once per token still gets the liar’s signature over its wrong answers, checked at receipt', async () => {
+    const net = await network({
+      hosts: 4,
+      replicas: 3,
+      standbys: 1,
+      liar: 1,
+      sealEvery: 'token',
+      signatureCheck: 'at-receipt',
+    });
+    try {
+      const liar = hostAccounts[1]!.address;
+      const { request, signature } = await signedRequest(net);
+      const settlement = await run(net, request);
+      assert.deepEqual(
+        settlement.evidence.map((e) => e.accused.host),
+        [liar],
+      );
+      const stake = (await getNode(actor(1), { account: liar })).stake;
+      const outcome = await settleAndSlash(actor(GATEWAY), settlement, signature);
+      assert.deepEqual(
+        outcome.slashed.map((s) => s.host),
+        [liar],
+      );
+      assert.equal((await getNode(actor(1), { account: liar })).stake, stake - SLASH);
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('r = 1 with honest hosts: settles with no evidence and slashes nobody', async () => {
+    const net = await network({ hosts: 2, replicas: 1, standbys: 0 });
+    try {
+      const { request, signature } = await signedRequest(net);
+      const settlement = await run(net, request);
+      assert.deepEqual(settlement.evidence, []);
+      assert.ok(settlement.receipt.results.every((r) => r.wins > 0 && r.losses === 0));
+      const creditsBefore = await creditsOf(actor(QUERIER));
+      const outcome = await settleAndSlash(actor(GATEWAY), settlement, signature);
+      assert.deepEqual(outcome.slashed, []);
+      assert.equal(await creditsOf(actor(QUERIER)), creditsBefore - BigInt(TOKENS) * PRICE);
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('counts the answers of an undecided product as lost and accuses nobody', async () => {
+    // r = 2 and no standby: the liar splits every shard 1:1 and the first product cannot be decided.
+    const net = await network({ hosts: 2, replicas: 2, standbys: 0, liar: 0 });
+    try {
+      const { request } = await signedRequest(net);
+      const session = net.gateway.openSession({ id: sessionIdOf(request) });
+      await assert.rejects(
+        async () => {
+          for await (const _ of session.generate(prompt, { ...sampling, maxNewTokens: 1 })) {
+            // generation fails on its first product
+          }
+        },
+        { name: 'InferShardUndecidedError' },
+      );
+      const { receipt, evidence } = await session.settlement(request);
+      assert.equal(receipt.tokens, 0n);
+      assert.ok(receipt.results.length > 0 && receipt.results.every((r) => r.wins === 0 && r.losses === 1));
+      assert.deepEqual(evidence, []);
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('refuses to settle a request of another session (SessionRequestMismatchError)', async () => {
+    const net = await network({ hosts: 2, replicas: 1, standbys: 0 });
+    try {
+      const { request } = await signedRequest(net);
+      const session = net.gateway.openSession();
+      await assert.rejects(session.settlement(request), { name: 'SessionRequestMismatchError' });
+      assert.throws(() => net.gateway.openSession({ id: '0x1234' }), { name: 'SessionIdInvalidError' });
+    } finally {
+      await net.stop();
+    }
+  });
+});
