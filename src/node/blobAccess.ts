@@ -1,23 +1,35 @@
 import { type Address, type Hex, isAddressEqual } from 'viem';
 import { committeeOf } from '../chain/actions/committeeOf.ts';
 import { getTask } from '../chain/actions/getTask.ts';
+import { poolTasks } from '../chain/actions/poolTasks.ts';
+import { poolWinners } from '../chain/actions/poolWinners.ts';
 import { sharesOf } from '../chain/actions/sharesOf.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import type { AuthorizeBlobRequest, BlobAuthorizationQuery } from '../p2p/blobServer.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import type { TaskKindRegistry } from '../tasks/registry.ts';
 import { decodeTaskSpec } from '../tasks/spec.ts';
-import { readPoolTasks, readPoolWinners } from './chainReads.ts';
+import type { HostFetchQuery } from './inference/modelService.ts';
+import { parseHostContext } from './inference/versionCheckpoint.ts';
 
 /**
  * Who may fetch which blob from this node, decided from the chain:
  * - purpose `task`, context the task id (decimal): members of that task's
  *   committee may fetch its spec blob and the input blobs the spec names;
  * - purpose `pool`, context the pool id (hex): holders of ownership shares
- *   of a task in the pool may fetch the pool's winning results (the exchange).
+ *   of a task in the pool may fetch the pool's winning results (the exchange);
+ * - purpose `host`, context `<modelId>:<versionIndex>`: the hosts and standbys
+ *   of that model version's shard plan may fetch its checkpoint (`mayHost`,
+ *   the node's model service, recomputes the plan from the chain).
  * Anything else, or any read failure, is refused.
  */
-export type BlobAccessDeps = { ctx: ConcordContext; blobs: BlobStore; kinds: TaskKindRegistry };
+export type BlobAccessDeps = {
+  ctx: ConcordContext;
+  blobs: BlobStore;
+  kinds: TaskKindRegistry;
+  /** Whether a `host` request may have the checkpoint; without it every `host` request is refused. */
+  mayHost?: (query: HostFetchQuery) => Promise<boolean>;
+};
 
 const TASK_CONTEXT = /^[1-9][0-9]{0,77}$/;
 const POOL_CONTEXT = /^0x[0-9a-fA-F]{64}$/;
@@ -31,6 +43,10 @@ export function createBlobAuthorizer(deps: BlobAccessDeps): AuthorizeBlobRequest
       }
       if (query.purpose === 'pool' && POOL_CONTEXT.test(query.context)) {
         return await mayFetchPoolResult(deps, query.context as Hex, query);
+      }
+      const version = query.purpose === 'host' ? parseHostContext(query.context) : undefined;
+      if (version !== undefined && deps.mayHost !== undefined) {
+        return await deps.mayHost({ ...version, digest: query.digest, requester: query.requester });
       }
       return false;
     } catch {
@@ -63,14 +79,14 @@ async function mayFetchPoolResult(
   pool: Hex,
   q: BlobAuthorizationQuery,
 ): Promise<boolean> {
-  const winners = await readPoolWinners(deps.ctx, { pool });
+  const winners = await poolWinners(deps.ctx, { pool });
   if (!winners.some((w) => w.toLowerCase() === q.digest.toLowerCase())) return false;
   return await holdsPoolShares(deps.ctx, pool, q.requester);
 }
 
 /** Whether `account` holds ownership shares of any task of `pool`. */
 export async function holdsPoolShares(ctx: ConcordContext, pool: Hex, account: Address): Promise<boolean> {
-  for (const taskId of await readPoolTasks(ctx, { pool })) {
+  for (const taskId of await poolTasks(ctx, { pool })) {
     if ((await sharesOf(ctx, { account, taskId })) > 0n) return true;
   }
   return false;

@@ -70,7 +70,8 @@ export async function fetchFromProviders(
   });
 }
 
-function localSigner(ctx: ConcordContext): Pick<LocalAccount, 'address' | 'signTypedData'> {
+/** The node account as a signer of typed data (NodeSignerError unless it is a local key). */
+export function localSigner(ctx: ConcordContext): Pick<LocalAccount, 'address' | 'signTypedData'> {
   const account = ctx.account;
   if (account.type !== 'local' || account.signTypedData === undefined) {
     throw new NodeSignerError('The node account cannot sign blob requests.', {

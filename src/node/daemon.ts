@@ -12,11 +12,14 @@ import { TaskGossip } from '../p2p/taskGossip.ts';
 import { openStore, type Store } from '../store/openStore.ts';
 import { createTaskKindRegistry } from '../tasks/builtin.ts';
 import { createApi, listenApi } from './api/createApi.ts';
+import { registerCompletionRoutes } from './api/routes/completions.ts';
 import type { ApiDeps } from './api/types.ts';
 import { createBlobAuthorizer } from './blobAccess.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
+import { createModelService, type NodeModelService } from './inference/modelService.ts';
+import type { ModelService } from './inference/types.ts';
 import { loadOrCreateApiToken, loadOrCreateNodeKeys } from './keys.ts';
 import { createNodeMetrics } from './metrics.ts';
 import type { Secret } from './secret.ts';
@@ -46,7 +49,15 @@ export type NodeConfig = {
   stake?: bigint | undefined;
   /** Worker round interval in ms. */
   pollIntervalMs?: number | undefined;
-  /** Tests only: commit wrong results. */
+  /** Hosts per shard of every served model version (default 1). */
+  replicas?: number | undefined;
+  /** Ranked standbys per shard (default 1). */
+  standbys?: number | undefined;
+  /** Row shards each weight matrix is cut into (default 4). */
+  shardsPerMatrix?: number | undefined;
+  /** The price this node's gateway asks per generated token, in credits (default 1). */
+  creditsPerToken?: bigint | undefined;
+  /** Tests only: commit wrong results, and serve partial products from perturbed weights. */
   lie?: boolean | undefined;
   /** Tests only: replay another member's commitment instead of computing. */
   lazy?: boolean | undefined;
@@ -57,7 +68,7 @@ export type NodeConfig = {
   /** Package version shown by `/health`. */
   version: string;
   /** Adds routes to the API before it listens (the CLI mounts the dashboard this way). */
-  extendApi?: ((app: FastifyInstance, deps: ApiDeps, ctx: ConcordContext) => void) | undefined;
+  extendApi?: ((app: FastifyInstance, deps: ApiDeps, ctx: ConcordContext, store: Store) => void) | undefined;
 };
 
 /** What a node publishes about itself in `<data>/node.json` (no secrets) for `concord node status` and tests. */
@@ -75,10 +86,17 @@ export type RunningNode = NodeInfo & {
   store: Store;
   host: ConcordHost;
   worker: Worker;
+  /** Model serving: the registry's newest model, its shards on this node and its gateway. */
+  models: ModelService;
+  /** The price this node's gateway asks per generated token, in credits. */
+  creditsPerToken: bigint;
   api: FastifyInstance;
   apiToken: Secret;
   stop(): Promise<void>;
 };
+
+/** The price a gateway asks per generated token unless told otherwise: one credit (credits are whole units, bought at `AccessCredits.pricePerCredit` tokens each). */
+export const DEFAULT_CREDITS_PER_TOKEN = 1n;
 
 /** The file a running node describes itself in. */
 export function nodeInfoFile(dataDir: string): string {
@@ -88,7 +106,7 @@ export function nodeInfoFile(dataDir: string): string {
 /**
  * Starts a node: keys and API token, chain connection, store, libp2p host
  * with the blob server (rights checked on chain) and task gossip,
- * registration and stake, the worker and the HTTP API.
+ * registration and stake, the worker, model serving and the HTTP API.
  */
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const paths = ensureDataDir(config.dataDir);
@@ -115,9 +133,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     });
     cleanup.push(() => host.stop());
     await dialBootstrap(host, config.bootstrap, config.log);
+    let models: NodeModelService | undefined;
     const server: BlobServer = await serveBlobs(host, {
       chainId: ctx.chain.id,
-      authorize: createBlobAuthorizer({ ctx, blobs: store.blobs, kinds }),
+      authorize: createBlobAuthorizer({
+        ctx,
+        blobs: store.blobs,
+        kinds,
+        mayHost: async (query) => (await models?.mayFetchCheckpoint(query)) ?? false,
+      }),
       source: storeBlobSource(store.blobs),
     });
     const gossip = new TaskGossip(host.services.pubsub, ctx.chain.id);
@@ -145,6 +169,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     gossip.onAnnouncement((a) => worker.poke(a.taskId));
     worker.start();
     cleanup.push(() => worker.stop());
+    const modelService = createModelService(
+      { ctx, host, blobs: store.blobs, log: config.log },
+      {
+        replicas: config.replicas,
+        standbys: config.standbys,
+        shardsPerMatrix: config.shardsPerMatrix,
+        lie: config.lie ?? false,
+      },
+    );
+    models = modelService;
+    cleanup.push(() => modelService.stop());
     const deps: ApiDeps = {
       version: config.version,
       apiToken,
@@ -182,7 +217,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const api = createApi(deps, {
       onInternalError: (err) => config.log(`api: internal error: ${String(err)}`),
     });
-    config.extendApi?.(api, deps, ctx);
+    const creditsPerToken = config.creditsPerToken ?? DEFAULT_CREDITS_PER_TOKEN;
+    registerCompletionRoutes(api, {
+      models: modelService,
+      ctx,
+      txLock,
+      store,
+      apiToken,
+      creditsPerToken,
+      metrics,
+      log: config.log,
+    });
+    config.extendApi?.(api, deps, ctx, store);
     cleanup.push(() => api.close());
     const apiUrl = await listenApi(api, { host: config.apiHost ?? '127.0.0.1', port: config.apiPort });
     const info: NodeInfo = {
@@ -197,7 +243,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     writeFileSync(`${infoFile}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
     renameSync(`${infoFile}.tmp`, infoFile);
     config.log(`node ${info.address} peer ${info.peerId} api ${apiUrl}`);
-    return { ...info, ctx, store, host, worker, api, apiToken, stop: stopAll };
+    return {
+      ...info,
+      ctx,
+      store,
+      host,
+      worker,
+      models: modelService,
+      creditsPerToken,
+      api,
+      apiToken,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

@@ -49,3 +49,17 @@ export class JournalTxNotFoundError extends BaseError {
 export class PeerIdMismatchError extends BaseError {
   override name = 'PeerIdMismatchError';
 }
+
+/**
+ * The node cannot serve the model asked for: no registered model has that
+ * name, version or id, or the model is not ready yet on this node (loading,
+ * or failed; the state and reason are in the details).
+ */
+export class ModelNotServedError extends BaseError {
+  override name = 'ModelNotServedError';
+}
+
+/** A model version cannot be planned: no registered node holds active stake. */
+export class ModelPlanEmptyError extends BaseError {
+  override name = 'ModelPlanEmptyError';
+}

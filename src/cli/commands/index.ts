@@ -1,5 +1,7 @@
 import type { Command } from '../command.ts';
+import { askCommand } from './ask.ts';
 import { balanceCommand } from './balance.ts';
+import { chainDeployCommand } from './chainDeploy.ts';
 import { chainDownCommand } from './chainDown.ts';
 import { chainUpCommand } from './chainUp.ts';
 import { creditsBuyCommand } from './creditsBuy.ts';
@@ -9,6 +11,7 @@ import { devnetCommand } from './devnet.ts';
 import { devnetDownCommand } from './devnetDown.ts';
 import { modelListCommand } from './modelList.ts';
 import { modelShowCommand } from './modelShow.ts';
+import { nodeKeysCommand } from './nodeKeys.ts';
 import { nodeStartCommand } from './nodeStart.ts';
 import { nodeStatusCommand } from './nodeStatus.ts';
 import { sharesCommand } from './shares.ts';
@@ -23,8 +26,10 @@ import { taskShowCommand } from './taskShow.ts';
 export const commands: readonly Command[] = [
   chainUpCommand,
   chainDownCommand,
+  chainDeployCommand,
   nodeStartCommand,
   nodeStatusCommand,
+  nodeKeysCommand,
   devnetCommand,
   devnetDownCommand,
   taskCreateCommand,
@@ -37,4 +42,5 @@ export const commands: readonly Command[] = [
   creditsBuyCommand,
   creditsShowCommand,
   creditsClaimCommand,
+  askCommand,
 ];

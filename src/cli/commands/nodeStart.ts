@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { readDeployment } from '../../chain/deployment.ts';
 import { deploymentFile } from '../../chain/localChain.ts';
-import { readHoldings } from '../../devnet/accounts.ts';
 import { startNode } from '../../node/daemon.ts';
+import { nodeDashboardDeps } from '../../web/nodeDashboard.ts';
 import { registerDashboard } from '../../web/registerDashboard.ts';
 import { type Command, UsageError } from '../command.ts';
 
@@ -20,10 +20,12 @@ export const nodeStartCommand: Command = {
   usage: [
     'Usage: concord node start [--chain URL] [--contracts FILE] [--key FILE] [--data DIR]',
     '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT]',
+    '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--credits-per-token N]',
     '',
     'Starts a node: registers and stakes its account if needed, follows the',
     "chain's tasks, computes, commits, reveals, finalizes and claims, exchanges",
-    'results with the winners of its pools, and serves the HTTP API (127.0.0.1).',
+    'results with the winners of its pools, serves its shards of the newest model',
+    'and answers prompts as a gateway, and serves the HTTP API (127.0.0.1).',
     'Stops cleanly on Ctrl-C; after a crash it resumes from its journal.',
     '',
     'Options:',
@@ -37,7 +39,11 @@ export const nodeStartCommand: Command = {
     '  --api-host HOST       HTTP API interface (default 127.0.0.1)',
     '  --stake WEI           stake to keep active (default: the registry minimum)',
     '  --poll-ms N           worker round interval in ms (default 250)',
-    '  --lie                 TESTS ONLY: commit wrong results',
+    '  --replicas N          hosts that compute each shard of a model (default 1)',
+    '  --standbys N          standby hosts per shard (default 1)',
+    '  --shards-per-matrix N row shards each weight matrix is cut into (default 4)',
+    '  --credits-per-token N    credits this gateway asks per generated token (default 1)',
+    '  --lie                 TESTS ONLY: commit wrong results and serve wrong partial products',
     "  --lazy                TESTS ONLY: compute nothing, replay another member's commitment",
     `  --crash-after POINT   TESTS ONLY: SIGKILL itself at ${CRASH_POINTS.join(' | ')} of a commit`,
   ].join('\n'),
@@ -52,6 +58,10 @@ export const nodeStartCommand: Command = {
     'api-host': { type: 'string' },
     stake: { type: 'string' },
     'poll-ms': { type: 'string' },
+    replicas: { type: 'string' },
+    standbys: { type: 'string' },
+    'shards-per-matrix': { type: 'string' },
+    'credits-per-token': { type: 'string' },
     lie: { type: 'boolean' },
     lazy: { type: 'boolean' },
     'crash-after': { type: 'string' },
@@ -76,13 +86,16 @@ export const nodeStartCommand: Command = {
       apiHost: str(values['api-host']),
       stake: bigintOption(values.stake, '--stake'),
       pollIntervalMs: intOption(values['poll-ms'], '--poll-ms', 10, 60_000),
+      replicas: intOption(values.replicas, '--replicas', 1, 64),
+      standbys: intOption(values.standbys, '--standbys', 0, 64),
+      shardsPerMatrix: intOption(values['shards-per-matrix'], '--shards-per-matrix', 1, 4096),
+      creditsPerToken: bigintOption(values['credits-per-token'], '--credits-per-token'),
       lie: values.lie === true,
       lazy: values.lazy === true,
       crashAfter: crashAfter as (typeof CRASH_POINTS)[number] | undefined,
       log: (line) => stdout(`${new Date().toISOString()} ${line}`),
       version: pkg.version,
-      extendApi: (app, deps, ctx) =>
-        registerDashboard(app, { ...deps, holdings: (accounts) => readHoldings(ctx, accounts) }),
+      extendApi: (app, deps, ctx, store) => registerDashboard(app, nodeDashboardDeps(deps, ctx, store.blobs)),
     });
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));

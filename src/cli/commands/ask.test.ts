@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { creditsOf } from '../../chain/actions/creditsOf.ts';
+import { writeDeployment } from '../../chain/deployment.ts';
+import { devAccount } from '../../chain/devAccounts.ts';
+import { Gpt, generate, Rng } from '../../model/index.ts';
+import { listenApi } from '../../node/api/createApi.ts';
+import {
+  type CompletionTestBed,
+  startCompletionTestBed,
+  TEST_API_TOKEN,
+  TEST_CREDITS_PER_TOKEN,
+  TEST_MODEL,
+} from '../../node/inference/completionTesting.ts';
+import { openStore, type Store } from '../../store/openStore.ts';
+import { UsageError } from '../command.ts';
+import { askCommand } from './ask.ts';
+
+const run = promisify(execFile);
+const bin = new URL('../../../bin/concord.mjs', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'concord-ask-'));
+const tokenFile = join(dir, 'api-token');
+const keyFile = join(dir, 'querier.key');
+const contracts = join(dir, 'deployment.json');
+
+let bed: CompletionTestBed;
+let store: Store;
+let server: FastifyInstance;
+let url: string;
+
+before(async () => {
+  bed = await startCompletionTestBed();
+  store = openStore(join(dir, 'node'));
+  server = bed.app(bed.deps(store));
+  url = await listenApi(server);
+  writeFileSync(tokenFile, `${TEST_API_TOKEN}\n`, { mode: 0o600 });
+  writeFileSync(keyFile, `${devAccount(2).privateKey}\n`, { mode: 0o600 }); // the bed's querier
+  writeDeployment(contracts, bed.chain.deployment);
+});
+after(async () => {
+  await server?.close();
+  store?.close();
+  await bed?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function localText(prompt: string, maxNewTokens: number, seed: number, temperature: number): string {
+  const { tokenizer, params } = bed.served;
+  const ids = generate(new Gpt(params), tokenizer.encode(prompt), new Rng(seed), {
+    temperature,
+    maxNewTokens,
+  });
+  return tokenizer.decode(ids);
+}
+
+async function concord(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return await run(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('concord ask', () => {
+  it('with --key signs the request and pays from that key’s credits; --json reports the answer', async () => {
+    const before = await creditsOf(bed.querier);
+    const { stdout } = await concord(
+      'ask',
+      'Hello',
+      '--key',
+      keyFile,
+      '--node',
+      url,
+      '--chain',
+      bed.chain.anvil.rpcUrl,
+      '--contracts',
+      contracts,
+      '--max-tokens',
+      '5',
+      '--temperature',
+      '0.7',
+      '--seed',
+      '9',
+      '--json',
+    );
+    const result = JSON.parse(stdout);
+    assert.equal(result.model, TEST_MODEL);
+    assert.equal(result.text, localText('Hello', 5, 9, 0.7));
+    assert.equal(result.tokens, 5);
+    assert.equal(result.finishReason, 'length');
+    assert.equal(result.querier, bed.querier.account.address);
+    assert.match(result.session, /^0x[0-9a-f]{64}$/);
+    assert.equal(result.settlement.credits, (5n * TEST_CREDITS_PER_TOKEN).toString());
+    assert.equal(await creditsOf(bed.querier), before - 5n * TEST_CREDITS_PER_TOKEN);
+  });
+
+  it('without --key streams the text paid by the node through its API token, and reports on stderr', async () => {
+    const before = await creditsOf(bed.gateway);
+    const out = await concord(
+      'ask',
+      'ab',
+      '--node',
+      url,
+      '--token-file',
+      tokenFile,
+      '--max-tokens',
+      '4',
+      '--temperature',
+      '0',
+    );
+    assert.equal(out.stdout, `${localText('ab', 4, 0, 0)}\n`);
+    assert.match(
+      out.stderr,
+      /\[4 tokens, length; session 0x[0-9a-f]{64}; settled: 8 credits \(tx 0x[0-9a-f]{64}\)\]/,
+    );
+    assert.equal(await creditsOf(bed.gateway), before - 4n * TEST_CREDITS_PER_TOKEN);
+  });
+
+  it('refuses bad flags before asking anything', async () => {
+    const ctx = { positionals: ['hi'], stdout: () => undefined, stderr: () => undefined };
+    for (const values of [{ temperature: '-1' }, { 'top-p': '0' }, { seed: '1.5' }, { 'max-tokens': '0' }]) {
+      await assert.rejects(askCommand.run({ ...ctx, values: { node: url, ...values } }), (err: Error) => {
+        assert.equal(err.name, 'UsageError');
+        return err instanceof UsageError;
+      });
+    }
+    await assert.rejects(askCommand.run({ ...ctx, positionals: [], values: { node: url } }), {
+      name: 'UsageError',
+    });
+    await assert.rejects(askCommand.run({ ...ctx, values: { node: url, model: 'nope' } }), {
+      name: 'UsageError',
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { nodeStartCommand } from './nodeStart.ts';
+
+/** Runs `concord node start` with `values` (a chain URL given, so no deployment file is read). */
+async function start(values: Record<string, string>): Promise<unknown> {
+  return await nodeStartCommand.run({
+    values: { chain: 'http://127.0.0.1:1', contracts: '/nonexistent/deployment.json', ...values },
+    positionals: [],
+    stdout: () => undefined,
+    stderr: () => undefined,
+  });
+}
+
+it('refuses out-of-range model serving flags before starting anything (UsageError)', async () => {
+  for (const values of [
+    { replicas: '0' },
+    { replicas: 'two' },
+    { standbys: '-1' },
+    { 'shards-per-matrix': '0' },
+    { 'shards-per-matrix': '1.5' },
+    { 'credits-per-token': '1e15' },
+    { 'credits-per-token': '-3' },
+  ]) {
+    await assert.rejects(start(values), { name: 'UsageError' }, JSON.stringify(values));
+  }
+});
+
+it('documents the model serving flags in its usage', () => {
+  for (const flag of ['--replicas N', '--standbys N', '--shards-per-matrix N', '--credits-per-token N']) {
+    assert.ok(nodeStartCommand.usage.includes(flag), flag);
+  }
+});

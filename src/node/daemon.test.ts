@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { sharesAbi } from '../../generated/contracts/index.ts';
+import { buyCredits } from '../chain/actions/buyCredits.ts';
+import { createModel } from '../chain/actions/createModel.ts';
+import { creditsOf } from '../chain/actions/creditsOf.ts';
+import { writeDeployment } from '../chain/deployment.ts';
+import { devAccount } from '../chain/devAccounts.ts';
+import { type DevChain, startDevChain } from '../chain/devChain.ts';
+import { sendContract } from '../chain/send.ts';
+import { Gpt, generate, Rng } from '../model/index.ts';
+import { readCheckpoint } from '../tasks/checkpoint.ts';
+import { DEFAULT_CREDITS_PER_TOKEN, type RunningNode, startNode } from './daemon.ts';
+
+// Two in-process daemons serve the shipped network model; node 1 fetches the
+// checkpoint from node 0 through node 0's blob server (purpose `host`).
+const MODEL_FILE = new URL('../../models/concord-char-v1.safetensors', import.meta.url);
+let chain: DevChain;
+let dir: string;
+const nodes: RunningNode[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'concord-daemon-'));
+  chain = await startDevChain({ actors: 2 });
+  const deploymentFile = join(dir, 'deployment.json');
+  writeDeployment(deploymentFile, chain.deployment);
+  for (let i = 0; i < 2; i++) {
+    const keyFile = join(dir, `node${i}.key`);
+    writeFileSync(keyFile, devAccount(i + 1).privateKey, { mode: 0o600 });
+    nodes.push(
+      await startNode({
+        rpcUrl: chain.anvil.rpcUrl,
+        deploymentFile,
+        dataDir: join(dir, `node${i}`),
+        keyFile,
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap: i === 0 ? [] : nodes[0]!.multiaddrs,
+        apiPort: 0,
+        replicas: 2,
+        shardsPerMatrix: 1,
+        ...(i === 1 ? { creditsPerToken: 7n } : {}),
+        log: () => undefined,
+        version: 'test',
+      }),
+    );
+  }
+});
+
+after(async () => {
+  for (const n of nodes) await n.stop();
+  await chain?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('serves the shipped model from a checkpoint only node 0 holds, bit for bit as local generate', async () => {
+  assert.deepEqual(nodes[0]!.models.status(), []);
+  assert.throws(() => nodes[0]!.models.resolve(), { name: 'ModelNotServedError' });
+  const bytes = new Uint8Array(readFileSync(MODEL_FILE));
+  const genesisDigest = nodes[0]!.store.blobs.putBlob(bytes);
+  await createModel(nodes[0]!.ctx, { name: 'concord-char', genesisDigest });
+  for (const n of nodes) await n.models.refresh(); // node 0 loads first, then serves node 1
+  for (const n of nodes)
+    assert.deepEqual(
+      n.models.status().map((s) => [s.name, s.state, s.replicas]),
+      [['concord-char', 'ready', 2]],
+    );
+  const served = nodes[1]!.models.resolve('concord-char');
+  const prompt = served.tokenizer.encode('The ');
+  const options = { temperature: 0.7, topK: 20, seed: 5, maxNewTokens: 6 };
+  const session = served.gateway.openSession();
+  const tokens: number[] = [];
+  for await (const e of session.generate(prompt, options)) tokens.push(e.token);
+  const { params } = readCheckpoint(bytes);
+  assert.deepEqual(tokens, generate(new Gpt(params), prompt, new Rng(options.seed), options));
+  assert.deepEqual(session.failures, []);
+  assert.equal(nodes[0]!.creditsPerToken, DEFAULT_CREDITS_PER_TOKEN);
+  assert.equal(nodes[1]!.creditsPerToken, 7n);
+});
+
+it('answers an OpenAI-style completion over HTTP, paid by the node itself and settled on chain', async () => {
+  // Credits are paid to share holders, so someone must hold a share first.
+  const shares = { address: chain.deployer.addresses.shares, abi: sharesAbi } as const;
+  await sendContract(chain.deployer, {
+    ...shares,
+    functionName: 'setMinter',
+    args: [chain.deployer.account.address, true],
+  });
+  await sendContract(chain.deployer, {
+    ...shares,
+    functionName: 'mint',
+    args: [chain.deployer.account.address, 1n, 1n],
+  });
+  await buyCredits(nodes[1]!.ctx, { credits: 1000n });
+  const before = await creditsOf(nodes[1]!.ctx);
+  const res = await fetch(`${nodes[1]!.apiUrl}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${nodes[1]!.apiToken.reveal()}` },
+    body: JSON.stringify({ model: 'concord-char', prompt: 'We ', max_tokens: 4, temperature: 0 }),
+  });
+  const answer = (await res.json()) as {
+    choices: { text: string }[];
+    concord: { settlement: { credits: string } | null; settlementError?: string };
+  };
+  assert.equal(res.status, 200, JSON.stringify(answer));
+  const served = nodes[1]!.models.resolve();
+  const prompt = served.tokenizer.encode('We ');
+  const want = generate(new Gpt(served.params), prompt, new Rng(0), { temperature: 0, maxNewTokens: 4 });
+  assert.equal(answer.choices[0]!.text, served.tokenizer.decode(want));
+  assert.equal(answer.concord.settlementError, undefined);
+  assert.equal(answer.concord.settlement?.credits, '28');
+  assert.equal(await creditsOf(nodes[1]!.ctx), before - 28n);
+});

@@ -1,0 +1,374 @@
+import { type Address, getAddress, type Hex } from 'viem';
+import { activeNodes } from '../../chain/actions/activeNodes.ts';
+import type { ConcordContext } from '../../chain/context.ts';
+import type { InferenceDomain } from '../../chain/inferenceStatement.ts';
+import { BaseError } from '../../core/errors.ts';
+import {
+  hostedShardsFromParams,
+  InferenceGateway,
+  type InferenceGatewayInit,
+  type InferenceHost,
+  type ShardPlan,
+  serveInference,
+} from '../../inference/index.ts';
+import type { GptParams } from '../../model/index.ts';
+import type { ConcordHost } from '../../p2p/createHost.ts';
+import type { BlobStore } from '../../store/blobStore.ts';
+import { localSigner } from '../blobFetcher.ts';
+import { ModelNotServedError } from '../errors.ts';
+import { GatewayPeers, startGatewayHost } from './gatewayPeers.ts';
+import { lyingParams } from './lyingParams.ts';
+import {
+  DEFAULT_SHARDING,
+  isPlannedHost,
+  planVersion,
+  type ShardingOptions,
+  servingHosts,
+} from './planVersion.ts';
+import { nodeSetKey, type RegistryModel, type RegistryState, readRegistryState } from './registryState.ts';
+import type { ModelService, ServedModel, ServedModelStatus } from './types.ts';
+import { checkpointProviders, loadVersionCheckpoint, type VersionCheckpoint } from './versionCheckpoint.ts';
+
+/** What model serving needs from the node: the chain, its libp2p host, its blob store and its log. */
+export type ModelServiceDeps = {
+  ctx: ConcordContext;
+  host: ConcordHost;
+  blobs: BlobStore;
+  log: (line: string) => void;
+};
+
+/** How this node serves models; every field has the `concord node start` default. */
+export type ModelServiceOptions = {
+  /** Hosts per shard (default 1), ranked standbys per shard (default 1), row shards per matrix (default 4). */
+  replicas?: number | undefined;
+  standbys?: number | undefined;
+  shardsPerMatrix?: number | undefined;
+  /** Tests only: this node's inference host computes from perturbed weights. */
+  lie?: boolean;
+  /** How often the registry is read; default 2000 ms. */
+  pollIntervalMs?: number;
+  /** Time one checkpoint fetch from one peer may take; default 120 s. */
+  fetchTimeoutMs?: number;
+  /** Gateway settings; default per-token sealing, other fields the gateway's defaults. */
+  gateway?: Partial<Pick<InferenceGatewayInit, 'mode' | 'timeoutMs' | 'signatureCheck' | 'sealEvery'>>;
+};
+
+/** A `host` blob request as the blob server's authorizer hands it over. */
+export type HostFetchQuery = { modelId: bigint; versionIndex: bigint; digest: Hex; requester: Address };
+
+/** The node's ModelService plus the rights check its blob server asks for `host` fetches. */
+export type NodeModelService = ModelService & {
+  /**
+   * Whether `requester` may fetch the checkpoint of this version: the digest
+   * is the version's and the requester serves or stands by for a shard of its
+   * plan, recomputed from the active nodes on chain now.
+   */
+  mayFetchCheckpoint(query: HostFetchQuery): Promise<boolean>;
+};
+
+/** The shards a version is served with under one node set. */
+type Serving = {
+  readonly plan: ShardPlan;
+  readonly replicas: number;
+  readonly nodesKey: string;
+  readonly gateway: InferenceGateway;
+  readonly host: InferenceHost | null;
+  readonly hostedShards: number;
+};
+
+/** One model of the registry at its latest version, and how far this node got serving it. */
+type Tracked = {
+  readonly model: RegistryModel;
+  state: ServedModelStatus['state'];
+  error?: string;
+  checkpoint?: VersionCheckpoint;
+  /** The weights this node's host answers from (the checkpoint's, or perturbed with `lie`). */
+  servedParams?: GptParams;
+  serving?: Serving;
+};
+
+const DEFAULT_POLL_MS = 2_000;
+const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
+
+/**
+ * Starts model serving (see `ModelService`): reads the registry now and every
+ * `pollIntervalMs`, loads the newest model's latest version, serves this
+ * node's shards of it and keeps its gateway; replans when the active nodes or
+ * their stakes change. The inference protocol's requests do not name a
+ * model, so a node serves one version at a time: the newest model's latest.
+ */
+export function createModelService(
+  deps: ModelServiceDeps,
+  options: ModelServiceOptions = {},
+): NodeModelService {
+  return new NodeModels(deps, options);
+}
+
+/** The ModelService of one node (see `createModelService`). */
+class NodeModels implements NodeModelService {
+  readonly #deps: ModelServiceDeps;
+  readonly #options: ModelServiceOptions;
+  readonly #sharding: ShardingOptions;
+  readonly #domain: InferenceDomain;
+  readonly #abort = new AbortController();
+  /** Newest model first. */
+  #tracked: Tracked[] = [];
+  #syncing: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #gateway: Promise<{ host: ConcordHost; peers: GatewayPeers }> | undefined;
+
+  constructor(deps: ModelServiceDeps, options: ModelServiceOptions) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#sharding = {
+      replicas: options.replicas ?? DEFAULT_SHARDING.replicas,
+      standbys: options.standbys ?? DEFAULT_SHARDING.standbys,
+      shardsPerMatrix: options.shardsPerMatrix ?? DEFAULT_SHARDING.shardsPerMatrix,
+    };
+    this.#domain = { chainId: deps.ctx.chain.id, settlement: deps.ctx.addresses.inferenceSettlement };
+    void this.#poll();
+  }
+
+  status(): readonly ServedModelStatus[] {
+    return this.#tracked.map((t) => this.#statusOf(t));
+  }
+
+  resolve(model?: string): ServedModel {
+    const t = model === undefined ? this.#tracked[0] : this.#find(model);
+    if (t !== undefined && model !== undefined && !versionMatches(t, model)) {
+      throw new ModelNotServedError(
+        `Model ${t.model.name} is at version ${t.model.version.index}; '${model}' is not served.`,
+        {
+          hint: 'A node serves the latest version of a model; ask for the name alone or name@latest-version.',
+        },
+      );
+    }
+    if (t === undefined) {
+      throw new ModelNotServedError(
+        model === undefined ? 'No model is registered yet.' : `No model '${model}' is registered.`,
+        { hint: 'GET /v1/models lists the models this node serves (name, name@version or model id).' },
+      );
+    }
+    const { checkpoint, serving } = t;
+    if (t.state !== 'ready' || checkpoint === undefined || serving === undefined) {
+      throw new ModelNotServedError(
+        `Model ${t.model.name}@${t.model.version.index} is not ready on this node.`,
+        {
+          details: t.error === undefined ? t.state : `${t.state}: ${t.error}`,
+          hint:
+            t.state === 'loading'
+              ? 'The node is fetching the checkpoint or planning its hosts; try again in a few seconds.'
+              : 'See the error; the node retries on its next registry read.',
+        },
+      );
+    }
+    return {
+      modelId: t.model.modelId,
+      versionIndex: t.model.version.index,
+      name: t.model.name,
+      digest: t.model.version.digest,
+      params: checkpoint.params,
+      tokenizer: checkpoint.tokenizer,
+      plan: serving.plan,
+      gateway: serving.gateway,
+      host: serving.host,
+    };
+  }
+
+  refresh(): Promise<void> {
+    const run = this.#syncing.then(() => this.#sync());
+    this.#syncing = run.catch((err: unknown) => this.#deps.log(`models: ${describe(err)}`));
+    return run;
+  }
+
+  async mayFetchCheckpoint(query: HostFetchQuery): Promise<boolean> {
+    const t = this.#tracked.find(
+      (x) => x.model.modelId === query.modelId && x.model.version.index === query.versionIndex,
+    );
+    if (t?.checkpoint === undefined || t.model.version.digest.toLowerCase() !== query.digest.toLowerCase()) {
+      return false;
+    }
+    const nodes = await activeNodes(this.#deps.ctx);
+    const { plan } = planVersion(t.model.version.digest, t.checkpoint.params.config, nodes, this.#sharding);
+    return isPlannedHost(plan, query.requester);
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    clearTimeout(this.#timer);
+    await this.#syncing;
+    for (const t of this.#tracked) await retire(t);
+    if (this.#gateway) await (await this.#gateway.catch(() => undefined))?.host.stop();
+  }
+
+  async #poll(): Promise<void> {
+    await this.refresh().catch(() => undefined);
+    if (this.#abort.signal.aborted) return;
+    this.#timer = setTimeout(() => void this.#poll(), this.#options.pollIntervalMs ?? DEFAULT_POLL_MS);
+  }
+
+  /** The newest tracked model `model` names by name or decimal id (any `@version` suffix aside). */
+  #find(model: string): Tracked | undefined {
+    const name = splitVersion(model).name;
+    return this.#tracked.find(
+      (x) => x.model.name === name || (/^[1-9][0-9]{0,77}$/.test(name) && x.model.modelId === BigInt(name)),
+    );
+  }
+
+  #statusOf(t: Tracked): ServedModelStatus {
+    return {
+      modelId: t.model.modelId.toString(),
+      versionIndex: t.model.version.index.toString(),
+      name: t.model.name,
+      digest: t.model.version.digest,
+      state: t.state,
+      ...(t.error === undefined ? {} : { error: t.error }),
+      replicas: t.serving?.replicas ?? this.#sharding.replicas,
+      hostedShards: t.serving?.hostedShards ?? 0,
+      hosts: t.serving ? servingHosts(t.serving.plan) : [],
+    };
+  }
+
+  /** One registry read: follow new models and versions, then load, plan and serve the newest model. */
+  async #sync(): Promise<void> {
+    if (this.#abort.signal.aborted) return;
+    const state = await readRegistryState(this.#deps.ctx);
+    const previous = new Map(this.#tracked.map((t) => [t.model.modelId, t]));
+    const next: Tracked[] = [];
+    for (const [i, model] of state.models.entries()) {
+      const old = previous.get(model.modelId);
+      let t: Tracked = { model, state: 'loading' };
+      if (old?.model.version.index === model.version.index) t = old;
+      else if (old) {
+        await retire(old);
+        this.#deps.log(`models: ${model.name} has version ${model.version.index}; switching`);
+      }
+      if (i > 0) {
+        await retire(t);
+        t.state = 'failed';
+        t.error = `not served: a node serves one model version at a time (the newest model, ${state.models[0]!.name})`;
+      }
+      next.push(t);
+    }
+    this.#tracked = next;
+    const primary = next[0];
+    if (primary !== undefined) await this.#serve(primary, state);
+  }
+
+  /** Loads the version's checkpoint if needed and (re)plans when the node set changed. */
+  async #serve(t: Tracked, state: RegistryState): Promise<void> {
+    const nodesKey = nodeSetKey(state.nodes);
+    if (t.state === 'ready' && t.serving?.nodesKey === nodesKey) return;
+    try {
+      const checkpoint = t.checkpoint ?? (await this.#load(t.model, state));
+      t.checkpoint = checkpoint;
+      t.servedParams ??= this.#options.lie ? lyingParams(checkpoint.params) : checkpoint.params;
+      const { plan, replicas } = planVersion(
+        t.model.version.digest,
+        checkpoint.params.config,
+        state.nodes,
+        this.#sharding,
+      );
+      const gw = await this.#gatewayHost();
+      const peers = await gw.peers.resolve(plan.shards.flatMap((s) => [...s.hosts, ...s.standbys]));
+      const gateway = new InferenceGateway({
+        host: gw.host,
+        domain: this.#domain,
+        plan,
+        params: checkpoint.params,
+        peers,
+        tokenizer: checkpoint.tokenizer,
+        sealEvery: 'token',
+        ...this.#options.gateway,
+      });
+      const self = getAddress(this.#deps.ctx.account.address);
+      const shards = hostedShardsFromParams(t.servedParams, plan, self);
+      await t.serving?.host?.stop();
+      const host =
+        shards.length === 0
+          ? null
+          : await serveInference(this.#deps.host, {
+              domain: this.#domain,
+              signer: localSigner(this.#deps.ctx),
+              shards,
+            });
+      gw.peers.warmUp(peers);
+      t.serving = { plan, replicas, nodesKey, gateway, host, hostedShards: shards.length };
+      t.state = 'ready';
+      delete t.error;
+      const short =
+        replicas < this.#sharding.replicas
+          ? ` (only ${replicas} of ${this.#sharding.replicas} replicas: too few nodes)`
+          : '';
+      this.#deps.log(
+        `models: serving ${t.model.name}@${t.model.version.index} over ${state.nodes.length} nodes, ${shards.length} shards here${short}`,
+      );
+    } catch (err) {
+      if (this.#abort.signal.aborted) return;
+      const error = describe(err);
+      if (error !== t.error) this.#deps.log(`models: ${t.model.name}@${t.model.version.index}: ${error}`);
+      t.state = 'failed';
+      t.error = error;
+    }
+  }
+
+  async #load(model: RegistryModel, state: RegistryState): Promise<VersionCheckpoint> {
+    const { ctx, host, blobs } = this.#deps;
+    const providers = await checkpointProviders(ctx, {
+      version: model.version,
+      owner: model.owner,
+      nodes: state.nodes,
+    });
+    return await loadVersionCheckpoint(
+      { ctx, host, blobs, timeoutMs: this.#options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS },
+      {
+        modelId: model.modelId,
+        versionIndex: model.version.index,
+        digest: model.version.digest,
+        providers,
+        signal: this.#abort.signal,
+      },
+    );
+  }
+
+  #gatewayHost(): Promise<{ host: ConcordHost; peers: GatewayPeers }> {
+    this.#gateway ??= startGatewayHost(this.#deps.host).then((host) => ({
+      host,
+      peers: new GatewayPeers(this.#deps.ctx, this.#deps.host, host),
+    }));
+    const started = this.#gateway;
+    started.catch(() => {
+      if (this.#gateway === started) this.#gateway = undefined; // try again next round
+    });
+    return started;
+  }
+}
+
+/** `name@version` split at the last `@` (no version without one). */
+function splitVersion(model: string): { name: string; version: string | undefined } {
+  const at = model.lastIndexOf('@');
+  return at < 0
+    ? { name: model, version: undefined }
+    : { name: model.slice(0, at), version: model.slice(at + 1) };
+}
+
+/** Whether the `@version` of `model`, if any, is the tracked version. */
+function versionMatches(t: Tracked, model: string): boolean {
+  const { version } = splitVersion(model);
+  if (version === undefined) return true;
+  return /^(0|[1-9][0-9]{0,77})$/.test(version) && BigInt(version) === t.model.version.index;
+}
+
+/** Stops serving a version's shards and forgets its checkpoint. */
+async function retire(t: Tracked): Promise<void> {
+  await t.serving?.host?.stop();
+  delete t.serving;
+  delete t.checkpoint;
+  delete t.servedParams;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof BaseError)
+    return `${err.name}: ${err.shortMessage}${err.details ? ` (${err.details})` : ''}`;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { type Address, getAddress, keccak256, toHex } from 'viem';
+import { gptMatrices } from '../../inference/index.ts';
+import { makeGptConfig } from '../../model/index.ts';
+import { isPlannedHost, planVersion, servingHosts } from './planVersion.ts';
+import { nodeSetKey } from './registryState.ts';
+import { hostContext, parseHostContext } from './versionCheckpoint.ts';
+
+const config = makeGptConfig({ vocabSize: 20, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 1 });
+const digest = keccak256(toHex('version'));
+const account = (i: number): Address => getAddress(`0x${(i + 1).toString(16).padStart(40, '0')}`);
+const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ account: account(i), stake: 100n }));
+
+describe('planVersion', () => {
+  it('plans every matrix of the model with the asked replicas, standbys and shards', () => {
+    const { plan, replicas } = planVersion(digest, config, nodes(5), {
+      replicas: 2,
+      standbys: 1,
+      shardsPerMatrix: 3,
+    });
+    assert.equal(replicas, 2);
+    assert.equal(plan.shards.length, gptMatrices(config).length * 3);
+    for (const s of plan.shards) {
+      assert.equal(s.hosts.length, 2);
+      assert.equal(s.standbys.length, 1);
+    }
+  });
+
+  it('gives each shard as many hosts as there are staked nodes when fewer than replicas', () => {
+    const few = [...nodes(2), { account: account(9), stake: 0n }];
+    const { plan, replicas } = planVersion(digest, config, few, {
+      replicas: 3,
+      standbys: 1,
+      shardsPerMatrix: 2,
+    });
+    assert.equal(replicas, 2);
+    assert.deepEqual(new Set(servingHosts(plan)), new Set([account(0), account(1)]));
+    assert.ok(!isPlannedHost(plan, account(9)), 'a node without stake hosts nothing');
+  });
+
+  it('refuses to plan without a staked node (ModelPlanEmptyError)', () => {
+    assert.throws(() => planVersion(digest, config, [], { replicas: 1, standbys: 0, shardsPerMatrix: 1 }), {
+      name: 'ModelPlanEmptyError',
+    });
+  });
+
+  it('names as planned hosts exactly the hosts and standbys of some shard', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 2 }), (n, standbys) => {
+        const { plan } = planVersion(digest, config, nodes(n), { replicas: 1, standbys, shardsPerMatrix: 2 });
+        const named = new Set(plan.shards.flatMap((s) => [...s.hosts, ...s.standbys]));
+        for (const node of nodes(n + 1))
+          assert.equal(isPlannedHost(plan, node.account), named.has(node.account));
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe('host blob request context', () => {
+  it('round-trips <modelId>:<versionIndex> and refuses anything else', () => {
+    assert.deepEqual(parseHostContext(hostContext(3n, 0n)), { modelId: 3n, versionIndex: 0n });
+    assert.deepEqual(parseHostContext('12:7'), { modelId: 12n, versionIndex: 7n });
+    for (const bad of ['0:1', '1', '1:', ':1', '01:1', '1:01', '1:2:3', '-1:0', ' 1:0', '1:0 ', 'a:b']) {
+      assert.equal(parseHostContext(bad), undefined, bad);
+    }
+  });
+});
+
+describe('nodeSetKey', () => {
+  it('changes when a node joins, leaves or changes stake, not otherwise', () => {
+    const base = nodes(3);
+    assert.equal(nodeSetKey(base), nodeSetKey(nodes(3)));
+    assert.notEqual(nodeSetKey(base), nodeSetKey(nodes(2)));
+    assert.notEqual(nodeSetKey(base), nodeSetKey(nodes(4)));
+    assert.notEqual(nodeSetKey(base), nodeSetKey([{ ...base[0]!, stake: 101n }, ...base.slice(1)]));
+  });
+});

@@ -1,0 +1,62 @@
+import { type Address, getAddress, type Hex } from 'viem';
+import type { ActiveNode } from '../../chain/actions/activeNodes.ts';
+import { gptMatrices, planShards, type ShardPlan } from '../../inference/index.ts';
+import type { GptConfig } from '../../model/index.ts';
+import { ModelPlanEmptyError } from '../errors.ts';
+
+/** How a node asks each model version to be sharded (the `--replicas`, `--standbys`, `--shards-per-matrix` flags). */
+export type ShardingOptions = {
+  /** Hosts that compute each shard. */
+  replicas: number;
+  /** Ranked standbys per shard. */
+  standbys: number;
+  shardsPerMatrix: number;
+};
+
+/** The defaults of `concord node start`. */
+export const DEFAULT_SHARDING: ShardingOptions = { replicas: 1, standbys: 1, shardsPerMatrix: 4 };
+
+/** A version's plan and the replicas it could give each shard. */
+export type VersionPlan = { plan: ShardPlan; replicas: number };
+
+/**
+ * The shard plan of a model version that every node recomputes: the version's
+ * checkpoint digest, the model's matrices, the active nodes weighted by stake,
+ * and the sharding options. With fewer staked nodes than `replicas`, each
+ * shard gets as many hosts as there are (the returned `replicas` says how
+ * many). Throws ModelPlanEmptyError when no node holds stake.
+ */
+export function planVersion(
+  digest: Hex,
+  config: GptConfig,
+  nodes: readonly ActiveNode[],
+  sharding: ShardingOptions,
+): VersionPlan {
+  const hosts = nodes.filter((n) => n.stake > 0n).map((n) => ({ address: n.account, stake: n.stake }));
+  if (hosts.length === 0) {
+    throw new ModelPlanEmptyError(`No active node holds stake, so model ${digest} has no hosts.`, {
+      hint: 'Register and stake at least one node (`concord node start`).',
+    });
+  }
+  const replicas = Math.min(sharding.replicas, hosts.length);
+  const plan = planShards({
+    modelDigest: digest,
+    matrices: gptMatrices(config),
+    hosts,
+    replicas,
+    standbys: sharding.standbys,
+    sharding: { shardsPerMatrix: sharding.shardsPerMatrix },
+  });
+  return { plan, replicas };
+}
+
+/** Whether `account` serves or stands by for any shard of the plan. */
+export function isPlannedHost(plan: ShardPlan, account: Address): boolean {
+  const a = getAddress(account);
+  return plan.shards.some((s) => s.hosts.includes(a) || s.standbys.includes(a));
+}
+
+/** The hosts that serve at least one shard, in the order they first appear. */
+export function servingHosts(plan: ShardPlan): Address[] {
+  return [...new Set(plan.shards.flatMap((s) => s.hosts))];
+}

@@ -1,0 +1,189 @@
+import { type Hex, isAddressEqual, toHex } from 'viem';
+import { inferenceSettlementAbi } from '../../../generated/contracts/index.ts';
+import { creditsOf } from '../../chain/actions/creditsOf.ts';
+import type { ConcordContext } from '../../chain/context.ts';
+import {
+  type CreditsDomain,
+  type InferenceRequest,
+  sessionIdOf,
+  signRequest,
+  verifyRequest,
+} from '../../chain/inferenceRequest.ts';
+import type { Settings } from '../../store/settings.ts';
+import { chainNow } from '../chainTime.ts';
+import {
+  InsufficientCreditsError,
+  RequestExpiredError,
+  RequestGatewayMismatchError,
+  RequestModelMismatchError,
+  RequestPriceTooLowError,
+  RequestReplayedError,
+  RequestSignatureInvalidError,
+} from './completionErrors.ts';
+import type { ServedModel } from './types.ts';
+import { claimSession } from './usedSessions.ts';
+
+/** Seconds a request must still be valid for when it arrives: time to generate and settle. */
+export const MIN_REQUEST_VALIDITY_SECONDS = 60;
+/** How long a request the node signs for itself (API-token mode) stays valid. */
+export const SELF_REQUEST_VALIDITY_SECONDS = 3600;
+
+/** What the payment checks need: the chain (as this node, the gateway), the replay records and the node's price. */
+export type QuerierDeps = {
+  ctx: ConcordContext;
+  /** Where served session ids are recorded (the node store's settings). */
+  settings: Pick<Settings, 'get' | 'set'>;
+  /** Credits this gateway asks per generated token. */
+  creditsPerToken: bigint;
+};
+
+/** A paid query: the request and its signature (what settlement spends), and how many tokens they pay for. */
+export type PaidQuery = {
+  request: InferenceRequest;
+  signature: Hex;
+  session: Hex;
+  /** `max_tokens`, clipped to what `maxCredits / creditsPerToken` pays for. */
+  maxNewTokens: number;
+};
+
+/** The AccessCredits domain requests are signed in on this chain. */
+export function creditsDomain(ctx: Pick<ConcordContext, 'chain' | 'addresses'>): CreditsDomain {
+  return { chainId: ctx.chain.id, accessCredits: ctx.addresses.accessCredits };
+}
+
+/**
+ * Admits a querier-signed request for `served`: the signature is the
+ * querier's (RequestSignatureInvalidError), it names this node as gateway, the
+ * served model version, at least this node's price, and a deadline at least a
+ * minute away; its session was never served here nor settled on chain
+ * (RequestReplayedError); and the querier holds the credits for the tokens it
+ * pays for (InsufficientCreditsError). Records the session as served before
+ * resolving, so the same request is refused from then on, also after a restart.
+ */
+export async function admitSignedRequest(
+  deps: QuerierDeps,
+  served: ServedModel,
+  request: InferenceRequest,
+  signature: Hex,
+  maxTokens: number,
+): Promise<PaidQuery> {
+  const { ctx } = deps;
+  let valid = false;
+  try {
+    valid = await verifyRequest(request, signature, creditsDomain(ctx));
+  } catch {
+    valid = false;
+  }
+  if (!valid) {
+    throw new RequestSignatureInvalidError(
+      `The signature is not ${request.querier}'s signature of this request.`,
+      {
+        hint: 'Sign the request with signRequest (an AccessCredits voucher whose nonce is sessionIdOf(request)) on this chain.',
+      },
+    );
+  }
+  if (!isAddressEqual(request.gateway, ctx.account.address)) {
+    throw new RequestGatewayMismatchError(`The request names gateway ${request.gateway}, not this node.`, {
+      hint: `Sign a request whose gateway is ${ctx.account.address} (see GET /v1/models).`,
+    });
+  }
+  if (request.modelId !== served.modelId || request.versionIndex !== served.versionIndex) {
+    throw new RequestModelMismatchError(
+      `The request is for model ${request.modelId} version ${request.versionIndex}, but ${served.name} is model ${served.modelId} version ${served.versionIndex}.`,
+      { hint: 'Take modelId and versionIndex from GET /v1/models.' },
+    );
+  }
+  if (request.creditsPerToken < deps.creditsPerToken) {
+    throw new RequestPriceTooLowError(
+      `The request pays ${request.creditsPerToken} credits per token; this gateway asks ${deps.creditsPerToken}.`,
+      { hint: 'Take creditsPerToken from GET /v1/models.' },
+    );
+  }
+  const now = await chainNow(ctx);
+  if (request.deadline < BigInt(now + MIN_REQUEST_VALIDITY_SECONDS)) {
+    throw new RequestExpiredError(
+      `The request's deadline ${request.deadline} is past or less than a minute away.`,
+      {
+        details: `chain time ${now}`,
+        hint: `Sign a new request with a deadline at least ${MIN_REQUEST_VALIDITY_SECONDS} s ahead.`,
+      },
+    );
+  }
+  const session = sessionIdOf(request);
+  if (await settledOnChain(ctx, session)) throw replayed(session);
+  return await admit(deps, request, signature, maxTokens);
+}
+
+/**
+ * The request this node signs as its own querier (API-token mode): gateway and
+ * querier are this node, at its price, capped at `maxTokens`, with a fresh
+ * random nonce and a deadline an hour ahead. The node's own credits must pay.
+ */
+export async function admitSelfPaidRequest(
+  deps: QuerierDeps,
+  served: ServedModel,
+  maxTokens: number,
+): Promise<PaidQuery> {
+  const { ctx } = deps;
+  const request: InferenceRequest = {
+    querier: ctx.account.address,
+    gateway: ctx.account.address,
+    modelId: served.modelId,
+    versionIndex: served.versionIndex,
+    creditsPerToken: deps.creditsPerToken,
+    maxCredits: deps.creditsPerToken * BigInt(maxTokens),
+    nonce: BigInt(toHex(crypto.getRandomValues(new Uint8Array(16)))),
+    deadline: BigInt((await chainNow(ctx)) + SELF_REQUEST_VALIDITY_SECONDS),
+  };
+  const signature = await signRequest(ctx.account, request, creditsDomain(ctx));
+  return await admit(deps, request, signature, maxTokens);
+}
+
+/** The credit checks both modes share, then the durable claim of the session id. */
+async function admit(
+  deps: QuerierDeps,
+  request: InferenceRequest,
+  signature: Hex,
+  maxTokens: number,
+): Promise<PaidQuery> {
+  const session = sessionIdOf(request);
+  const price = request.creditsPerToken;
+  const affordable = price === 0n ? maxTokens : Number(bigMin(request.maxCredits / price, BigInt(maxTokens)));
+  if (affordable < 1) {
+    throw new InsufficientCreditsError(
+      `The request caps the session at ${request.maxCredits} credits, less than one token at ${price}.`,
+      { hint: 'Sign a request whose maxCredits pays for at least one token.' },
+    );
+  }
+  const cost = price * BigInt(affordable);
+  const held = await creditsOf(deps.ctx, { account: request.querier });
+  if (held < cost) {
+    throw new InsufficientCreditsError(
+      `${request.querier} holds ${held} credits; ${affordable} tokens at ${price} cost ${cost}.`,
+      { hint: 'Buy credits with `concord credits buy`, or ask for fewer max_tokens.' },
+    );
+  }
+  if (!claimSession(deps.settings, session)) throw replayed(session);
+  return { request, signature, session, maxNewTokens: affordable };
+}
+
+function replayed(session: Hex): RequestReplayedError {
+  return new RequestReplayedError(`Session ${session} was served before.`, {
+    hint: 'Sign a new request (another nonce) for every completion.',
+  });
+}
+
+/** Whether `session` is settled in InferenceSettlement. */
+async function settledOnChain(ctx: ConcordContext, session: Hex): Promise<boolean> {
+  const s = await ctx.publicClient.readContract({
+    address: ctx.addresses.inferenceSettlement,
+    abi: inferenceSettlementAbi,
+    functionName: 'getSession',
+    args: [session],
+  });
+  return s.settledBlock !== 0n;
+}
+
+function bigMin(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
