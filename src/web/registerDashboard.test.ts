@@ -51,6 +51,16 @@ const deps: DashboardDeps = {
   listTasks: async () => ({ tasks: [task(state)], next: null }),
   holdings: async (accounts) =>
     accounts.map((address, i) => ({ address, balance: 10n ** 18n, stake: 100n, shares: BigInt(i) })),
+  credits: async (accounts) => accounts.map((_, i) => BigInt(10 * i)),
+  activeNodes: async () => [A],
+  models: async () => [
+    {
+      modelId: '1',
+      name: 'concord-char',
+      owner: B,
+      versions: [{ index: '0', digest: WIN, taskId: '0', heldOut: { state: 'pending' } }],
+    },
+  ],
 };
 
 let app: FastifyInstance;
@@ -112,14 +122,69 @@ describe('the dashboard on a node API', () => {
     assert.equal(first?.peers.length, 1);
     assert.equal(first?.tasks[0]?.state, 'committing');
     assert.deepEqual(
-      first?.holdings.map((h) => [h.address, h.shares]),
+      first?.holdings.map((h) => [h.address, h.shares, h.credits, h.active]),
       [
-        [A, '0'],
-        [B, '1'],
+        [A, '0', '0', true],
+        [B, '1', '10', false],
       ],
     );
+    assert.equal(first?.models[0]?.name, 'concord-char');
     assert.equal(second?.tasks[0]?.state, 'finalized');
     assert.equal(second?.tasks[0]?.winner, WIN);
+  });
+
+  it('reads the state once for every open stream, not once per stream', async () => {
+    let reads = 0;
+    const shared = Fastify();
+    registerDashboard(
+      shared,
+      {
+        ...deps,
+        health: async () => {
+          reads++;
+          return deps.health();
+        },
+      },
+      { intervalMs: 60_000 },
+    );
+    const base = await shared.listen({ host: '127.0.0.1', port: 0 });
+    const firstEvent = async () => {
+      const res = await fetch(`${base}/v1/events`);
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('\n\n')) text += Buffer.from((await reader.read()).value ?? []).toString();
+      return { text, reader };
+    };
+    const a = await firstEvent();
+    const b = await firstEvent();
+    assert.equal(reads, 1);
+    assert.equal(a.text, b.text);
+    assert.match(a.text, /^event: snapshot\n/);
+    await Promise.all([a.reader.cancel(), b.reader.cancel()]);
+    await shared.close();
+  });
+
+  it('sends a problem event, without the cause, when the node cannot read its state', async () => {
+    const broken = Fastify();
+    registerDashboard(
+      broken,
+      {
+        ...deps,
+        health: async () => {
+          throw new Error('secret internal detail');
+        },
+      },
+      { intervalMs: 20 },
+    );
+    const base = await broken.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${base}/v1/events`);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('\n\n')) text += Buffer.from((await reader.read()).value ?? []).toString();
+    await reader.cancel();
+    await broken.close();
+    assert.match(text, /^event: problem\ndata: "the node could not read its state; retrying"\n\n/);
+    assert.ok(!text.includes('secret'));
   });
 
   it('says how to build the page when it is missing', async () => {

@@ -14,11 +14,18 @@ export type DashboardOptions = {
   file?: string;
 };
 
+/** One open `/v1/events` response. */
+type EventStream = { send(text: string): void; end(): void };
+
+const PROBLEM = `event: problem\ndata: ${JSON.stringify('the node could not read its state; retrying')}\n\n`;
+
 /**
  * Mounts the dashboard on a node's API: `GET /` serves the built page and
- * `GET /v1/events` streams snapshots (peers, stake, health, tasks with
- * committee, commits, reveals, winner and payouts, shares per address) as
- * Server-Sent Events, one `snapshot` event whenever something changed.
+ * `GET /v1/events` streams snapshots (network, tasks, models, ownership; see
+ * `readSnapshot`) as Server-Sent Events, one `snapshot` event whenever
+ * something changed. One reader serves every open stream: the node reads its
+ * state once per interval however many dashboards are open, and not at all
+ * when none is.
  */
 export function registerDashboard(
   app: FastifyInstance,
@@ -27,10 +34,29 @@ export function registerDashboard(
 ): void {
   const file = options.file ?? DASHBOARD_FILE;
   const intervalMs = options.intervalMs ?? 1000;
-  const streams = new Set<() => void>();
+  const streams = new Set<EventStream>();
+  let last: string | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const data = JSON.stringify(await readSnapshot(deps));
+      const text = data !== last ? `event: snapshot\ndata: ${data}\n\n` : ': idle\n\n';
+      // With every stream gone meanwhile, keep nothing: the next dashboard starts from a fresh read.
+      last = streams.size > 0 ? data : undefined;
+      for (const s of streams) s.send(text);
+    } catch {
+      // The detail goes nowhere public: it could name internals. The page shows that data is stale.
+      for (const s of streams) s.send(PROBLEM);
+    } finally {
+      busy = false;
+    }
+  };
   // An open event stream would keep `app.close()` waiting: end them all first.
   app.addHook('preClose', async () => {
-    for (const end of streams) end();
+    for (const s of streams) s.end();
   });
   app.get('/', async (_request, reply) => {
     if (!existsSync(file)) {
@@ -48,34 +74,25 @@ export function registerDashboard(
       'cache-control': 'no-store',
       connection: 'keep-alive',
     });
-    const send = (text: string) => {
-      if (!res.writableEnded) res.write(text);
+    const stream: EventStream = {
+      send: (text) => {
+        if (!res.writableEnded) res.write(text);
+      },
+      end: () => {
+        if (!streams.delete(stream)) return;
+        res.end();
+        if (streams.size > 0) return;
+        clearInterval(timer);
+        timer = undefined;
+        last = undefined;
+      },
     };
-    let last = '';
-    let busy = false;
-    const tick = async () => {
-      if (busy) return;
-      busy = true;
-      try {
-        const data = JSON.stringify(await readSnapshot(deps));
-        if (data !== last) send(`event: snapshot\ndata: ${data}\n\n`);
-        else send(': idle\n\n');
-        last = data;
-      } catch {
-        // The detail goes nowhere public: it could name internals. The page shows that data is stale.
-        send(`event: problem\ndata: ${JSON.stringify('the node could not read its state; retrying')}\n\n`);
-      } finally {
-        busy = false;
-      }
-    };
-    const timer = setInterval(() => void tick(), intervalMs);
-    const end = () => {
-      clearInterval(timer);
-      streams.delete(end);
-      res.end();
-    };
-    streams.add(end);
-    void tick();
-    request.raw.once('close', end);
+    streams.add(stream);
+    request.raw.once('close', stream.end);
+    if (last !== undefined) stream.send(`event: snapshot\ndata: ${last}\n\n`);
+    if (timer === undefined) {
+      timer = setInterval(() => void tick(), intervalMs);
+      void tick();
+    }
   });
 }
