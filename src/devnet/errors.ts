@@ -1,4 +1,4 @@
-import { BaseError } from '../core/errors.ts';
+import { BaseError, type BaseErrorParameters } from '../core/errors.ts';
 
 /** A devnet node process exited or timed out before it was up. */
 export class DevnetNodeStartError extends BaseError {
@@ -10,14 +10,25 @@ export class DevnetNotFoundError extends BaseError {
   override name = 'DevnetNotFoundError';
 }
 
-/** The devnet's demo task did not reach a final state in time. */
+/** The devnet's tasks (the training round) did not reach a final state in time. */
 export class DevnetDemoTimeoutError extends BaseError {
   override name = 'DevnetDemoTimeoutError';
 }
 
-/** A node's HTTP API answered with an error status. */
+/** A node's HTTP API answered with an error status (`status`, and the node's error `apiCode` when it sent one). */
 export class NodeApiError extends BaseError {
   override name = 'NodeApiError';
+  readonly status: number;
+  readonly apiCode: string | undefined;
+
+  constructor(
+    shortMessage: string,
+    params: BaseErrorParameters & { status: number; apiCode?: string | undefined },
+  ) {
+    super(shortMessage, params);
+    this.status = params.status;
+    this.apiCode = params.apiCode;
+  }
 }
 
 /** A node's HTTP API could not be reached at all. */
@@ -33,4 +44,19 @@ export class InvalidAddressError extends BaseError {
 /** `concord model show` found no such model file. */
 export class ModelNotFoundError extends BaseError {
   override name = 'ModelNotFoundError';
+}
+
+/** The devnet's training round found no majority for its train tasks or its aggregate task. */
+export class DevnetTrainingError extends BaseError {
+  override name = 'DevnetTrainingError';
+}
+
+/** The gateway node did not report the devnet's new model version `ready` in time. */
+export class DevnetModelNotReadyError extends BaseError {
+  override name = 'DevnetModelNotReadyError';
+}
+
+/** The devnet's demo answer could not be obtained (no signer, or a stream without its final chunk). */
+export class DevnetAnswerError extends BaseError {
+  override name = 'DevnetAnswerError';
 }

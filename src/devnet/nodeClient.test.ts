@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { freePort } from '../chain/anvil.ts';
-import { NodeClient } from './nodeClient.ts';
+import { SSE_DONE_EVENT, sseEvent } from '../node/inference/sse.ts';
+import { waitForModelReady } from './askDemo.ts';
+import { type CompletionChunk, type ModelListEntry, NodeClient } from './nodeClient.ts';
 import { resolveNode } from './target.ts';
 
 // A stand-in HTTP server with the node API's error shape and bearer check.
@@ -25,6 +27,28 @@ before(async () => {
     return reply.status(201).send({ taskId: '9', specDigest: '0x01', txHash: '0x02', body: request.body });
   });
   app.get('/v1/tasks', async (request) => ({ tasks: [], next: null, query: request.query }));
+  let polls = 0;
+  app.get('/v1/models', async () => {
+    polls++;
+    return {
+      object: 'list',
+      data: [
+        model('concord-char', '1', polls < 3 ? 'loading' : 'ready'),
+        model('broken', '0', 'failed', 'no hosts'),
+      ],
+    };
+  });
+  app.post('/v1/completions', async (request, reply) => {
+    const { stream, prompt } = request.body as { stream: boolean; prompt: string };
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const [i, text] of [...prompt].entries()) {
+      reply.raw.write(sseEvent(chunk(text, null, { token: i, agreed: [], outvoted: [] })));
+    }
+    reply.raw.write(sseEvent(chunk('', 'length', { session: `0x${'ab'.repeat(32)}`, settlement: null })));
+    reply.raw.write(SSE_DONE_EVENT);
+    reply.raw.end(sseEvent(chunk(`after done, stream=${stream}`, null, {})));
+    return reply;
+  });
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -32,6 +56,36 @@ after(async () => {
   await app.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+function model(id: string, versionIndex: string, state: string, error?: string): ModelListEntry {
+  return {
+    id,
+    object: 'model',
+    created: 0,
+    owned_by: 'concord',
+    concord: {
+      modelId: '1',
+      versionIndex,
+      name: id,
+      digest: `0x${'00'.repeat(32)}`,
+      state: state as ModelListEntry['concord']['state'],
+      ...(error === undefined ? {} : { error }),
+      replicas: 3,
+      hostedShards: 4,
+      hosts: [],
+      creditsPerToken: '1',
+      gateway: `0x${'11'.repeat(20)}`,
+    },
+  };
+}
+
+function chunk(
+  text: string,
+  finish: string | null,
+  concord: NonNullable<CompletionChunk['concord']>,
+): CompletionChunk {
+  return { object: 'text_completion', choices: [{ index: 0, text, finish_reason: finish }], concord };
+}
 
 const body = {
   spec: { kind: 'matvec' },
@@ -64,6 +118,33 @@ describe('NodeClient', () => {
       assert.match(err.message, /api-token/);
       return true;
     });
+  });
+
+  it('waits until the model version is ready, and gives up at once on a failed one or a missing route', async () => {
+    const client = new NodeClient(url);
+    const ready = await waitForModelReady(client, 'concord-char', 1n, 10_000);
+    assert.equal(ready.concord.state, 'ready');
+    await assert.rejects(waitForModelReady(client, 'broken', 0n, 10_000), (err: Error) => {
+      assert.equal(err.name, 'DevnetModelNotReadyError');
+      assert.match(err.message, /failed \(no hosts\)/);
+      return true;
+    });
+    await assert.rejects(waitForModelReady(new NodeClient(`${url}/elsewhere`), 'concord-char', 1n, 60_000), {
+      name: 'NodeApiError',
+      status: 404,
+    });
+  });
+
+  it('streams completion chunks as they arrive, up to [DONE]', async () => {
+    const chunks: CompletionChunk[] = [];
+    for await (const c of new NodeClient(url).streamCompletion({ model: 'concord-char', prompt: 'abc' }))
+      chunks.push(c);
+    assert.deepEqual(
+      chunks.map((c) => c.choices[0]?.text),
+      ['a', 'b', 'c', ''],
+    );
+    assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'length');
+    assert.equal(chunks.at(-1)?.concord?.session, `0x${'ab'.repeat(32)}`);
   });
 
   it('names a node that does not answer', async () => {

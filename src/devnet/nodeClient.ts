@@ -1,5 +1,12 @@
+import type { Address, Hex } from 'viem';
 import type { CreateTaskResult, TaskListPage, TaskView } from '../node/api/types.ts';
+import type { SettlementView } from '../node/inference/openaiFormat.ts';
+import { readSseData, SSE_DONE } from '../node/inference/sse.ts';
+import type { ServedModelStatus } from '../node/inference/types.ts';
 import { NodeApiError, NodeUnreachableError } from './errors.ts';
+
+/** How long a streamed completion may take from request to `[DONE]`. */
+const STREAM_TIMEOUT_MS = 300_000;
 
 /** JSON body of `POST /v1/tasks`, amounts as decimal strings. */
 export type CreateTaskBody = {
@@ -13,6 +20,34 @@ export type CreateTaskBody = {
   stakeSlash?: string;
   commitSeconds: number;
   revealSeconds: number;
+  /** The pool (training round) the task belongs to, 32-byte hex. */
+  pool?: string;
+};
+
+/** One entry of `GET /v1/models`: OpenAI's model object plus what this node serves and asks. */
+export type ModelListEntry = {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+  concord: ServedModelStatus & { creditsPerToken: string; gateway: Address };
+};
+
+/** One chunk of a streamed completion (`data:` of the SSE stream), OpenAI-shaped plus Concord's fields. */
+export type CompletionChunk = {
+  id?: string;
+  object: string;
+  choices: { index: number; text?: string; delta?: { content?: string }; finish_reason: string | null }[];
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  concord?: {
+    token?: number;
+    agreed?: Address[];
+    outvoted?: Address[];
+    session?: Hex;
+    settlement?: SettlementView | null;
+    settlementError?: string;
+    error?: string;
+  };
 };
 
 /** A thin client of one node's HTTP API; `token` is needed only for writes. */
@@ -46,7 +81,30 @@ export class NodeClient {
     return (await this.request('POST', '/v1/tasks', body)) as Record<keyof CreateTaskResult, string>;
   }
 
+  /** `GET /v1/models`: the models this node serves or is loading. */
+  async models(): Promise<ModelListEntry[]> {
+    return ((await this.request('GET', '/v1/models')) as { data: ModelListEntry[] }).data;
+  }
+
+  /**
+   * `POST /v1/completions` with `stream: true`: yields each chunk as it
+   * arrives, until the stream's `[DONE]`.
+   */
+  async *streamCompletion(body: Record<string, unknown>): AsyncGenerator<CompletionChunk, void, void> {
+    const res = await this.send('POST', '/v1/completions', { ...body, stream: true }, STREAM_TIMEOUT_MS);
+    if (res.body === null) return;
+    for await (const data of readSseData(res.body)) {
+      if (data === SSE_DONE) return;
+      yield JSON.parse(data) as CompletionChunk;
+    }
+  }
+
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    return await (await this.send(method, path, body)).json().catch(() => ({}));
+  }
+
+  /** Sends a request; throws NodeUnreachableError or, for an error status, NodeApiError with the node's code. */
+  private async send(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     let payload: string | Uint8Array | undefined;
@@ -63,7 +121,7 @@ export class NodeClient {
         method,
         headers,
         ...(payload === undefined ? {} : { body: payload }),
-        signal: AbortSignal.timeout(30_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (cause) {
       throw new NodeUnreachableError(`No answer from the node at ${this.baseUrl}.`, {
@@ -71,19 +129,27 @@ export class NodeClient {
         hint: 'Is it running? Start one with `concord devnet` or pass --node URL.',
       });
     }
-    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
     if (!res.ok) {
+      const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
       const e = json.error;
       throw new NodeApiError(
         `${method} ${path} failed with HTTP ${res.status}${e ? ` ${e.code}: ${e.message}` : ''}.`,
         {
-          hint:
-            res.status === 401
-              ? 'Writes need the API token of the node (its <data dir>/api-token): pass --token-file or --data.'
-              : 'Check the arguments; `concord task --help` lists them.',
+          status: res.status,
+          apiCode: e?.code,
+          hint: apiErrorHint(res.status),
         },
       );
     }
-    return json;
+    return res;
   }
+}
+
+/** What to do about an error status of the node API. */
+function apiErrorHint(status: number): string {
+  if (status === 401) {
+    return 'Writes need the API token of the node (its <data dir>/api-token): pass --token-file or --data.';
+  }
+  if (status === 404) return 'Check the id; a node without the route may be older than this CLI.';
+  return 'Check the arguments (`concord <command> --help` lists them); the node log <data dir>/node.log says more.';
 }

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { type Address, parseEther } from 'viem';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type Address, type Hex, parseEther } from 'viem';
 import { balanceOf } from '../chain/actions/balanceOf.ts';
 import { transfer } from '../chain/actions/transfer.ts';
 import { type ConcordContext, createConcordContext } from '../chain/context.ts';
@@ -20,12 +20,19 @@ import { isDevnetNodeRunning, stopDevnet } from './stopDevnet.ts';
 
 /** Most nodes a devnet runs: anvil has ten dev accounts and account 0 deploys. */
 export const MAX_DEVNET_NODES = 9;
+/** Hosts per shard of the devnet's models unless told otherwise. */
+export const DEFAULT_DEVNET_REPLICAS = 3;
 /** CCD each node account holds at least after start (it stakes and escrows from it). */
 export const DEVNET_NODE_FUNDS = parseEther('100000');
+
+/** Credits per token the devnet's gateways ask (the AccessCredits price makes one credit 0.001 CCD). */
+export const DEVNET_CREDITS_PER_TOKEN = 1n;
 
 /** Options of {@link startDevnet}. */
 export type StartDevnetOptions = {
   nodes: number;
+  /** Hosts per shard of every served model (`concord node start --replicas`); default 3, capped at `nodes`. */
+  replicas?: number;
   dir?: string;
   /** Called with one line per step (chain up, funding, each node). */
   log?: (line: string) => void;
@@ -93,6 +100,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
         dataDir: layout.nodeDir(i),
         logFile: layout.logFile(i),
         bootstrap,
+        replicas: Math.min(options.replicas ?? DEFAULT_DEVNET_REPLICAS, options.nodes),
+        creditsPerToken: DEVNET_CREDITS_PER_TOKEN,
       });
       nodes[i] = record(i, info, layout.nodeDir(i));
       writeDevnetState(layout, state); // so `devnet down` finds what is already running
@@ -113,6 +122,20 @@ async function deployerContext(rpcUrl: string, contracts: string): Promise<Conco
     rpcUrl,
     privateKey: devAccount(0).privateKey,
     deployment: readDeployment(contracts),
+  });
+}
+
+/**
+ * A context signing as node `index` of a running devnet, from the key file
+ * the devnet wrote for it. The devnet uses it for what the node API does not
+ * offer (buying credits, signing an inference request, creating an aggregate
+ * task with its inputs root), while the node itself is idle.
+ */
+export async function nodeContext(devnet: Devnet, index: number): Promise<ConcordContext> {
+  return await createConcordContext({
+    rpcUrl: devnet.state.rpcUrl,
+    privateKey: readFileSync(devnet.layout.keyFile(index), 'utf8').trim() as Hex,
+    deployment: readDeployment(devnet.state.deploymentFile),
   });
 }
 

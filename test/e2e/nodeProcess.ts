@@ -1,10 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { nodeStartArgs } from '../../src/devnet/nodeProcess.ts';
-import { type NodeInfo, nodeInfoFile } from '../../src/node/daemon.ts';
-
-const root = new URL('../..', import.meta.url).pathname;
+import type { ChildProcess } from 'node:child_process';
+import { nodeStartArgs, startNodeProcess } from '../../src/devnet/nodeProcess.ts';
+import type { NodeInfo } from '../../src/node/daemon.ts';
 
 /** How to start one `concord node start` process. */
 export type NodeProcessOptions = {
@@ -33,38 +29,26 @@ export type NodeProcess = {
  * has written `node.json` (registered, listening, API up).
  */
 export async function spawnNode(options: NodeProcessOptions, timeoutMs = 60_000): Promise<NodeProcess> {
-  rmSync(nodeInfoFile(options.dataDir), { force: true });
-  const args = [
-    join(root, 'bin/concord.mjs'),
-    ...nodeStartArgs({ ...options, bootstrap: options.bootstrap ?? [], pollMs: 100 }),
-    ...(options.flags ?? []),
-  ];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  child.stdout.on('data', (d: Buffer) => output.push(...d.toString().trimEnd().split('\n')));
-  child.stderr.on('data', (d: Buffer) => output.push(...d.toString().trimEnd().split('\n')));
-  const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? String(code))),
-  );
-  const deadline = Date.now() + timeoutMs;
+  const collect = (d: Buffer) => output.push(...d.toString().trimEnd().split('\n'));
+  const { child, info, exited } = await startNodeProcess({
+    dataDir: options.dataDir,
+    args: [
+      ...nodeStartArgs({ ...options, bootstrap: options.bootstrap ?? [], pollMs: 100 }),
+      ...(options.flags ?? []),
+    ],
+    spawn: { stdio: ['ignore', 'pipe', 'pipe'] },
+    timeoutMs,
+    onSpawn: (spawned) => {
+      spawned.stdout?.on('data', collect);
+      spawned.stderr?.on('data', collect);
+    },
+    failure: () => new Error(`node in ${options.dataDir} did not start:\n${output.slice(-30).join('\n')}`),
+  });
   let done = false;
   void exited.then(() => {
     done = true;
   });
-  while (!existsSync(nodeInfoFile(options.dataDir))) {
-    if (done || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`node in ${options.dataDir} did not start:\n${output.slice(-30).join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  let info: NodeInfo;
-  try {
-    info = JSON.parse(readFileSync(nodeInfoFile(options.dataDir), 'utf8')) as NodeInfo;
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
   return {
     child,
     info,

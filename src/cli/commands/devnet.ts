@@ -1,5 +1,6 @@
+import { creditsOf } from '../../chain/actions/creditsOf.ts';
 import { holdingsJson, readHoldings } from '../../devnet/accounts.ts';
-import { createDemoMatvecTask, followTask, formatProgress } from '../../devnet/demo.ts';
+import { runDevnetDemo } from '../../devnet/devnetDemo.ts';
 import { formatCcd, formatTable } from '../../devnet/format.ts';
 import {
   DEFAULT_DEVNET_DIR,
@@ -7,36 +8,41 @@ import {
   type DevnetState,
   devnetLayout,
 } from '../../devnet/layout.ts';
+import { type ProgressSink, SILENT_SINK } from '../../devnet/progressBar.ts';
 import { firstSignal, serveUntil } from '../../devnet/serveUntilSignal.ts';
-import { MAX_DEVNET_NODES, startDevnet } from '../../devnet/startDevnet.ts';
+import { DEFAULT_DEVNET_REPLICAS, MAX_DEVNET_NODES, startDevnet } from '../../devnet/startDevnet.ts';
 import { stopDevnet } from '../../devnet/stopDevnet.ts';
-import { resolveNode } from '../../devnet/target.ts';
 import { type Command, UsageError } from '../command.ts';
 
 /** `concord devnet`: a whole local network in one command. */
 export const devnetCommand: Command = {
   path: ['devnet'],
-  summary: 'start a local network: anvil, contracts, N nodes, and a demo task round',
+  summary: 'start a local network: anvil, contracts, N nodes, a training round and a streamed answer',
   usage: [
-    'Usage: concord devnet [--nodes N] [--dir D] [--detach] [--no-demo] [--json]',
+    'Usage: concord devnet [--nodes N] [--replicas R] [--dir D] [--detach] [--no-demo] [--json]',
     '',
     'Starts anvil with the Concord contracts, funds dev accounts 1..N, starts N',
     '`concord node start` processes on 127.0.0.1 (each registers and stakes',
-    'itself; node 0 is the bootstrap peer), runs a demo `matvec` task through',
-    'created → committed → revealed → finalized → claimed, and prints balances,',
-    'stake and shares per node with their API URLs. Then it serves until',
-    'Ctrl-C, which stops every node and anvil. Started again with the same',
-    'D it resumes the chain and the node data.',
+    'itself; node 0 is the bootstrap peer). Then the demo: registers the shipped',
+    'model `concord-char` (first run), runs one training round through the',
+    'network (min(N, 4) `train` tasks and a FedAvg `aggregate` task, with a',
+    'progress bar per stage), publishes the new version, and streams an answer',
+    'to a prompt from node 1 by distributed inference. It prints balances, stake,',
+    'shares and credits per node with their dashboard URLs, then serves until',
+    'Ctrl-C, which stops every node and anvil. Started again with the same D it',
+    'resumes the chain and the node data.',
     '',
     'Options:',
-    `  --nodes N   number of nodes, 1..${MAX_DEVNET_NODES} (default 4)`,
-    `  --dir D     state directory (default ${DEFAULT_DEVNET_DIR})`,
-    '  --detach    leave the network running and return; stop it with `concord devnet down`',
-    '  --no-demo   skip the demo task',
-    '  --json      print one JSON object instead of text',
+    `  --nodes N      number of nodes, 1..${MAX_DEVNET_NODES} (default 4)`,
+    `  --replicas R   hosts per shard of the served model (default ${DEFAULT_DEVNET_REPLICAS}, at most N)`,
+    `  --dir D        state directory (default ${DEFAULT_DEVNET_DIR})`,
+    '  --detach       leave the network running and return; stop it with `concord devnet down`',
+    '  --no-demo      skip the training round and the answer',
+    '  --json         print one JSON object instead of text',
   ].join('\n'),
   options: {
     nodes: { type: 'string' },
+    replicas: { type: 'string' },
     dir: { type: 'string' },
     detach: { type: 'boolean' },
     'no-demo': { type: 'boolean' },
@@ -49,11 +55,16 @@ export const devnetCommand: Command = {
         `--nodes must be an integer 1..${MAX_DEVNET_NODES}, got '${String(values.nodes)}'.`,
       );
     }
+    const replicas = values.replicas === undefined ? DEFAULT_DEVNET_REPLICAS : Number(values.replicas);
+    if (!Number.isInteger(replicas) || replicas < 1) {
+      throw new UsageError(`--replicas must be a positive integer, got '${String(values.replicas)}'.`);
+    }
     const dir = typeof values.dir === 'string' ? values.dir : undefined;
     const layout = devnetLayout(dir);
     const say = values.json === true ? () => undefined : stdout;
     const options: BringUpOptions = {
       nodes,
+      replicas,
       layout,
       demo: values['no-demo'] !== true,
       json: values.json === true,
@@ -87,14 +98,25 @@ export const devnetCommand: Command = {
   },
 };
 
-type BringUpOptions = { nodes: number; layout: DevnetLayout; demo: boolean; json: boolean };
+type BringUpOptions = { nodes: number; replicas: number; layout: DevnetLayout; demo: boolean; json: boolean };
 
-/** Starts (or finds) the devnet, runs the demo task, and prints the summary; returns the devnet state. */
+/** Progress bars and streamed tokens go straight to the terminal (redrawn in place on a TTY). */
+const terminal: ProgressSink = {
+  isTTY: process.stdout.isTTY === true,
+  write: (text) => process.stdout.write(text),
+};
+
+/** Starts (or finds) the devnet, runs the demo, and prints the summary; returns the devnet state. */
 async function bringUp(options: BringUpOptions, stdout: (line: string) => void): Promise<DevnetState> {
   const { json } = options;
   const say = json ? () => undefined : stdout;
   const started = Date.now();
-  const devnet = await startDevnet({ nodes: options.nodes, dir: options.layout.dir, log: say });
+  const devnet = await startDevnet({
+    nodes: options.nodes,
+    replicas: options.replicas,
+    dir: options.layout.dir,
+    log: say,
+  });
   const { layout, state, deployer } = devnet;
   const upSeconds = (Date.now() - started) / 1000;
   say(
@@ -102,26 +124,14 @@ async function bringUp(options: BringUpOptions, stdout: (line: string) => void):
       ? `devnet already running in ${layout.dir}`
       : `devnet up in ${upSeconds.toFixed(1)} s (${devnet.resumed ? 'resumed' : 'new'}) in ${layout.dir}`,
   );
-  let demo: Record<string, unknown> | null = null;
-  if (options.demo) {
-    const node = resolveNode({ dir: layout.dir });
-    const taskId = await createDemoMatvecTask(node, state.nodes.length);
-    say(`demo: matvec task ${taskId} created by node 0`);
-    const view = await followTask(node, deployer, taskId, (p) => say(formatProgress(p)));
-    say(`demo: task ${taskId} ${view.state}, winner ${view.winner ?? '-'}`);
-    demo = {
-      taskId,
-      state: view.state,
-      winner: view.winner,
-      committee: view.committee,
-      reveals: view.reveals,
-      payouts: view.payouts,
-    };
-  }
-  const holdings = await readHoldings(
-    deployer,
-    state.nodes.map((n) => n.address),
-  );
+  const demo = options.demo
+    ? await runDevnetDemo(devnet, { sink: json ? SILENT_SINK : terminal, say })
+    : null;
+  const addresses = state.nodes.map((n) => n.address);
+  const [holdings, credits] = await Promise.all([
+    readHoldings(deployer, addresses),
+    Promise.all(addresses.map((account) => creditsOf(deployer, { account }))),
+  ]);
   if (json) {
     stdout(
       JSON.stringify({
@@ -138,8 +148,13 @@ async function bringUp(options: BringUpOptions, stdout: (line: string) => void):
           apiUrl: n.apiUrl,
           dashboardUrl: `${n.apiUrl}/`,
           ...(holdings[i] ? holdingsJson(holdings[i]) : {}),
+          credits: (credits[i] ?? 0n).toString(),
         })),
-        demo,
+        model: demo?.model ?? null,
+        training: demo?.training ?? null,
+        answer: demo?.answer ?? null,
+        answerError: demo?.answerError ? `${demo.answerError.name}: ${demo.answerError.message}` : null,
+        demoSeconds: demo?.seconds ?? null,
       }),
     );
   } else {
@@ -151,15 +166,18 @@ async function bringUp(options: BringUpOptions, stdout: (line: string) => void):
         h ? formatCcd(h.balance) : '-',
         h ? formatCcd(h.stake) : '-',
         h ? h.shares.toString() : '-',
-        n.apiUrl,
+        (credits[i] ?? 0n).toString(),
+        `${n.apiUrl}/`,
       ];
     });
     for (const line of formatTable(
-      ['node', 'address', 'balance', 'stake', 'shares', 'api / dashboard'],
+      ['node', 'address', 'balance', 'stake', 'shares', 'credits', 'dashboard'],
       rows,
     ))
       stdout(line);
     stdout(`chain    ${state.rpcUrl}`);
   }
+  // The summary above is printed either way; a devnet that cannot answer has still failed.
+  if (demo?.answerError) throw demo.answerError;
   return state;
 }

@@ -1,9 +1,6 @@
-import { parseEther } from 'viem';
+import { participantState as readParticipantState } from '../chain/actions/participantState.ts';
 import type { ConcordContext } from '../chain/context.ts';
-import { encodeTensor } from '../core/codec.ts';
 import type { TaskView } from '../node/api/types.ts';
-import { readParticipantState } from '../node/chainReads.ts';
-import { KERNEL_VERSION } from '../tensor/index.ts';
 import { DevnetDemoTimeoutError } from './errors.ts';
 import type { NodeClient } from './nodeClient.ts';
 
@@ -55,55 +52,37 @@ export function isSettled(p: TaskProgress): boolean {
   return p.state === 'failed' || (p.finalized && p.claimed === p.winners);
 }
 
-/**
- * Creates the demo `matvec` task through node 0's API: a small fixed matrix
- * and vector uploaded as blobs, every node in the committee, a quorum of
- * two. Returns the task id.
- */
-export async function createDemoMatvecTask(node: NodeClient, nodes: number, seed = 1): Promise<string> {
-  const rows = 8;
-  const cols = 16;
-  const w = new Float32Array(rows * cols).map((_, i) => (((i + 1) * (seed + 6)) % 23) / 23 - 0.5);
-  const x = new Float32Array(cols).map((_, i) => ((i + seed) % 7) / 7 - 0.5);
-  const spec = {
-    kind: 'matvec',
-    kernel: KERNEL_VERSION,
-    matrix: await node.putBlob(encodeTensor({ dtype: 'f32', shape: [rows, cols], data: w })),
-    vector: await node.putBlob(encodeTensor({ dtype: 'f32', shape: [cols], data: x })),
-  };
-  const created = await node.createTask({
-    spec,
-    baseReward: parseEther('1').toString(),
-    growthBps: 1000,
-    bond: parseEther('1').toString(),
-    stakeSlash: parseEther('10').toString(),
-    maxParticipants: nodes,
-    quorum: Math.min(2, nodes),
-    committeeSize: nodes,
-    commitSeconds: 120,
-    revealSeconds: 120,
-  });
-  return created.taskId;
+/** A task's stages as counted units: commits and reveals of each member, the finalization, and each winner's claim. */
+export function progressUnits(p: TaskProgress): { done: number; total: number } {
+  const settled = p.state === 'failed' || p.finalized;
+  const done = p.committed + p.revealed + (settled ? 1 : 0) + p.claimed;
+  const total = 2 * Math.max(p.committee, p.committed) + 1 + (p.finalized ? p.winners : p.committee);
+  return { done: p.state === 'failed' ? total : done, total };
 }
 
-/** Polls the task every 200 ms, calling `onChange` with each new progress line, until it is settled. */
-export async function followTask(
+/**
+ * Polls the tasks every 200 ms, calling `onChange` with all their progress
+ * whenever a stage count changes, until every task is settled; returns the
+ * final views in the order of `taskIds`.
+ */
+export async function followTasks(
   node: NodeClient,
   reader: Pick<ConcordContext, 'publicClient' | 'addresses'>,
-  taskId: string,
-  onChange: (progress: TaskProgress) => void,
-  timeoutMs = 180_000,
-): Promise<TaskView> {
+  taskIds: readonly string[],
+  onChange: (progress: TaskProgress[]) => void,
+  timeoutMs = 300_000,
+): Promise<TaskView[]> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
-    const { progress, view } = await readProgress(node, reader, taskId);
-    const line = formatProgress(progress);
-    if (line !== last) onChange(progress);
-    last = line;
-    if (isSettled(progress)) return view;
+    const read = await Promise.all(taskIds.map((id) => readProgress(node, reader, id)));
+    const progress = read.map((r) => r.progress);
+    const lines = progress.map(formatProgress).join('\n');
+    if (lines !== last) onChange(progress);
+    last = lines;
+    if (progress.every(isSettled)) return read.map((r) => r.view);
     if (Date.now() > deadline) {
-      throw new DevnetDemoTimeoutError(`The demo task ${taskId} did not settle in time: ${line}.`, {
+      throw new DevnetDemoTimeoutError(`The devnet's tasks did not settle in time:\n${lines}`, {
         hint: 'Read the node logs in <dir>/node*/node.log.',
       });
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatProgress, isSettled, type TaskProgress } from './demo.ts';
+import { formatProgress, isSettled, progressUnits, type TaskProgress } from './taskProgress.ts';
 
 const base: TaskProgress = {
   taskId: '7',
@@ -13,7 +13,7 @@ const base: TaskProgress = {
   winners: 0,
 };
 
-describe('demo task progress', () => {
+describe('task progress', () => {
   it('prints one line with the count of every stage', () => {
     assert.equal(
       formatProgress(base),
@@ -41,5 +41,23 @@ describe('demo task progress', () => {
     const finalized = { ...base, state: 'finalized', finalized: true, winners: 3 };
     assert.equal(isSettled({ ...finalized, claimed: 2 }), false);
     assert.equal(isSettled({ ...finalized, claimed: 3 }), true);
+  });
+});
+
+describe('progressUnits', () => {
+  it('counts commits, reveals, the finalization and the claims, and fills up when settled', () => {
+    assert.deepEqual(progressUnits(base), { done: 1, total: 10 });
+    const done = {
+      ...base,
+      state: 'finalized',
+      committed: 3,
+      revealed: 3,
+      finalized: true,
+      winners: 2,
+      claimed: 2,
+    };
+    assert.deepEqual(progressUnits(done), { done: 9, total: 9 });
+    const failed = progressUnits({ ...base, state: 'failed' });
+    assert.equal(failed.done, failed.total);
   });
 });

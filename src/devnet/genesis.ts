@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Hex, isAddressEqual } from 'viem';
+import { createModel } from '../chain/actions/createModel.ts';
+import { getModel } from '../chain/actions/getModel.ts';
+import { modelCount } from '../chain/actions/modelCount.ts';
+import type { ConcordContext } from '../chain/context.ts';
+import type { Tokenizer } from '../model/index.ts';
+import { readCheckpoint } from '../tasks/checkpoint.ts';
+import { tokenizerFromMetadata } from '../tasks/tokenizerMetadata.ts';
+import type { NodeClient } from './nodeClient.ts';
+
+/** The registry name of the network's own model, as the devnet registers it. */
+export const SHIPPED_MODEL_NAME = 'concord-char';
+/** The shipped checkpoint the devnet's model starts from (`models/README.md`). */
+export const SHIPPED_CHECKPOINT = fileURLToPath(
+  new URL('../../models/concord-char-v1.safetensors', import.meta.url),
+);
+
+/** The tokenizer in the shipped checkpoint's metadata (every version of the model keeps it). */
+export function shippedTokenizer(): Tokenizer {
+  const { params, metadata } = readCheckpoint(readFileSync(SHIPPED_CHECKPOINT));
+  return tokenizerFromMetadata(metadata, params.config.vocabSize);
+}
+
+/** The devnet's model in ModelRegistry, and whether this call registered it. */
+export type GenesisModel = { modelId: bigint; created: boolean; genesisDigest?: Hex };
+
+/**
+ * The model `name` owned by `owner`, registering it on first use: node 0
+ * stores the shipped checkpoint as a blob (it serves it to the network) and
+ * the owner creates the model with that digest as version 0. A later run
+ * (a resumed devnet) finds it by name and owner and reuses it.
+ */
+export async function ensureGenesisModel(
+  owner: ConcordContext,
+  node: NodeClient,
+  name = SHIPPED_MODEL_NAME,
+): Promise<GenesisModel> {
+  const count = await modelCount(owner);
+  for (let id = count; id >= 1n; id--) {
+    const model = await getModel(owner, { modelId: id });
+    if (model.name === name && isAddressEqual(model.owner, owner.account.address)) {
+      return { modelId: id, created: false };
+    }
+  }
+  const genesisDigest = (await node.putBlob(readFileSync(SHIPPED_CHECKPOINT))) as Hex;
+  const { modelId } = await createModel(owner, { name, genesisDigest });
+  return { modelId, created: true, genesisDigest };
+}
