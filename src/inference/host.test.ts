@@ -4,9 +4,12 @@ import type { Hex } from 'viem';
 import { INFERENCE_PROTOCOL_ID, verifyStatement } from '../chain/inferenceStatement.ts';
 import { GptParams, makeGptConfig } from '../model/index.ts';
 import { encodeFrame, FrameReader } from '../p2p/frames.ts';
+import { startTestHost } from '../p2p/testing.ts';
 import { linear } from '../tensor/index.ts';
 import { callHost, type HostCall } from './callHost.ts';
 import { MAX_INFER_HEADER_BYTES } from './constants.ts';
+import { serveInference } from './host.ts';
+import { hostedShardsFromParams } from './hostedShards.ts';
 import {
   startTestInferenceNetwork,
   TEST_CHAIN_ID,
@@ -103,6 +106,39 @@ describe('inference host /concord/infer/1.0.0', () => {
     };
     const host = net.hosts[0]!.account.address;
     assert.equal(await verifyStatement({ host, statement, signature: sealed.signature! }, TEST_DOMAIN), true);
+  });
+
+  it('answers the same bits from kernel memory, from the JS heap and after a restart', async () => {
+    const items = [
+      { layer: 0, matrix: 'mlp.c_fc', shard: 0 },
+      { layer: -1, matrix: 'lm_head', shard: 1 },
+    ] as const;
+    const request = { items: [...items], inputs: [x, x], rows: [2 * C, config.vocabSize / 2] };
+    const inKernel = await call(request);
+    const account = net.hosts[0]!.account;
+    const libp2p = await startTestHost();
+    try {
+      await serveInference(libp2p, {
+        domain: TEST_DOMAIN,
+        signer: account,
+        shards: hostedShardsFromParams(params, net.plan, account.address),
+        placement: 'js',
+      });
+      const onHeap = await callHost(net.gatewayHost, libp2p.getMultiaddrs(), {
+        header: { session: newSession(), step: 0, seal: false, items: [...items] },
+        inputs: request.inputs,
+        rows: request.rows,
+      });
+      assert.deepEqual(onHeap.digests, inKernel.digests);
+      assert.deepEqual(onHeap.outputs, inKernel.outputs);
+    } finally {
+      await libp2p.stop();
+    }
+    await net.hosts[0]!.server.stop();
+    await net.hosts[0]!.server.start();
+    const restarted = await call(request);
+    assert.deepEqual(restarted.digests, inKernel.digests);
+    assert.deepEqual(restarted.outputs, inKernel.outputs);
   });
 
   it('refuses a step it has already answered in the session (InferReplayedStepError)', async () => {

@@ -7,12 +7,13 @@ import {
   signStatement,
 } from '../chain/inferenceStatement.ts';
 import { tensorDigest } from '../core/digest.ts';
+import { allocBuffer, freeBuffer, type Placement } from '../model/index.ts';
 import { asError } from '../p2p/asError.ts';
 import { sendAll } from '../p2p/blobServer.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { FrameTooLargeError } from '../p2p/errors.ts';
 import { FrameReader } from '../p2p/frames.ts';
-import { assertFiniteF32, linear } from '../tensor/index.ts';
+import { assertFiniteF32, isKernelResident, linear, wasmAvailable } from '../tensor/index.ts';
 import {
   DEFAULT_SERVE_TIMEOUT_MS,
   MAX_ACTIVATION_BYTES,
@@ -47,6 +48,16 @@ export type InferenceHostInit = {
   maxActivationBytes?: number;
   /** Concurrent inbound streams per connection; default 16. */
   maxInboundStreams?: number;
+  /**
+   * Where the shards' weights are read from. `'kernel'` (default): on start,
+   * every shard weight not already in the kernels' WebAssembly memory is
+   * copied there, so the kernel reads it in place instead of staging the
+   * whole shard on every request (about 2× faster on memory-bound products;
+   * the copies are freed on stop, and a full kernel memory falls back to the
+   * given arrays). `'js'`: serve the given arrays as they are. Never changes
+   * the bits of an answer.
+   */
+  placement?: Placement;
 };
 
 /** Counters of what a host did. */
@@ -81,7 +92,10 @@ export class InferenceHost {
   };
   readonly #host: ConcordHost;
   readonly #init: InferenceHostInit;
+  /** The shards served, by key: the given ones, or their kernel-memory copies while started. */
   readonly #shards = new Map<string, HostedShard>();
+  /** Kernel-memory copies made on start, freed on stop. */
+  readonly #copies: Float32Array[] = [];
   /** Per session: the last step answered and the items not yet signed (insertion order = age, for the bound). */
   readonly #sessions = new Map<Hex, { lastStep: number; unsealed: StatementItem[] }>();
 
@@ -100,16 +114,35 @@ export class InferenceHost {
     return this.#init.signer.address;
   }
 
-  /** Registers the protocol handler. */
+  /** Places the shards' weights (see `placement`) and registers the protocol handler. */
   async start(): Promise<void> {
+    if ((this.#init.placement ?? 'kernel') === 'kernel') this.#placeInKernelMemory();
     await this.#host.handle(INFERENCE_PROTOCOL_ID, (stream) => this.#handle(stream), {
       maxInboundStreams: this.#init.maxInboundStreams ?? MAX_INBOUND_INFER_STREAMS,
     });
   }
 
-  /** Unregisters the handler. */
+  /**
+   * Unregisters the handler and frees the kernel-memory copies; a request
+   * still in flight computes from the given arrays (same bits).
+   */
   async stop(): Promise<void> {
     await this.#host.unhandle(INFERENCE_PROTOCOL_ID);
+    for (const s of this.#init.shards) this.#shards.set(shardKey(s.layer, s.matrix, s.shard), s);
+    for (const copy of this.#copies.splice(0)) freeBuffer(copy);
+  }
+
+  /** Serves each shard whose weight is not in kernel memory from a copy there (while it fits). */
+  #placeInKernelMemory(): void {
+    if (!wasmAvailable || this.#copies.length > 0) return;
+    for (const s of this.#init.shards) {
+      if (isKernelResident(s.weight)) continue;
+      const copy = allocBuffer(s.weight.length, 'kernel');
+      if (!isKernelResident(copy)) return; // kernel memory is full: the rest stay on the JS heap
+      copy.set(s.weight);
+      this.#copies.push(copy);
+      this.#shards.set(shardKey(s.layer, s.matrix, s.shard), { ...s, weight: copy });
+    }
   }
 
   /** Answers requests on one stream until the gateway closes it, a request fails, or the stream idles out. */
