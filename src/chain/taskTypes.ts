@@ -1,4 +1,4 @@
-import { type Address, type Hex, keccak256, toBytes, zeroHash } from 'viem';
+import { type Address, encodeAbiParameters, type Hex, keccak256, toBytes, zeroHash } from 'viem';
 import { escrowFor } from '../core/rewards.ts';
 
 /** What a creator chooses for a task (TaskMarket's `TaskParams`); zero defaults for the optional ones. */
@@ -87,3 +87,12 @@ export type Task = {
   pot: bigint;
   creatorRefund: bigint;
 };
+
+/**
+ * `keccak256(abi.encode(bytes32[] inputs))`: the `inputsRoot` of an aggregate
+ * task, which TaskMarket requires to equal its pool's winners in order
+ * (`poolInputsRoot`) and ModelRegistry checks when the version is published.
+ */
+export function inputsRootOf(inputs: readonly Hex[]): Hex {
+  return keccak256(encodeAbiParameters([{ type: 'bytes32[]' }], [[...inputs]]));
+}

@@ -42,7 +42,6 @@ export async function runDevnetDemo(devnet: Devnet, options: DevnetDemoOptions):
   const { sink, say } = options;
   const { state, deployer } = devnet;
   const node = resolveNode({ dir: devnet.layout.dir });
-  const creator = await nodeContext(devnet, 0);
   const genesis = await ensureGenesisModel(deployer, node);
   say(
     genesis.created
@@ -52,7 +51,6 @@ export async function runDevnetDemo(devnet: Devnet, options: DevnetDemoOptions):
   const mark = Date.now();
   const round = await runTrainingRound({
     node,
-    creator,
     owner: deployer,
     modelId: genesis.modelId,
     nodes: state.nodes.length,

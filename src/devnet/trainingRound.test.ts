@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeAbiParameters, type Hex, keccak256 } from 'viem';
+import { inputsRootOf } from '../chain/taskTypes.ts';
 import { aggregateKind } from '../tasks/aggregate.ts';
 import { trainKind } from '../tasks/train.ts';
 import { shippedTokenizer } from './genesis.ts';
@@ -11,7 +12,6 @@ import {
   devnetRoundIndex,
   devnetShards,
   devnetTrainSpecs,
-  inputsRootOf,
 } from './trainingRound.ts';
 
 const digest = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
@@ -50,6 +50,7 @@ describe('the devnet training round', () => {
     const spec = devnetAggregateSpec(winners, [10, 20]);
     assert.deepEqual(aggregateKind.parseSpec(spec), spec);
     assert.deepEqual(aggregateKind.inputs(spec), winners);
+    assert.deepEqual(aggregateKind.poolInputs?.(spec), winners);
     assert.equal(inputsRootOf(winners), keccak256(encodeAbiParameters([{ type: 'bytes32[]' }], [winners])));
     assert.notEqual(inputsRootOf(winners), inputsRootOf([...winners].reverse()));
   });

@@ -1,5 +1,4 @@
 import { encodeAbiParameters, type Hex, keccak256, parseEther, toHex } from 'viem';
-import { createTask } from '../chain/actions/createTask.ts';
 import { latestVersion, type ModelVersion } from '../chain/actions/latestVersion.ts';
 import { poolWinners } from '../chain/actions/poolWinners.ts';
 import { publishVersion } from '../chain/actions/publishVersion.ts';
@@ -10,10 +9,7 @@ import { type ShardBlob, shardBlob } from '../data/shards.ts';
 import { joinSpeeches, loadSpeeches, splitSpeeches } from '../data/sotu.ts';
 import type { Tokenizer } from '../model/index.ts';
 import type { TaskView } from '../node/api/types.ts';
-import { chainNow } from '../node/chainTime.ts';
-import { type AggregateSpec, aggregateKind } from '../tasks/aggregate.ts';
-import { createTaskKindRegistry } from '../tasks/builtin.ts';
-import { encodeTaskSpec } from '../tasks/spec.ts';
+import type { AggregateSpec } from '../tasks/aggregate.ts';
 import type { TrainSpec } from '../tasks/train.ts';
 import { KERNEL_VERSION } from '../tensor/version.ts';
 import { DevnetTrainingError } from './errors.ts';
@@ -88,17 +84,10 @@ export function devnetAggregateSpec(winners: readonly Hex[], weights: readonly n
   };
 }
 
-/** `keccak256(abi.encode(bytes32[] winners))`: the `inputsRoot` TaskMarket requires of a pool's aggregate task. */
-export function inputsRootOf(winners: readonly Hex[]): Hex {
-  return keccak256(encodeAbiParameters([{ type: 'bytes32[]' }], [[...winners]]));
-}
-
 /** What {@link runTrainingRound} needs. */
 export type TrainingRoundOptions = {
   /** Node 0's API (with its token): it stores the inputs and creates the train tasks. */
   node: NodeClient;
-  /** Node 0's account, which creates the aggregate task (the node API cannot set its `inputsRoot` yet). */
-  creator: ConcordContext;
   /** The model's owner, who publishes the version. */
   owner: ConcordContext;
   modelId: bigint;
@@ -160,7 +149,7 @@ export async function runTrainingRound(options: TrainingRoundOptions): Promise<T
   aggregateBar.update(0, 1, `FedAvg of ${winners.length} winners`);
   const weights = trainTasks.flatMap((t, i) => (t.state === 'finalized' ? [shards[i]?.tokens ?? 0] : []));
   const spec = devnetAggregateSpec(winners, weights);
-  const aggregateId = await createAggregateTask(options, pool, spec, committee);
+  const { taskId: aggregateId } = await node.createTask({ spec, pool, ...TASK_TERMS, ...committee });
   const [aggregateTask] = await followStage(options, aggregateBar, [aggregateId]);
   if (aggregateTask?.state !== 'finalized') {
     throw new DevnetTrainingError(`The aggregate task ${aggregateId} failed to find a majority.`, {
@@ -212,43 +201,6 @@ async function followStage(
   });
   finishStage(bar, last);
   return views;
-}
-
-/**
- * Creates the aggregate task from node 0's account: node 0 stores the spec
- * blob (so the committee can fetch it) and already holds every input (it
- * computed each train task); the transaction carries the `inputsRoot` that
- * ModelRegistry checks when the version is published.
- */
-async function createAggregateTask(
-  options: TrainingRoundOptions,
-  pool: Hex,
-  spec: AggregateSpec,
-  committee: Committee,
-): Promise<string> {
-  const encoded = encodeTaskSpec(createTaskKindRegistry(), spec);
-  const stored = await options.node.putBlob(encoded.bytes);
-  if (stored !== encoded.digest) {
-    throw new DevnetTrainingError(
-      `Node 0 stored the aggregate spec as ${stored}, expected ${encoded.digest}.`,
-    );
-  }
-  const now = BigInt(await chainNow(options.creator));
-  const commitDeadline = now + BigInt(TASK_TERMS.commitSeconds);
-  const created = await createTask(options.creator, {
-    kind: aggregateKind.kindId,
-    specDigest: encoded.digest,
-    pool,
-    inputsRoot: inputsRootOf(spec.inputs),
-    baseReward: BigInt(TASK_TERMS.baseReward),
-    growthBps: TASK_TERMS.growthBps,
-    bond: BigInt(TASK_TERMS.bond),
-    stakeSlash: BigInt(TASK_TERMS.stakeSlash),
-    ...committee,
-    commitDeadline,
-    revealDeadline: commitDeadline + BigInt(TASK_TERMS.revealSeconds),
-  });
-  return created.taskId.toString();
 }
 
 /** The combined units of a stage's tasks. */

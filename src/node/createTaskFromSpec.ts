@@ -1,5 +1,6 @@
 import { createTask } from '../chain/actions/createTask.ts';
 import type { ConcordContext } from '../chain/context.ts';
+import { inputsRootOf } from '../chain/taskTypes.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import type { TaskKindRegistry } from '../tasks/registry.ts';
 import { encodeTaskSpec } from '../tasks/spec.ts';
@@ -14,7 +15,8 @@ import { TaskInputsMissingError } from './errors.ts';
  * module is validated, so a malformed one is refused before anything goes on
  * chain), stores
  * the canonical spec blob and creates the task on chain with deadlines
- * counted from now.
+ * counted from now (and, for a kind that combines a pool's winners, the
+ * `inputsRoot` committing to them).
  */
 export async function createTaskFromSpec(
   ctx: ConcordContext,
@@ -41,6 +43,7 @@ export async function createTaskFromSpec(
     kind: kind.kindId,
     specDigest: encoded.digest,
     pool: request.pool,
+    ...(kind.poolInputs ? { inputsRoot: inputsRootOf(kind.poolInputs(spec)) } : {}),
     baseReward: request.baseReward,
     bond: request.bond,
     stakeSlash: request.stakeSlash,

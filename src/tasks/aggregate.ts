@@ -149,6 +149,9 @@ export const aggregateKind: TaskKind<AggregateSpec> = defineTaskKind<AggregateSp
   inputs(spec) {
     return [...spec.inputs];
   },
+  poolInputs(spec) {
+    return [...spec.inputs];
+  },
   async run(spec, ctx) {
     throwIfTaskAborted(ctx.signal);
     const blobs = await Promise.all(spec.inputs.map((d) => ctx.getBlob(d)));

@@ -31,6 +31,12 @@ export type TaskKind<Spec = unknown> = {
    * creation instead of failing after the committee has been paid for.
    */
   checkInputs?(spec: Spec, getBlob: TaskContext['getBlob']): Promise<void>;
+  /**
+   * For kinds that combine a pool's winners (`aggregate`): those winners, in
+   * order. The creating node commits to them on chain as the task's
+   * `inputsRoot`, which ModelRegistry checks before publishing a version.
+   */
+  poolInputs?(spec: Spec): Hex[];
   /** Computes the result blob's bytes. */
   run(spec: Spec, ctx: TaskContext): Promise<Uint8Array>;
 };
