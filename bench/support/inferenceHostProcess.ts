@@ -55,7 +55,7 @@ for (let next = await lines.next(); !next.done; next = await lines.next()) {
   await server?.stop();
   const plan = benchPlan(digest, params.config, setup.hosts, command.serve);
   const shards = hostedShardsFromParams(params, plan, account.address);
-  server = await serveInference(libp2p, { domain: TEST_DOMAIN, signer: account, shards });
+  server = await serveInference(libp2p, { domain: TEST_DOMAIN, signer: account, model: digest, shards });
   reply({ shards: shards.length });
 }
 await server?.stop();

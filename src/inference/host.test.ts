@@ -32,6 +32,7 @@ describe('inference host /concord/infer/1.0.0', () => {
     callHost(net.gatewayHost, net.hosts[0]!.libp2p.peerId, {
       header: {
         session: overrides.session ?? newSession(),
+        model: overrides.model ?? net.plan.parameters.modelDigest,
         step: overrides.step ?? 0,
         seal: overrides.seal ?? true,
         items: overrides.items ?? [{ layer: 0, matrix: 'attn.c_attn', shard: 1 }],
@@ -121,11 +122,18 @@ describe('inference host /concord/infer/1.0.0', () => {
       await serveInference(libp2p, {
         domain: TEST_DOMAIN,
         signer: account,
+        model: net.plan.parameters.modelDigest,
         shards: hostedShardsFromParams(params, net.plan, account.address),
         placement: 'js',
       });
       const onHeap = await callHost(net.gatewayHost, libp2p.getMultiaddrs(), {
-        header: { session: newSession(), step: 0, seal: false, items: [...items] },
+        header: {
+          session: newSession(),
+          model: net.plan.parameters.modelDigest,
+          step: 0,
+          seal: false,
+          items: [...items],
+        },
         inputs: request.inputs,
         rows: request.rows,
       });
@@ -161,14 +169,18 @@ describe('inference host /concord/infer/1.0.0', () => {
     await assert.rejects(call({ inputs: [new Float32Array(C).fill(Number.NaN)] }), {
       name: 'InferMalformedError',
     });
+    // A request for another model version (say, while the network switches versions) is not answered.
+    await assert.rejects(call({ model: `0x${'ab'.repeat(32)}` }), { name: 'InferShardNotHostedError' });
     const header = {
       session: newSession(),
+      model: net.plan.parameters.modelDigest,
       step: 0,
       seal: true,
       items: [{ layer: 0, matrix: 'attn.c_attn', shard: 0 }],
     };
     assert.equal(await rawRefusal([jsonFrame({ ...header, extra: 1 })]), 'MALFORMED');
     assert.equal(await rawRefusal([jsonFrame({ ...header, step: -1 })]), 'MALFORMED');
+    assert.equal(await rawRefusal([jsonFrame({ ...header, model: '0x12' })]), 'MALFORMED');
     assert.equal(await rawRefusal([jsonFrame({ ...header, seal: false, items: [] })]), 'MALFORMED');
     assert.equal(await rawRefusal([encodeFrame(new TextEncoder().encode('{nope'))]), 'MALFORMED');
     assert.ok((net.hosts[0]!.server.stats.refused.MALFORMED ?? 0) >= 5);
@@ -182,6 +194,7 @@ describe('inference host /concord/infer/1.0.0', () => {
         callHost(net.gatewayHost, net.hosts[0]!.libp2p.peerId, {
           header: {
             session: newSession(),
+            model: net.plan.parameters.modelDigest,
             step: 0,
             seal: true,
             items: [{ layer: 0, matrix: 'attn.c_attn', shard: 0 }],

@@ -41,6 +41,8 @@ export type InferenceHostInit = {
   domain: InferenceDomain;
   /** The host's EVM key (any viem LocalAccount fits). */
   signer: Pick<LocalAccount, 'address' | 'signTypedData'>;
+  /** Digest of the model version the shards are cut from; requests for another version are refused. */
+  model: Hex;
   shards: readonly HostedShard[];
   /** Time one request may take; default 30 s. */
   timeoutMs?: number;
@@ -218,6 +220,11 @@ export class InferenceHost {
    * the session's state with the step recorded.
    */
   #admit(header: RequestHeader): { lastStep: number; unsealed: StatementItem[] } {
+    if (header.model !== this.#init.model.toLowerCase()) {
+      throw new INFER_ERROR_CLASSES.NOT_HOSTED(
+        `this host serves model version ${this.#init.model}, not ${header.model}`,
+      );
+    }
     for (const item of header.items) {
       if (!this.#shards.has(shardKey(item.layer, item.matrix, item.shard))) {
         throw new INFER_ERROR_CLASSES.NOT_HOSTED(

@@ -391,7 +391,7 @@ export class InferenceSession {
     const seal = forceSeal || this.#config.sealEvery === 'response';
     try {
       const answer = await this.#channel(host).call({
-        header: { session: this.id, step, seal, items },
+        header: { session: this.id, model: this.#config.plan.parameters.modelDigest, step, seal, items },
         inputs,
         rows,
         timeoutMs,

@@ -81,6 +81,7 @@ export async function startTestInferenceNetwork(
     const server = await serveInference(libp2p, {
       domain,
       signer,
+      model: plan.parameters.modelDigest,
       shards: hostedShardsFromParams(served, plan, account.address),
     });
     hosts.push({ account, libp2p, server });

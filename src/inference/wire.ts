@@ -14,7 +14,7 @@ import {
 /**
  * Wire format of `/concord/infer/1.0.0`. Every frame is a 4-byte big-endian
  * length and a payload (the blob protocol's framing). A request is a JSON
- * header frame `{ session, step, seal, items: [{ layer, matrix, shard }] }` and then
+ * header frame `{ session, model, step, seal, items: [{ layer, matrix, shard }] }` and then
  * one frame per item with its activations (f32 little-endian). A response is
  * a JSON header `{ ok: true, signature (null unless sealed), digests }` and one frame per item with
  * its partial product (f32 rows), or `{ ok: false, code, message }`.
@@ -36,6 +36,12 @@ export type RequestItem = { readonly layer: number; readonly matrix: MatrixName;
 export type RequestHeader = {
   /** 32 random bytes naming the gateway's session. */
   readonly session: Hex;
+  /**
+   * Digest of the model version the gateway's plan is for; a host serving
+   * another version refuses (NOT_HOSTED), so rows of two versions never mix
+   * in one product (e.g. while the network switches to a new version).
+   */
+  readonly model: Hex;
   /** Index of the host call within the session; strictly increasing per host. */
   readonly step: number;
   /** Ask for a signature over every item answered since the last one (this request's included). */
@@ -95,8 +101,9 @@ export function parseJsonFrame(payload: Uint8Array): unknown {
 
 /** Validates an untrusted request header; throws InferMalformedError naming the first problem. */
 export function parseRequestHeader(value: unknown): RequestHeader {
-  const v = record(value, ['session', 'step', 'seal', 'items'], 'request');
+  const v = record(value, ['session', 'model', 'step', 'seal', 'items'], 'request');
   if (!isBytes32(v.session)) throw malformed('session is not 32 bytes of hex');
+  if (!isBytes32(v.model)) throw malformed('model is not 32 bytes of hex');
   if (!Number.isSafeInteger(v.step) || (v.step as number) < 0) throw malformed('step is not an integer >= 0');
   if (typeof v.seal !== 'boolean') throw malformed('seal is not a boolean');
   const min = v.seal ? 0 : 1;
@@ -111,7 +118,13 @@ export function parseRequestHeader(value: unknown): RequestHeader {
     if (!Number.isSafeInteger(item.shard) || (item.shard as number) < 0) throw malformed('shard is not >= 0');
     return { layer: item.layer as number, matrix: item.matrix as MatrixName, shard: item.shard as number };
   });
-  return { session: (v.session as string).toLowerCase() as Hex, step: v.step as number, seal: v.seal, items };
+  return {
+    session: (v.session as string).toLowerCase() as Hex,
+    model: (v.model as string).toLowerCase() as Hex,
+    step: v.step as number,
+    seal: v.seal,
+    items,
+  };
 }
 
 /** Validates an untrusted response header for a request of `itemCount` items (signed when `sealed`). */

@@ -290,6 +290,7 @@ class NodeModels implements NodeModelService {
           : await serveInference(this.#deps.host, {
               domain: this.#domain,
               signer: localSigner(this.#deps.ctx),
+              model: plan.parameters.modelDigest,
               shards,
             });
       gw.peers.warmUp(peers);
