@@ -145,15 +145,19 @@ describe('Gpt on random shapes', () => {
   it('matches the naive reference and its own KV cache for random small configs (fast-check)', () => {
     fc.assert(
       fc.property(
-        fc.record({
-          nHeads: fc.integer({ min: 1, max: 3 }),
-          headDim: fc.integer({ min: 1, max: 9 }),
-          nLayers: fc.integer({ min: 1, max: 2 }),
-          vocabSize: fc.integer({ min: 2, max: 20 }),
-          mlpRatio: fc.integer({ min: 1, max: 4 }),
-          T: fc.integer({ min: 1, max: 10 }),
-          seed: fc.nat(1000),
-        }),
+        fc
+          .record({
+            nHeads: fc.integer({ min: 1, max: 3 }),
+            headDim: fc.integer({ min: 1, max: 9 }),
+            nLayers: fc.integer({ min: 1, max: 2 }),
+            vocabSize: fc.integer({ min: 2, max: 20 }),
+            mlpRatio: fc.integer({ min: 1, max: 4 }),
+            T: fc.integer({ min: 1, max: 10 }),
+            seed: fc.nat(1000),
+          })
+          // A layer norm over fewer than 4 features is ill-conditioned (over 2 it outputs ±1),
+          // so f32 gradients there differ from f64 finite differences by more than rounding.
+          .filter((r) => r.nHeads * r.headDim >= 4),
         ({ nHeads, headDim, nLayers, vocabSize, mlpRatio, T, seed }) => {
           const config = makeGptConfig({
             vocabSize,
