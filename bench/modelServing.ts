@@ -10,18 +10,17 @@
  *    `generate` of the same model, in the same run.
  * Run: node bin/run.mjs bench/modelServing.ts [tokens=16] [replicas=1]
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activeNodes } from '../src/chain/actions/activeNodes.ts';
 import { createModel } from '../src/chain/actions/createModel.ts';
-import { writeDeployment } from '../src/chain/deployment.ts';
-import { devAccount } from '../src/chain/devAccounts.ts';
 import { startDevChain } from '../src/chain/devChain.ts';
 import { digestBytes } from '../src/core/digest.ts';
 import { Gpt, generate, Rng } from '../src/model/index.ts';
-import { type RunningNode, startNode } from '../src/node/daemon.ts';
+import type { RunningNode } from '../src/node/daemon.ts';
 import { planVersion } from '../src/node/inference/planVersion.ts';
+import { startLocalNodes } from '../src/node/localNodes.ts';
 import { readCheckpoint } from '../src/tasks/checkpoint.ts';
 
 const [tokens = 16, replicas = 1] = process.argv.slice(2).map(Number);
@@ -30,29 +29,16 @@ const bytes = new Uint8Array(readFileSync(new URL('../models/concord-char-v1.saf
 
 const dir = mkdtempSync(join(tmpdir(), 'concord-bench-models-'));
 const dev = await startDevChain({ actors: NODES });
-const deploymentFile = join(dir, 'deployment.json');
-writeDeployment(deploymentFile, dev.deployment);
 const nodes: RunningNode[] = [];
 try {
-  for (let i = 0; i < NODES; i++) {
-    const keyFile = join(dir, `node${i}.key`);
-    writeFileSync(keyFile, devAccount(i + 1).privateKey, { mode: 0o600 });
-    nodes.push(
-      await startNode({
-        rpcUrl: dev.anvil.rpcUrl,
-        deploymentFile,
-        dataDir: join(dir, `node${i}`),
-        keyFile,
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        bootstrap: i === 0 ? [] : nodes[0]!.multiaddrs,
-        apiPort: 0,
-        replicas,
-        shardsPerMatrix: 1,
-        log: () => {},
-        version: 'bench',
-      }),
-    );
-  }
+  nodes.push(
+    ...(await startLocalNodes({
+      chain: dev,
+      dir,
+      count: NODES,
+      config: () => ({ replicas, shardsPerMatrix: 1 }),
+    })),
+  );
 
   const baselineStart = performance.now();
   const { params } = readCheckpoint(bytes);

@@ -7,19 +7,18 @@
  * (no fetching, no computing, no polling). The ratio is the node's overhead.
  * Run: node bin/run.mjs bench/node.ts [tasks=5] [pollMs=50]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEther } from 'viem';
 import { participantState as readParticipantState } from '../src/chain/actions/participantState.ts';
-import { writeDeployment } from '../src/chain/deployment.ts';
-import { devAccount } from '../src/chain/devAccounts.ts';
 import { startDevChain } from '../src/chain/devChain.ts';
 import { runTasksOneByOne } from '../src/chain/taskFlows.ts';
 import { taskKindId } from '../src/chain/taskTypes.ts';
 import { encodeTensor } from '../src/core/codec.ts';
 import { createTaskFromSpec } from '../src/node/createTaskFromSpec.ts';
-import { type RunningNode, startNode } from '../src/node/daemon.ts';
+import type { RunningNode } from '../src/node/daemon.ts';
+import { startLocalNodes } from '../src/node/localNodes.ts';
 import { createTaskKindRegistry } from '../src/tasks/builtin.ts';
 import { KERNEL_VERSION } from '../src/tensor/index.ts';
 
@@ -29,27 +28,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 const dir = mkdtempSync(join(tmpdir(), 'concord-bench-node-'));
 const dev = await startDevChain({ actors: NODES });
-const deploymentFile = join(dir, 'deployment.json');
-writeDeployment(deploymentFile, dev.deployment);
-const nodes: RunningNode[] = [];
-for (let i = 0; i < NODES; i++) {
-  const keyFile = join(dir, `node${i}.key`);
-  writeFileSync(keyFile, devAccount(i + 1).privateKey, { mode: 0o600 });
-  nodes.push(
-    await startNode({
-      rpcUrl: dev.anvil.rpcUrl,
-      deploymentFile,
-      dataDir: join(dir, `node${i}`),
-      keyFile,
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap: i === 0 ? [] : nodes[0]!.multiaddrs,
-      apiPort: 0,
-      pollIntervalMs: pollMs,
-      log: () => {},
-      version: 'bench',
-    }),
-  );
-}
+const nodes: RunningNode[] = await startLocalNodes({
+  chain: dev,
+  dir,
+  count: NODES,
+  config: () => ({ pollIntervalMs: pollMs }),
+});
 
 const creator = nodes[0]!;
 const rows = 64;

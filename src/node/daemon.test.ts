@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
@@ -7,13 +7,12 @@ import { sharesAbi } from '../../generated/contracts/index.ts';
 import { buyCredits } from '../chain/actions/buyCredits.ts';
 import { createModel } from '../chain/actions/createModel.ts';
 import { creditsOf } from '../chain/actions/creditsOf.ts';
-import { writeDeployment } from '../chain/deployment.ts';
-import { devAccount } from '../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../chain/devChain.ts';
 import { sendContract } from '../chain/send.ts';
 import { Gpt, generate, Rng } from '../model/index.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
-import { DEFAULT_CREDITS_PER_TOKEN, type RunningNode, startNode } from './daemon.ts';
+import { DEFAULT_CREDITS_PER_TOKEN, type RunningNode } from './daemon.ts';
+import { startLocalNodes } from './localNodes.ts';
 
 // Two in-process daemons serve the shipped network model; node 1 fetches the
 // checkpoint from node 0 through node 0's blob server (purpose `host`).
@@ -25,28 +24,14 @@ const nodes: RunningNode[] = [];
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'concord-daemon-'));
   chain = await startDevChain({ actors: 2 });
-  const deploymentFile = join(dir, 'deployment.json');
-  writeDeployment(deploymentFile, chain.deployment);
-  for (let i = 0; i < 2; i++) {
-    const keyFile = join(dir, `node${i}.key`);
-    writeFileSync(keyFile, devAccount(i + 1).privateKey, { mode: 0o600 });
-    nodes.push(
-      await startNode({
-        rpcUrl: chain.anvil.rpcUrl,
-        deploymentFile,
-        dataDir: join(dir, `node${i}`),
-        keyFile,
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        bootstrap: i === 0 ? [] : nodes[0]!.multiaddrs,
-        apiPort: 0,
-        replicas: 2,
-        shardsPerMatrix: 1,
-        ...(i === 1 ? { creditsPerToken: 7n } : {}),
-        log: () => undefined,
-        version: 'test',
-      }),
-    );
-  }
+  nodes.push(
+    ...(await startLocalNodes({
+      chain,
+      dir,
+      count: 2,
+      config: (i) => ({ replicas: 2, shardsPerMatrix: 1, ...(i === 1 ? { creditsPerToken: 7n } : {}) }),
+    })),
+  );
 });
 
 after(async () => {
