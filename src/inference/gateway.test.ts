@@ -8,7 +8,12 @@ import { statementLeaf } from '../chain/inferenceStatement.ts';
 import { merkleProof, merkleRoot, verifyMerkleProof } from '../chain/voteMerkle.ts';
 import { Gpt, GptGenerator, GptParams, generate, importGpt, makeGptConfig, Rng } from '../model/index.ts';
 import type { TokenEvent } from './session.ts';
-import { startTestInferenceNetwork, TEST_DOMAIN, type TestInferenceNetwork } from './testing.ts';
+import {
+  startTestInferenceNetwork,
+  TEST_DOMAIN,
+  type TestInferenceNetwork,
+  type TestInferenceNetworkOptions,
+} from './testing.ts';
 
 const config = makeGptConfig({ vocabSize: 61, contextLength: 12, dModel: 24, nHeads: 3, nLayers: 2 });
 const params = GptParams.init(config, 7);
@@ -31,6 +36,19 @@ const request: InferenceRequest = {
   nonce: 1n,
   deadline: 2n ** 40n,
 };
+
+/** Starts a loopback network, runs `body` against it, and stops it whatever happens. */
+async function withNetwork(
+  options: TestInferenceNetworkOptions,
+  body: (net: TestInferenceNetwork) => Promise<void>,
+): Promise<void> {
+  const net = await startTestInferenceNetwork(options);
+  try {
+    await body(net);
+  } finally {
+    await net.stop();
+  }
+}
 
 async function collect(events: AsyncIterable<TokenEvent>): Promise<TokenEvent[]> {
   const out: TokenEvent[] = [];
@@ -90,33 +108,33 @@ describe('distributed inference over loopback libp2p', () => {
 
 describe('consensus with r = 3', () => {
   it('outvotes one lying host per shard and records it, with the answer unchanged', async () => {
-    const net = await startTestInferenceNetwork({
-      params,
-      hosts: 4,
-      replicas: 3,
-      standbys: 1,
-      sharding: { shardsPerMatrix: 2 },
-      servedParams: (i) => (i === 0 ? liarParams() : undefined),
-    });
-    try {
-      const liar = net.hosts[0]!.account.address;
-      const session = net.gateway.openSession();
-      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 4 }));
-      assert.deepEqual(
-        events.map((e) => e.token),
-        localTokens(4),
-      );
-      const outvoted = events.flatMap((e) => e.votes.flatMap((v) => v.outvoted));
-      assert.ok(outvoted.length >= 1 && outvoted.every((h) => h === liar));
-      const receipt = await session.receipt();
-      const tally = receipt.hosts.find((h) => h.address === liar)!;
-      assert.ok(tally.losses >= 1);
-      assert.equal(tally.wins, 0);
-      assert.ok(receipt.hosts.filter((h) => h.address !== liar).every((h) => h.losses === 0));
-      assert.match(receipt.votesRoot, /^0x[0-9a-f]{64}$/);
-    } finally {
-      await net.stop();
-    }
+    await withNetwork(
+      {
+        params,
+        hosts: 4,
+        replicas: 3,
+        standbys: 1,
+        sharding: { shardsPerMatrix: 2 },
+        servedParams: (i) => (i === 0 ? liarParams() : undefined),
+      },
+      async (net) => {
+        const liar = net.hosts[0]!.account.address;
+        const session = net.gateway.openSession();
+        const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 4 }));
+        assert.deepEqual(
+          events.map((e) => e.token),
+          localTokens(4),
+        );
+        const outvoted = events.flatMap((e) => e.votes.flatMap((v) => v.outvoted));
+        assert.ok(outvoted.length >= 1 && outvoted.every((h) => h === liar));
+        const receipt = await session.receipt();
+        const tally = receipt.hosts.find((h) => h.address === liar)!;
+        assert.ok(tally.losses >= 1);
+        assert.equal(tally.wins, 0);
+        assert.ok(receipt.hosts.filter((h) => h.address !== liar).every((h) => h.losses === 0));
+        assert.match(receipt.votesRoot, /^0x[0-9a-f]{64}$/);
+      },
+    );
   });
 
   it('breaks a split vote by voting again with a standby at a fresh step (no replay refusal, the liar accusable)', async () => {
@@ -142,170 +160,170 @@ describe('consensus with r = 3', () => {
         .every((s) => matrix.some((o) => o !== s && o.hosts.includes(s.standbys[0]!)));
     });
     assert.ok(liarIndex >= 0, 'no host of this plan exercises the retry step');
-    const net = await startTestInferenceNetwork({
-      ...options,
-      servedParams: (i) => (i === liarIndex ? liarParams() : undefined),
-    });
-    try {
-      const liar = accounts[liarIndex]!.address;
-      const session = net.gateway.openSession({ id: sessionIdOf(request) });
-      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
-      assert.deepEqual(
-        events.map((e) => e.token),
-        localTokens(3),
-      );
-      assert.deepEqual(session.failures, []);
-      const outvoted = events.flatMap((e) => e.votes.flatMap((v) => v.outvoted));
-      assert.ok(outvoted.length >= 1 && outvoted.every((h) => h === liar));
-      // the split shard was voted again at one step with the standby: the liar is accused by two of its three hosts
-      const { evidence } = await session.settlement(request);
-      assert.deepEqual(
-        evidence.map((e) => [e.accused.host, e.majority.length]),
-        [[liar, 2]],
-      );
-    } finally {
-      await net.stop();
-    }
+    await withNetwork(
+      {
+        ...options,
+        servedParams: (i) => (i === liarIndex ? liarParams() : undefined),
+      },
+      async (net) => {
+        const liar = accounts[liarIndex]!.address;
+        const session = net.gateway.openSession({ id: sessionIdOf(request) });
+        const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
+        assert.deepEqual(
+          events.map((e) => e.token),
+          localTokens(3),
+        );
+        assert.deepEqual(session.failures, []);
+        const outvoted = events.flatMap((e) => e.votes.flatMap((v) => v.outvoted));
+        assert.ok(outvoted.length >= 1 && outvoted.every((h) => h === liar));
+        // the split shard was voted again at one step with the standby: the liar is accused by two of its three hosts
+        const { evidence } = await session.settlement(request);
+        assert.deepEqual(
+          evidence.map((e) => [e.accused.host, e.majority.length]),
+          [[liar, 2]],
+        );
+      },
+    );
   });
 
   it('decides within epsilon in tolerant mode', async () => {
-    const net = await startTestInferenceNetwork({
-      params,
-      hosts: 4,
-      replicas: 3,
-      standbys: 1,
-      sharding: { shardsPerMatrix: 2 },
-      servedParams: (i) => (i === 1 ? liarParams() : undefined),
-      gateway: { mode: { kind: 'tolerant', epsilon: 0 } },
-    });
-    try {
-      const session = net.gateway.openSession();
-      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
-      assert.deepEqual(
-        events.map((e) => e.token),
-        localTokens(3),
-      );
-      const liar = net.hosts[1]!.account.address;
-      assert.ok(events.some((e) => e.votes.some((v) => v.outvoted.includes(liar))));
-    } finally {
-      await net.stop();
-    }
+    await withNetwork(
+      {
+        params,
+        hosts: 4,
+        replicas: 3,
+        standbys: 1,
+        sharding: { shardsPerMatrix: 2 },
+        servedParams: (i) => (i === 1 ? liarParams() : undefined),
+        gateway: { mode: { kind: 'tolerant', epsilon: 0 } },
+      },
+      async (net) => {
+        const session = net.gateway.openSession();
+        const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
+        assert.deepEqual(
+          events.map((e) => e.token),
+          localTokens(3),
+        );
+        const liar = net.hosts[1]!.account.address;
+        assert.ok(events.some((e) => e.votes.some((v) => v.outvoted.includes(liar))));
+      },
+    );
   });
 });
 
 describe('failover and forged signatures', () => {
   it('keeps answering when a host stops mid-generation (a standby takes over)', async () => {
-    const net = await startTestInferenceNetwork({
-      params,
-      hosts: 3,
-      replicas: 1,
-      standbys: 2,
-      sharding: { shardsPerMatrix: 3 },
-    });
-    try {
-      const session = net.gateway.openSession();
-      const tokens: number[] = [];
-      for await (const e of session.generate(prompt, { ...sampling, maxNewTokens: 6 })) {
-        tokens.push(e.token);
-        if (tokens.length === 2) await net.hosts[1]!.libp2p.stop();
-      }
-      assert.deepEqual(tokens, localTokens(6));
-      const stopped = net.hosts[1]!.account.address;
-      assert.ok(session.failures.length >= 1 && session.failures.every((f) => f.host === stopped));
-      const receipt = await session.receipt();
-      assert.equal(receipt.hosts.find((h) => h.address === stopped)!.failures, 1);
-    } finally {
-      await net.stop();
-    }
+    await withNetwork(
+      {
+        params,
+        hosts: 3,
+        replicas: 1,
+        standbys: 2,
+        sharding: { shardsPerMatrix: 3 },
+      },
+      async (net) => {
+        const session = net.gateway.openSession();
+        const tokens: number[] = [];
+        for await (const e of session.generate(prompt, { ...sampling, maxNewTokens: 6 })) {
+          tokens.push(e.token);
+          if (tokens.length === 2) await net.hosts[1]!.libp2p.stop();
+        }
+        assert.deepEqual(tokens, localTokens(6));
+        const stopped = net.hosts[1]!.account.address;
+        assert.ok(session.failures.length >= 1 && session.failures.every((f) => f.host === stopped));
+        const receipt = await session.receipt();
+        assert.equal(receipt.hosts.find((h) => h.address === stopped)!.failures, 1);
+      },
+    );
   });
 
   it('rejects answers signed by another key (InferSignatureError) and still answers', async () => {
-    const net = await startTestInferenceNetwork({
-      params,
-      hosts: 4,
-      replicas: 1,
-      standbys: 2,
-      sharding: { shardsPerMatrix: 2 },
-      forgeSignatures: (i) => i === 2,
-    });
-    try {
-      const session = net.gateway.openSession();
-      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 2 }));
-      assert.deepEqual(
-        events.map((e) => e.token),
-        localTokens(2),
-      );
-      const forger = net.hosts[2]!.account.address;
-      assert.deepEqual(
-        session.failures.map((f) => [f.host, f.error]),
-        [[forger, 'InferSignatureError']],
-      );
-    } finally {
-      await net.stop();
-    }
+    await withNetwork(
+      {
+        params,
+        hosts: 4,
+        replicas: 1,
+        standbys: 2,
+        sharding: { shardsPerMatrix: 2 },
+        forgeSignatures: (i) => i === 2,
+      },
+      async (net) => {
+        const session = net.gateway.openSession();
+        const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 2 }));
+        assert.deepEqual(
+          events.map((e) => e.token),
+          localTokens(2),
+        );
+        const forger = net.hosts[2]!.account.address;
+        assert.deepEqual(
+          session.failures.map((f) => [f.host, f.error]),
+          [[forger, 'InferSignatureError']],
+        );
+      },
+    );
   });
 
   it('finds forged signatures when checking at receipt time', async () => {
-    const net = await startTestInferenceNetwork({
-      params,
-      hosts: 2,
-      replicas: 1,
-      standbys: 0,
-      sharding: { shardsPerMatrix: 2 },
-      forgeSignatures: (i) => i === 0,
-      gateway: { signatureCheck: 'at-receipt' },
-    });
-    try {
-      const session = net.gateway.openSession();
-      await collect(session.generate(prompt, { ...sampling, maxNewTokens: 1 }));
-      assert.equal(session.failures.length, 0);
-      const receipt = await session.receipt();
-      const forger = net.hosts[0]!.account.address;
-      assert.ok(
-        session.failures.length > 0 &&
-          session.failures.every((f) => f.host === forger && f.error === 'InferSignatureError'),
-      );
-      assert.ok(receipt.hosts.find((h) => h.address === forger)!.failures > 0);
-      // a second receipt neither fails the forger again nor changes the root
-      const failures = session.failures.length;
-      assert.equal((await session.receipt()).votesRoot, receipt.votesRoot);
-      assert.equal(session.failures.length, failures);
-    } finally {
-      await net.stop();
-    }
+    await withNetwork(
+      {
+        params,
+        hosts: 2,
+        replicas: 1,
+        standbys: 0,
+        sharding: { shardsPerMatrix: 2 },
+        forgeSignatures: (i) => i === 0,
+        gateway: { signatureCheck: 'at-receipt' },
+      },
+      async (net) => {
+        const session = net.gateway.openSession();
+        await collect(session.generate(prompt, { ...sampling, maxNewTokens: 1 }));
+        assert.equal(session.failures.length, 0);
+        const receipt = await session.receipt();
+        const forger = net.hosts[0]!.account.address;
+        assert.ok(
+          session.failures.length > 0 &&
+            session.failures.every((f) => f.host === forger && f.error === 'InferSignatureError'),
+        );
+        assert.ok(receipt.hosts.find((h) => h.address === forger)!.failures > 0);
+        // a second receipt neither fails the forger again nor changes the root
+        const failures = session.failures.length;
+        assert.equal((await session.receipt()).votesRoot, receipt.votesRoot);
+        assert.equal(session.failures.length, failures);
+      },
+    );
   });
 });
 
 describe('sealing per token', () => {
   it('gives the same tokens with one signature per host per token, and catches a forger', async () => {
-    const net = await startTestInferenceNetwork({
-      params,
-      hosts: 4,
-      replicas: 1,
-      standbys: 2,
-      sharding: { shardsPerMatrix: 2 },
-      forgeSignatures: (i) => i === 3,
-      gateway: { sealEvery: 'token' },
-    });
-    try {
-      const session = net.gateway.openSession();
-      const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
-      assert.deepEqual(
-        events.map((e) => e.token),
-        localTokens(3),
-      );
-      const forger = net.hosts[3]!.account.address;
-      assert.deepEqual(
-        session.failures.map((f) => [f.host, f.error]),
-        [[forger, 'InferSignatureError']],
-      );
-      const receipt = await session.receipt();
-      // honest hosts signed once per token they worked in: far fewer votes than host calls
-      assert.ok(receipt.votes > 0 && receipt.votes <= 3 * 3);
-      assert.ok(session.stats.calls > 3 * receipt.votes);
-    } finally {
-      await net.stop();
-    }
+    await withNetwork(
+      {
+        params,
+        hosts: 4,
+        replicas: 1,
+        standbys: 2,
+        sharding: { shardsPerMatrix: 2 },
+        forgeSignatures: (i) => i === 3,
+        gateway: { sealEvery: 'token' },
+      },
+      async (net) => {
+        const session = net.gateway.openSession();
+        const events = await collect(session.generate(prompt, { ...sampling, maxNewTokens: 3 }));
+        assert.deepEqual(
+          events.map((e) => e.token),
+          localTokens(3),
+        );
+        const forger = net.hosts[3]!.account.address;
+        assert.deepEqual(
+          session.failures.map((f) => [f.host, f.error]),
+          [[forger, 'InferSignatureError']],
+        );
+        const receipt = await session.receipt();
+        // honest hosts signed once per token they worked in: far fewer votes than host calls
+        assert.ok(receipt.votes > 0 && receipt.votes <= 3 * 3);
+        assert.ok(session.stats.calls > 3 * receipt.votes);
+      },
+    );
   });
 });
 
@@ -339,24 +357,24 @@ describe('the network’s own model (models/*.safetensors, when present)', () =>
     skip: file === undefined && 'no model file',
   }, async () => {
     const { params: model } = importGpt(new Uint8Array(readFileSync(new URL(file!, dir))));
-    const net = await startTestInferenceNetwork({
-      params: model,
-      hosts: 3,
-      replicas: 1,
-      standbys: 0,
-      sharding: { shardsPerMatrix: 2 },
-    });
-    try {
-      const session = net.gateway.openSession();
-      const local = new GptGenerator(model);
-      const remote = new GptGenerator(model);
-      for (const t of [1, 2, 3, 4]) {
-        const want = new Uint8Array(new Float32Array(local.step(t)).buffer);
-        const got = new Uint8Array(new Float32Array(await remote.stepAsync(t, session.backend)).buffer);
-        assert.deepEqual(got, want);
-      }
-    } finally {
-      await net.stop();
-    }
+    await withNetwork(
+      {
+        params: model,
+        hosts: 3,
+        replicas: 1,
+        standbys: 0,
+        sharding: { shardsPerMatrix: 2 },
+      },
+      async (net) => {
+        const session = net.gateway.openSession();
+        const local = new GptGenerator(model);
+        const remote = new GptGenerator(model);
+        for (const t of [1, 2, 3, 4]) {
+          const want = new Uint8Array(new Float32Array(local.step(t)).buffer);
+          const got = new Uint8Array(new Float32Array(await remote.stepAsync(t, session.backend)).buffer);
+          assert.deepEqual(got, want);
+        }
+      },
+    );
   });
 });

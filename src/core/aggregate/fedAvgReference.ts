@@ -7,7 +7,7 @@ const BLOCK = 2048;
 /**
  * FedAvg in TypeScript: the definition of the order documented on `fedAvg`
  * (same inputs, errors and bits). Coordinates are processed in cache-sized
- * blocks and eight (then four) updates per pass, which changes nothing in
+ * blocks and eight updates per pass, which changes nothing in
  * that order.
  */
 export function fedAvgReference(
@@ -23,7 +23,6 @@ export function fedAvgReference(
     acc.fill(0);
     let i = 0;
     for (; i + 8 <= n; i += 8) accumulateEight(acc, updates, w, i, start, size);
-    for (; i + 4 <= n; i += 4) accumulateFour(acc, updates, w, i, start, size);
     for (; i < n; i++) accumulate(acc, updates[i]!, w[i]!, start, size);
     for (let k = 0; k < size; k++) {
       const sum = acc[k]!;
@@ -36,32 +35,10 @@ export function fedAvgReference(
 }
 
 /**
- * Adds updates `first .. first + 3` in one pass: `acc + w0*x0 + w1*x1 + w2*x2 + w3*x3`
+ * Adds updates `first .. first + 7` in one pass: `acc + w0*x0 + ... + w7*x7`
  * evaluates left to right, so the additions happen in exactly the order of
- * four single passes, with a quarter of the accumulator loads and stores.
+ * eight single passes, with an eighth of the accumulator loads and stores.
  */
-function accumulateFour(
-  acc: Float64Array,
-  updates: readonly Float32Array[],
-  w: Float64Array,
-  first: number,
-  start: number,
-  size: number,
-): void {
-  const x0 = updates[first]!;
-  const x1 = updates[first + 1]!;
-  const x2 = updates[first + 2]!;
-  const x3 = updates[first + 3]!;
-  const w0 = w[first]!;
-  const w1 = w[first + 1]!;
-  const w2 = w[first + 2]!;
-  const w3 = w[first + 3]!;
-  for (let k = 0, j = start; k < size; k++, j++) {
-    acc[k] = acc[k]! + w0 * x0[j]! + w1 * x1[j]! + w2 * x2[j]! + w3 * x3[j]!;
-  }
-}
-
-/** Like {@link accumulateFour}, for updates `first .. first + 7`. */
 function accumulateEight(
   acc: Float64Array,
   updates: readonly Float32Array[],
