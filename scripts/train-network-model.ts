@@ -11,19 +11,20 @@
  * Options of fed/central override the recipe (src/data/recipe.ts):
  * --rounds, --local-steps, --shards, --task-batch, --eval-windows,
  * --reset-optimizer (fed: start AdamW fresh in every train task instead of
- * carrying its moments in the checkpoints), --lr, --min-lr.
+ * carrying its moments in the checkpoints), --lr, --min-lr, --warmup,
+ * --d-model, --layers, --heads, --eval-every, --shard-layout era|interleaved.
  * A run writes DIR/round-NNN.safetensors, DIR/state.json and one JSON line
  * per round on stdout; started again with the same DIR it resumes after the
  * last finished round (the central run then restarts AdamW's moments).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCharCorpus } from '../src/data/corpus.ts';
 import { bitsPerChar, evaluationWindows } from '../src/data/evaluate.ts';
 import { centralRound, federatedRound, initialCheckpoint } from '../src/data/networkTraining.ts';
-import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe } from '../src/data/recipe.ts';
-import { shardBlob, splitIntoShards } from '../src/data/shards.ts';
+import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe, recipeShards } from '../src/data/recipe.ts';
+import { shardBlob } from '../src/data/shards.ts';
 import { generate } from '../src/model/generate.ts';
 import { Gpt } from '../src/model/gpt.ts';
 import { Rng } from '../src/model/rng.ts';
@@ -43,6 +44,12 @@ const { positionals, values } = parseArgs({
     'reset-optimizer': { type: 'boolean', default: false },
     lr: { type: 'string' },
     'min-lr': { type: 'string' },
+    warmup: { type: 'string' },
+    'd-model': { type: 'string' },
+    layers: { type: 'string' },
+    heads: { type: 'string' },
+    'eval-every': { type: 'string' },
+    'shard-layout': { type: 'string' },
     windows: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     tokens: { type: 'string', default: '400' },
@@ -64,6 +71,12 @@ function recipeFromFlags(): NetworkModelRecipe {
     carryOptimizer: values['reset-optimizer'] ? false : r.carryOptimizer,
     lr: num(values.lr, r.lr),
     minLr: num(values['min-lr'], r.minLr),
+    warmupSteps: num(values.warmup, r.warmupSteps),
+    dModel: num(values['d-model'], r.dModel),
+    nLayers: num(values.layers, r.nLayers),
+    nHeads: num(values.heads, r.nHeads),
+    evalEvery: num(values['eval-every'], r.evalEvery),
+    shardLayout: values['shard-layout'] === 'era' ? 'era' : r.shardLayout,
   };
 }
 
@@ -86,7 +99,7 @@ async function train(kind: 'fed' | 'central'): Promise<void> {
     if (state.round > 0) checkpoint = readFileSync(roundFile(dir, state.round));
     console.error(`resuming ${kind} after round ${state.round}`);
   }
-  const shards = splitIntoShards(corpus.trainIds, recipe.shards, recipe.seqLen + 1).map(shardBlob);
+  const shards = recipeShards(recipe, corpus).map(shardBlob);
   const tokensPerRound = recipe.shards * recipe.localSteps * recipe.taskBatch * recipe.seqLen;
   const current = readCheckpoint(checkpoint);
   const trainer =
@@ -108,26 +121,34 @@ async function train(kind: 'fed' | 'central'): Promise<void> {
       checkpoint = await federatedRound(recipe, checkpoint, shards, round);
     }
     const trainSeconds = (performance.now() - roundStart) / 1000;
-    const { bpc } = bitsPerChar(
-      new Gpt(readCheckpoint(checkpoint).params),
-      corpus.heldOutIds,
-      recipe.seqLen,
-      windows,
-    );
+    const scored = (round + 1) % recipe.evalEvery === 0 || round + 1 === recipe.rounds;
+    const bpc = scored
+      ? bitsPerChar(new Gpt(readCheckpoint(checkpoint).params), corpus.heldOutIds, recipe.seqLen, windows).bpc
+      : undefined;
     writeFileSync(roundFile(dir, round + 1), checkpoint);
     const entry = {
       mode: kind,
       round: round + 1,
       tokens: (round + 1) * tokensPerRound,
-      heldOutBpc: Number(bpc.toFixed(4)),
+      ...(bpc === undefined ? {} : { heldOutBpc: Number(bpc.toFixed(4)) }),
       ...(trainLoss === undefined ? {} : { trainBpc: Number((trainLoss / Math.LN2).toFixed(4)) }),
       trainTokensPerSecond: Math.round(tokensPerRound / trainSeconds),
       elapsedSeconds: Math.round((performance.now() - started) / 1000),
     };
     state = { ...state, round: round + 1, log: [...state.log, entry] };
     writeFileSync(statePath, `${JSON.stringify(state, null, 1)}\n`);
+    pruneRound(dir, round, recipe.evalEvery);
     console.log(JSON.stringify(entry));
   }
+}
+
+/**
+ * Deletes round `round`'s checkpoint once a later one is recorded in
+ * state.json, unless it falls on an evaluation round: a long run keeps one
+ * checkpoint per `keepEvery` rounds plus the latest, and stays resumable.
+ */
+function pruneRound(dir: string, round: number, keepEvery: number): void {
+  if (round > 0 && round % keepEvery !== 0) rmSync(roundFile(dir, round), { force: true });
 }
 
 function roundFile(dir: string, round: number): string {

@@ -267,22 +267,89 @@ function wat(c) {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l))))
 
-  ;; dst (cols, rows) = transpose of src (rows, cols)
+  ;; dst (cols, rows) = transpose of src (rows, cols), eight source rows at a time: each column of the
+  ;; block becomes one 32-byte run of dst, and the eight source rows stay in cache across columns
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
-    (local $r i32) (local $c i32) (local $p i32)
+    (local $r i32) (local $c i32) (local $k i32) (local $p i32) (local $q i32) (local $rb i32) (local $db i32) (local $end8 i32)
+    (local.set $rb (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $db (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $end8 (i32.and (local.get $rows) (i32.const -8)))
+    (block $dr (loop $lr
+      (br_if $dr (i32.ge_u (local.get $r) (local.get $end8)))
+      (local.set $c (i32.const 0))
+      (block $dc (loop $lc
+        (br_if $dc (i32.ge_u (local.get $c) (local.get $cols)))
+        (local.set $p (i32.add (local.get $src) (i32.add (i32.mul (local.get $r) (local.get $rb)) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $q (i32.add (local.get $dst) (i32.add (i32.mul (local.get $c) (local.get $db)) (i32.shl (local.get $r) (i32.const 2)))))
+        (f32.store (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (local.get $rb)))
+        (f32.store offset=4 (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (local.get $rb)))
+        (f32.store offset=8 (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (local.get $rb)))
+        (f32.store offset=12 (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (local.get $rb)))
+        (f32.store offset=16 (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (local.get $rb)))
+        (f32.store offset=20 (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (local.get $rb)))
+        (f32.store offset=24 (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (local.get $rb)))
+        (f32.store offset=28 (local.get $q) (f32.load (local.get $p)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $lc)))
+      (local.set $r (i32.add (local.get $r) (i32.const 8)))
+      (br $lr)))
     (block $dr (loop $lr
       (br_if $dr (i32.ge_u (local.get $r) (local.get $rows)))
       (local.set $c (i32.const 0))
-      (local.set $p (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
+      (local.set $p (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $rb))))
+      (local.set $q (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
       (block $dc (loop $lc
         (br_if $dc (i32.ge_u (local.get $c) (local.get $cols)))
-        (f32.store (local.get $p) (f32.load (local.get $src)))
-        (local.set $src (i32.add (local.get $src) (i32.const 4)))
-        (local.set $p (i32.add (local.get $p) (i32.shl (local.get $rows) (i32.const 2))))
+        (f32.store (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $q (i32.add (local.get $q) (local.get $db)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $lc)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $lr))))
+
+  ;; causal attention of one head: for each row t, probs row t [0, t] = softmax of scores row t [0, t]
+  ;; (rows T floats apart) and probs row t (t, T) = 0, then y row t (headDim) = probs row t [0, t] · v rows 0..t, each output the
+  ;; canonical dot of length t+1 with one column of v, read from vt = vᵀ (headDim, T) four columns at once
+  (func $causalAttention (export "causalAttention") (param $scores i32) (param $vt i32) (param $T i32) (param $hd i32)
+    (param $probs i32) (param $y i32)
+    (local $t i32) (local $j i32) (local $n i32) (local $rb i32) (local $row i32) (local $yRow i32) (local $end4 i32)
+    (local.set $rb (i32.shl (local.get $T) (i32.const 2)))
+    (local.set $end4 (i32.and (local.get $hd) (i32.const -4)))
+    (block $dt (loop $lt
+      (br_if $dt (i32.ge_u (local.get $t) (local.get $T)))
+      (local.set $n (i32.add (local.get $t) (i32.const 1)))
+      (local.set $row (i32.add (local.get $probs) (i32.mul (local.get $t) (local.get $rb))))
+      (local.set $yRow (i32.add (local.get $y) (i32.shl (i32.mul (local.get $t) (local.get $hd)) (i32.const 2))))
+      (call $softmax (i32.add (local.get $scores) (i32.mul (local.get $t) (local.get $rb))) (i32.const 1) (local.get $n) (local.get $row))
+      (local.set $j (local.get $n))
+      (block $dj (loop $lj
+        (br_if $dj (i32.ge_u (local.get $j) (local.get $T)))
+        (f32.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $lj)))
+      (local.set $j (i32.const 0))
+      (block $dj (loop $lj
+        (br_if $dj (i32.ge_u (local.get $j) (local.get $end4)))
+        (call $dot4 (local.get $row) (i32.add (local.get $vt) (i32.mul (local.get $j) (local.get $rb))) (local.get $rb)
+          (local.get $n) (i32.add (local.get $yRow) (i32.shl (local.get $j) (i32.const 2))) (i32.const 0) (i32.const 4))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $lj)))
+      (block $dj (loop $lj
+        (br_if $dj (i32.ge_u (local.get $j) (local.get $hd)))
+        (f32.store (i32.add (local.get $yRow) (i32.shl (local.get $j) (i32.const 2)))
+          (call $dot (local.get $row) (i32.add (local.get $vt) (i32.mul (local.get $j) (local.get $rb))) (local.get $n)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $lj)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $lt))))
 
   ;; canonical sums of 4 adjacent columns at once: lane c of the result is column c's canonical sum
 ${columnSum('$sumCols4', 'v128', 'f32x4.add', 'v128.load')}
@@ -503,7 +570,7 @@ ${columnSum('$sumCol', 'f32', 'f32.add', 'f32.load')}
     )})
 
   ;; ---- row-wise kernels
-  (func (export "softmax") (param $x i32) (param $rows i32) (param $cols i32) (param $out i32)
+  (func $softmax (export "softmax") (param $x i32) (param $rows i32) (param $cols i32) (param $out i32)
     (local $r i32) (local $j i32) (local $end i32) (local $m f32) (local $s f32) (local $sv v128) (local $end4 i32)
     (local.set $end (i32.shl (local.get $cols) (i32.const 2)))
     (local.set $end4 (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2)))

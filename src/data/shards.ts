@@ -2,6 +2,7 @@ import type { Hex } from 'viem';
 import { encodeTensor } from '../core/codec.ts';
 import { digestBytes } from '../core/digest.ts';
 import { CorpusShardError } from './errors.ts';
+import { joinSpeeches, type Speech } from './sotu.ts';
 
 /** One data shard as a blob: the codec bytes of an i32 tensor `[n]` of token ids, and their digest. */
 export type ShardBlob = { readonly bytes: Uint8Array; readonly digest: Hex; readonly tokens: number };
@@ -26,6 +27,26 @@ export function splitIntoShards(ids: Int32Array, count: number, minTokens = 2): 
     shards.push(ids.subarray(Math.floor((i * n) / count), Math.floor(((i + 1) * n) / count)));
   }
   return shards;
+}
+
+/**
+ * Deals whole speeches to `count` shards in turn (speech i goes to shard
+ * i mod count) and encodes each shard's speeches, joined in order: every
+ * shard spans all eras of the corpus, so the shards are close to identically
+ * distributed and no window crosses two speeches that were not adjacent.
+ */
+export function interleavedSpeechShards(
+  speeches: readonly Speech[],
+  count: number,
+  encode: (text: string) => Int32Array,
+): Int32Array[] {
+  if (!Number.isInteger(count) || count < 1 || count > speeches.length) {
+    throw new CorpusShardError(`Cannot deal ${speeches.length} speeches to ${count} shards.`, {
+      hint: 'Use a positive shard count no larger than the number of speeches.',
+    });
+  }
+  const dealt = Array.from({ length: count }, (_, k) => speeches.filter((_, i) => i % count === k));
+  return dealt.map((part) => encode(joinSpeeches(part)));
 }
 
 /** Encodes a shard as the blob a `train` task reads. */

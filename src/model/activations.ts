@@ -42,6 +42,7 @@ export class GptActivations {
   readonly qkv: Float32Array; // (BT, 3C)
   readonly proj: Float32Array; // (BT, C)
   readonly scores: Float32Array; // (T, T)
+  readonly yHead: Float32Array; // (T, headDim)
   readonly dResid: Float32Array; // (BT, C)
   readonly dTmp: Float32Array; // (BT, C)
   readonly dTmp2: Float32Array; // (BT, C)
@@ -104,6 +105,7 @@ export class GptActivations {
     this.dq = f(BT * C);
     this.dk = f(BT * C);
     this.dv = f(BT * C);
+    this.yHead = f(seqLen * headDim(config));
     this.dyHead = f(seqLen * headDim(config));
     this.dProbs = f(seqLen * seqLen);
     this.dScores = f(seqLen * seqLen);

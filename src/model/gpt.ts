@@ -182,7 +182,7 @@ export class Gpt {
         const qkv = heads(s, b); // (nHeads, T, hd) x3
         const kv = { k: qkv.k, v: qkv.v, capacity: T, offset: 0 };
         splitHeads(seq(a.qkv, b, 3 * C), T, nHeads, dims.headDim, scale, qkv.q, kv); // (nHeads, T, hd) x3
-        attentionForward(qkv, dims, probsOf(s.probs, b), seq(s.attY, b), a.scores); // (T, C)
+        attentionForward(qkv, dims, probsOf(s.probs, b), seq(s.attY, b), a); // (T, C)
       }
       linear(s.attY, p.attnProj.weight, p.attnProj.bias, BT, C, C, a.proj); // (BT, C)
       add(x, a.proj, s.resid2); // (BT, C)

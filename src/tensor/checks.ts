@@ -74,6 +74,24 @@ export function checkRows(kernel: string, rows: number, cols: number, ...arrays:
   for (const [i, arr] of arrays.entries()) checkLength(kernel, `argument ${i + 1}`, arr, rows * cols);
 }
 
+/** Checks causalAttention: scores and probs (T, T), v and y (T, headDim). */
+export function checkCausalAttention(
+  scores: Float32Array,
+  v: Float32Array,
+  T: number,
+  headDim: number,
+  probs: Float32Array,
+  y: Float32Array,
+): void {
+  const kernel = 'causalAttention';
+  checkDim(kernel, 'T', T);
+  checkDim(kernel, 'headDim', headDim);
+  checkLength(kernel, 'scores', scores, T * T);
+  checkLength(kernel, 'v', v, T * headDim);
+  checkLength(kernel, 'probs', probs, T * T);
+  checkLength(kernel, 'y', y, T * headDim);
+}
+
 /** Checks layerNorm: x and out (T, C) with C >= 1, gamma and beta (C), optional statistics (T). */
 export function checkLayerNorm(
   x: Float32Array,

@@ -75,6 +75,9 @@ export const softmax: typeof ts.softmax = (x, rows, cols, out) => pick(x.length)
 /** Gradient of softmax from its output y: dx = y * (dy - dot(dy, y)) per row. */
 export const softmaxBackward: typeof ts.softmaxBackward = (y, dy, rows, cols, dx) =>
   pick(y.length).softmaxBackward(y, dy, rows, cols, dx);
+/** Causal attention of one head: probs = row-wise causal softmax of scores, y = probs · v (see ts/attention.ts). */
+export const causalAttention: typeof ts.causalAttention = (scores, v, T, headDim, probs, y) =>
+  pick(T * T * headDim).causalAttention(scores, v, T, headDim, probs, y);
 /** Layer norm over rows of x (T, C); optional mean and rstd outputs (T). */
 export const layerNorm: typeof ts.layerNorm = (x, gamma, beta, T, C, eps, out, meanOut, rstdOut) =>
   pick(x.length).layerNorm(x, gamma, beta, T, C, eps, out, meanOut, rstdOut);

@@ -50,6 +50,10 @@ function goldenDigests(k: typeof ts): Record<string, string> {
   const smb = new Float32Array(T * C);
   k.softmaxBackward(sm, dout, T, C, smb);
   put('softmaxBackward', smb);
+  const probs = new Float32Array(C * C);
+  const att = new Float32Array(C * T);
+  k.causalAttention(randomF32(C * C, 9, 6), randomF32(C * T, 10), C, T, probs, att);
+  put('causalAttention', probs, att);
   const e = new Float32Array(T * C);
   k.gelu(x, e);
   put('gelu', e);
@@ -76,6 +80,7 @@ const PINNED: Record<string, Record<string, string>> = {
     layerNormBackward: '7d49e416808f4d90',
     softmax: '9197491013ddf85d',
     softmaxBackward: '50989f2cf853a42a',
+    causalAttention: '2aa19ffbf29ba25a',
     gelu: 'bb0937cd47ef1bf9',
     geluBackward: '4b986c3f47b70d9b',
     exp: 'c7f604d2c8c786e6',

@@ -8,6 +8,7 @@
 
 export {
   add,
+  causalAttention,
   dot,
   exp,
   gelu,

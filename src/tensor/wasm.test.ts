@@ -118,6 +118,39 @@ describe('WASM kernels give the bytes of the TypeScript reference', () => {
       runs,
     ));
 
+  it('causalAttention, including odd head widths and one-row sequences', () =>
+    fc.assert(
+      fc.property(dim, dim, seed, (T, headDim, s) => {
+        const scores = randomF32(T * T, s, 8);
+        const v = randomF32(T * headDim, s + 1);
+        same([T * T, T * headDim], (k, [probs, y]) => {
+          probs!.fill(Number.NaN); // above the diagonal must be overwritten with zeros
+          k.causalAttention(scores, v, T, headDim, probs!, y!);
+        });
+      }),
+      runs,
+    ));
+
+  it('transpose of any shape (blocks of eight rows and the remainder)', () =>
+    fc.assert(
+      fc.property(dim, dim, seed, (rows, cols, s) => {
+        const src = randomF32(rows * cols, s);
+        const a = wasm.allocF32(rows * cols);
+        const t = wasm.allocF32(rows * cols);
+        try {
+          a.set(src);
+          kernelRuntime().exports.transpose(a.byteOffset, rows, cols, t.byteOffset);
+          for (let r = 0; r < rows; r++) {
+            for (let c = 0; c < cols; c++) assert.equal(t[c * rows + r], src[r * cols + c]);
+          }
+        } finally {
+          wasm.freeF32(a);
+          wasm.freeF32(t);
+        }
+      }),
+      runs,
+    ));
+
   it('layerNorm and layerNormBackward', () =>
     fc.assert(
       fc.property(dim, dim, seed, (T, C, s) => {

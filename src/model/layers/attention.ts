@@ -1,4 +1,11 @@
-import { linear, matmul, matmulTransA, softmax, softmaxBackward } from '../../tensor/index.ts';
+import {
+  causalAttention,
+  linear,
+  matmul,
+  matmulTransA,
+  softmax,
+  softmaxBackward,
+} from '../../tensor/index.ts';
 import { type GptConfig, headDim } from '../config.ts';
 
 /**
@@ -84,32 +91,35 @@ export type AttentionDims = { readonly T: number; readonly nHeads: number; reado
 /** One sequence's per-head queries, keys and values, each (nHeads, T, headDim). */
 export type HeadTensors = { readonly q: Float32Array; readonly k: Float32Array; readonly v: Float32Array };
 
+/** Scratch buffers of attentionForward, each allocated once per workspace. */
+export type AttentionForwardScratch = {
+  readonly scores: Float32Array; // (T, T)
+  readonly yHead: Float32Array; // (T, headDim)
+};
+
 /**
  * Causal attention of one sequence of T rows. Per head, one `linear` computes
  * every score q_t · k_j (T, T) — each a canonical dot, so bit-equal to the
- * t+1 scores `attendRow` computes for row t; then each row t takes the softmax
- * of its first t+1 scores and the product with values 0..t exactly as
- * `attendRow` does. probs (nHeads, T, T) receives the attention weights
- * (entries above the diagonal are left as they are: keep them 0); y (T, C) the
- * heads' outputs side by side. `scores` is scratch (T, T).
+ * t+1 scores `attendRow` computes for row t; then `causalAttention` takes each
+ * row's softmax over its first t+1 scores and the product with values 0..t
+ * exactly as `attendRow` does. probs (nHeads, T, T) receives the attention
+ * weights (zeros above the diagonal); y (T, C) the heads' outputs side by side.
  */
 export function attentionForward(
   { q, k, v }: HeadTensors,
   { T, nHeads, headDim }: AttentionDims,
   probs: Float32Array, // (nHeads, T, T)
   y: Float32Array, // (T, C)
-  scores: Float32Array, // (T, T) scratch
+  { scores, yHead }: AttentionForwardScratch,
 ): void {
   const C = nHeads * headDim;
   const hs = T * headDim;
   for (let h = 0; h < nHeads; h++) {
     const head = (a: Float32Array) => a.subarray(h * hs, (h + 1) * hs); // (T, headDim)
     linear(head(q), head(k), null, T, headDim, T, scores); // (T, T), upper triangle unused
+    causalAttention(scores, head(v), T, headDim, probs.subarray(h * T * T, (h + 1) * T * T), yHead);
     for (let t = 0; t < T; t++) {
-      const pRow = probs.subarray((h * T + t) * T, (h * T + t) * T + t + 1); // (t+1)
-      const yRow = y.subarray(t * C + h * headDim, t * C + (h + 1) * headDim); // (headDim)
-      softmax(scores.subarray(t * T, t * T + t + 1), 1, t + 1, pRow); // (t+1)
-      matmul(pRow, head(v).subarray(0, (t + 1) * headDim), 1, t + 1, headDim, yRow); // (headDim)
+      y.set(yHead.subarray(t * headDim, (t + 1) * headDim), t * C + h * headDim);
     }
   }
 }

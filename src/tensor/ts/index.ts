@@ -2,6 +2,7 @@
  * The TypeScript reference kernels: the definition of every kernel's bits.
  * The WebAssembly kernels (../wasm/) must return identical bytes.
  */
+export { causalAttention } from './attention.ts';
 export { add, exp, log, mul, scale, tanh } from './elementwise.ts';
 export { gelu, geluBackward } from './gelu.ts';
 export { layerNorm } from './layerNorm.ts';

@@ -6,6 +6,7 @@
 export {
   add,
   allocF32,
+  causalAttention,
   dot,
   exp,
   freeF32,

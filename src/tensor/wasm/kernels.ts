@@ -1,4 +1,5 @@
 import {
+  checkCausalAttention,
   checkDim,
   checkLayerNorm,
   checkLayerNormBackward,
@@ -138,6 +139,25 @@ export function matmulTransA(
     ex.transpose(pb!, k, n, bt);
     ex.linear(at, bt, 0, m, k, n, po!, 0, n);
     heap.release(at);
+  });
+}
+
+/** Causal attention of one head: probs = row-wise causal softmax of scores (zeros above the diagonal), y = probs · v. */
+export function causalAttention(
+  scores: Float32Array,
+  v: Float32Array,
+  T: number,
+  headDim: number,
+  probs: Float32Array,
+  y: Float32Array,
+): void {
+  checkCausalAttention(scores, v, T, headDim, probs, y);
+  const { heap } = kernelRuntime();
+  call([scores, v], [probs, y], (ex, [ps, pv, pp, py]) => {
+    const vt = heap.allocate(T * headDim * 4);
+    ex.transpose(pv!, T, headDim, vt);
+    ex.causalAttention(ps!, vt, T, headDim, pp!, py!);
+    heap.release(vt);
   });
 }
 

@@ -35,6 +35,7 @@ export type KernelExports = {
   geluBackward(a: number, dout: number, out: number, n: number): void;
   softmax(x: number, rows: number, cols: number, out: number): void;
   softmaxBackward(y: number, dy: number, rows: number, cols: number, out: number): void;
+  causalAttention(scores: number, vt: number, T: number, headDim: number, probs: number, y: number): void;
   layerNorm(
     x: number,
     gamma: number,
