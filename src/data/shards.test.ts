@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeTensor } from '../core/codec.ts';
 import { digestBytes } from '../core/digest.ts';
-import { shardBlob, splitIntoShards } from './shards.ts';
+import { interleavedSpeechShards, shardBlob, splitIntoShards } from './shards.ts';
+import { joinSpeeches } from './sotu.ts';
 
 describe('data shards', () => {
   it('split ids into contiguous, nearly equal shards that cover them in order (property)', () => {
@@ -22,6 +23,22 @@ describe('data shards', () => {
   it('reject a count that leaves shards shorter than the minimum', () => {
     assert.throws(() => splitIntoShards(new Int32Array(10), 4, 3), { name: 'CorpusShardError' });
     assert.throws(() => splitIntoShards(new Int32Array(10), 0), { name: 'CorpusShardError' });
+  });
+
+  it('deal whole speeches to the shards in turn, each shard joining its speeches in order', () => {
+    const speeches = ['a', 'bb', 'ccc', 'dddd', 'eeeee'].map((text, i) => ({
+      text,
+      year: 1800 + i,
+      president: 'P',
+    }));
+    const encode = (text: string) => Int32Array.from(text, (c) => c.charCodeAt(0));
+    const shards = interleavedSpeechShards(speeches, 2, encode);
+    assert.deepEqual(shards, [
+      encode(joinSpeeches([speeches[0]!, speeches[2]!, speeches[4]!])),
+      encode(joinSpeeches([speeches[1]!, speeches[3]!])),
+    ]);
+    assert.throws(() => interleavedSpeechShards(speeches, 6, encode), { name: 'CorpusShardError' });
+    assert.throws(() => interleavedSpeechShards(speeches, 0, encode), { name: 'CorpusShardError' });
   });
 
   it('encode as i32 codec blobs with their digest', () => {

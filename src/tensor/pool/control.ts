@@ -67,11 +67,12 @@ export type PoolWorkerData = {
 };
 
 /**
- * How often the caller polls for the workers' last chunks before sleeping:
- * they usually finish within a chunk's time (microseconds), sooner than a
- * futex wake-up. About 20–50 µs, then Atomics.wait. Workers do not poll
- * between calls: on a machine shared with other processes that time is
- * better left to them (and to this process's own caller thread).
+ * How often a thread polls before it sleeps in Atomics.wait: the caller for
+ * the workers' last chunks (they usually finish within a chunk's time, sooner
+ * than a futex wake-up), a worker for the next call (while a token decodes,
+ * the next matrix product follows within microseconds; a sleeping worker
+ * would wake only after the caller had done much of a small product alone).
+ * About 20–50 µs, so an idle pool costs nothing noticeable.
  */
 const SPIN_CHECKS = 20_000;
 

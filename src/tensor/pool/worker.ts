@@ -19,6 +19,7 @@ import {
   SEQ,
   SLOTS,
   STOP,
+  waitWhileEqual,
 } from './control.ts';
 
 const data = workerData as PoolWorkerData;
@@ -33,7 +34,7 @@ const claim = new BigInt64Array(memory.buffer, data.shared, 1);
 let seen = 0;
 parentPort?.postMessage('ready');
 for (;;) {
-  Atomics.wait(ctl, SEQ, seen);
+  waitWhileEqual(ctl, SEQ, seen); // calls come back to back while a token decodes: poll briefly, then sleep
   const seq = Atomics.load(ctl, SEQ);
   if (seq === STOP) break;
   if (seq === seen) continue;
