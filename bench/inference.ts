@@ -7,7 +7,7 @@
  * process. The gateway and the four hosts share the machine's cores, so the
  * hosts of one matrix compute in parallel only as far as the cores allow.
  *
- * For each model (the network's checkpoint `models/concord-char-v1.safetensors`
+ * For each model (the network's checkpoint `models/concord-char-v2.safetensors`
  * and a GPT-2-small-sized model of 124M random parameters from a seed, which
  * every process builds alike) and each distributed configuration — r = 1 and
  * r = 3 (exact majority), each `--shards` count of row shards per matrix, each
@@ -283,9 +283,9 @@ console.log(
   `distributed inference, ${tokens} tokens greedy, ${HOSTS} host processes, shards per matrix ${shardCounts.join('/')}, gateway configs ${configNames.join('/')}`,
 );
 if (which === 'small' || which === 'both') {
-  await run('network model (models/concord-char-v1.safetensors)', {
+  await run('network model (models/concord-char-v2.safetensors)', {
     kind: 'checkpoint',
-    path: `${root}models/concord-char-v1.safetensors`,
+    path: `${root}models/concord-char-v2.safetensors`,
   });
 }
 if (which === 'gpt2' || which === 'both') {

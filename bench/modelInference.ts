@@ -1,7 +1,7 @@
 /**
  * Inference speed of Concord's model, KV-cache decoding:
  *
- * 1. The network's own char model (models/concord-char-v1.safetensors, or a
+ * 1. The network's own char model (models/concord-char-v2.safetensors, or a
  *    freshly initialized model of the same recipe if the file is missing),
  *    one thread: generated tokens/s against the target of 3 000 tokens/s.
  * 2. A GPT-2-small-sized model (124 M parameters, random weights) against the
@@ -35,7 +35,7 @@ const args = process.argv.slice(2);
 const threadsAt = args.indexOf('--threads');
 const threads = threadsAt >= 0 ? Number(args.splice(threadsAt, 2)[1]) : 2;
 const tokens = Number(args[0] ?? 64);
-const CHECKPOINT = 'models/concord-char-v1.safetensors';
+const CHECKPOINT = 'models/concord-char-v2.safetensors';
 const KERNEL: Placement = 'kernel';
 const ROUNDS = 3;
 

@@ -25,7 +25,7 @@ import { readCheckpoint } from '../src/tasks/checkpoint.ts';
 
 const [tokens = 16, replicas = 1] = process.argv.slice(2).map(Number);
 const NODES = 3;
-const bytes = new Uint8Array(readFileSync(new URL('../models/concord-char-v1.safetensors', import.meta.url)));
+const bytes = new Uint8Array(readFileSync(new URL('../models/concord-char-v2.safetensors', import.meta.url)));
 
 const dir = mkdtempSync(join(tmpdir(), 'concord-bench-models-'));
 const dev = await startDevChain({ actors: NODES });
@@ -70,7 +70,7 @@ try {
   if (distributed.join() !== local.join()) throw new Error('distributed tokens differ from local ones');
 
   const steps = prompt.length + tokens;
-  console.log(`model serving, ${NODES} daemons, concord-char-v1, replicas ${replicas}, 1 shard per matrix`);
+  console.log(`model serving, ${NODES} daemons, concord-char-v2, replicas ${replicas}, 1 shard per matrix`);
   console.log(
     `bring-up: createModel -> every node ready ${upMs.toFixed(0)} ms; baseline read + plan ${baselineMs.toFixed(0)} ms; ratio ${(upMs / baselineMs).toFixed(1)}`,
   );

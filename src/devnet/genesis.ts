@@ -14,7 +14,7 @@ import type { NodeClient } from './nodeClient.ts';
 export const SHIPPED_MODEL_NAME = 'concord-char';
 /** The shipped checkpoint the devnet's model starts from (`models/README.md`). */
 export const SHIPPED_CHECKPOINT = fileURLToPath(
-  new URL('../../models/concord-char-v1.safetensors', import.meta.url),
+  new URL('../../models/concord-char-v2.safetensors', import.meta.url),
 );
 
 /** The tokenizer in the shipped checkpoint's metadata (every version of the model keeps it). */

@@ -16,7 +16,7 @@ import { startLocalNodes } from './localNodes.ts';
 
 // Two in-process daemons serve the shipped network model; node 1 fetches the
 // checkpoint from node 0 through node 0's blob server (purpose `host`).
-const MODEL_FILE = new URL('../../models/concord-char-v1.safetensors', import.meta.url);
+const MODEL_FILE = new URL('../../models/concord-char-v2.safetensors', import.meta.url);
 let chain: DevChain;
 let dir: string;
 const nodes: RunningNode[] = [];
