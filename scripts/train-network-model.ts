@@ -76,8 +76,17 @@ function recipeFromFlags(): NetworkModelRecipe {
     nLayers: num(values.layers, r.nLayers),
     nHeads: num(values.heads, r.nHeads),
     evalEvery: num(values['eval-every'], r.evalEvery),
-    shardLayout: values['shard-layout'] === 'era' ? 'era' : r.shardLayout,
+    shardLayout: shardLayoutFlag(values['shard-layout'], r.shardLayout),
   };
+}
+
+function shardLayoutFlag(
+  flag: string | undefined,
+  fallback: NetworkModelRecipe['shardLayout'],
+): NetworkModelRecipe['shardLayout'] {
+  if (flag === undefined) return fallback;
+  if (flag === 'era' || flag === 'interleaved') return flag;
+  throw new Error(`--shard-layout must be era or interleaved (got ${flag})`);
 }
 
 type RunState = { mode: string; recipe: NetworkModelRecipe; round: number; log: unknown[] };

@@ -94,6 +94,13 @@ function wat(c) {
       (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x1) (v128.load offset=16 (local.get $p)))))`,
     )
     .join('');
+  // one column of an 8-row block of transpose: source rows r..r+7 (rb bytes apart) to 8 adjacent floats of dst
+  const transposeColumn8 = [0, 1, 2, 3, 4, 5, 6, 7]
+    .map((k) => {
+      const store = `        (f32.store offset=${4 * k} (local.get $q) (f32.load (local.get $p)))`;
+      return k === 7 ? store : `${store}\n        (local.set $p (i32.add (local.get $p) (local.get $rb)))`;
+    })
+    .join('\n');
   const dot4Combine = [0, 1, 2, 3]
     .map((r) => `(local.set $s${r} (call $combine (local.get ${acc(r, 0)}) (local.get ${acc(r, 1)})))`)
     .join('\n    ');
@@ -270,7 +277,7 @@ function wat(c) {
   ;; dst (cols, rows) = transpose of src (rows, cols), eight source rows at a time: each column of the
   ;; block becomes one 32-byte run of dst, and the eight source rows stay in cache across columns
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
-    (local $r i32) (local $c i32) (local $k i32) (local $p i32) (local $q i32) (local $rb i32) (local $db i32) (local $end8 i32)
+    (local $r i32) (local $c i32) (local $p i32) (local $q i32) (local $rb i32) (local $db i32) (local $end8 i32)
     (local.set $rb (i32.shl (local.get $cols) (i32.const 2)))
     (local.set $db (i32.shl (local.get $rows) (i32.const 2)))
     (local.set $end8 (i32.and (local.get $rows) (i32.const -8)))
@@ -281,21 +288,7 @@ function wat(c) {
         (br_if $dc (i32.ge_u (local.get $c) (local.get $cols)))
         (local.set $p (i32.add (local.get $src) (i32.add (i32.mul (local.get $r) (local.get $rb)) (i32.shl (local.get $c) (i32.const 2)))))
         (local.set $q (i32.add (local.get $dst) (i32.add (i32.mul (local.get $c) (local.get $db)) (i32.shl (local.get $r) (i32.const 2)))))
-        (f32.store (local.get $q) (f32.load (local.get $p)))
-        (local.set $p (i32.add (local.get $p) (local.get $rb)))
-        (f32.store offset=4 (local.get $q) (f32.load (local.get $p)))
-        (local.set $p (i32.add (local.get $p) (local.get $rb)))
-        (f32.store offset=8 (local.get $q) (f32.load (local.get $p)))
-        (local.set $p (i32.add (local.get $p) (local.get $rb)))
-        (f32.store offset=12 (local.get $q) (f32.load (local.get $p)))
-        (local.set $p (i32.add (local.get $p) (local.get $rb)))
-        (f32.store offset=16 (local.get $q) (f32.load (local.get $p)))
-        (local.set $p (i32.add (local.get $p) (local.get $rb)))
-        (f32.store offset=20 (local.get $q) (f32.load (local.get $p)))
-        (local.set $p (i32.add (local.get $p) (local.get $rb)))
-        (f32.store offset=24 (local.get $q) (f32.load (local.get $p)))
-        (local.set $p (i32.add (local.get $p) (local.get $rb)))
-        (f32.store offset=28 (local.get $q) (f32.load (local.get $p)))
+${transposeColumn8}
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $lc)))
       (local.set $r (i32.add (local.get $r) (i32.const 8)))

@@ -51,7 +51,7 @@ export type NetworkModelRecipe = {
 
 /**
  * The recipe of models/concord-char-v2.safetensors: 0.82 M parameters, sized
- * so that one quiet core per run (about 3 400 training tokens/s with the
+ * so that one quiet core per run (about 3 100 training tokens/s with the
  * kernels of concord-k1) trains it on 20.5 M tokens, about 2.1 passes over the
  * training split, in about two hours (docs/network-model.md).
  */
