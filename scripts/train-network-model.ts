@@ -12,7 +12,8 @@
  * --rounds, --local-steps, --shards, --task-batch, --eval-windows,
  * --reset-optimizer (fed: start AdamW fresh in every train task instead of
  * carrying its moments in the checkpoints), --lr, --min-lr, --warmup,
- * --d-model, --layers, --heads, --eval-every, --shard-layout era|interleaved.
+ * --d-model, --layers, --heads, --eval-every, --shard-layout era|interleaved,
+ * --server-lr (fed: the aggregate's server learning rate; 1 = plain FedAvg).
  * A run writes DIR/round-NNN.safetensors, DIR/state.json and one JSON line
  * per round on stdout; started again with the same DIR it resumes after the
  * last finished round (the central run then restarts AdamW's moments).
@@ -50,6 +51,7 @@ const { positionals, values } = parseArgs({
     heads: { type: 'string' },
     'eval-every': { type: 'string' },
     'shard-layout': { type: 'string' },
+    'server-lr': { type: 'string' },
     windows: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     tokens: { type: 'string', default: '400' },
@@ -77,6 +79,7 @@ function recipeFromFlags(): NetworkModelRecipe {
     nHeads: num(values.heads, r.nHeads),
     evalEvery: num(values['eval-every'], r.evalEvery),
     shardLayout: shardLayoutFlag(values['shard-layout'], r.shardLayout),
+    serverLr: num(values['server-lr'], r.serverLr),
   };
 }
 

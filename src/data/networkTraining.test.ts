@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fedAvg } from '../core/aggregate/fedAvg.ts';
+import { serverStep } from '../core/aggregate/serverStep.ts';
 import { Gpt } from '../model/gpt.ts';
 import { Trainer } from '../model/train.ts';
 import { readCheckpoint, writeCheckpoint } from '../tasks/checkpoint.ts';
@@ -32,7 +33,7 @@ const corpus = { tokenizer: TINY_TOKENIZER, trainIds: ids } as unknown as CharCo
 const shards = splitIntoShards(ids, recipe.shards, recipe.seqLen + 1).map(shardBlob);
 
 describe('training the network model', () => {
-  it('runs a federated round as the train tasks of every shard followed by FedAvg of their results', async () => {
+  it('runs a federated round as the train tasks of every shard, FedAvg of their results, then the server step', async () => {
     const base = initialCheckpoint(recipe, corpus);
     const next = await federatedRound(recipe, base, shards, 1);
     assert.deepEqual(await federatedRound(recipe, base, shards, 1), next);
@@ -49,7 +50,10 @@ describe('training the network model', () => {
       shards.map((s) => s.tokens),
     );
     const got = readCheckpoint(next);
-    assert.deepEqual(got.params.flat, expected);
+    assert.equal(recipe.serverLr, 2);
+    assert.deepEqual(got.params.flat, serverStep(readCheckpoint(base).params.flat, expected, 2));
+    const plain = readCheckpoint(await federatedRound({ ...recipe, serverLr: 1 }, base, shards, 1));
+    assert.deepEqual(plain.params.flat, expected);
     assert.deepEqual(got.metadata, readCheckpoint(base).metadata);
   });
 

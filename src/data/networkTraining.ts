@@ -70,7 +70,7 @@ export function roundTrainSpec(
 /**
  * One federated round through the task kinds: every shard's `train` task from
  * `base`, then FedAvg (weights = shard token counts) of the results in task
- * order. Returns the next version's checkpoint bytes.
+ * order, stepped from `base` by the recipe's server learning rate. Returns the next version's checkpoint bytes.
  */
 export async function federatedRound(
   recipe: NetworkModelRecipe,
@@ -94,6 +94,7 @@ export async function federatedRound(
     rule: 'fedavg',
     inputs: results,
     weights: shards.map((s) => s.tokens),
+    ...(recipe.serverLr === 1 ? {} : { base: model, serverLr: recipe.serverLr }),
   };
   return aggregateKind.run(aggregateKind.parseSpec(aggregate), ctx);
 }

@@ -47,6 +47,13 @@ export type NetworkModelRecipe = {
   readonly shardLayout: 'era' | 'interleaved';
   /** Score the held-out windows after every this many rounds (and after the last). */
   readonly evalEvery: number;
+  /**
+   * Server learning rate of the `aggregate` task: the next version is
+   * `base + serverLr · (FedAvg − base)`; 1 = plain FedAvg. Averaging K local
+   * Adam updates of b windows each shortens the step against one Adam step on
+   * K·b windows (by up to √K when gradient noise dominates); √K restores it.
+   */
+  readonly serverLr: number;
 };
 
 /**
@@ -75,6 +82,7 @@ export const NETWORK_MODEL_RECIPE: NetworkModelRecipe = {
   carryOptimizer: true,
   shardLayout: 'interleaved',
   evalEvery: 20,
+  serverLr: 2,
 };
 
 /** The K shards of a recipe's training data, laid out as `recipe.shardLayout` says. */

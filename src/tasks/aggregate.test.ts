@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { coordinateMedian } from '../core/aggregate/coordinateMedian.ts';
 import { fedAvg } from '../core/aggregate/fedAvg.ts';
+import { serverStep } from '../core/aggregate/serverStep.ts';
 import { trimmedMean } from '../core/aggregate/trimmedMean.ts';
 import { makeGptConfig } from '../model/config.ts';
 import { GptParams } from '../model/params.ts';
@@ -52,6 +53,11 @@ describe('aggregate task kind', () => {
       spec(inputs, { rule: 'trimmed-mean', beta: 0.5 }),
       spec(inputs, { rule: 'fedavg', beta: 0.1 }),
       { ...spec(inputs), kernel: 'concord-k0' },
+      spec(inputs, { serverLr: 2 }),
+      spec(inputs, { base: inputs[0]! }),
+      spec(inputs, { base: inputs[0]!, serverLr: 0 }),
+      spec(inputs, { base: inputs[0]!, serverLr: 9 }),
+      spec(inputs, { base: 'xyz' as `0x${string}`, serverLr: 2 }),
     ];
     for (const json of bad)
       assert.throws(() => aggregateKind.parseSpec(json), { name: 'TaskSpecError' }, JSON.stringify(json));
@@ -121,6 +127,26 @@ describe('aggregate task kind', () => {
         name: 'TaskInputError',
       });
     }
+  });
+
+  it('steps from the base by serverLr, lists the base as an input, and keeps the moments unscaled', async () => {
+    const blobs = new MemoryBlobs();
+    const { params, inputs } = setup(blobs);
+    const base = blobs.put(writeCheckpoint({ params: GptParams.init(TINY_CONFIG, 9), metadata }));
+    const s = spec(inputs, { weights: [1, 2, 3], base, serverLr: 2 });
+    assert.deepEqual(aggregateKind.parseSpec(JSON.parse(JSON.stringify(s))), s);
+    assert.deepEqual(aggregateKind.inputs(s), [...inputs, base]);
+    const out = readCheckpoint(await aggregateKind.run(s, blobs.context()));
+    const mean = fedAvg(
+      params.map((p) => p.flat),
+      [1, 2, 3],
+    );
+    assert.deepEqual(out.params.flat, serverStep(GptParams.init(TINY_CONFIG, 9).flat, mean, 2));
+    const other = makeGptConfig({ ...TINY_CONFIG, nLayers: TINY_CONFIG.nLayers + 1 });
+    const wrongBase = blobs.put(writeCheckpoint({ params: GptParams.init(other, 1), metadata }));
+    await assert.rejects(aggregateKind.run({ ...s, base: wrongBase }, blobs.context()), {
+      name: 'TaskInputError',
+    });
   });
 
   it('rejects an input holding NaN', async () => {

@@ -1,6 +1,7 @@
 import type { Hex } from 'viem';
 import { coordinateMedian } from '../core/aggregate/coordinateMedian.ts';
 import { fedAvg } from '../core/aggregate/fedAvg.ts';
+import { MAX_SERVER_LR, serverStep } from '../core/aggregate/serverStep.ts';
 import { trimmedMean } from '../core/aggregate/trimmedMean.ts';
 import type { AdamWState } from '../model/adamw.ts';
 import { sameConfig } from '../model/config.ts';
@@ -8,7 +9,7 @@ import { GptParams } from '../model/params.ts';
 import { KERNEL_VERSION } from '../tensor/version.ts';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { TaskInputError, TaskSpecError } from './errors.ts';
-import { defineTaskKind, type TaskKind, throwIfTaskAborted } from './kind.ts';
+import { defineTaskKind, type TaskContext, type TaskKind, throwIfTaskAborted } from './kind.ts';
 import { digestField, oneOfField, specObject } from './specFields.ts';
 
 /** The aggregation rules of the core (`src/core/aggregate/`). */
@@ -21,6 +22,9 @@ export type AggregateRule = (typeof AGGREGATE_RULES)[number];
  * (checkpoint digests, in task order) into the next model version.
  * `weights` (FedAvg only, e.g. shard token counts; default all 1) and `beta`
  * (trimmed mean only: fraction trimmed at each end, in [0, 0.5)).
+ * `base` and `serverLr` (together or not at all): the round's starting
+ * version and a server learning rate in (0, 8]; the result is then
+ * `base + serverLr · (rule(inputs) − base)` (core `serverStep`).
  */
 export type AggregateSpec = {
   kind: 'aggregate';
@@ -29,6 +33,8 @@ export type AggregateSpec = {
   inputs: Hex[];
   weights?: number[];
   beta?: number;
+  base?: Hex;
+  serverLr?: number;
 };
 
 const KIND = 'aggregate';
@@ -50,6 +56,7 @@ export function parseAggregateSpec(json: unknown): AggregateSpec {
   const fields = ['kernel', 'rule', 'inputs'];
   if (rule === 'trimmed-mean') fields.push('beta');
   if (rule === 'fedavg' && hasField(json, 'weights')) fields.push('weights');
+  if (hasField(json, 'base') || hasField(json, 'serverLr')) fields.push('base', 'serverLr');
   const obj = specObject(json, KIND, fields);
   const spec: AggregateSpec = {
     kind: KIND,
@@ -66,6 +73,16 @@ export function parseAggregateSpec(json: unknown): AggregateSpec {
       });
     }
     spec.beta = beta;
+  }
+  if (fields.includes('base')) {
+    spec.base = digestField(obj, 'base');
+    const lr = obj.serverLr;
+    if (typeof lr !== 'number' || !(lr > 0 && lr <= MAX_SERVER_LR)) {
+      throw new TaskSpecError(`Spec field 'serverLr' must be a number in (0, ${MAX_SERVER_LR}].`, {
+        details: `Got ${JSON.stringify(lr)}.`,
+      });
+    }
+    spec.serverLr = lr;
   }
   return spec;
 }
@@ -137,20 +154,43 @@ function checkCompatible(checkpoints: Checkpoint[]): void {
   });
 }
 
+/** The blobs an aggregate task reads: its inputs, then its base if it has one. */
+function blobsOf(spec: AggregateSpec): Hex[] {
+  return spec.base === undefined ? [...spec.inputs] : [...spec.inputs, spec.base];
+}
+
+/** `combined`, or the server step from the spec's base along it. */
+async function stepFromBase(
+  spec: AggregateSpec,
+  ctx: TaskContext,
+  first: Checkpoint,
+  combined: Float32Array,
+): Promise<Float32Array> {
+  if (spec.base === undefined || spec.serverLr === undefined) return combined;
+  const base = readCheckpoint(await ctx.getBlob(spec.base));
+  if (!sameConfig(base.params.config, first.params.config)) {
+    throw new TaskInputError('aggregate task: the base has a different model architecture than the inputs.', {
+      hint: 'Name as base the version the round trained from.',
+    });
+  }
+  return serverStep(base.params.flat, combined, spec.serverLr);
+}
+
 /**
  * The `aggregate` task kind: the next model version from a round's winning
  * checkpoints by FedAvg, coordinate median or trimmed mean (the core's
  * deterministic rules), as a checkpoint with the inputs' metadata. AdamW
- * moments carried by the inputs are combined by the same rule.
+ * moments carried by the inputs are combined by the same rule; a `base` and
+ * `serverLr` then scale the step from the base (weights only, not moments).
  */
 export const aggregateKind: TaskKind<AggregateSpec> = defineTaskKind<AggregateSpec>({
   name: KIND,
   parseSpec: parseAggregateSpec,
   inputs(spec) {
-    return [...spec.inputs];
+    return blobsOf(spec);
   },
   poolInputs(spec) {
-    return [...spec.inputs];
+    return blobsOf(spec);
   },
   async run(spec, ctx) {
     throwIfTaskAborted(ctx.signal);
@@ -163,7 +203,7 @@ export const aggregateKind: TaskKind<AggregateSpec> = defineTaskKind<AggregateSp
       spec,
       checkpoints.map((c) => c.params.flat),
     );
-    const params = new GptParams(first.params.config, flat);
+    const params = new GptParams(first.params.config, await stepFromBase(spec, ctx, first, flat));
     const states = checkpoints.map((c) => c.optimizer).filter((o) => o !== undefined);
     if (states.length === 0) return writeCheckpoint({ params, metadata: first.metadata });
     const optimizer = {

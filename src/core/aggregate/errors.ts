@@ -101,3 +101,13 @@ export class AggregateWasmUnavailableError extends BaseError {
     });
   }
 }
+
+/** A server step got a learning rate outside (0, MAX_SERVER_LR], or its result overflowed. */
+export class AggregateServerStepError extends BaseError {
+  override name = 'AggregateServerStepError';
+  constructor(message: string) {
+    super(message, {
+      hint: 'Use a server learning rate in (0, 8]; 1 is plain aggregation, sqrt(K) suits K equal shards.',
+    });
+  }
+}
