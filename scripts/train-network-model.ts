@@ -13,7 +13,8 @@
  * --reset-optimizer (fed: start AdamW fresh in every train task instead of
  * carrying its moments in the checkpoints), --lr, --min-lr, --warmup,
  * --d-model, --layers, --heads, --eval-every, --shard-layout era|interleaved,
- * --server-lr (fed: the aggregate's server learning rate; 1 = plain FedAvg).
+ * --server-lr (fed: the aggregate's server learning rate; 1 = plain FedAvg),
+ * --server-lr-start (fed: first round that uses it; plain FedAvg before).
  * A run writes DIR/round-NNN.safetensors, DIR/state.json and one JSON line
  * per round on stdout; started again with the same DIR it resumes after the
  * last finished round (the central run then restarts AdamW's moments).
@@ -52,6 +53,7 @@ const { positionals, values } = parseArgs({
     'eval-every': { type: 'string' },
     'shard-layout': { type: 'string' },
     'server-lr': { type: 'string' },
+    'server-lr-start': { type: 'string' },
     windows: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     tokens: { type: 'string', default: '400' },
@@ -80,6 +82,7 @@ function recipeFromFlags(): NetworkModelRecipe {
     evalEvery: num(values['eval-every'], r.evalEvery),
     shardLayout: shardLayoutFlag(values['shard-layout'], r.shardLayout),
     serverLr: num(values['server-lr'], r.serverLr),
+    serverLrStartRound: num(values['server-lr-start'], r.serverLrStartRound),
   };
 }
 

@@ -9,7 +9,7 @@ import { charTokenizerMetadata } from '../tasks/tokenizerMetadata.ts';
 import { type TrainSpec, trainKind } from '../tasks/train.ts';
 import { KERNEL_VERSION } from '../tensor/version.ts';
 import type { CharCorpus } from './corpus.ts';
-import { type NetworkModelRecipe, recipeConfig } from './recipe.ts';
+import { type NetworkModelRecipe, recipeConfig, roundServerLr } from './recipe.ts';
 import type { ShardBlob } from './shards.ts';
 
 /**
@@ -70,7 +70,7 @@ export function roundTrainSpec(
 /**
  * One federated round through the task kinds: every shard's `train` task from
  * `base`, then FedAvg (weights = shard token counts) of the results in task
- * order, stepped from `base` by the recipe's server learning rate. Returns the next version's checkpoint bytes.
+ * order, stepped from `base` by the round's server learning rate. Returns the next version's checkpoint bytes.
  */
 export async function federatedRound(
   recipe: NetworkModelRecipe,
@@ -88,13 +88,14 @@ export async function federatedRound(
     const spec = trainKind.parseSpec(roundTrainSpec(recipe, model, shard, round, i));
     results.push(blobs.put(await trainKind.run(spec, ctx)));
   }
+  const serverLr = roundServerLr(recipe, round);
   const aggregate: AggregateSpec = {
     kind: 'aggregate',
     kernel: KERNEL_VERSION,
     rule: 'fedavg',
     inputs: results,
     weights: shards.map((s) => s.tokens),
-    ...(recipe.serverLr === 1 ? {} : { base: model, serverLr: recipe.serverLr }),
+    ...(serverLr === 1 ? {} : { base: model, serverLr }),
   };
   return aggregateKind.run(aggregateKind.parseSpec(aggregate), ctx);
 }

@@ -48,12 +48,16 @@ export type NetworkModelRecipe = {
   /** Score the held-out windows after every this many rounds (and after the last). */
   readonly evalEvery: number;
   /**
-   * Server learning rate of the `aggregate` task: the next version is
-   * `base + serverLr · (FedAvg − base)`; 1 = plain FedAvg. Averaging K local
-   * Adam updates of b windows each shortens the step against one Adam step on
-   * K·b windows (by up to √K when gradient noise dominates); √K restores it.
+   * Server learning rate of the `aggregate` task from round
+   * `serverLrStartRound` on: the next version is `base + serverLr · (FedAvg −
+   * base)`; earlier rounds use plain FedAvg (1). Averaging K local Adam
+   * updates of b windows each shortens the step against one Adam step on K·b
+   * windows (by up to √K once gradient noise dominates); early on, while the
+   * signal dominates, a longer step overshoots (docs/network-model.md).
    */
   readonly serverLr: number;
+  /** First round (0-based) whose aggregate uses `serverLr`. */
+  readonly serverLrStartRound: number;
 };
 
 /**
@@ -83,6 +87,7 @@ export const NETWORK_MODEL_RECIPE: NetworkModelRecipe = {
   shardLayout: 'interleaved',
   evalEvery: 20,
   serverLr: 2,
+  serverLrStartRound: 400,
 };
 
 /** The K shards of a recipe's training data, laid out as `recipe.shardLayout` says. */
@@ -103,4 +108,9 @@ export function recipeConfig(recipe: NetworkModelRecipe, vocabSize: number): Gpt
     nHeads: recipe.nHeads,
     nLayers: recipe.nLayers,
   });
+}
+
+/** The server learning rate of round `round` (0-based): 1 before `serverLrStartRound`. */
+export function roundServerLr(recipe: NetworkModelRecipe, round: number): number {
+  return round >= recipe.serverLrStartRound ? recipe.serverLr : 1;
 }
