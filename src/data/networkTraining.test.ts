@@ -50,8 +50,8 @@ describe('training the network model', () => {
       shards.map((s) => s.tokens),
     );
     const got = readCheckpoint(next);
-    assert.equal(recipe.serverLr, 2);
-    assert.deepEqual(got.params.flat, serverStep(readCheckpoint(base).params.flat, expected, 2));
+    assert.equal(recipe.serverLr, 0.5);
+    assert.deepEqual(got.params.flat, serverStep(readCheckpoint(base).params.flat, expected, 0.5));
     const plain = readCheckpoint(await federatedRound({ ...recipe, serverLrStartRound: 2 }, base, shards, 1));
     assert.deepEqual(plain.params.flat, expected);
     assert.deepEqual(got.metadata, readCheckpoint(base).metadata);

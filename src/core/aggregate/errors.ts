@@ -107,7 +107,7 @@ export class AggregateServerStepError extends BaseError {
   override name = 'AggregateServerStepError';
   constructor(message: string) {
     super(message, {
-      hint: 'Use a server learning rate in (0, 8]; 1 is plain aggregation, sqrt(K) suits K equal shards.',
+      hint: 'Use a server learning rate in (0, 8]; 1 is plain aggregation, below 1 a shorter step from the base.',
     });
   }
 }

@@ -8,8 +8,8 @@ export const MAX_SERVER_LR = 8;
  * The server step of federated optimisation: moves from the round's `base`
  * version along the aggregated update by `lr`, i.e.
  * `out = base + lr · (aggregated − base)`. `lr = 1` returns `aggregated`
- * unchanged in value; `lr > 1` lengthens the averaged step, which averaging
- * K Adam-normalised local updates shortens (about √K when noise dominates).
+ * unchanged in value; `lr < 1` shortens the round's step (less noise late
+ * in a schedule), `lr > 1` lengthens it.
  *
  * Arithmetic order (part of the determinism contract): per coordinate, in
  * float64, `d = a − b`, `s = lr · d`, `t = b + s` (each one rounded IEEE
