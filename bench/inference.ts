@@ -29,6 +29,7 @@
  * Run: `node bin/run.mjs bench/inference.ts [tokens] [small|gpt2|both] [--replicas 1,3] [--shards 1,2,4] [--config default,fast]`
  * (node flags such as `--cpu-prof` are passed on to the host processes).
  */
+
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -40,6 +41,7 @@ import { InferenceGateway } from '../src/inference/gateway.ts';
 import type { SealEvery, SignatureCheck } from '../src/inference/session.ts';
 import { TEST_DOMAIN } from '../src/inference/testing.ts';
 import { GPT2_SMALL, type GptParams } from '../src/model/index.ts';
+import { SHIPPED_CHECKPOINT, SHIPPED_CHECKPOINT_NAME } from '../src/model/shipped.ts';
 import { startTestHost } from '../src/p2p/testing.ts';
 import {
   type BenchModelSource,
@@ -283,10 +285,7 @@ console.log(
   `distributed inference, ${tokens} tokens greedy, ${HOSTS} host processes, shards per matrix ${shardCounts.join('/')}, gateway configs ${configNames.join('/')}`,
 );
 if (which === 'small' || which === 'both') {
-  await run('network model (models/concord-char-v2.safetensors)', {
-    kind: 'checkpoint',
-    path: `${root}models/concord-char-v2.safetensors`,
-  });
+  await run(`network model (${SHIPPED_CHECKPOINT_NAME})`, { kind: 'checkpoint', path: SHIPPED_CHECKPOINT });
 }
 if (which === 'gpt2' || which === 'both') {
   await run('GPT-2-small-sized (124M, random weights)', { kind: 'random', config: GPT2_SMALL, seed: 1 });

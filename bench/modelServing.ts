@@ -10,6 +10,7 @@
  *    `generate` of the same model, in the same run.
  * Run: node bin/run.mjs bench/modelServing.ts [tokens=16] [replicas=1]
  */
+
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { createModel } from '../src/chain/actions/createModel.ts';
 import { startDevChain } from '../src/chain/devChain.ts';
 import { digestBytes } from '../src/core/digest.ts';
 import { Gpt, generate, Rng } from '../src/model/index.ts';
+import { SHIPPED_CHECKPOINT, SHIPPED_CHECKPOINT_NAME } from '../src/model/shipped.ts';
 import type { RunningNode } from '../src/node/daemon.ts';
 import { planVersion } from '../src/node/inference/planVersion.ts';
 import { startLocalNodes } from '../src/node/localNodes.ts';
@@ -25,7 +27,7 @@ import { readCheckpoint } from '../src/tasks/checkpoint.ts';
 
 const [tokens = 16, replicas = 1] = process.argv.slice(2).map(Number);
 const NODES = 3;
-const bytes = new Uint8Array(readFileSync(new URL('../models/concord-char-v2.safetensors', import.meta.url)));
+const bytes = new Uint8Array(readFileSync(SHIPPED_CHECKPOINT));
 
 const dir = mkdtempSync(join(tmpdir(), 'concord-bench-models-'));
 const dev = await startDevChain({ actors: NODES });
@@ -70,7 +72,9 @@ try {
   if (distributed.join() !== local.join()) throw new Error('distributed tokens differ from local ones');
 
   const steps = prompt.length + tokens;
-  console.log(`model serving, ${NODES} daemons, concord-char-v2, replicas ${replicas}, 1 shard per matrix`);
+  console.log(
+    `model serving, ${NODES} daemons, ${SHIPPED_CHECKPOINT_NAME}, replicas ${replicas}, 1 shard per matrix`,
+  );
   console.log(
     `bring-up: createModel -> every node ready ${upMs.toFixed(0)} ms; baseline read + plan ${baselineMs.toFixed(0)} ms; ratio ${(upMs / baselineMs).toFixed(1)}`,
   );

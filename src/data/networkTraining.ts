@@ -70,7 +70,8 @@ export function roundTrainSpec(
 /**
  * One federated round through the task kinds: every shard's `train` task from
  * `base`, then FedAvg (weights = shard token counts) of the results in task
- * order, stepped from `base` by the round's server learning rate. Returns the next version's checkpoint bytes.
+ * order, stepped from `base` by the round's server learning rate. Returns
+ * the next version's checkpoint bytes.
  */
 export async function federatedRound(
   recipe: NetworkModelRecipe,

@@ -1,21 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type Hex, isAddressEqual } from 'viem';
 import { createModel } from '../chain/actions/createModel.ts';
 import { getModel } from '../chain/actions/getModel.ts';
 import { modelCount } from '../chain/actions/modelCount.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import type { Tokenizer } from '../model/index.ts';
+import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
 import { tokenizerFromMetadata } from '../tasks/tokenizerMetadata.ts';
 import type { NodeClient } from './nodeClient.ts';
 
 /** The registry name of the network's own model, as the devnet registers it. */
 export const SHIPPED_MODEL_NAME = 'concord-char';
-/** The shipped checkpoint the devnet's model starts from (`models/README.md`). */
-export const SHIPPED_CHECKPOINT = fileURLToPath(
-  new URL('../../models/concord-char-v2.safetensors', import.meta.url),
-);
 
 /** The tokenizer in the shipped checkpoint's metadata (every version of the model keeps it). */
 export function shippedTokenizer(): Tokenizer {

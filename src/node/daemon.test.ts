@@ -10,13 +10,13 @@ import { creditsOf } from '../chain/actions/creditsOf.ts';
 import { type DevChain, startDevChain } from '../chain/devChain.ts';
 import { sendContract } from '../chain/send.ts';
 import { Gpt, generate, Rng } from '../model/index.ts';
+import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
 import { DEFAULT_CREDITS_PER_TOKEN, type RunningNode } from './daemon.ts';
 import { startLocalNodes } from './localNodes.ts';
 
 // Two in-process daemons serve the shipped network model; node 1 fetches the
 // checkpoint from node 0 through node 0's blob server (purpose `host`).
-const MODEL_FILE = new URL('../../models/concord-char-v2.safetensors', import.meta.url);
 let chain: DevChain;
 let dir: string;
 const nodes: RunningNode[] = [];
@@ -43,7 +43,7 @@ after(async () => {
 it('serves the shipped model from a checkpoint only node 0 holds, bit for bit as local generate', async () => {
   assert.deepEqual(nodes[0]!.models.status(), []);
   assert.throws(() => nodes[0]!.models.resolve(), { name: 'ModelNotServedError' });
-  const bytes = new Uint8Array(readFileSync(MODEL_FILE));
+  const bytes = new Uint8Array(readFileSync(SHIPPED_CHECKPOINT));
   const genesisDigest = nodes[0]!.store.blobs.putBlob(bytes);
   await createModel(nodes[0]!.ctx, { name: 'concord-char', genesisDigest });
   for (const n of nodes) await n.models.refresh(); // node 0 loads first, then serves node 1

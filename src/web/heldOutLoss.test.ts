@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { createHeldOutLossMeter, measureHeldOutLoss } from './heldOutLoss.ts';
 
-const checkpoint = new Uint8Array(
-  readFileSync(new URL('../../models/concord-char-v2.safetensors', import.meta.url)),
-);
+const checkpoint = new Uint8Array(readFileSync(SHIPPED_CHECKPOINT));
 
 describe('measureHeldOutLoss', () => {
   it('scores the shipped model near its documented held-out figure, the same on every run', async () => {

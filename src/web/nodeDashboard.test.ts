@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseEther } from 'viem';
 import { createModel } from '../chain/actions/createModel.ts';
 import { type DevChain, startDevChain } from '../chain/devChain.ts';
+import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { listTaskViews } from '../node/taskViews.ts';
 import { openStore, type Store } from '../store/openStore.ts';
 import { tempDir } from '../store/testing.ts';
@@ -15,7 +16,7 @@ import { type DashboardSnapshot, readSnapshot } from './snapshot.ts';
 let chain: DevChain;
 let store: Store;
 let cleanup: () => void;
-const checkpoint = readFileSync(new URL('../../models/concord-char-v2.safetensors', import.meta.url));
+const checkpoint = readFileSync(SHIPPED_CHECKPOINT);
 
 before(async () => {
   chain = await startDevChain({ actors: 2, registerStake: parseEther('100') });
@@ -87,7 +88,7 @@ describe('the dashboard on a node', () => {
     );
     const loss = measured.models[1]?.versions[0]?.heldOut;
     assert.equal(loss?.state, 'measured');
-    // docs/network-model.md: the shipped model scores 3.018 bits/char on 512 held-out windows.
+    // docs/network-model.md: the shipped model scores 1.513 bits/char on 512 held-out windows.
     if (loss?.state === 'measured') {
       assert.ok(loss.bitsPerToken > 1.0 && loss.bitsPerToken < 2.4, `${loss.bitsPerToken}`);
       assert.equal(loss.tokens, 8 * 64);

@@ -21,10 +21,11 @@ import { shardArtifactId, signRequest } from '../../src/chain/inferenceReceipt.t
 import { sendContract } from '../../src/chain/send.ts';
 import type { AskResult } from '../../src/cli/commands/ask.ts';
 import { signedRequest } from '../../src/devnet/askDemo.ts';
-import { ensureGenesisModel, SHIPPED_CHECKPOINT, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
+import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
 import { type CompletionChunk, NodeClient } from '../../src/devnet/nodeClient.ts';
 import { gptMatrices } from '../../src/inference/matrices.ts';
 import { Gpt, GptParams, generate, makeGptConfig, Rng, type SamplingOptions } from '../../src/model/index.ts';
+import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { chatPrompt } from '../../src/node/inference/openaiFormat.ts';
 import { requestToJson } from '../../src/node/inference/requestJson.ts';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../../src/tasks/checkpoint.ts';
