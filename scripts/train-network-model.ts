@@ -2,19 +2,26 @@
  * Trains the network's own character model on the State of the Union corpus
  * (docs/network-model.md), resumably, with a checkpoint after every round.
  *
- *   node bin/run.mjs scripts/train-network-model.ts fed     --dir DIR   # through the train + aggregate task kinds
+ *   node bin/run.mjs scripts/train-network-model.ts fed     --dir DIR [--threads 2]   # through the task kinds
  *   node bin/run.mjs scripts/train-network-model.ts central --dir DIR   # the same compute in one sequence
  *   node bin/run.mjs scripts/train-network-model.ts eval    FILE... [--windows N]   # held-out bits/char
  *   node bin/run.mjs scripts/train-network-model.ts sample  FILE [--seed N] [--tokens N] [--prompt TEXT]
  *   node bin/run.mjs scripts/train-network-model.ts export  FILE OUT   # drop the AdamW state: the shippable model
  *
- * Options of fed/central override the recipe (src/data/recipe.ts):
+ * fed/central start from the shipped recipe (NETWORK_MODEL_RECIPE in
+ * src/data/recipe.ts: gradient tasks and an AdamW aggregate step per round),
+ * or with --recipe fedavg from the previous model's (FEDAVG_RECIPE: train
+ * tasks and model averaging). Options override single fields:
  * --rounds, --local-steps, --shards, --task-batch, --eval-windows,
  * --reset-optimizer (fed: start AdamW fresh in every train task instead of
  * carrying its moments in the checkpoints), --lr, --min-lr, --warmup,
  * --d-model, --layers, --heads, --eval-every, --shard-layout era|interleaved,
  * --server-lr (fed: the aggregate's server learning rate; 1 = plain FedAvg),
- * --server-lr-start (fed: first round that uses it; plain FedAvg before).
+ * --server-lr-start (fed: first round that uses it; plain FedAvg before),
+ * --exchange weights|gradients (fed: train tasks + model averaging, or
+ * gradient tasks + an AdamW step in the aggregate; gradients needs
+ * --local-steps 1), --threads N (fed: run each round's tasks on N worker
+ * threads; same bytes as 1).
  * A run writes DIR/round-NNN.safetensors, DIR/state.json and one JSON line
  * per round on stdout; started again with the same DIR it resumes after the
  * last finished round (the central run then restarts AdamW's moments).
@@ -25,13 +32,19 @@ import { parseArgs } from 'node:util';
 import { loadCharCorpus } from '../src/data/corpus.ts';
 import { bitsPerChar, evaluationWindows } from '../src/data/evaluate.ts';
 import { centralRound, federatedRound, initialCheckpoint } from '../src/data/networkTraining.ts';
-import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe, recipeShards } from '../src/data/recipe.ts';
+import {
+  FEDAVG_RECIPE,
+  NETWORK_MODEL_RECIPE,
+  type NetworkModelRecipe,
+  recipeShards,
+} from '../src/data/recipe.ts';
 import { shardBlob } from '../src/data/shards.ts';
 import { generate } from '../src/model/generate.ts';
 import { Gpt } from '../src/model/gpt.ts';
 import { Rng } from '../src/model/rng.ts';
 import { Trainer } from '../src/model/train.ts';
 import { readCheckpoint, writeCheckpoint } from '../src/tasks/checkpoint.ts';
+import { createTaskThreadPool, inThreadRunner } from '../src/tasks/taskRunner.ts';
 import { tokenizerFromMetadata } from '../src/tasks/tokenizerMetadata.ts';
 
 const { positionals, values } = parseArgs({
@@ -54,6 +67,9 @@ const { positionals, values } = parseArgs({
     'shard-layout': { type: 'string' },
     'server-lr': { type: 'string' },
     'server-lr-start': { type: 'string' },
+    exchange: { type: 'string' },
+    threads: { type: 'string', default: '1' },
+    recipe: { type: 'string', default: 'shipped' },
     windows: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     tokens: { type: 'string', default: '400' },
@@ -64,7 +80,12 @@ const [mode, ...files] = positionals;
 
 function recipeFromFlags(): NetworkModelRecipe {
   const num = (flag: string | undefined, fallback: number) => (flag === undefined ? fallback : Number(flag));
-  const r = NETWORK_MODEL_RECIPE;
+  const recipes: Record<string, NetworkModelRecipe> = {
+    shipped: NETWORK_MODEL_RECIPE,
+    fedavg: FEDAVG_RECIPE,
+  };
+  const r = recipes[values.recipe];
+  if (!r) throw new Error(`--recipe must be shipped or fedavg (got ${values.recipe})`);
   return {
     ...r,
     rounds: num(values.rounds, r.rounds),
@@ -83,6 +104,7 @@ function recipeFromFlags(): NetworkModelRecipe {
     shardLayout: shardLayoutFlag(values['shard-layout'], r.shardLayout),
     serverLr: num(values['server-lr'], r.serverLr),
     serverLrStartRound: num(values['server-lr-start'], r.serverLrStartRound),
+    exchange: exchangeFlag(values.exchange, r.exchange),
   };
 }
 
@@ -93,6 +115,15 @@ function shardLayoutFlag(
   if (flag === undefined) return fallback;
   if (flag === 'era' || flag === 'interleaved') return flag;
   throw new Error(`--shard-layout must be era or interleaved (got ${flag})`);
+}
+
+function exchangeFlag(
+  flag: string | undefined,
+  fallback: NetworkModelRecipe['exchange'],
+): NetworkModelRecipe['exchange'] {
+  if (flag === undefined) return fallback;
+  if (flag === 'weights' || flag === 'gradients') return flag;
+  throw new Error(`--exchange must be weights or gradients (got ${flag})`);
 }
 
 type RunState = { mode: string; recipe: NetworkModelRecipe; round: number; log: unknown[] };
@@ -125,6 +156,9 @@ async function train(kind: 'fed' | 'central'): Promise<void> {
           maxGradNorm: recipe.maxGradNorm,
         })
       : undefined;
+  const threads = Number(values.threads);
+  const pool = kind === 'fed' && threads > 1 ? createTaskThreadPool(threads) : undefined;
+  const runner = pool?.run ?? inThreadRunner();
   const started = performance.now();
   for (let round = state.round; round < recipe.rounds; round++) {
     const roundStart = performance.now();
@@ -133,7 +167,7 @@ async function train(kind: 'fed' | 'central'): Promise<void> {
       trainLoss = centralRound(recipe, trainer, corpus.trainIds, round);
       checkpoint = writeCheckpoint(current);
     } else {
-      checkpoint = await federatedRound(recipe, checkpoint, shards, round);
+      checkpoint = await federatedRound(recipe, checkpoint, shards, round, runner);
     }
     const trainSeconds = (performance.now() - roundStart) / 1000;
     const scored = (round + 1) % recipe.evalEvery === 0 || round + 1 === recipe.rounds;
@@ -155,6 +189,7 @@ async function train(kind: 'fed' | 'central'): Promise<void> {
     pruneRound(dir, round, recipe.evalEvery);
     console.log(JSON.stringify(entry));
   }
+  await pool?.close();
 }
 
 /**

@@ -1,20 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Hex } from 'viem';
 import { fedAvg } from '../core/aggregate/fedAvg.ts';
 import { serverStep } from '../core/aggregate/serverStep.ts';
 import { Gpt } from '../model/gpt.ts';
-import { Trainer } from '../model/train.ts';
+import { lrAt, Trainer } from '../model/train.ts';
+import { aggregateKind } from '../tasks/aggregate.ts';
 import { readCheckpoint, writeCheckpoint } from '../tasks/checkpoint.ts';
+import { gradientKind } from '../tasks/gradient.ts';
 import { TINY_TOKENIZER, tinyShardIds } from '../tasks/mlFixtures.ts';
 import { MemoryBlobs } from '../tasks/testing.ts';
 import { trainKind } from '../tasks/train.ts';
 import type { CharCorpus } from './corpus.ts';
-import { centralRound, federatedRound, initialCheckpoint, roundTrainSpec } from './networkTraining.ts';
-import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe } from './recipe.ts';
+import {
+  centralRound,
+  federatedRound,
+  initialCheckpoint,
+  recipeSchedule,
+  roundAggregateSpec,
+  roundGradientSpec,
+  roundTrainSpec,
+} from './networkTraining.ts';
+import { FEDAVG_RECIPE, type NetworkModelRecipe } from './recipe.ts';
 import { shardBlob, splitIntoShards } from './shards.ts';
 
 const recipe: NetworkModelRecipe = {
-  ...NETWORK_MODEL_RECIPE,
+  ...FEDAVG_RECIPE,
   dModel: 8,
   nHeads: 2,
   nLayers: 1,
@@ -57,6 +68,27 @@ describe('training the network model', () => {
     );
     assert.deepEqual(plain.params.flat, expected);
     assert.deepEqual(got.metadata, readCheckpoint(base).metadata);
+  });
+
+  it('runs a gradient round as the gradient tasks of every shard and one AdamW step at the scheduled rate', async () => {
+    const gradientRecipe = { ...recipe, exchange: 'gradients' as const, localSteps: 1, rounds: 6 };
+    const base = initialCheckpoint(gradientRecipe, corpus);
+    const next = await federatedRound(gradientRecipe, base, shards, 2);
+    const blobs = new MemoryBlobs();
+    const model = blobs.put(base);
+    for (const s of shards) blobs.put(s.bytes);
+    const results: Hex[] = [];
+    for (const [i, s] of shards.entries())
+      results.push(
+        blobs.put(await gradientKind.run(roundGradientSpec(gradientRecipe, model, s, 2, i), blobs.context())),
+      );
+    const spec = roundAggregateSpec(gradientRecipe, model, results, shards, 2);
+    assert.equal(spec.lr, lrAt(recipeSchedule(gradientRecipe), 2));
+    assert.deepEqual(next, await aggregateKind.run(spec, blobs.context()));
+    assert.equal(readCheckpoint(next).optimizer?.step, 1);
+    await assert.rejects(federatedRound({ ...gradientRecipe, localSteps: 2 }, base, shards, 0), {
+      name: 'InvalidTrainingSetupError',
+    });
   });
 
   it('gives every train task of a run its own seed and its place in the global schedule', () => {

@@ -1,12 +1,15 @@
 import type { Hex } from 'viem';
+import { digestBytes } from '../core/digest.ts';
+import { InvalidTrainingSetupError } from '../model/errors.ts';
 import { GptParams } from '../model/params.ts';
 import { Rng } from '../model/rng.ts';
-import { lrAt, makeBatch, sampleBatch, type Trainer } from '../model/train.ts';
-import { type AggregateSpec, aggregateKind } from '../tasks/aggregate.ts';
+import { type LrSchedule, lrAt, makeBatch, sampleBatch, type Trainer } from '../model/train.ts';
+import type { AggregateSpec } from '../tasks/aggregateSpec.ts';
 import { writeCheckpoint } from '../tasks/checkpoint.ts';
-import { MemoryBlobs } from '../tasks/testing.ts';
+import type { GradientSpec } from '../tasks/gradient.ts';
+import { inThreadRunner, type TaskRunner } from '../tasks/taskRunner.ts';
 import { charTokenizerMetadata } from '../tasks/tokenizerMetadata.ts';
-import { type TrainSpec, trainKind } from '../tasks/train.ts';
+import type { TrainSpec } from '../tasks/trainSpec.ts';
 import { KERNEL_VERSION } from '../tensor/version.ts';
 import type { CharCorpus } from './corpus.ts';
 import { type NetworkModelRecipe, recipeConfig, roundServerLr } from './recipe.ts';
@@ -57,48 +60,112 @@ export function roundTrainSpec(
     batchSize: recipe.taskBatch,
     seqLen: recipe.seqLen,
     seed: trainSeed(recipe, round, shardIndex),
-    lr: recipe.lr,
-    minLr: recipe.minLr,
-    warmupSteps: recipe.warmupSteps,
-    totalSteps: recipe.rounds * recipe.localSteps,
+    ...recipeSchedule(recipe),
     startStep: round * recipe.localSteps,
     weightDecay: recipe.weightDecay,
     maxGradNorm: recipe.maxGradNorm,
   };
 }
 
+/** The spec of gradient task `shard` of `round` (0-based), on checkpoint `model`. */
+export function roundGradientSpec(
+  recipe: NetworkModelRecipe,
+  model: Hex,
+  shard: ShardBlob,
+  round: number,
+  shardIndex: number,
+): GradientSpec {
+  return {
+    kind: 'gradient',
+    kernel: KERNEL_VERSION,
+    model,
+    shard: shard.digest,
+    batchSize: recipe.taskBatch,
+    seqLen: recipe.seqLen,
+    seed: trainSeed(recipe, round, shardIndex),
+  };
+}
+
+/** The global learning-rate schedule of a recipe, over its R·S steps. */
+export function recipeSchedule(recipe: NetworkModelRecipe): LrSchedule {
+  return {
+    lr: recipe.lr,
+    minLr: recipe.minLr,
+    warmupSteps: recipe.warmupSteps,
+    totalSteps: recipe.rounds * recipe.localSteps,
+  };
+}
+
 /**
- * One federated round through the task kinds: every shard's `train` task from
- * `base`, then FedAvg (weights = shard token counts) of the results in task
- * order, stepped from `base` by the round's server learning rate. Returns
- * the next version's checkpoint bytes.
+ * The aggregate spec of `round` over its task results: with exchange
+ * `weights`, FedAvg weighted by shard token counts (stepped from the base
+ * by the round's server learning rate when it is not 1); with `gradients`,
+ * the plain mean gradient and one AdamW step from the base at the round's
+ * scheduled learning rate.
+ */
+export function roundAggregateSpec(
+  recipe: NetworkModelRecipe,
+  base: Hex,
+  results: Hex[],
+  shards: readonly ShardBlob[],
+  round: number,
+): AggregateSpec {
+  const common = { kind: 'aggregate', kernel: KERNEL_VERSION, rule: 'fedavg', inputs: results } as const;
+  if (recipe.exchange === 'gradients') {
+    return {
+      ...common,
+      base,
+      serverOptimizer: 'adamw',
+      lr: lrAt(recipeSchedule(recipe), round),
+      weightDecay: recipe.weightDecay,
+      maxGradNorm: recipe.maxGradNorm,
+    };
+  }
+  const serverLr = roundServerLr(recipe, round);
+  return {
+    ...common,
+    weights: shards.map((s) => s.tokens),
+    ...(serverLr === 1 ? {} : { base, serverLr }),
+  };
+}
+
+/**
+ * One federated round through the task kinds: every shard's `train` (or
+ * `gradient`, as `recipe.exchange` says) task on `base`, then the round's
+ * `aggregate` task over the results in task order. The tasks go to
+ * `runner`: in this thread by default, or a thread pool to use every core
+ * (same bytes). Returns the next version's checkpoint bytes.
  */
 export async function federatedRound(
   recipe: NetworkModelRecipe,
   base: Uint8Array,
   shards: readonly ShardBlob[],
   round: number,
-  signal: AbortSignal = new AbortController().signal,
+  runner: TaskRunner = inThreadRunner(),
 ): Promise<Uint8Array> {
-  const blobs = new MemoryBlobs();
-  const model = blobs.put(base);
-  for (const shard of shards) blobs.put(shard.bytes);
-  const ctx = blobs.context(signal);
-  const results: Hex[] = [];
-  for (const [i, shard] of shards.entries()) {
-    const spec = trainKind.parseSpec(roundTrainSpec(recipe, model, shard, round, i));
-    results.push(blobs.put(await trainKind.run(spec, ctx)));
+  if (recipe.exchange === 'gradients' && recipe.localSteps !== 1) {
+    throw new InvalidTrainingSetupError(
+      `a gradient round is one optimizer step, but the recipe has ${recipe.localSteps} local steps`,
+      'Use localSteps 1 with exchange gradients (and R·S rounds for the same tokens).',
+    );
   }
-  const serverLr = roundServerLr(recipe, round);
-  const aggregate: AggregateSpec = {
-    kind: 'aggregate',
-    kernel: KERNEL_VERSION,
-    rule: 'fedavg',
-    inputs: results,
-    weights: shards.map((s) => s.tokens),
-    ...(serverLr === 1 ? {} : { base: model, serverLr }),
-  };
-  return aggregateKind.run(aggregateKind.parseSpec(aggregate), ctx);
+  const model = digestBytes(base);
+  const results = await Promise.all(
+    shards.map((shard, i) => {
+      const blobs = new Map([
+        [model, base],
+        [shard.digest, shard.bytes],
+      ]);
+      return recipe.exchange === 'gradients'
+        ? runner('gradient', roundGradientSpec(recipe, model, shard, round, i), blobs)
+        : runner('train', roundTrainSpec(recipe, model, shard, round, i), blobs);
+    }),
+  );
+  const digests = results.map(digestBytes);
+  const blobs = new Map(results.map((bytes, i) => [digests[i] as Hex, bytes]));
+  blobs.set(model, base);
+  const spec = roundAggregateSpec(recipe, model, digests, shards, round);
+  return runner('aggregate', spec, blobs);
 }
 
 /**
@@ -114,12 +181,7 @@ export function centralRound(
 ): number {
   const batch = makeBatch(recipe.shards * recipe.taskBatch, recipe.seqLen);
   const rng = new Rng(recipe.initSeed, round + 1);
-  const schedule = {
-    lr: recipe.lr,
-    minLr: recipe.minLr,
-    warmupSteps: recipe.warmupSteps,
-    totalSteps: recipe.rounds * recipe.localSteps,
-  };
+  const schedule = recipeSchedule(recipe);
   let loss = 0;
   for (let s = 0; s < recipe.localSteps; s++) {
     loss += trainer.step(sampleBatch(ids, rng, batch), lrAt(schedule, round * recipe.localSteps + s)).loss;

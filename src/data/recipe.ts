@@ -4,11 +4,14 @@ import { interleavedSpeechShards, splitIntoShards } from './shards.ts';
 
 /**
  * How the network's own character model is trained (scripts/train-network-model.ts):
- * R rounds; in each, K `train` tasks (one per data shard, S local AdamW
- * steps of b windows each, AdamW's moments carried in the checkpoints) and one FedAvg
- * `aggregate` task. The central baseline takes R·S steps of K·b windows: the
- * same number of trained tokens (same compute) in one sequence, with one
- * persistent AdamW. Both follow the same learning-rate schedule over R·S steps.
+ * R rounds of K tasks (one per data shard) and one `aggregate` task. With
+ * exchange `gradients` (the shipped model) each task is a `gradient` task on
+ * b windows and the aggregate takes one AdamW step along their mean (S = 1);
+ * with `weights` each is a `train` task of S local AdamW steps of b windows
+ * (moments carried in the checkpoints) and the aggregate is FedAvg. The
+ * central baseline takes R·S steps of K·b windows: the same number of trained
+ * tokens (same compute) in one sequence, with one persistent AdamW. Both
+ * follow the same learning-rate schedule over R·S steps.
  */
 export type NetworkModelRecipe = {
   /** Transformer shape; vocabSize comes from the corpus. */
@@ -58,23 +61,31 @@ export type NetworkModelRecipe = {
   readonly serverLr: number;
   /** First round (0-based) whose aggregate uses `serverLr`. */
   readonly serverLrStartRound: number;
+  /**
+   * What a round's tasks hand to the aggregate: `weights` = `train` tasks
+   * take S local AdamW steps and the aggregate averages the models; `gradients`
+   * = `gradient` tasks each return one batch's loss gradient and the aggregate
+   * takes one AdamW step along their mean (S must be 1: one round per step).
+   */
+  readonly exchange: 'weights' | 'gradients';
 };
 
 /**
- * The recipe of models/concord-char-v2.safetensors: 0.82 M parameters, sized
- * so that one quiet core per run (about 3 100 training tokens/s with the
- * kernels of concord-k1) trains it on 20.5 M tokens, about 2.1 passes over the
- * training split, in about two hours (docs/network-model.md).
+ * The recipe of the shipped model (models/README.md): 0.82 M parameters
+ * trained on 20.5 M tokens, about 2.1 passes over the training split, in
+ * 5 000 rounds of 2 `gradient` tasks of 16 windows and one AdamW `aggregate`
+ * step: the update rule of the central baseline's 5 000 steps of 32 windows
+ * (docs/network-model.md). About 85 minutes with `--threads 2` on two cores.
  */
 export const NETWORK_MODEL_RECIPE: NetworkModelRecipe = {
   dModel: 128,
   nHeads: 4,
   nLayers: 4,
   contextLength: 128,
-  shards: 4,
-  rounds: 1000,
-  localSteps: 5,
-  taskBatch: 8,
+  shards: 2,
+  rounds: 5000,
+  localSteps: 1,
+  taskBatch: 16,
   seqLen: 128,
   lr: 3e-3,
   minLr: 3e-4,
@@ -85,9 +96,26 @@ export const NETWORK_MODEL_RECIPE: NetworkModelRecipe = {
   evalWindows: 128,
   carryOptimizer: true,
   shardLayout: 'interleaved',
-  evalEvery: 20,
+  evalEvery: 100,
   serverLr: 1,
   serverLrStartRound: 0,
+  exchange: 'gradients',
+};
+
+/**
+ * The FedAvg recipe of the previous shipped model (concord-char-v2, 1.513
+ * bpc): 1000 rounds of 4 `train` tasks of 5 local steps of 8 windows, model
+ * averaging; the same tokens, schedule and central baseline as the shipped
+ * recipe (docs/network-model.md compares the two).
+ */
+export const FEDAVG_RECIPE: NetworkModelRecipe = {
+  ...NETWORK_MODEL_RECIPE,
+  shards: 4,
+  rounds: 1000,
+  localSteps: 5,
+  taskBatch: 8,
+  evalEvery: 20,
+  exchange: 'weights',
 };
 
 /** The K shards of a recipe's training data, laid out as `recipe.shardLayout` says. */

@@ -4,7 +4,7 @@ import { poolWinners } from '../chain/actions/poolWinners.ts';
 import { publishVersion } from '../chain/actions/publishVersion.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { roundTrainSpec } from '../data/networkTraining.ts';
-import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe } from '../data/recipe.ts';
+import { FEDAVG_RECIPE, type NetworkModelRecipe } from '../data/recipe.ts';
 import { type ShardBlob, shardBlob } from '../data/shards.ts';
 import { joinSpeeches, loadSpeeches, splitSpeeches } from '../data/sotu.ts';
 import type { Tokenizer } from '../model/index.ts';
@@ -18,11 +18,12 @@ import { ProgressBar, type ProgressSink } from './progressBar.ts';
 import { followTasks, progressUnits, type TaskProgress } from './taskProgress.ts';
 
 /**
- * The devnet's training recipe: the network model's (models/README.md), with
- * tiny local steps so a round takes seconds on a laptop.
+ * The devnet's training recipe: FedAvg rounds of `train` tasks on the network
+ * model (models/README.md), with tiny local steps so a round takes seconds on
+ * a laptop.
  */
 export const DEVNET_RECIPE: NetworkModelRecipe = {
-  ...NETWORK_MODEL_RECIPE,
+  ...FEDAVG_RECIPE,
   localSteps: 2,
   taskBatch: 2,
   seqLen: 64,

@@ -1,113 +1,25 @@
 import type { Hex } from 'viem';
 import { coordinateMedian } from '../core/aggregate/coordinateMedian.ts';
 import { fedAvg } from '../core/aggregate/fedAvg.ts';
-import { MAX_SERVER_LR, serverStep } from '../core/aggregate/serverStep.ts';
+import { serverStep } from '../core/aggregate/serverStep.ts';
 import { trimmedMean } from '../core/aggregate/trimmedMean.ts';
-import type { AdamWState } from '../model/adamw.ts';
+import { AdamW, type AdamWState, weightDecayMask } from '../model/adamw.ts';
 import { sameConfig } from '../model/config.ts';
 import { GptParams } from '../model/params.ts';
-import { KERNEL_VERSION } from '../tensor/version.ts';
-import { type Checkpoint, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
-import { TaskInputError, TaskSpecError } from './errors.ts';
+import { type AggregateSpec, parseAggregateSpec } from './aggregateSpec.ts';
+import { type Checkpoint, GRADIENT_METADATA_KEY, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { TaskInputError } from './errors.ts';
 import { defineTaskKind, type TaskContext, type TaskKind, throwIfTaskAborted } from './kind.ts';
-import { digestField, oneOfField, specObject } from './specFields.ts';
 
-/** The aggregation rules of the core (`src/core/aggregate/`). */
-export const AGGREGATE_RULES = ['fedavg', 'median', 'trimmed-mean'] as const;
-/** One of AGGREGATE_RULES. */
-export type AggregateRule = (typeof AGGREGATE_RULES)[number];
-
-/**
- * Spec of an `aggregate` task: combine the round's winning `train` results
- * (checkpoint digests, in task order) into the next model version.
- * `weights` (FedAvg only, e.g. shard token counts; default all 1) and `beta`
- * (trimmed mean only: fraction trimmed at each end, in [0, 0.5)).
- * `base` and `serverLr` (together or not at all): the round's starting
- * version and a server learning rate in (0, 8]; the result is then
- * `base + serverLr · (rule(inputs) − base)` (core `serverStep`).
- */
-export type AggregateSpec = {
-  kind: 'aggregate';
-  kernel: typeof KERNEL_VERSION;
-  rule: AggregateRule;
-  inputs: Hex[];
-  weights?: number[];
-  beta?: number;
-  base?: Hex;
-  serverLr?: number;
-};
+export {
+  AGGREGATE_RULES,
+  type AggregateRule,
+  type AggregateSpec,
+  MAX_AGGREGATE_INPUTS,
+  parseAggregateSpec,
+} from './aggregateSpec.ts';
 
 const KIND = 'aggregate';
-const SUPPORTED_KERNELS = [KERNEL_VERSION] as const;
-/** Most checkpoints one aggregate task combines. */
-export const MAX_AGGREGATE_INPUTS = 256;
-
-function ruleOf(json: unknown): unknown {
-  return json !== null && typeof json === 'object' ? (json as Record<string, unknown>).rule : undefined;
-}
-
-function hasField(json: unknown, field: string): boolean {
-  return json !== null && typeof json === 'object' && field in json;
-}
-
-/** Validates a parsed JSON `aggregate` spec; throws TaskSpecError naming the bad field. */
-export function parseAggregateSpec(json: unknown): AggregateSpec {
-  const rule = ruleOf(json);
-  const fields = ['kernel', 'rule', 'inputs'];
-  if (rule === 'trimmed-mean') fields.push('beta');
-  if (rule === 'fedavg' && hasField(json, 'weights')) fields.push('weights');
-  if (hasField(json, 'base') || hasField(json, 'serverLr')) fields.push('base', 'serverLr');
-  const obj = specObject(json, KIND, fields);
-  const spec: AggregateSpec = {
-    kind: KIND,
-    kernel: oneOfField(obj, 'kernel', SUPPORTED_KERNELS),
-    rule: oneOfField(obj, 'rule', AGGREGATE_RULES),
-    inputs: digestList(obj),
-  };
-  if (fields.includes('weights')) spec.weights = weightList(obj, spec.inputs.length);
-  if (fields.includes('beta')) {
-    const beta = obj.beta;
-    if (typeof beta !== 'number' || !(beta >= 0 && beta < 0.5)) {
-      throw new TaskSpecError("Spec field 'beta' must be a number in [0, 0.5).", {
-        details: `Got ${JSON.stringify(beta)}.`,
-      });
-    }
-    spec.beta = beta;
-  }
-  if (fields.includes('base')) {
-    spec.base = digestField(obj, 'base');
-    const lr = obj.serverLr;
-    if (typeof lr !== 'number' || !(lr > 0 && lr <= MAX_SERVER_LR)) {
-      throw new TaskSpecError(`Spec field 'serverLr' must be a number in (0, ${MAX_SERVER_LR}].`, {
-        details: `Got ${JSON.stringify(lr)}.`,
-      });
-    }
-    spec.serverLr = lr;
-  }
-  return spec;
-}
-
-function digestList(obj: Record<string, unknown>): Hex[] {
-  const list = obj.inputs;
-  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_AGGREGATE_INPUTS) {
-    throw new TaskSpecError(`Spec field 'inputs' must be a list of 1 to ${MAX_AGGREGATE_INPUTS} digests.`);
-  }
-  return list.map((digest, i) => digestField({ [`inputs[${i}]`]: digest }, `inputs[${i}]`));
-}
-
-function weightList(obj: Record<string, unknown>, count: number): number[] {
-  const list = obj.weights;
-  const ok =
-    Array.isArray(list) &&
-    list.length === count &&
-    list.every((w) => typeof w === 'number' && Number.isSafeInteger(w) && w >= 0);
-  if (!ok) {
-    throw new TaskSpecError(`Spec field 'weights' must list ${count} non-negative integers, one per input.`, {
-      details: `Got ${JSON.stringify(list)}.`,
-    });
-  }
-  return list as number[];
-}
 
 /** Combines equal-length flat parameter vectors with the spec's rule (coordinate-wise, so tensor-wise too). */
 function combine(spec: AggregateSpec, updates: Float32Array[]): Float32Array {
@@ -159,29 +71,98 @@ function blobsOf(spec: AggregateSpec): Hex[] {
   return spec.base === undefined ? [...spec.inputs] : [...spec.inputs, spec.base];
 }
 
-/** `combined`, or the server step from the spec's base along it. */
-async function stepFromBase(
-  spec: AggregateSpec,
-  ctx: TaskContext,
-  first: Checkpoint,
-  combined: Float32Array,
-): Promise<Float32Array> {
-  if (spec.base === undefined || spec.serverLr === undefined) return combined;
-  const base = readCheckpoint(await ctx.getBlob(spec.base));
-  if (!sameConfig(base.params.config, first.params.config)) {
+/** Reads the spec's base and checks it has the inputs' architecture. */
+async function readBase(base: Hex, ctx: TaskContext, first: Checkpoint): Promise<Checkpoint> {
+  const checkpoint = readCheckpoint(await ctx.getBlob(base));
+  if (!sameConfig(checkpoint.params.config, first.params.config)) {
     throw new TaskInputError('aggregate task: the base has a different model architecture than the inputs.', {
       hint: 'Name as base the version the round trained from.',
     });
   }
-  return serverStep(base.params.flat, combined, spec.serverLr);
+  return checkpoint;
+}
+
+/** Checks the inputs are gradients exactly when the spec names a server optimizer. */
+function checkInputContent(spec: AggregateSpec, first: Checkpoint): void {
+  const gradients = first.metadata[GRADIENT_METADATA_KEY] !== undefined;
+  if (gradients === (spec.serverOptimizer !== undefined)) return;
+  throw new TaskInputError(
+    gradients
+      ? 'aggregate task: the inputs are gradients, but the spec names no serverOptimizer to apply them.'
+      : 'aggregate task: serverOptimizer needs gradient task results as inputs, got model checkpoints.',
+    { hint: 'Combine train results without serverOptimizer, gradient results with it.' },
+  );
+}
+
+/**
+ * Model averaging: `rule` over the inputs' weights (and over their AdamW
+ * moments, if carried), stepped from `base` by `serverLr` if the spec has one.
+ */
+async function averageModels(spec: AggregateSpec, ctx: TaskContext, checkpoints: Checkpoint[]) {
+  const first = checkpoints[0] as Checkpoint;
+  let flat = combine(
+    spec,
+    checkpoints.map((c) => c.params.flat),
+  );
+  if (spec.base !== undefined && spec.serverLr !== undefined) {
+    const base = await readBase(spec.base, ctx, first);
+    flat = serverStep(base.params.flat, flat, spec.serverLr);
+  }
+  const params = new GptParams(first.params.config, flat);
+  const states = checkpoints.map((c) => c.optimizer).filter((o) => o !== undefined);
+  if (states.length === 0) return writeCheckpoint({ params, metadata: first.metadata });
+  const optimizer = {
+    m: combine(
+      spec,
+      states.map((o) => o.m),
+    ),
+    v: combine(
+      spec,
+      states.map((o) => o.v),
+    ),
+    step: (states[0] as AdamWState).step,
+  };
+  return writeCheckpoint({ params, metadata: first.metadata, optimizer });
+}
+
+/**
+ * Server optimizer: one AdamW step from `base` (continuing the moments the
+ * base carries, fresh ones if none) along `rule` over the input gradients.
+ * The result carries the updated moments and the base's metadata.
+ */
+async function optimizerStep(spec: AggregateSpec, ctx: TaskContext, checkpoints: Checkpoint[]) {
+  const first = checkpoints[0] as Checkpoint;
+  const base = await readBase(spec.base as Hex, ctx, first);
+  const { [GRADIENT_METADATA_KEY]: _, ...gradientBase } = first.metadata;
+  if (JSON.stringify(gradientBase) !== JSON.stringify(base.metadata)) {
+    throw new TaskInputError(
+      'aggregate task: the gradients were taken on a model with other metadata than the base.',
+      {
+        hint: 'Name as base the version the gradient tasks read.',
+      },
+    );
+  }
+  const gradient = combine(
+    spec,
+    checkpoints.map((c) => c.params.flat),
+  );
+  const { params } = base;
+  const adamw = new AdamW(
+    params.flat.length,
+    { lr: spec.lr ?? 0, weightDecay: spec.weightDecay ?? 0, maxGradNorm: spec.maxGradNorm ?? 0 },
+    weightDecayMask(params.specs),
+  );
+  if (base.optimizer) adamw.restore(base.optimizer);
+  adamw.step(params.flat, gradient);
+  return writeCheckpoint({ params, metadata: base.metadata, optimizer: adamw.state });
 }
 
 /**
  * The `aggregate` task kind: the next model version from a round's winning
- * checkpoints by FedAvg, coordinate median or trimmed mean (the core's
- * deterministic rules), as a checkpoint with the inputs' metadata. AdamW
- * moments carried by the inputs are combined by the same rule; a `base` and
- * `serverLr` then scale the step from the base (weights only, not moments).
+ * results by FedAvg, coordinate median or trimmed mean (the core's
+ * deterministic rules): an average of `train` results (optionally scaled from
+ * a base by a server learning rate), or an AdamW step along the combined
+ * `gradient` results (see AggregateSpec).
  */
 export const aggregateKind: TaskKind<AggregateSpec> = defineTaskKind<AggregateSpec>({
   name: KIND,
@@ -198,25 +179,9 @@ export const aggregateKind: TaskKind<AggregateSpec> = defineTaskKind<AggregateSp
     throwIfTaskAborted(ctx.signal);
     const checkpoints = blobs.map((bytes) => readCheckpoint(bytes));
     checkCompatible(checkpoints);
-    const first = checkpoints[0] as Checkpoint;
-    const flat = combine(
-      spec,
-      checkpoints.map((c) => c.params.flat),
-    );
-    const params = new GptParams(first.params.config, await stepFromBase(spec, ctx, first, flat));
-    const states = checkpoints.map((c) => c.optimizer).filter((o) => o !== undefined);
-    if (states.length === 0) return writeCheckpoint({ params, metadata: first.metadata });
-    const optimizer = {
-      m: combine(
-        spec,
-        states.map((o) => o.m),
-      ),
-      v: combine(
-        spec,
-        states.map((o) => o.v),
-      ),
-      step: (states[0] as AdamWState).step,
-    };
-    return writeCheckpoint({ params, metadata: first.metadata, optimizer });
+    checkInputContent(spec, checkpoints[0] as Checkpoint);
+    return spec.serverOptimizer === undefined
+      ? averageModels(spec, ctx, checkpoints)
+      : optimizerStep(spec, ctx, checkpoints);
   },
 });

@@ -1,5 +1,6 @@
 import { aggregateKind } from './aggregate.ts';
 import { embedKind } from './embed.ts';
+import { gradientKind } from './gradient.ts';
 import type { TaskKind } from './kind.ts';
 import { matvecKind } from './matvec.ts';
 import { TaskKindRegistry } from './registry.ts';
@@ -13,6 +14,7 @@ import { wasmKind } from './wasm.ts';
 export const builtinTaskKinds: readonly TaskKind[] = [
   matvecKind,
   trainKind,
+  gradientKind,
   aggregateKind,
   embedKind,
   wasmKind,

@@ -2,6 +2,8 @@ import { decodeTensor } from '../core/codec.ts';
 import { decodeSafetensors, encodeSafetensors } from '../core/safetensors.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { AdamWState } from '../model/adamw.ts';
+import type { GptConfig } from '../model/config.ts';
+import { InvalidTrainingSetupError } from '../model/errors.ts';
 import type { Placement } from '../model/memory.ts';
 import type { GptParams } from '../model/params.ts';
 import { exportGpt, GPT_CONFIG_METADATA_KEY, importGpt } from '../model/safetensors.ts';
@@ -20,6 +22,8 @@ import { TaskInputError } from './errors.ts';
 export const OPTIMIZER_M = 'concord.adamw.m';
 export const OPTIMIZER_V = 'concord.adamw.v';
 export const OPTIMIZER_STEP_KEY = 'concord.adamw.step';
+/** Metadata key that marks a checkpoint's tensors as a loss gradient (`gradient` task results). */
+export const GRADIENT_METADATA_KEY = 'concord.gradient';
 
 /** A checkpoint read from a blob: parameters, metadata other than config and optimizer step, optimizer state if carried. */
 export type Checkpoint = {
@@ -124,4 +128,19 @@ export function readTokenShard(bytes: Uint8Array, vocabSize: number, minTokens: 
     }
   }
   return ids;
+}
+
+/**
+ * The token shard of a training task for windows of `seqLen` tokens:
+ * InvalidTrainingSetupError if `seqLen` exceeds the model's context, else
+ * `readTokenShard` with room for one window plus its target.
+ */
+export function readTrainingShard(bytes: Uint8Array, config: GptConfig, seqLen: number): Int32Array {
+  if (seqLen > config.contextLength) {
+    throw new InvalidTrainingSetupError(
+      `seqLen ${seqLen} exceeds the model's context length ${config.contextLength}`,
+      'Use a seqLen no longer than the context length.',
+    );
+  }
+  return readTokenShard(bytes, config.vocabSize, seqLen + 1);
 }

@@ -5,6 +5,7 @@ import { GptParams } from '../model/params.ts';
 import { CharTokenizer } from '../model/tokenizers/char.ts';
 import { KERNEL_VERSION } from '../tensor/version.ts';
 import { writeCheckpoint } from './checkpoint.ts';
+import type { GradientSpec } from './gradient.ts';
 import type { MemoryBlobs } from './testing.ts';
 import { charTokenizerMetadata } from './tokenizerMetadata.ts';
 import type { TrainSpec } from './trainSpec.ts';
@@ -61,6 +62,21 @@ export function tinyTrainSetup(blobs: MemoryBlobs, overrides: Partial<TrainSpec>
     startStep: 0,
     weightDecay: 0.1,
     maxGradNorm: 1,
+    ...overrides,
+  };
+}
+
+/** A gradient spec over the tiny fixture model and shard, stored in `blobs`. */
+export function tinyGradientSetup(blobs: MemoryBlobs, overrides: Partial<GradientSpec> = {}): GradientSpec {
+  const { model, shard } = tinyTrainSetup(blobs);
+  return {
+    kind: 'gradient',
+    kernel: KERNEL_VERSION,
+    model,
+    shard,
+    batchSize: 3,
+    seqLen: 16,
+    seed: 5,
     ...overrides,
   };
 }

@@ -73,3 +73,14 @@ export function integerField(obj: Record<string, unknown>, field: string, min: n
   }
   return value;
 }
+
+/** Reads a finite number field within `[min, max]`. */
+export function numberField(obj: Record<string, unknown>, field: string, min: number, max: number): number {
+  const value = obj[field];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new TaskSpecError(`Spec field '${field}' must be a number in [${min}, ${max}].`, {
+      details: `Got ${JSON.stringify(value)}.`,
+    });
+  }
+  return value;
+}

@@ -1,7 +1,6 @@
-import { InvalidTrainingSetupError } from '../model/errors.ts';
 import { Rng } from '../model/rng.ts';
 import { lrAt, makeBatch, sampleBatch, Trainer } from '../model/train.ts';
-import { type Checkpoint, readCheckpoint, readTokenShard, writeCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, readCheckpoint, readTrainingShard, writeCheckpoint } from './checkpoint.ts';
 import { defineTaskKind, type TaskKind, throwIfTaskAborted } from './kind.ts';
 import { parseTrainSpec, type TrainSpec } from './trainSpec.ts';
 
@@ -36,14 +35,7 @@ export const trainKind: TaskKind<TrainSpec> = defineTaskKind<TrainSpec>({
 
 /** Runs the spec's steps on the checkpoint's params (in kernel memory: faster, same bits) and writes the result. */
 async function train(spec: TrainSpec, checkpoint: Checkpoint, shardBytes: Uint8Array, signal: AbortSignal) {
-  const { config } = checkpoint.params;
-  if (spec.seqLen > config.contextLength) {
-    throw new InvalidTrainingSetupError(
-      `seqLen ${spec.seqLen} exceeds the model's context length ${config.contextLength}`,
-      'Use a seqLen no longer than the context length.',
-    );
-  }
-  const data = readTokenShard(shardBytes, config.vocabSize, spec.seqLen + 1);
+  const data = readTrainingShard(shardBytes, checkpoint.params.config, spec.seqLen);
   const trainer = new Trainer(
     checkpoint.params,
     { lr: spec.lr, weightDecay: spec.weightDecay, maxGradNorm: spec.maxGradNorm },

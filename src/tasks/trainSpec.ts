@@ -1,7 +1,6 @@
 import type { Hex } from 'viem';
 import { KERNEL_VERSION } from '../tensor/version.ts';
-import { TaskSpecError } from './errors.ts';
-import { digestField, integerField, oneOfField, specObject } from './specFields.ts';
+import { digestField, integerField, numberField, oneOfField, specObject } from './specFields.ts';
 
 /**
  * Spec of a `train` task: starting from the base checkpoint, take `steps`
@@ -43,17 +42,6 @@ const SUPPORTED_KERNELS = [KERNEL_VERSION] as const;
 const MAX_STEPS = 1_000_000;
 const MAX_BATCH = 4096;
 const MAX_SEQ_LEN = 1 << 16;
-
-/** Reads a finite number field within `[min, max]`. */
-function numberField(obj: Record<string, unknown>, field: string, min: number, max: number): number {
-  const value = obj[field];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new TaskSpecError(`Spec field '${field}' must be a number in [${min}, ${max}].`, {
-      details: `Got ${JSON.stringify(value)}.`,
-    });
-  }
-  return value;
-}
 
 /** Validates a parsed JSON `train` spec; throws TaskSpecError naming the bad field. */
 export function parseTrainSpec(json: unknown): TrainSpec {
