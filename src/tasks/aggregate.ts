@@ -171,7 +171,9 @@ export const aggregateKind: TaskKind<AggregateSpec> = defineTaskKind<AggregateSp
     return blobsOf(spec);
   },
   poolInputs(spec) {
-    return blobsOf(spec);
+    // The pool's winners only: ModelRegistry checks them against the pool's
+    // inputsRoot. The base is fixed by the spec (its digest is on chain).
+    return [...spec.inputs];
   },
   async run(spec, ctx) {
     throwIfTaskAborted(ctx.signal);

@@ -45,6 +45,8 @@ describe('aggregate task kind, server optimizer', () => {
     const spec = adamwSpec(base, inputs);
     assert.deepEqual(aggregateKind.parseSpec(JSON.parse(JSON.stringify(spec))), spec);
     assert.deepEqual(aggregateKind.inputs(spec), [...inputs, base]);
+    // ModelRegistry checks the pool's winners alone against the task's inputsRoot.
+    assert.deepEqual(aggregateKind.poolInputs?.(spec), inputs);
     const { lr: _, ...noLr } = spec;
     const bad: unknown[] = [
       noLr,
