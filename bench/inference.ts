@@ -7,7 +7,7 @@
  * process. The gateway and the four hosts share the machine's cores, so the
  * hosts of one matrix compute in parallel only as far as the cores allow.
  *
- * For each model (the network's checkpoint `models/concord-char-v2.safetensors`
+ * For each model (the network's checkpoint `models/concord-char-v3.safetensors`
  * and a GPT-2-small-sized model of 124M random parameters from a seed, which
  * every process builds alike) and each distributed configuration — r = 1 and
  * r = 3 (exact majority), each `--shards` count of row shards per matrix, each

@@ -1,7 +1,7 @@
 /**
  * Inference speed of Concord's model, KV-cache decoding:
  *
- * 1. The network's own char model (models/concord-char-v2.safetensors, or a
+ * 1. The network's own char model (models/concord-char-v3.safetensors, or a
  *    freshly initialized model of the same recipe if the file is missing),
  *    one thread: generated tokens/s against the target of 3 000 tokens/s.
  * 2. A GPT-2-small-sized model (124 M parameters, random weights) against the

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Path of the network's shipped character model (`models/README.md`); every user reads it from here. */
 export const SHIPPED_CHECKPOINT = fileURLToPath(
-  new URL('../../models/concord-char-v2.safetensors', import.meta.url),
+  new URL('../../models/concord-char-v3.safetensors', import.meta.url),
 );
 
 /** The shipped checkpoint's file name, for labels in benchmark output. */

@@ -88,7 +88,7 @@ describe('the dashboard on a node', () => {
     );
     const loss = measured.models[1]?.versions[0]?.heldOut;
     assert.equal(loss?.state, 'measured');
-    // docs/network-model.md: the shipped model scores 1.513 bits/char on 512 held-out windows.
+    // docs/network-model.md: the shipped model scores 1.461 bits/char on 512 held-out windows.
     if (loss?.state === 'measured') {
       assert.ok(loss.bitsPerToken > 1.0 && loss.bitsPerToken < 2.4, `${loss.bitsPerToken}`);
       assert.equal(loss.tokens, 8 * 64);
