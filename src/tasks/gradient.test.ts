@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { encodeTensor } from '../core/codec.ts';
 import { Gpt } from '../model/gpt.ts';
 import { GptParams } from '../model/params.ts';
@@ -11,6 +14,8 @@ import { gradientKind } from './gradient.ts';
 import { tinyCheckpoint, tinyGradientSetup, tinyShardIds } from './mlFixtures.ts';
 import { decodeTaskSpec, encodeTaskSpec } from './spec.ts';
 import { MemoryBlobs } from './testing.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('gradient task kind', () => {
   it('has the on-chain kind id keccak256("gradient"), round-trips its spec and lists model and shard', () => {
@@ -56,6 +61,21 @@ describe('gradient task kind', () => {
     const other = await gradientKind.run({ ...spec, seed: spec.seed + 1 }, blobs.context());
     assert.deepEqual(readCheckpoint(again).params.flat, out.params.flat);
     assert.notDeepEqual(readCheckpoint(other).params.flat, out.params.flat);
+  });
+
+  it('gives identical bytes in two separate processes', async () => {
+    const run = promisify(execFile);
+    const child = () =>
+      run(process.execPath, ['bin/run.mjs', 'src/tasks/mlTaskChild.ts', 'gradient'], {
+        cwd: root,
+        maxBuffer: 1 << 24,
+      });
+    const [one, two] = await Promise.all([child(), child()]);
+    const blobs = new MemoryBlobs();
+    const local = await gradientKind.run(tinyGradientSetup(blobs), blobs.context());
+    assert.ok(one.stdout.length > 1000);
+    assert.equal(one.stdout, two.stdout);
+    assert.equal(one.stdout, Buffer.from(local).toString('base64'));
   });
 
   it('rejects a window longer than the context, and a shard of foreign ids, with named errors', async () => {

@@ -135,7 +135,10 @@ describe('train task kind', () => {
   it('gives identical bytes in two separate processes', async () => {
     const run = promisify(execFile);
     const child = () =>
-      run(process.execPath, ['bin/run.mjs', 'src/tasks/trainChild.ts'], { cwd: root, maxBuffer: 1 << 24 });
+      run(process.execPath, ['bin/run.mjs', 'src/tasks/mlTaskChild.ts', 'train'], {
+        cwd: root,
+        maxBuffer: 1 << 24,
+      });
     const [one, two] = await Promise.all([child(), child()]);
     const blobs = new MemoryBlobs();
     const local = await trainKind.run(tinyTrainSetup(blobs), blobs.context());
