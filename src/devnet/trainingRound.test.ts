@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeAbiParameters, type Hex, keccak256 } from 'viem';
 import { inputsRootOf } from '../chain/taskTypes.ts';
+import { recipeSchedule } from '../data/networkTraining.ts';
+import { lrAt } from '../model/train.ts';
 import { aggregateKind } from '../tasks/aggregate.ts';
-import { trainKind } from '../tasks/train.ts';
+import { gradientKind } from '../tasks/gradient.ts';
 import { shippedTokenizer } from './genesis.ts';
 import {
   DEVNET_DATA_SHARDS,
   DEVNET_RECIPE,
   devnetAggregateSpec,
+  devnetGradientSpecs,
   devnetRoundIndex,
   devnetShards,
-  devnetTrainSpecs,
 } from './trainingRound.ts';
 
 const digest = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
@@ -31,25 +33,28 @@ describe('the devnet training round', () => {
     for (const s of first) assert.ok(s.tokens > 100_000, `${s.tokens} characters`);
   });
 
-  it('builds train specs every node accepts, with distinct seeds, after the shipped model’s schedule', () => {
+  it('builds gradient specs every node accepts, with distinct seeds, on the round’s base', () => {
     const shards = devnetShards(tokenizer, 3, 2n);
-    const specs = devnetTrainSpecs(digest(1), 2n, shards);
-    for (const spec of specs) assert.deepEqual(trainKind.parseSpec(spec), spec);
+    const specs = devnetGradientSpecs(digest(1), 2n, shards);
+    for (const spec of specs) assert.deepEqual(gradientKind.parseSpec(spec), spec);
     assert.equal(new Set(specs.map((s) => s.seed)).size, 3);
     assert.deepEqual(
       specs.map((s) => s.shard),
       shards.map((s) => s.digest),
     );
     assert.equal(devnetRoundIndex(2n), DEVNET_RECIPE.rounds + 2);
-    assert.ok(specs.every((s) => s.startStep === devnetRoundIndex(2n) * DEVNET_RECIPE.localSteps));
-    assert.ok(specs.every((s) => s.steps === DEVNET_RECIPE.localSteps && s.model === digest(1)));
+    assert.ok(specs.every((s) => s.batchSize === DEVNET_RECIPE.taskBatch && s.model === digest(1)));
   });
 
-  it('aggregates the winners by FedAvg weighted by shard size, with the inputs root TaskMarket expects', () => {
+  it('aggregates the winners into one AdamW step from the base after the shipped model’s schedule, with the inputs root TaskMarket expects', () => {
     const winners = [digest(5), digest(6)];
-    const spec = devnetAggregateSpec(winners, [10, 20]);
+    const spec = devnetAggregateSpec(winners, digest(1), 2n);
     assert.deepEqual(aggregateKind.parseSpec(spec), spec);
-    assert.deepEqual(aggregateKind.inputs(spec), winners);
+    assert.equal(spec.serverOptimizer, 'adamw');
+    assert.equal(spec.base, digest(1));
+    assert.equal(spec.lr, lrAt(recipeSchedule(DEVNET_RECIPE), devnetRoundIndex(2n)));
+    assert.equal(spec.lr, DEVNET_RECIPE.minLr);
+    assert.deepEqual(aggregateKind.inputs(spec), [...winners, digest(1)]);
     assert.deepEqual(aggregateKind.poolInputs?.(spec), winners);
     assert.equal(inputsRootOf(winners), keccak256(encodeAbiParameters([{ type: 'bytes32[]' }], [winners])));
     assert.notEqual(inputsRootOf(winners), inputsRootOf([...winners].reverse()));

@@ -3,32 +3,31 @@ import { latestVersion, type ModelVersion } from '../chain/actions/latestVersion
 import { poolWinners } from '../chain/actions/poolWinners.ts';
 import { publishVersion } from '../chain/actions/publishVersion.ts';
 import type { ConcordContext } from '../chain/context.ts';
-import { roundTrainSpec } from '../data/networkTraining.ts';
-import { FEDAVG_RECIPE, type NetworkModelRecipe } from '../data/recipe.ts';
+import { roundAggregateSpec, roundGradientSpec } from '../data/networkTraining.ts';
+import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe } from '../data/recipe.ts';
 import { type ShardBlob, shardBlob } from '../data/shards.ts';
 import { joinSpeeches, loadSpeeches, splitSpeeches } from '../data/sotu.ts';
 import type { Tokenizer } from '../model/index.ts';
 import type { TaskView } from '../node/api/types.ts';
 import type { AggregateSpec } from '../tasks/aggregate.ts';
-import type { TrainSpec } from '../tasks/train.ts';
-import { KERNEL_VERSION } from '../tensor/version.ts';
+import type { GradientSpec } from '../tasks/gradient.ts';
 import { DevnetTrainingError } from './errors.ts';
 import type { NodeClient } from './nodeClient.ts';
 import { ProgressBar, type ProgressSink } from './progressBar.ts';
 import { followTasks, progressUnits, type TaskProgress } from './taskProgress.ts';
 
 /**
- * The devnet's training recipe: FedAvg rounds of `train` tasks on the network
- * model (models/README.md), with tiny local steps so a round takes seconds on
- * a laptop.
+ * The devnet's training recipe: the shipped model's gradient rounds
+ * (models/README.md: `gradient` tasks, one AdamW `aggregate` step), with up
+ * to 4 tasks of small batches so a round takes seconds on a laptop.
  */
 export const DEVNET_RECIPE: NetworkModelRecipe = {
-  ...FEDAVG_RECIPE,
-  localSteps: 2,
-  taskBatch: 2,
+  ...NETWORK_MODEL_RECIPE,
+  shards: 4,
+  taskBatch: 4,
   seqLen: 64,
 };
-/** Most `train` tasks in one devnet round (the recipe's shard count). */
+/** Most `gradient` tasks in one devnet round (the recipe's shard count). */
 export const MAX_ROUND_TASKS = DEVNET_RECIPE.shards;
 /** The training text is cut into this many data shards (about 150 000 characters each); each round takes the next ones. */
 export const DEVNET_DATA_SHARDS = 64;
@@ -69,20 +68,24 @@ export function devnetShards(tokenizer: Tokenizer, count: number, base: bigint):
   });
 }
 
-/** The `train` task specs of the devnet round on the version with digest `base` and index `baseIndex`. */
-export function devnetTrainSpecs(base: Hex, baseIndex: bigint, shards: readonly ShardBlob[]): TrainSpec[] {
-  return shards.map((shard, i) => roundTrainSpec(DEVNET_RECIPE, base, shard, devnetRoundIndex(baseIndex), i));
+/** The `gradient` task specs of the devnet round on the version with digest `base` and index `baseIndex`. */
+export function devnetGradientSpecs(
+  base: Hex,
+  baseIndex: bigint,
+  shards: readonly ShardBlob[],
+): GradientSpec[] {
+  return shards.map((shard, i) =>
+    roundGradientSpec(DEVNET_RECIPE, base, shard, devnetRoundIndex(baseIndex), i),
+  );
 }
 
-/** The FedAvg `aggregate` spec over a round's winners (in task order), weighted by their shards' token counts. */
-export function devnetAggregateSpec(winners: readonly Hex[], weights: readonly number[]): AggregateSpec {
-  return {
-    kind: 'aggregate',
-    kernel: KERNEL_VERSION,
-    rule: 'fedavg',
-    inputs: [...winners],
-    weights: [...weights],
-  };
+/**
+ * The `aggregate` spec of the devnet round on version `base` (index
+ * `baseIndex`): FedAvg of the winning gradients (in task order), applied to
+ * the base as one AdamW step at the schedule's rate for the round.
+ */
+export function devnetAggregateSpec(winners: readonly Hex[], base: Hex, baseIndex: bigint): AggregateSpec {
+  return roundAggregateSpec(DEVNET_RECIPE, base, [...winners], [], devnetRoundIndex(baseIndex));
 }
 
 /** What {@link runTrainingRound} needs. */
@@ -109,11 +112,12 @@ export type TrainingRoundResult = {
 };
 
 /**
- * One federated training round of the devnet's model, all through the
- * network: K = min(nodes, 4) `train` tasks (one data shard each) in a fresh
- * pool, created by node 0 with every node in the committee; once they are
- * settled, one FedAvg `aggregate` task whose inputs are exactly the pool's
- * winners; then the owner publishes its winner as the model's next version.
+ * One training round of the devnet's model, all through the network:
+ * K = min(nodes, 4) `gradient` tasks (one data shard each) in a fresh pool,
+ * created by node 0 with every node in the committee; once they are settled,
+ * one `aggregate` task whose inputs are exactly the pool's winners, taking
+ * one AdamW step from the base along their mean; then the owner publishes
+ * its winner as the model's next version.
  * Each stage shows a progress bar on `sink`.
  */
 export async function runTrainingRound(options: TrainingRoundOptions): Promise<TrainingRoundResult> {
@@ -128,9 +132,9 @@ export async function runTrainingRound(options: TrainingRoundOptions): Promise<T
   );
   const shards = await uploadShards(options, base.index);
 
-  const trainBar = new ProgressBar(sink, 'train');
+  const trainBar = new ProgressBar(sink, 'gradient');
   const trainIds: string[] = [];
-  for (const spec of devnetTrainSpecs(base.digest, base.index, shards)) {
+  for (const spec of devnetGradientSpecs(base.digest, base.index, shards)) {
     const created = await node.createTask({ spec, pool, ...TASK_TERMS, ...committee });
     trainIds.push(created.taskId);
     trainBar.update(0, 1, `${trainIds.length}/${shards.length} tasks created`);
@@ -139,7 +143,7 @@ export async function runTrainingRound(options: TrainingRoundOptions): Promise<T
   const winners = await poolWinners(owner, { pool });
   if (winners.length === 0) {
     throw new DevnetTrainingError(
-      `No train task of the round found a majority (tasks ${trainIds.join(', ')}).`,
+      `No gradient task of the round found a majority (tasks ${trainIds.join(', ')}).`,
       {
         hint: 'Read the node logs in <dir>/node*/node.log.',
       },
@@ -147,9 +151,8 @@ export async function runTrainingRound(options: TrainingRoundOptions): Promise<T
   }
 
   const aggregateBar = new ProgressBar(sink, 'aggregate');
-  aggregateBar.update(0, 1, `FedAvg of ${winners.length} winners`);
-  const weights = trainTasks.flatMap((t, i) => (t.state === 'finalized' ? [shards[i]?.tokens ?? 0] : []));
-  const spec = devnetAggregateSpec(winners, weights);
+  aggregateBar.update(0, 1, `AdamW step on the mean of ${winners.length} gradients`);
+  const spec = devnetAggregateSpec(winners, base.digest, base.index);
   const { taskId: aggregateId } = await node.createTask({ spec, pool, ...TASK_TERMS, ...committee });
   const [aggregateTask] = await followStage(options, aggregateBar, [aggregateId]);
   if (aggregateTask?.state !== 'finalized') {

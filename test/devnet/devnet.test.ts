@@ -15,14 +15,14 @@ import { shippedTokenizer } from '../../src/devnet/genesis.ts';
 import { type DevnetState, devnetLayout, readDevnetState } from '../../src/devnet/layout.ts';
 import { DEVNET_CREDITS_PER_TOKEN } from '../../src/devnet/startDevnet.ts';
 import { resolveChainReader } from '../../src/devnet/target.ts';
-import { devnetAggregateSpec, devnetShards, devnetTrainSpecs } from '../../src/devnet/trainingRound.ts';
+import { devnetAggregateSpec, devnetGradientSpecs, devnetShards } from '../../src/devnet/trainingRound.ts';
 import { decode, localBackend } from '../../src/inference/decode.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { aggregateKind } from '../../src/tasks/aggregate.ts';
 import { readCheckpoint } from '../../src/tasks/checkpoint.ts';
+import { gradientKind } from '../../src/tasks/gradient.ts';
 import { MemoryBlobs } from '../../src/tasks/testing.ts';
 import { tokenizerFromMetadata } from '../../src/tasks/tokenizerMetadata.ts';
-import { trainKind } from '../../src/tasks/train.ts';
 import { KERNEL_VERSION } from '../../src/tensor/index.ts';
 import {
   type ConcordRun,
@@ -115,7 +115,7 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     assert.ok(allPids(state).every(isRunning));
   });
 
-  it('trains a round through the network: three train tasks and a FedAvg aggregate finalize, and version 1 is published', async () => {
+  it('trains a round through the network: three gradient tasks and an AdamW aggregate finalize, and version 1 is published', async () => {
     const { training, model } = up;
     assert.ok(training && model, `no training round: ${run.stderr}`);
     assert.equal(training.trainTasks.length, 3);
@@ -138,7 +138,7 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     );
   });
 
-  it('publishes exactly the checkpoint a local federated round computes from the same specs', async () => {
+  it('publishes exactly the checkpoint a local round computes from the same specs', async () => {
     assert.ok(up.model && up.training);
     const base = readFileSync(SHIPPED_CHECKPOINT);
     const shards = devnetShards(shippedTokenizer(), 3, 0n);
@@ -146,17 +146,14 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     const baseDigest = blobs.put(base);
     for (const shard of shards) blobs.put(shard.bytes);
     const winners: Hex[] = [];
-    for (const spec of devnetTrainSpecs(baseDigest, 0n, shards)) {
-      winners.push(blobs.put(await trainKind.run(trainKind.parseSpec(spec), blobs.context())));
+    for (const spec of devnetGradientSpecs(baseDigest, 0n, shards)) {
+      winners.push(blobs.put(await gradientKind.run(gradientKind.parseSpec(spec), blobs.context())));
     }
     assert.deepEqual(
       winners,
       up.training.trainTasks.map((t) => t.winner),
     );
-    const spec = devnetAggregateSpec(
-      winners,
-      shards.map((s) => s.tokens),
-    );
+    const spec = devnetAggregateSpec(winners, baseDigest, 0n);
     localCheckpoint = await aggregateKind.run(aggregateKind.parseSpec(spec), blobs.context());
     assert.equal(digestBytes(localCheckpoint), up.model.digest);
   });
@@ -187,7 +184,7 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     assert.deepEqual(answer.settlement.slashed, []);
   });
 
-  it('task show and task list report the finalized train tasks', async () => {
+  it('task show and task list report the finalized gradient tasks', async () => {
     const train = up.training?.trainTasks[0];
     assert.ok(train);
     const [shown, list] = await Promise.all([
