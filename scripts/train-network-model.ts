@@ -101,29 +101,19 @@ function recipeFromFlags(): NetworkModelRecipe {
     nLayers: num(values.layers, r.nLayers),
     nHeads: num(values.heads, r.nHeads),
     evalEvery: num(values['eval-every'], r.evalEvery),
-    shardLayout: shardLayoutFlag(values['shard-layout'], r.shardLayout),
+    shardLayout: choiceFlag('shard-layout', ['era', 'interleaved'], r.shardLayout),
     serverLr: num(values['server-lr'], r.serverLr),
     serverLrStartRound: num(values['server-lr-start'], r.serverLrStartRound),
-    exchange: exchangeFlag(values.exchange, r.exchange),
+    exchange: choiceFlag('exchange', ['weights', 'gradients'], r.exchange),
   };
 }
 
-function shardLayoutFlag(
-  flag: string | undefined,
-  fallback: NetworkModelRecipe['shardLayout'],
-): NetworkModelRecipe['shardLayout'] {
+/** The value of string flag `--name`: one of `allowed`, or `fallback` if it was not given. */
+function choiceFlag<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const flag = values[name as keyof typeof values];
   if (flag === undefined) return fallback;
-  if (flag === 'era' || flag === 'interleaved') return flag;
-  throw new Error(`--shard-layout must be era or interleaved (got ${flag})`);
-}
-
-function exchangeFlag(
-  flag: string | undefined,
-  fallback: NetworkModelRecipe['exchange'],
-): NetworkModelRecipe['exchange'] {
-  if (flag === undefined) return fallback;
-  if (flag === 'weights' || flag === 'gradients') return flag;
-  throw new Error(`--exchange must be weights or gradients (got ${flag})`);
+  if ((allowed as readonly unknown[]).includes(flag)) return flag as T;
+  throw new Error(`--${name} must be ${allowed.join(' or ')} (got ${flag})`);
 }
 
 type RunState = { mode: string; recipe: NetworkModelRecipe; round: number; log: unknown[] };

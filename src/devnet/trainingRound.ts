@@ -132,18 +132,18 @@ export async function runTrainingRound(options: TrainingRoundOptions): Promise<T
   );
   const shards = await uploadShards(options, base.index);
 
-  const trainBar = new ProgressBar(sink, 'gradient');
-  const trainIds: string[] = [];
+  const gradientBar = new ProgressBar(sink, 'gradient');
+  const taskIds: string[] = [];
   for (const spec of devnetGradientSpecs(base.digest, base.index, shards)) {
     const created = await node.createTask({ spec, pool, ...TASK_TERMS, ...committee });
-    trainIds.push(created.taskId);
-    trainBar.update(0, 1, `${trainIds.length}/${shards.length} tasks created`);
+    taskIds.push(created.taskId);
+    gradientBar.update(0, 1, `${taskIds.length}/${shards.length} tasks created`);
   }
-  const trainTasks = await followStage(options, trainBar, trainIds);
+  const trainTasks = await followStage(options, gradientBar, taskIds);
   const winners = await poolWinners(owner, { pool });
   if (winners.length === 0) {
     throw new DevnetTrainingError(
-      `No gradient task of the round found a majority (tasks ${trainIds.join(', ')}).`,
+      `No gradient task of the round found a majority (tasks ${taskIds.join(', ')}).`,
       {
         hint: 'Read the node logs in <dir>/node*/node.log.',
       },

@@ -2,8 +2,6 @@ import { decodeTensor } from '../core/codec.ts';
 import { decodeSafetensors, encodeSafetensors } from '../core/safetensors.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { AdamWState } from '../model/adamw.ts';
-import type { GptConfig } from '../model/config.ts';
-import { InvalidTrainingSetupError } from '../model/errors.ts';
 import type { Placement } from '../model/memory.ts';
 import type { GptParams } from '../model/params.ts';
 import { exportGpt, GPT_CONFIG_METADATA_KEY, importGpt } from '../model/safetensors.ts';
@@ -128,19 +126,4 @@ export function readTokenShard(bytes: Uint8Array, vocabSize: number, minTokens: 
     }
   }
   return ids;
-}
-
-/**
- * The token shard of a training task for windows of `seqLen` tokens:
- * InvalidTrainingSetupError if `seqLen` exceeds the model's context, else
- * `readTokenShard` with room for one window plus its target.
- */
-export function readTrainingShard(bytes: Uint8Array, config: GptConfig, seqLen: number): Int32Array {
-  if (seqLen > config.contextLength) {
-    throw new InvalidTrainingSetupError(
-      `seqLen ${seqLen} exceeds the model's context length ${config.contextLength}`,
-      'Use a seqLen no longer than the context length.',
-    );
-  }
-  return readTokenShard(bytes, config.vocabSize, seqLen + 1);
 }

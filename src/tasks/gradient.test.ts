@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { encodeTensor } from '../core/codec.ts';
 import { Gpt } from '../model/gpt.ts';
 import { GptParams } from '../model/params.ts';
@@ -11,11 +8,9 @@ import { makeBatch, sampleBatch } from '../model/train.ts';
 import { createTaskKindRegistry } from './builtin.ts';
 import { GRADIENT_METADATA_KEY, readCheckpoint } from './checkpoint.ts';
 import { gradientKind } from './gradient.ts';
-import { tinyCheckpoint, tinyGradientSetup, tinyShardIds } from './mlFixtures.ts';
+import { fixtureResultInChild, tinyCheckpoint, tinyGradientSetup, tinyShardIds } from './mlFixtures.ts';
 import { decodeTaskSpec, encodeTaskSpec } from './spec.ts';
 import { MemoryBlobs } from './testing.ts';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('gradient task kind', () => {
   it('has the on-chain kind id keccak256("gradient"), round-trips its spec and lists model and shard', () => {
@@ -64,18 +59,15 @@ describe('gradient task kind', () => {
   });
 
   it('gives identical bytes in two separate processes', async () => {
-    const run = promisify(execFile);
-    const child = () =>
-      run(process.execPath, ['bin/run.mjs', 'src/tasks/mlTaskChild.ts', 'gradient'], {
-        cwd: root,
-        maxBuffer: 1 << 24,
-      });
-    const [one, two] = await Promise.all([child(), child()]);
+    const [one, two] = await Promise.all([
+      fixtureResultInChild('gradient'),
+      fixtureResultInChild('gradient'),
+    ]);
     const blobs = new MemoryBlobs();
     const local = await gradientKind.run(tinyGradientSetup(blobs), blobs.context());
-    assert.ok(one.stdout.length > 1000);
-    assert.equal(one.stdout, two.stdout);
-    assert.equal(one.stdout, Buffer.from(local).toString('base64'));
+    assert.ok(one.length > 1000);
+    assert.equal(one, two);
+    assert.equal(one, Buffer.from(local).toString('base64'));
   });
 
   it('rejects a window longer than the context, and a shard of foreign ids, with named errors', async () => {

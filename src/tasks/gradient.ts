@@ -1,50 +1,30 @@
-import type { Hex } from 'viem';
 import { NonFiniteLossError } from '../model/errors.ts';
 import { Gpt } from '../model/gpt.ts';
 import { GptParams } from '../model/params.ts';
 import { Rng } from '../model/rng.ts';
 import { makeBatch, sampleBatch } from '../model/train.ts';
-import { KERNEL_VERSION } from '../tensor/version.ts';
-import { GRADIENT_METADATA_KEY, readCheckpoint, readTrainingShard, writeCheckpoint } from './checkpoint.ts';
-import { defineTaskKind, type TaskKind, throwIfTaskAborted } from './kind.ts';
-import { digestField, integerField, oneOfField, specObject } from './specFields.ts';
+import { GRADIENT_METADATA_KEY, writeCheckpoint } from './checkpoint.ts';
+import { defineTaskKind, type TaskKind } from './kind.ts';
+import { specObject } from './specFields.ts';
+import {
+  BATCH_SOURCE_FIELDS,
+  type BatchSource,
+  parseBatchSource,
+  readTrainingInputs,
+} from './trainingInputs.ts';
 
 /**
  * Spec of a `gradient` task: the gradient of the base checkpoint's mean
  * next-token loss over `batchSize` random windows of `seqLen` tokens drawn
  * from the shard with `Rng(seed)` (the same sampler as `train`).
  */
-export type GradientSpec = {
-  kind: 'gradient';
-  /** Kernel version whose arithmetic the result follows. */
-  kernel: typeof KERNEL_VERSION;
-  /** Digest of the base checkpoint; AdamW state in it is ignored. */
-  model: Hex;
-  /** Digest of the token shard (core codec, i32 `[n]`). */
-  shard: Hex;
-  batchSize: number;
-  seqLen: number;
-  /** Seed of the batch sampler, an integer in [0, 2^53). */
-  seed: number;
-};
+export type GradientSpec = BatchSource & { kind: 'gradient' };
 
 const KIND = 'gradient';
-const SUPPORTED_KERNELS = [KERNEL_VERSION] as const;
-const MAX_BATCH = 4096;
-const MAX_SEQ_LEN = 1 << 16;
 
 /** Validates a parsed JSON `gradient` spec; throws TaskSpecError naming the bad field. */
 export function parseGradientSpec(json: unknown): GradientSpec {
-  const obj = specObject(json, KIND, ['kernel', 'model', 'shard', 'batchSize', 'seqLen', 'seed']);
-  return {
-    kind: KIND,
-    kernel: oneOfField(obj, 'kernel', SUPPORTED_KERNELS),
-    model: digestField(obj, 'model'),
-    shard: digestField(obj, 'shard'),
-    batchSize: integerField(obj, 'batchSize', 1, MAX_BATCH),
-    seqLen: integerField(obj, 'seqLen', 1, MAX_SEQ_LEN),
-    seed: integerField(obj, 'seed', 0, Number.MAX_SAFE_INTEGER),
-  };
+  return { kind: KIND, ...parseBatchSource(specObject(json, KIND, BATCH_SOURCE_FIELDS)) };
 }
 
 /**
@@ -63,14 +43,11 @@ export const gradientKind: TaskKind<GradientSpec> = defineTaskKind<GradientSpec>
     return [spec.model, spec.shard];
   },
   async run(spec, ctx) {
-    throwIfTaskAborted(ctx.signal);
-    const [modelBytes, shardBytes] = await Promise.all([ctx.getBlob(spec.model), ctx.getBlob(spec.shard)]);
-    throwIfTaskAborted(ctx.signal);
-    const { params, metadata } = readCheckpoint(modelBytes, 'kernel');
+    const { checkpoint, data } = await readTrainingInputs(spec, ctx);
+    const { params, metadata } = checkpoint;
     const model = new Gpt(params, { placement: 'kernel' });
     const grads = GptParams.zeros(params.config, 'kernel');
     try {
-      const data = readTrainingShard(shardBytes, params.config, spec.seqLen);
       const batch = sampleBatch(data, new Rng(spec.seed), makeBatch(spec.batchSize, spec.seqLen));
       const loss = model.loss(batch.tokens, batch.targets, batch.batchSize);
       if (!Number.isFinite(loss)) throw new NonFiniteLossError('loss', loss);

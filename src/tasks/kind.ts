@@ -57,3 +57,18 @@ export function throwIfTaskAborted(signal: AbortSignal): void {
     throw new TaskAbortedError('Task run was cancelled.', { cause: signal.reason });
   }
 }
+
+/** A TaskContext over a blob map (a missing digest rejects). */
+export function mapContext(
+  blobs: ReadonlyMap<Hex, Uint8Array>,
+  signal: AbortSignal = new AbortController().signal,
+): TaskContext {
+  return {
+    signal,
+    getBlob: async (digest) => {
+      const bytes = blobs.get(digest);
+      if (!bytes) throw new Error(`blob ${digest} was not given to the task`);
+      return bytes;
+    },
+  };
+}

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Hex } from 'viem';
 import { shardBlob } from '../data/shards.ts';
 import { makeGptConfig } from '../model/config.ts';
@@ -79,4 +82,18 @@ export function tinyGradientSetup(blobs: MemoryBlobs, overrides: Partial<Gradien
     seed: 5,
     ...overrides,
   };
+}
+
+/**
+ * Runs the fixture `train` or `gradient` task (the setups above) in a
+ * separate Node process (mlTaskChild.ts); resolves to its result bytes, base64.
+ */
+export async function fixtureResultInChild(kind: 'train' | 'gradient'): Promise<string> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['bin/run.mjs', 'src/tasks/mlTaskChild.ts', kind],
+    { cwd: root, maxBuffer: 1 << 24 },
+  );
+  return stdout;
 }

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Hex } from 'viem';
 import { createTaskKindRegistry } from './builtin.ts';
-import type { TaskContext } from './kind.ts';
+import { mapContext } from './kind.ts';
 
 /**
  * Runs built-in task kinds outside the network (training scripts, tools):
@@ -16,21 +16,6 @@ export type TaskRunner = (
   spec: unknown,
   blobs: ReadonlyMap<Hex, Uint8Array>,
 ) => Promise<Uint8Array>;
-
-/** A TaskContext over a blob map (a missing digest rejects). */
-export function mapContext(
-  blobs: ReadonlyMap<Hex, Uint8Array>,
-  signal: AbortSignal = new AbortController().signal,
-): TaskContext {
-  return {
-    signal,
-    getBlob: async (digest) => {
-      const bytes = blobs.get(digest);
-      if (!bytes) throw new Error(`blob ${digest} was not given to the task`);
-      return bytes;
-    },
-  };
-}
 
 /** Runs tasks in the calling thread with the built-in kinds. */
 export function inThreadRunner(): TaskRunner {

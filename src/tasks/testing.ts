@@ -1,7 +1,7 @@
 import type { Hex } from 'viem';
 import { encodeTensor } from '../core/codec.ts';
 import { digestBytes } from '../core/digest.ts';
-import type { TaskContext } from './kind.ts';
+import { mapContext, type TaskContext } from './kind.ts';
 
 /**
  * Test helper: an in-memory content-addressed blob map with a `TaskContext`
@@ -23,14 +23,7 @@ export class MemoryBlobs {
   }
 
   /** A task context reading from this map (missing digests reject). */
-  context(signal: AbortSignal = new AbortController().signal): TaskContext {
-    return {
-      signal,
-      getBlob: async (digest) => {
-        const bytes = this.#blobs.get(digest);
-        if (!bytes) throw new Error(`test blob ${digest} missing`);
-        return bytes;
-      },
-    };
+  context(signal?: AbortSignal): TaskContext {
+    return mapContext(this.#blobs, signal);
   }
 }

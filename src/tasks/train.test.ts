@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { encodeTensor } from '../core/codec.ts';
 import { Gpt } from '../model/gpt.ts';
 import { Rng } from '../model/rng.ts';
 import { lrAt, makeBatch, sampleBatch, Trainer } from '../model/train.ts';
 import { createTaskKindRegistry } from './builtin.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
-import { tinyCheckpoint, tinyShardIds, tinyTrainSetup } from './mlFixtures.ts';
+import { fixtureResultInChild, tinyCheckpoint, tinyShardIds, tinyTrainSetup } from './mlFixtures.ts';
 import { decodeTaskSpec, encodeTaskSpec } from './spec.ts';
 import { MemoryBlobs } from './testing.ts';
 import { trainKind } from './train.ts';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Mean loss of a checkpoint on the first windows of the fixture text. */
 function fixtureLoss(bytes: Uint8Array): number {
@@ -133,18 +128,12 @@ describe('train task kind', () => {
   });
 
   it('gives identical bytes in two separate processes', async () => {
-    const run = promisify(execFile);
-    const child = () =>
-      run(process.execPath, ['bin/run.mjs', 'src/tasks/mlTaskChild.ts', 'train'], {
-        cwd: root,
-        maxBuffer: 1 << 24,
-      });
-    const [one, two] = await Promise.all([child(), child()]);
+    const [one, two] = await Promise.all([fixtureResultInChild('train'), fixtureResultInChild('train')]);
     const blobs = new MemoryBlobs();
     const local = await trainKind.run(tinyTrainSetup(blobs), blobs.context());
-    assert.ok(one.stdout.length > 1000);
-    assert.equal(one.stdout, two.stdout);
-    assert.equal(one.stdout, Buffer.from(local).toString('base64'));
+    assert.ok(one.length > 1000);
+    assert.equal(one, two);
+    assert.equal(one, Buffer.from(local).toString('base64'));
   });
 
   it('rejects a seqLen beyond the context length', async () => {

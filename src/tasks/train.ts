@@ -1,7 +1,8 @@
 import { Rng } from '../model/rng.ts';
 import { lrAt, makeBatch, sampleBatch, Trainer } from '../model/train.ts';
-import { type Checkpoint, readCheckpoint, readTrainingShard, writeCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, writeCheckpoint } from './checkpoint.ts';
 import { defineTaskKind, type TaskKind, throwIfTaskAborted } from './kind.ts';
+import { readTrainingInputs } from './trainingInputs.ts';
 import { parseTrainSpec, type TrainSpec } from './trainSpec.ts';
 
 export type { TrainSpec } from './trainSpec.ts';
@@ -21,12 +22,9 @@ export const trainKind: TaskKind<TrainSpec> = defineTaskKind<TrainSpec>({
     return [spec.model, spec.shard];
   },
   async run(spec, ctx) {
-    throwIfTaskAborted(ctx.signal);
-    const [modelBytes, shardBytes] = await Promise.all([ctx.getBlob(spec.model), ctx.getBlob(spec.shard)]);
-    throwIfTaskAborted(ctx.signal);
-    const checkpoint = readCheckpoint(modelBytes, 'kernel');
+    const { checkpoint, data } = await readTrainingInputs(spec, ctx);
     try {
-      return await train(spec, checkpoint, shardBytes, ctx.signal);
+      return await train(spec, checkpoint, data, ctx.signal);
     } finally {
       checkpoint.params.dispose();
     }
@@ -34,8 +32,7 @@ export const trainKind: TaskKind<TrainSpec> = defineTaskKind<TrainSpec>({
 });
 
 /** Runs the spec's steps on the checkpoint's params (in kernel memory: faster, same bits) and writes the result. */
-async function train(spec: TrainSpec, checkpoint: Checkpoint, shardBytes: Uint8Array, signal: AbortSignal) {
-  const data = readTrainingShard(shardBytes, checkpoint.params.config, spec.seqLen);
+async function train(spec: TrainSpec, checkpoint: Checkpoint, data: Int32Array, signal: AbortSignal) {
   const trainer = new Trainer(
     checkpoint.params,
     { lr: spec.lr, weightDecay: spec.weightDecay, maxGradNorm: spec.maxGradNorm },

@@ -1,6 +1,5 @@
-import type { Hex } from 'viem';
-import { KERNEL_VERSION } from '../tensor/version.ts';
-import { digestField, integerField, numberField, oneOfField, specObject } from './specFields.ts';
+import { integerField, numberField, specObject } from './specFields.ts';
+import { BATCH_SOURCE_FIELDS, type BatchSource, parseBatchSource } from './trainingInputs.ts';
 
 /**
  * Spec of a `train` task: starting from the base checkpoint, take `steps`
@@ -9,19 +8,9 @@ import { digestField, integerField, numberField, oneOfField, specObject } from '
  * `lrAt({ lr, minLr, warmupSteps, totalSteps }, startStep + s)`, so the
  * rounds of one training run share a global schedule.
  */
-export type TrainSpec = {
+export type TrainSpec = BatchSource & {
   kind: 'train';
-  /** Kernel version whose arithmetic the result follows. */
-  kernel: typeof KERNEL_VERSION;
-  /** Digest of the base checkpoint (safetensors written by exportGpt). */
-  model: Hex;
-  /** Digest of the token shard (core codec, i32 `[n]`). */
-  shard: Hex;
   steps: number;
-  batchSize: number;
-  seqLen: number;
-  /** Seed of the batch sampler, an integer in [0, 2^53). */
-  seed: number;
   /** Peak learning rate. */
   lr: number;
   /** Learning rate at and after `totalSteps`. */
@@ -37,22 +26,14 @@ export type TrainSpec = {
 };
 
 const KIND = 'train';
-const SUPPORTED_KERNELS = [KERNEL_VERSION] as const;
-/** Upper bounds that keep one task's work and memory sane. */
+/** Upper bound that keeps one task's work sane. */
 const MAX_STEPS = 1_000_000;
-const MAX_BATCH = 4096;
-const MAX_SEQ_LEN = 1 << 16;
 
 /** Validates a parsed JSON `train` spec; throws TaskSpecError naming the bad field. */
 export function parseTrainSpec(json: unknown): TrainSpec {
   const obj = specObject(json, KIND, [
-    'kernel',
-    'model',
-    'shard',
+    ...BATCH_SOURCE_FIELDS,
     'steps',
-    'batchSize',
-    'seqLen',
-    'seed',
     'lr',
     'minLr',
     'warmupSteps',
@@ -64,13 +45,8 @@ export function parseTrainSpec(json: unknown): TrainSpec {
   const lr = numberField(obj, 'lr', Number.MIN_VALUE, 1);
   return {
     kind: KIND,
-    kernel: oneOfField(obj, 'kernel', SUPPORTED_KERNELS),
-    model: digestField(obj, 'model'),
-    shard: digestField(obj, 'shard'),
+    ...parseBatchSource(obj),
     steps: integerField(obj, 'steps', 1, MAX_STEPS),
-    batchSize: integerField(obj, 'batchSize', 1, MAX_BATCH),
-    seqLen: integerField(obj, 'seqLen', 1, MAX_SEQ_LEN),
-    seed: integerField(obj, 'seed', 0, Number.MAX_SAFE_INTEGER),
     lr,
     minLr: numberField(obj, 'minLr', Number.MIN_VALUE, lr),
     warmupSteps: integerField(obj, 'warmupSteps', 0, Number.MAX_SAFE_INTEGER),
