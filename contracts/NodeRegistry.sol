@@ -12,10 +12,13 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 /// @notice Binds each node's EVM account to its libp2p peer id and holds its stake.
 /// Voting (committee) weight is the active stake; stake waiting for withdrawal after
 /// `requestUnstake` no longer votes but can still be slashed until it is withdrawn.
-/// Active stake is checkpointed per block, so a committee can be drawn from the stakes as they
-/// were when its task was created (`activeNodesAt`), before anyone could know the draw's seed.
-/// @dev The owner (the deployer) authorizes the protocol contracts allowed to slash.
-/// In production the owner should be renounced after wiring, or be a multisig.
+/// Active nodes (active stake >= `minStake()`) hold a slot in a sum tree of their stakes whose
+/// nodes are checkpointed per block, so `drawCommittee` draws from the stakes as they were when
+/// a task was created, before anyone could know the draw's seed, in O(size * log(active)) reads.
+/// Peer ids are not unique on chain: the registry cannot check a libp2p signature, so nodes
+/// verify `peerSig` before trusting a binding, and nobody can lock a peer id away from its owner.
+/// @dev The owner (the deployer) authorizes the protocol contracts allowed to slash, then
+/// renounces ownership (`deployConcord` does both).
 contract NodeRegistry is Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
@@ -36,9 +39,18 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
 
     mapping(address account => Node) private _nodes;
     mapping(address account => Checkpoints.Trace208) private _stakeHistory;
-    mapping(bytes32 peerIdHash => address account) private _accountOfPeer;
     mapping(address account => bool) private _slashers;
     address[] private _accounts;
+
+    // Sum tree (Fenwick) of the active nodes' stakes over slots 1.._capacity: tree node i holds
+    // the total weight of slots (i - lowbit(i), i]. Every tree node, the capacity and each slot's
+    // holder are checkpointed per block; a slot freed by a node that left is reused by the next.
+    mapping(uint256 index => Checkpoints.Trace208) private _tree;
+    mapping(uint256 slot => Checkpoints.Trace208) private _slotHolder;
+    Checkpoints.Trace208 private _capacity;
+    mapping(address account => uint256 slot) private _slotOf;
+    uint256 private _slotCount;
+    uint256[] private _freeSlots;
 
     /// @notice A node registered `account` with `peerId`, proven by `peerSig`, staking `amount`.
     event NodeRegistered(address indexed account, bytes peerId, bytes peerSig, uint256 amount);
@@ -57,8 +69,6 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     error NodeBelowMinStake(uint256 amount, uint256 minStake);
     /// @notice The account is already registered.
     error NodeAlreadyRegistered(address account);
-    /// @notice The peer id is already bound to another account.
-    error NodePeerIdTaken(bytes peerId, address account);
     /// @notice The peer id is empty.
     error NodeEmptyPeerId();
     /// @notice The account is not a registered node.
@@ -87,24 +97,21 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
 
     /// @notice Registers the caller as a node bound to `peerId`, staking `amount`.
     /// @dev The transaction itself is the account's half of the binding; `peerSig` (the libp2p
-    /// key's signature over `(chainId, registry, account)`) is stored and emitted for peers to verify.
+    /// key's signature over `(chainId, registry, account)`) is stored and emitted for peers to
+    /// verify. The registry cannot check it, so it does not reserve `peerId` either: several
+    /// accounts may name the same peer id, and only the one whose `peerSig` verifies is trusted.
     /// Requirements:
-    /// - the caller is not registered yet and `peerId` is non-empty and unused;
+    /// - the caller is not registered yet and `peerId` is non-empty;
     /// - `amount >= minStake()` and the caller approved the registry for `amount` tokens.
     function register(bytes calldata peerId, bytes calldata peerSig, uint256 amount) external nonReentrant {
         if (peerId.length == 0) revert NodeEmptyPeerId();
         Node storage node = _nodes[msg.sender];
         if (node.registered) revert NodeAlreadyRegistered(msg.sender);
-        bytes32 peerHash = keccak256(peerId);
-        address holder = _accountOfPeer[peerHash];
-        if (holder != address(0)) revert NodePeerIdTaken(peerId, holder);
         if (amount < _minStake) revert NodeBelowMinStake(amount, _minStake);
         node.registered = true;
         node.peerId = peerId;
         node.peerSig = peerSig;
-        node.stake = amount;
-        _checkpoint(msg.sender, amount);
-        _accountOfPeer[peerHash] = msg.sender;
+        _setActiveStake(msg.sender, amount);
         _accounts.push(msg.sender);
         emit NodeRegistered(msg.sender, peerId, peerSig, amount);
         _token.safeTransferFrom(msg.sender, address(this), amount);
@@ -116,8 +123,7 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     function stake(uint256 amount) external nonReentrant {
         Node storage node = _registered(msg.sender);
         if (amount == 0) revert NodeZeroAmount();
-        node.stake += amount;
-        _checkpoint(msg.sender, node.stake);
+        _setActiveStake(msg.sender, node.stake + amount);
         emit Staked(msg.sender, amount, node.stake);
         _token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -133,9 +139,8 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
         if (amount > node.stake) revert NodeInsufficientStake(amount, node.stake);
         // unchecked: amount <= node.stake was checked just above.
         unchecked {
-            node.stake -= amount;
+            _setActiveStake(msg.sender, node.stake - amount);
         }
-        _checkpoint(msg.sender, node.stake);
         node.pending += amount;
         node.unlockAt = uint64(block.timestamp) + _unstakeDelay;
         emit UnstakeRequested(msg.sender, amount, node.pending, node.unlockAt);
@@ -170,11 +175,10 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
         uint256 fromPending = rest < node.pending ? rest : node.pending;
         // unchecked: both parts were capped at the balances they are taken from.
         unchecked {
-            node.stake -= fromActive;
+            if (fromActive > 0) _setActiveStake(account, node.stake - fromActive);
             node.pending -= fromPending;
             slashed = fromActive + fromPending;
         }
-        if (fromActive > 0) _checkpoint(account, node.stake);
         emit Slashed(account, msg.sender, recipient, slashed);
         if (slashed > 0) _token.safeTransfer(recipient, slashed);
     }
@@ -217,7 +221,7 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     /// - `blockNumber < block.number` (the value must be final).
     function stakeAt(address account, uint256 blockNumber) public view returns (uint256) {
         if (blockNumber >= block.number) revert NodeFutureLookup(blockNumber, block.number);
-        return _stakeHistory[account].upperLookupRecent(SafeCast.toUint48(blockNumber));
+        return _lookup(_stakeHistory[account], SafeCast.toUint48(blockNumber));
     }
 
     /// @notice Active plus pending stake of `account`: the most a slash can take.
@@ -241,11 +245,6 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
         return _nodes[account].peerId;
     }
 
-    /// @notice The account bound to `peerId` (zero if none).
-    function accountOfPeer(bytes calldata peerId) external view returns (address) {
-        return _accountOfPeer[keccak256(peerId)];
-    }
-
     /// @notice Every account ever registered, in registration order.
     function nodes() external view returns (address[] memory) {
         return _accounts;
@@ -264,6 +263,8 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     }
 
     /// @notice The active nodes, in registration order, with their active stakes.
+    /// @dev An off-chain view: it walks every account ever registered, so contracts must not call
+    /// it (they draw with `drawCommittee`).
     function activeNodes() external view returns (address[] memory accounts, uint256[] memory stakes) {
         uint256 total = _accounts.length;
         accounts = new address[](total);
@@ -284,37 +285,130 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
         }
     }
 
-    /// @notice The nodes that were active at the end of block `blockNumber` (active stake at least
-    /// `minStake()` and non-zero), in registration order, with their active stakes then.
+    /// @notice Draws `size` distinct nodes among those active at the end of block `atBlock`
+    /// (fewer if fewer were active), weighted by their active stake then, without replacement:
+    /// the `k`-th draw takes the ticket `uint256(keccak256(abi.encode(seed, k)))` modulo the stake
+    /// not drawn yet, and picks the node whose range of the slots' cumulative stakes (drawn nodes
+    /// skipped) holds it. Returns the members in draw order and their stakes at `atBlock`.
+    /// Costs O(size * log(active nodes)) storage reads, however many accounts ever registered.
     /// Requirements:
-    /// - `blockNumber < block.number`.
-    function activeNodesAt(uint256 blockNumber)
+    /// - `atBlock < block.number` (the stakes must be final).
+    function drawCommittee(bytes32 seed, uint256 atBlock, uint256 size)
         external
         view
-        returns (address[] memory accounts, uint256[] memory stakes)
+        returns (address[] memory members, uint256[] memory stakes)
     {
-        uint256 total = _accounts.length;
-        accounts = new address[](total);
-        stakes = new uint256[](total);
+        if (atBlock >= block.number) revert NodeFutureLookup(atBlock, block.number);
+        uint48 key = SafeCast.toUint48(atBlock);
+        uint256 capacity = _lookup(_capacity, key);
+        uint256 remaining = capacity == 0 ? 0 : _lookup(_tree[capacity], key);
+        members = new address[](size);
+        stakes = new uint256[](size);
+        uint256[] memory slots = new uint256[](size);
         uint256 count;
-        for (uint256 i; i < total; ++i) {
-            address account = _accounts[i];
-            uint256 stakeThen = stakeAt(account, blockNumber);
-            if (stakeThen > 0 && stakeThen >= _minStake) {
-                accounts[count] = account;
-                stakes[count] = stakeThen;
-                ++count;
+        for (; count < size && remaining > 0; ++count) {
+            uint256 ticket = uint256(keccak256(abi.encode(seed, count))) % remaining;
+            // Descend from the root: skip every tree node whose undrawn weight is <= the ticket.
+            uint256 before;
+            for (uint256 step = capacity >> 1; step > 0; step >>= 1) {
+                uint256 next = before + step;
+                uint256 weight = _lookup(_tree[next], key) - _drawnWithin(slots, stakes, count, before, next);
+                if (weight <= ticket) {
+                    // unchecked: weight <= ticket was checked just above.
+                    unchecked {
+                        ticket -= weight;
+                    }
+                    before = next;
+                }
             }
+            uint256 slot = before + 1;
+            address member = address(uint160(_lookup(_slotHolder[slot], key)));
+            uint256 memberStake = _lookup(_stakeHistory[member], key);
+            members[count] = member;
+            stakes[count] = memberStake;
+            slots[count] = slot;
+            remaining -= memberStake;
         }
-        // Shrink both arrays in place to the number of active nodes.
+        // Shrink the arrays in place to the number of members drawn.
         assembly ("memory-safe") {
-            mstore(accounts, count)
+            mstore(members, count)
             mstore(stakes, count)
         }
     }
 
-    function _checkpoint(address account, uint256 activeStake) private {
-        _stakeHistory[account].push(SafeCast.toUint48(block.number), SafeCast.toUint208(activeStake));
+    /// @dev The stake of the first `count` drawn members whose slot lies in `(from, to]`.
+    function _drawnWithin(
+        uint256[] memory slots,
+        uint256[] memory stakes,
+        uint256 count,
+        uint256 from,
+        uint256 to
+    ) private pure returns (uint256 total) {
+        for (uint256 i; i < count; ++i) {
+            if (slots[i] > from && slots[i] <= to) total += stakes[i];
+        }
+    }
+
+    /// @dev The single place active stake changes: checkpoints it and moves the account's weight
+    /// in the sum tree (its stake if >= minStake, else 0), taking a slot when it becomes active
+    /// and freeing it when it stops being active.
+    function _setActiveStake(address account, uint256 newStake) private {
+        Node storage node = _nodes[account];
+        uint256 oldWeight = _weightOf(node.stake);
+        uint256 newWeight = _weightOf(newStake);
+        node.stake = newStake;
+        _stakeHistory[account].push(SafeCast.toUint48(block.number), SafeCast.toUint208(newStake));
+        if (oldWeight == newWeight) return;
+        uint256 slot = oldWeight == 0 ? _takeSlot(account) : _slotOf[account];
+        uint256 capacity = _capacity.latest();
+        // Walk up the tree nodes covering the slot (i += lowbit(i)).
+        for (uint256 i = slot; i <= capacity; i += i & (~i + 1)) {
+            Checkpoints.Trace208 storage treeNode = _tree[i];
+            // The node's total includes oldWeight, so it stays >= 0.
+            _push(treeNode, treeNode.latest() + newWeight - oldWeight);
+        }
+        if (newWeight == 0) {
+            _slotOf[account] = 0;
+            _freeSlots.push(slot);
+        }
+    }
+
+    /// @dev Gives `account` a free slot, or a new one (doubling the capacity when needed).
+    function _takeSlot(address account) private returns (uint256 slot) {
+        uint256 free = _freeSlots.length;
+        if (free > 0) {
+            slot = _freeSlots[free - 1];
+            _freeSlots.pop();
+        } else {
+            slot = ++_slotCount;
+            uint256 capacity = _capacity.latest();
+            if (slot > capacity) {
+                uint256 grown = capacity == 0 ? 1 : capacity * 2;
+                // The new root covers every slot; those above the old capacity weigh nothing yet.
+                if (capacity > 0) _push(_tree[grown], _tree[capacity].latest());
+                _push(_capacity, grown);
+            }
+        }
+        _slotOf[account] = slot;
+        _push(_slotHolder[slot], uint160(account));
+    }
+
+    /// @dev The weight of an active stake in the draw: the stake if it makes the node active, else 0.
+    function _weightOf(uint256 activeStake) private view returns (uint256) {
+        return activeStake >= _minStake ? activeStake : 0;
+    }
+
+    function _push(Checkpoints.Trace208 storage trace, uint256 value) private {
+        trace.push(SafeCast.toUint48(block.number), SafeCast.toUint208(value));
+    }
+
+    /// @dev The value of `trace` at the end of block `key`; the latest checkpoint is read first, so
+    /// a lookup of a block after the last change costs two storage reads.
+    function _lookup(Checkpoints.Trace208 storage trace, uint48 key) private view returns (uint256) {
+        (bool exists, uint48 lastKey, uint208 lastValue) = trace.latestCheckpoint();
+        if (!exists) return 0;
+        if (lastKey <= key) return lastValue;
+        return trace.upperLookupRecent(key);
     }
 
     function _registered(address account) private view returns (Node storage node) {

@@ -448,38 +448,19 @@ contract TaskMarket is ReentrancyGuard {
         uint256 seedBlock = created + ((block.number - 1 - created) / BLOCKHASH_WINDOW) * BLOCKHASH_WINDOW;
         bytes32 seed = keccak256(abi.encode(blockhash(seedBlock), taskId));
         // Stakes as they were at creation: nothing done after the seed became known changes the draw.
-        (address[] memory accounts, uint256[] memory stakes) = _registry.activeNodesAt(created);
-        uint256 remaining;
-        for (uint256 i; i < stakes.length; ++i) {
-            remaining += stakes[i];
-        }
+        (address[] memory members, uint256[] memory stakes) =
+            _registry.drawCommittee(seed, created, task.params.committeeSize);
+        if (members.length == 0) revert TaskNoActiveNodes(taskId);
         address[] storage committee = _committees[taskId];
-        uint256 size = task.params.committeeSize;
-        for (uint256 k; k < size && remaining > 0; ++k) {
-            uint256 ticket = uint256(keccak256(abi.encode(seed, k))) % remaining;
-            uint256 j;
-            // Walk the cumulative stakes; drawn nodes have stake 0 and are skipped.
-            while (ticket >= stakes[j]) {
-                // unchecked: the loop condition guarantees ticket >= stakes[j].
-                unchecked {
-                    ticket -= stakes[j];
-                }
-                ++j;
-            }
-            Participant storage member = _participants[taskId][accounts[j]];
+        for (uint256 i; i < members.length; ++i) {
+            Participant storage member = _participants[taskId][members[i]];
             member.status = ParticipantStatus.Member;
-            member.stake = SafeCast.toUint128(stakes[j]);
-            committee.push(accounts[j]);
-            // unchecked: stakes[j] is part of remaining.
-            unchecked {
-                remaining -= stakes[j];
-            }
-            stakes[j] = 0;
+            member.stake = SafeCast.toUint128(stakes[i]);
+            committee.push(members[i]);
         }
-        if (committee.length == 0) revert TaskNoActiveNodes(taskId);
         task.committeeDrawn = true;
-        task.committeeLength = uint32(committee.length);
-        emit CommitteeDrawn(taskId, seed, committee);
+        task.committeeLength = uint32(members.length);
+        emit CommitteeDrawn(taskId, seed, members);
     }
 
     function _commit(uint256 taskId, bytes32 commitment) private returns (uint256 bond) {

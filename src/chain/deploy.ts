@@ -65,8 +65,9 @@ export const DEPLOY_DEFAULTS = {
  * NodeRegistry, Shares, TaskMarket, ModelRegistry, AccessCredits,
  * InferenceSettlement — and wires the roles: TaskMarket and InferenceSettlement
  * may slash in NodeRegistry and mint Shares, InferenceSettlement may spend
- * AccessCredits vouchers. The signer of `clients` becomes the owner of the
- * ownable contracts.
+ * AccessCredits vouchers. Then it renounces the ownership of NodeRegistry,
+ * Shares and AccessCredits, so the roles are fixed to the contracts: no key
+ * (the deployer's included) can ever mint, slash or settle.
  */
 export async function deployConcord(
   clients: ConcordClients,
@@ -128,12 +129,18 @@ export async function deployConcord(
       args: [protocol, true],
     });
   }
-  const last = await sendContract(clients, {
+  await sendContract(clients, {
     address: accessCredits.address,
     abi: accessCreditsAbi,
     functionName: 'setSettler',
     args: [inferenceSettlement.address, true],
   });
+  // Every role is wired: nobody may add a slasher, minter or settler any more.
+  const renounce = (address: Address, abi: Abi) =>
+    sendContract(clients, { address, abi, functionName: 'renounceOwnership', args: [] });
+  await renounce(registry.address, nodeRegistryAbi);
+  await renounce(shares.address, sharesAbi);
+  const last = await renounce(accessCredits.address, accessCreditsAbi);
   return {
     chainId: clients.chain.id,
     addresses: {

@@ -1,5 +1,4 @@
 import type { Address, Hex, LocalAccount } from 'viem';
-import { getNode } from '../chain/actions/getNode.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { BaseError } from '../core/errors.ts';
 import { type BlobPurpose, signBlobRequest } from '../p2p/blobRequest.ts';
@@ -7,7 +6,7 @@ import type { ConcordHost } from '../p2p/createHost.ts';
 import { fetchBlobToStore } from '../p2p/fetchBlob.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import { BlobUnavailableError, NodeSignerError } from './errors.ts';
-import { peerIdFromBytes } from './peerBinding.ts';
+import { registeredPeerOf } from './registeredPeer.ts';
 
 /** What fetching needs: the p2p host, the store blobs land in, and the chain (to find peers, sign requests). */
 export type BlobFetcherDeps = {
@@ -30,7 +29,7 @@ export type FetchFromProvidersParameters = {
 
 /**
  * Makes sure the store holds a blob: if not, asks each provider's registered
- * peer in turn with a request signed by this node's account, streaming the
+ * peer (with a verified peer binding) in turn with a request signed by this node's account, streaming the
  * bytes into the store (verified against the digest). Throws
  * `BlobUnavailableError` naming each provider's refusal if none delivers.
  */
@@ -44,8 +43,8 @@ export async function fetchFromProviders(
   for (const provider of params.providers) {
     if (provider.toLowerCase() === signer.address.toLowerCase()) continue;
     try {
-      const node = await getNode(deps.ctx, { account: provider });
-      if (!node.registered) throw new BlobUnavailableError('not a registered node');
+      const peer = await registeredPeerOf(deps.ctx, provider);
+      if (!peer) throw new BlobUnavailableError('no verified peer binding');
       const request = await signBlobRequest(signer, {
         digest: params.digest,
         chainId: deps.ctx.chain.id,
@@ -53,7 +52,7 @@ export async function fetchFromProviders(
         context: params.context,
       });
       await fetchBlobToStore(deps.host, {
-        peer: peerIdFromBytes(node.peerId),
+        peer,
         request,
         blobs: deps.blobs,
         timeoutMs: deps.timeoutMs ?? 15_000,

@@ -2,11 +2,9 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { type Address, getAddress } from 'viem';
-import { getNode } from '../../chain/actions/getNode.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import { type ConcordHost, createHost } from '../../p2p/createHost.ts';
-import { PeerIdBytesError } from '../errors.ts';
-import { peerIdFromBytes } from '../peerBinding.ts';
+import { registeredPeerOf } from '../registeredPeer.ts';
 
 /** The multiaddr protocol code of `/p2p/<id>`. */
 const P2P_CODE = 421;
@@ -33,7 +31,8 @@ export async function startGatewayHost(nodeHost: ConcordHost): Promise<ConcordHo
 
 /**
  * Resolves the planned hosts' accounts to the libp2p peer ids they registered
- * in NodeRegistry (cached: a binding never changes), and tells the gateway
+ * in NodeRegistry with a valid peer binding (`registeredPeerOf`; cached: a
+ * binding never changes), and tells the gateway
  * host every address the node's own host knows for them, so a gateway dials
  * known peers at once and looks the others up in the DHT.
  */
@@ -41,7 +40,7 @@ export class GatewayPeers {
   readonly #ctx: ConcordContext;
   readonly #nodeHost: ConcordHost;
   readonly #gatewayHost: ConcordHost;
-  /** Peer id per account; null for an account whose registered bytes are no peer id. */
+  /** Peer id per account; null for an account without a verified peer binding. */
   readonly #ids = new Map<Address, PeerId | null>();
 
   /** `nodeHost` is the node's own libp2p host, `gatewayHost` the one gateways dial from. */
@@ -53,15 +52,16 @@ export class GatewayPeers {
 
   /**
    * The peer of each account: its peer id, or no address at all when it
-   * registered bytes that are not a peer id (calls to it fail and the gateway
-   * turns to the shard's standbys, so such a node cannot stop the others).
+   * registered bytes that are not a peer id or a peer id whose key did not sign
+   * the binding to it (calls to it fail and the gateway turns to the shard's
+   * standbys, so such a node cannot stop the others).
    */
   async resolve(accounts: readonly Address[]): Promise<Map<Address, PeerId | Multiaddr[]>> {
     const peers = new Map<Address, PeerId | Multiaddr[]>();
     for (const account of new Set(accounts.map((a) => getAddress(a)))) {
       let id = this.#ids.get(account);
       if (id === undefined) {
-        id = await this.#peerIdOf(account);
+        id = await registeredPeerOf(this.#ctx, account);
         this.#ids.set(account, id);
       }
       if (id === null) {
@@ -86,16 +86,6 @@ export class GatewayPeers {
       this.#gatewayHost
         .dial(peer, { signal: AbortSignal.timeout(WARM_UP_TIMEOUT_MS) })
         .catch(() => undefined);
-    }
-  }
-
-  async #peerIdOf(account: Address): Promise<PeerId | null> {
-    const { peerId } = await getNode(this.#ctx, { account });
-    try {
-      return peerIdFromBytes(peerId);
-    } catch (err) {
-      if (err instanceof PeerIdBytesError) return null;
-      throw err;
     }
   }
 
