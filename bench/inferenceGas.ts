@@ -13,6 +13,7 @@ import { buyCredits } from '../src/chain/actions/buyCredits.ts';
 import { settleSession } from '../src/chain/actions/settleSession.ts';
 import { slashEquivocation } from '../src/chain/actions/slashEquivocation.ts';
 import { devAccount } from '../src/chain/devAccounts.ts';
+import { sendAs } from '../src/chain/devRpc.ts';
 import { startDevChain } from '../src/chain/devChain.ts';
 import {
   buildReceipt,
@@ -45,19 +46,21 @@ try {
   const chainId = deployer.chain.id;
   const settlement = deployer.addresses.inferenceSettlement;
   const domain = { chainId, settlement };
-  const send = (
-    functionName: string,
-    address: `0x${string}`,
-    abi: typeof sharesAbi | typeof accessCreditsAbi | typeof modelRegistryAbi,
-    args: readonly unknown[],
-  ) => sendContract(deployer, { address, abi, functionName, args });
-  await send('createModel', deployer.addresses.modelRegistry, modelRegistryAbi, ['bench', GENESIS]);
-  await send('setMinter', deployer.addresses.shares, sharesAbi, [deployer.account.address, true]);
-  await send('setSettler', deployer.addresses.accessCredits, accessCreditsAbi, [
-    deployer.account.address,
-    true,
-  ]);
-  await send('mint', deployer.addresses.shares, sharesAbi, [deployer.account.address, 1n, 1n]);
+  await sendContract(deployer, {
+    address: deployer.addresses.modelRegistry,
+    abi: modelRegistryAbi,
+    functionName: 'createModel',
+    args: ['bench', GENESIS],
+  });
+  // The baseline acts as the protocol contracts that hold the roles (no key does after deployConcord).
+  const mint = (args: readonly unknown[]) =>
+    sendAs(deployer, deployer.addresses.taskMarket, {
+      address: deployer.addresses.shares,
+      abi: sharesAbi,
+      functionName: 'mint',
+      args,
+    });
+  await mint([deployer.account.address, 1n, 1n]);
   await buyCredits(deployer, { credits: 1_000_000n });
   const querier = privateKeyToAccount(devAccount(0).privateKey);
   let nonce = 0n;
@@ -110,15 +113,18 @@ try {
       accessCredits: deployer.addresses.accessCredits,
     });
     let baseline = (
-      await send('spend', deployer.addresses.accessCredits, accessCreditsAbi, [voucherOf(base), baseSig, 8n])
+      await sendAs(deployer, settlement, {
+        address: deployer.addresses.accessCredits,
+        abi: accessCreditsAbi,
+        functionName: 'spend',
+        args: [voucherOf(base), baseSig, 8n],
+      })
     ).gasUsed;
     for (const r of receipt.results) {
       if (r.wins === 0) continue;
       // Another model's ids, so the baseline writes fresh balances as settleSession did.
       const id = shardArtifactId(h('baseline model'), r.layer, MATRIX, r.shard);
-      baseline += (
-        await send('mint', deployer.addresses.shares, sharesAbi, [r.host, id, BigInt(r.wins) * 1000n])
-      ).gasUsed;
+      baseline += (await mint([r.host, id, BigInt(r.wins) * 1000n])).gasUsed;
     }
 
     const step0 = statements.filter((s) => s.statement.items[0]!.step === 0);

@@ -1,4 +1,6 @@
+import { type Address, encodeFunctionData, type Hex, type TransactionReceipt } from 'viem';
 import type { ConcordClients } from './client.ts';
+import { type ContractCall, toRevertError } from './send.ts';
 
 type RawRequest = (args: { method: string; params?: unknown[] }) => Promise<unknown>;
 
@@ -37,4 +39,30 @@ export async function revertToSnapshot(
 ): Promise<void> {
   const request = clients.publicClient.request as unknown as RawRequest;
   await request({ method: 'evm_revert', params: [id] });
+}
+
+/**
+ * Sends a contract call from `from` without its key, on a dev chain
+ * (`anvil_impersonateAccount`, funded for gas with `anvil_setBalance`). Tests and
+ * benches use it to act as a protocol contract — e.g. to mint Shares as
+ * TaskMarket does — because after `deployConcord` no key holds such a role.
+ * Throws `ChainRevertError` if the call reverts. Not for real networks.
+ */
+export async function sendAs(
+  clients: Pick<ConcordClients, 'publicClient'>,
+  from: Address,
+  call: Omit<ContractCall, 'nonce' | 'gas'>,
+): Promise<TransactionReceipt> {
+  const request = clients.publicClient.request as unknown as RawRequest;
+  const data = encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args ?? [] });
+  await request({ method: 'anvil_impersonateAccount', params: [from] });
+  try {
+    await request({ method: 'anvil_setBalance', params: [from, '0x56bc75e2d63100000'] });
+    const hash = (await request({ method: 'eth_sendTransaction', params: [{ from, to: call.address, data }] })) as Hex;
+    return await clients.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 10 });
+  } catch (err) {
+    throw toRevertError(err, call) ?? err;
+  } finally {
+    await request({ method: 'anvil_stopImpersonatingAccount', params: [from] });
+  }
 }

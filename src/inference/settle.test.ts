@@ -14,7 +14,7 @@ import { devAccount } from '../chain/devAccounts.ts';
 import { type DevChain, devPeerId, startDevChain } from '../chain/devChain.ts';
 import { matrixId, sessionIdOf, shardArtifactId, signRequest } from '../chain/inferenceReceipt.ts';
 import type { InferenceRequest } from '../chain/inferenceRequest.ts';
-import { sendContract } from '../chain/send.ts';
+import { sendAs } from '../chain/devRpc.ts';
 import { Gpt, GptParams, generate, makeGptConfig, Rng } from '../model/index.ts';
 import { gptMatrices } from './matrices.ts';
 import type { SealEvery, SignatureCheck } from './session.ts';
@@ -63,16 +63,10 @@ describe('settling inference sessions on chain (anvil)', () => {
     chainId = chain.deployer.publicClient.chain.id;
     for (const i of HOST_ACCOUNTS)
       await register(actor(i), { peerId: devPeerId(i), peerSig: '0x01', stake: STAKE });
-    // Credits can be bought only while share units exist: mint one unit first.
+    // Credits can be bought only while share units exist: mint one unit first, as TaskMarket would.
     const shares = chain.deployment.addresses.shares;
     const deployer = chain.deployer.account.address;
-    await sendContract(chain.deployer, {
-      address: shares,
-      abi: sharesAbi,
-      functionName: 'setMinter',
-      args: [deployer, true],
-    });
-    await sendContract(chain.deployer, {
+    await sendAs(chain.deployer, chain.deployment.addresses.taskMarket, {
       address: shares,
       abi: sharesAbi,
       functionName: 'mint',

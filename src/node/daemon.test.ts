@@ -8,7 +8,7 @@ import { buyCredits } from '../chain/actions/buyCredits.ts';
 import { createModel } from '../chain/actions/createModel.ts';
 import { creditsOf } from '../chain/actions/creditsOf.ts';
 import { type DevChain, startDevChain } from '../chain/devChain.ts';
-import { sendContract } from '../chain/send.ts';
+import { sendAs } from '../chain/devRpc.ts';
 import { Gpt, generate, Rng } from '../model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
@@ -68,12 +68,7 @@ it('serves the shipped model from a checkpoint only node 0 holds, bit for bit as
 it('answers an OpenAI-style completion over HTTP, paid by the node itself and settled on chain', async () => {
   // Credits are paid to share holders, so someone must hold a share first.
   const shares = { address: chain.deployer.addresses.shares, abi: sharesAbi } as const;
-  await sendContract(chain.deployer, {
-    ...shares,
-    functionName: 'setMinter',
-    args: [chain.deployer.account.address, true],
-  });
-  await sendContract(chain.deployer, {
+  await sendAs(chain.deployer, chain.deployer.addresses.taskMarket, {
     ...shares,
     functionName: 'mint',
     args: [chain.deployer.account.address, 1n, 1n],

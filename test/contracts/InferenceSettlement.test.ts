@@ -16,6 +16,7 @@ import { settleSession } from '../../src/chain/actions/settleSession.ts';
 import { slashEquivocation } from '../../src/chain/actions/slashEquivocation.ts';
 import type { ConcordContext } from '../../src/chain/context.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
+import { sendAs } from '../../src/chain/devRpc.ts';
 import {
   buildReceipt,
   type Evidence,
@@ -58,6 +59,7 @@ const LIAR = 3;
 const QUERIER = 4;
 const GATEWAY = 5;
 const OUTSIDER = 6;
+/** Holds the one share unit that lets the querier buy credits. */
 const MINTER = 9;
 const STAKE = parseEther('100');
 const SLASH = parseEther('100'); // the whole stake, so a second slash finds nothing
@@ -165,9 +167,13 @@ describe('InferenceSettlement', () => {
       'tiny-gpt',
       GENESIS,
     ]);
-    // Credits can be bought only while share units exist: give the minter one unit first.
-    await send(chain, 0, chain.addresses.shares, sharesAbi, 'setMinter', [account(MINTER), true]);
-    await send(chain, MINTER, chain.addresses.shares, sharesAbi, 'mint', [account(MINTER), 1n, 1n]);
+    // Credits can be bought only while share units exist: mint one unit first, as TaskMarket would.
+    await sendAs(chain.clients[0]!, chain.addresses.taskMarket, {
+      address: chain.addresses.shares,
+      abi: sharesAbi,
+      functionName: 'mint',
+      args: [account(MINTER), 1n, 1n],
+    });
     await approveAll(chain, QUERIER, chain.addresses.accessCredits);
     await send(chain, QUERIER, chain.addresses.accessCredits, accessCreditsAbi, 'buyCredits', [1000n]);
   });

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Hex, parseEther, toHex } from 'viem';
-import { nodeRegistryAbi } from '../../generated/contracts/index.ts';
+import { type Address, type Hex, parseEther, toHex } from 'viem';
+import { nodeRegistryAbi, nodeRegistryBytecode } from '../../generated/contracts/index.ts';
 import {
   account,
   advance,
   approveAll,
   balanceOf,
+  deployOwned,
   expectRevert,
   isolated,
   peerIdFor,
@@ -19,6 +20,7 @@ import {
 
 const MIN = parseEther('100');
 const DELAY = 3600;
+const SEED = toHex('seed', { size: 32 });
 
 type Node = {
   peerId: Hex;
@@ -40,8 +42,10 @@ describe('NodeRegistry', () => {
   const blockNumber = () => chain.clients[0]!.publicClient.getBlockNumber({ cacheTime: 0 });
 
   before(async () => {
-    chain = await startTestChain({ minStake: MIN, unstakeDelay: BigInt(DELAY) });
-    registry = chain.addresses.registry;
+    const base = await startTestChain();
+    // An instance of our own, owned by account 0, to test the owner-only slasher rule.
+    registry = await deployOwned(base, nodeRegistryAbi, nodeRegistryBytecode, [base.addresses.token, MIN, DELAY]);
+    chain = { ...base, addresses: { ...base.addresses, registry } };
   });
   after(async () => {
     await chain?.stop();
@@ -57,7 +61,6 @@ describe('NodeRegistry', () => {
       assert.equal(node.stake, MIN);
       assert.equal(node.registered, true);
       assert.equal(await view('peerIdOf', [account(1)]), peerIdFor(1));
-      assert.equal(await view('accountOfPeer', [peerIdFor(1)]), account(1));
       assert.equal(await view('isActive', [account(1)]), true);
       assert.equal(await view('stakeOf', [account(1)]), MIN);
       assert.equal(await balanceOf(chain, account(1)), before - MIN);
@@ -67,15 +70,22 @@ describe('NodeRegistry', () => {
       assert.equal(await view('nodeAt', [0n]), account(1));
     }));
 
-  it('register rejects an empty peer id, a taken peer id, a second registration and a stake below minimum', () =>
+  it('register rejects an empty peer id, a second registration and a stake below minimum', () =>
     isolated(chain, async () => {
       await approveAll(chain, 2, registry);
       await expectRevert(call(2, 'register', ['0x', '0x', MIN]), 'NodeEmptyPeerId');
       await expectRevert(call(2, 'register', [peerIdFor(2), '0x', MIN - 1n]), 'NodeBelowMinStake');
       await registerNode(chain, 1, MIN);
       await expectRevert(call(1, 'register', [peerIdFor(9), '0x', MIN]), 'NodeAlreadyRegistered');
-      const args = await expectRevert(call(2, 'register', [peerIdFor(1), '0x', MIN]), 'NodePeerIdTaken');
-      assert.equal(args[1], account(1));
+    }));
+
+  it('does not reserve peer ids: a second account may name the same one (nodes verify peerSig)', () =>
+    isolated(chain, async () => {
+      await registerNode(chain, 1, MIN);
+      await approveAll(chain, 2, registry);
+      await call(2, 'register', [peerIdFor(1), '0x', MIN]);
+      assert.equal(await view('peerIdOf', [account(2)]), peerIdFor(1));
+      assert.equal(await view('peerIdOf', [account(1)]), peerIdFor(1));
     }));
 
   it('stake adds to the active stake; zero amounts and unknown nodes are rejected', () =>
@@ -151,7 +161,7 @@ describe('NodeRegistry', () => {
       assert.deepEqual(await view('nodes'), [account(3), account(1), account(2)]);
     }));
 
-  it('checkpoints active stake per block: stakeAt and activeNodesAt see the past, not later changes', () =>
+  it('checkpoints active stake per block: stakeAt and drawCommittee see the past, not later changes', () =>
     isolated(chain, async () => {
       await registerNode(chain, 1, MIN);
       const registered = await blockNumber();
@@ -170,15 +180,26 @@ describe('NodeRegistry', () => {
       assert.equal(await view('stakeAt', [account(1), staked]), MIN + 7n);
       assert.equal(await view('stakeAt', [account(1), unstaked]), 7n);
       assert.equal(await view('stakeAt', [account(2), slashed]), MIN - 1n);
-      assert.deepEqual(await view('activeNodesAt', [registered]), [[account(1)], [MIN]]);
-      assert.deepEqual(await view('activeNodesAt', [staked]), [
-        [account(1), account(2)],
-        [MIN + 7n, MIN],
-      ]);
-      assert.deepEqual(await view('activeNodesAt', [slashed]), [[], []]);
+      const everyone = async (block: bigint) => {
+        const [members, stakes] = await view<[readonly Address[], readonly bigint[]]>('drawCommittee', [
+          SEED,
+          block,
+          5n,
+        ]);
+        return new Map(members.map((m, i) => [m, stakes[i]]));
+      };
+      assert.deepEqual(await everyone(registered), new Map([[account(1), MIN]]));
+      assert.deepEqual(
+        await everyone(staked),
+        new Map([
+          [account(1), MIN + 7n],
+          [account(2), MIN],
+        ]),
+      );
+      assert.deepEqual(await everyone(slashed), new Map());
       const current = await blockNumber();
       await expectRevert(view('stakeAt', [account(1), current + 1n]), 'NodeFutureLookup');
-      await expectRevert(view('activeNodesAt', [current + 1n]), 'NodeFutureLookup');
+      await expectRevert(view('drawCommittee', [SEED, current + 1n, 1n]), 'NodeFutureLookup');
     }));
 
   it('reports its configuration', async () => {
@@ -186,6 +207,5 @@ describe('NodeRegistry', () => {
     assert.equal(await view('unstakeDelay'), BigInt(DELAY));
     assert.equal(await view('token'), chain.addresses.token);
     assert.equal(await view('owner'), account(0));
-    assert.equal(await view('isSlasher', [chain.addresses.taskMarket]), true);
   });
 });

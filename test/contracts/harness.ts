@@ -6,6 +6,7 @@ import {
   type Abi,
   type Address,
   createTestClient,
+  getAddress,
   type Hex,
   http,
   keccak256,
@@ -75,6 +76,23 @@ export async function startTestChain(options: DeployConcordOptions = {}): Promis
     await anvil.stop();
     throw err;
   }
+}
+
+/**
+ * Deploys a fresh instance of a contract from dev account 0, which owns it: deployConcord's
+ * instances have no owner (their roles are fixed), so tests of owner-only rules use their own.
+ */
+export async function deployOwned(
+  chain: Pick<TestChain, 'clients'>,
+  abi: Abi,
+  bytecode: Hex,
+  args: readonly unknown[],
+): Promise<Address> {
+  const clients = chain.clients[0]!;
+  const hash = await clients.walletClient.deployContract({ abi, bytecode, args });
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 10 });
+  assert.ok(receipt.contractAddress, `deploying produced no contract (tx ${hash})`);
+  return getAddress(receipt.contractAddress);
 }
 
 /** The address of dev account i. */

@@ -18,7 +18,7 @@ import { writeDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
 import { shardArtifactId, signRequest } from '../../src/chain/inferenceReceipt.ts';
-import { sendContract } from '../../src/chain/send.ts';
+import { sendAs } from '../../src/chain/devRpc.ts';
 import type { AskResult } from '../../src/cli/commands/ask.ts';
 import { signedRequest } from '../../src/devnet/askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
@@ -210,8 +210,11 @@ before(
     // Credits are paid to share holders, so someone must hold a share before credits can be bought.
     const shares = { address: chain.deployment.addresses.shares, abi: sharesAbi } as const;
     const deployer = chain.deployer.account.address;
-    await sendContract(chain.deployer, { ...shares, functionName: 'setMinter', args: [deployer, true] });
-    await sendContract(chain.deployer, { ...shares, functionName: 'mint', args: [deployer, 1n, 1n] });
+    await sendAs(chain.deployer, chain.deployment.addresses.taskMarket, {
+      ...shares,
+      functionName: 'mint',
+      args: [deployer, 1n, 1n],
+    });
     // Nodes 0 to 2 pay for the completions asked with their API tokens.
     for (const i of [0, 1, 2]) await buyCredits(chain.actors[i]!, { credits: 10_000n });
     await buyCredits(querier, { credits: 1_000n });

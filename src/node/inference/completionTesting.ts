@@ -10,7 +10,7 @@ import { createModel } from '../../chain/actions/createModel.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../chain/devChain.ts';
-import { sendContract } from '../../chain/send.ts';
+import { sendAs } from '../../chain/devRpc.ts';
 import { startTestInferenceNetwork, type TestInferenceNetwork } from '../../inference/testing.ts';
 import { CharTokenizer, GptParams, makeGptConfig } from '../../model/index.ts';
 import type { Store } from '../../store/openStore.ts';
@@ -215,17 +215,10 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
   }
 }
 
-/** Gives `holder` one share unit (credit payments need a share holder to go to). */
+/** Gives `holder` one share unit, minted as TaskMarket would (credit payments need a share holder to go to). */
 async function makeShareHolder(deployer: ConcordContext, holder: Address): Promise<void> {
-  const shares = deployer.addresses.shares;
-  await sendContract(deployer, {
-    address: shares,
-    abi: sharesAbi,
-    functionName: 'setMinter',
-    args: [holder, true],
-  });
-  await sendContract(deployer, {
-    address: shares,
+  await sendAs(deployer, deployer.addresses.taskMarket, {
+    address: deployer.addresses.shares,
     abi: sharesAbi,
     functionName: 'mint',
     args: [holder, 1n, 1n],
