@@ -31,9 +31,15 @@ const SIZES = [10, 1_000, 10_000];
 const COMMITTEE = 5;
 const BATCH = 100;
 const STAKE = parseEther('100');
+const ZERO32: Hex = `0x${'00'.repeat(32)}`;
 
 /** One registry + market pair under test. */
-type Stack = { label: string; registry: Address; market: Address; slash(args: readonly unknown[]): Promise<bigint> };
+type Stack = {
+  label: string;
+  registry: Address;
+  market: Address;
+  slash(args: readonly unknown[]): Promise<bigint>;
+};
 
 const anvil = await startAnvil({ gasLimit: 2_000_000_000n });
 try {
@@ -51,7 +57,8 @@ try {
     });
     return (await waitForReceipt(deployer, hash)).contractAddress!;
   };
-  const git = (path: string) => execFileSync('git', ['show', `${BASELINE_COMMIT}:${path}`], { encoding: 'utf8' });
+  const git = (path: string) =>
+    execFileSync('git', ['show', `${BASELINE_COMMIT}:${path}`], { encoding: 'utf8' });
   const compiled = compileContracts([
     ...['NodeRegistry', 'Shares', 'TaskMarket'].map((name) => ({
       key: `baseline/${name}.sol`,
@@ -66,8 +73,13 @@ try {
   const oldRegistry = await deploy(artifact('NodeRegistry'), [token, STAKE, 3600n]);
   const oldShares = await deploy(artifact('Shares'), [token, '']);
   const oldMarket = await deploy(artifact('TaskMarket'), [token, oldRegistry, oldShares]);
-  const send = (clients: typeof deployer, address: Address, abi: Abi, functionName: string, args: readonly unknown[]) =>
-    sendContract(clients, { address, abi, functionName, args });
+  const send = (
+    clients: typeof deployer,
+    address: Address,
+    abi: Abi,
+    functionName: string,
+    args: readonly unknown[],
+  ) => sendContract(clients, { address, abi, functionName, args });
   await send(deployer, oldRegistry, nodeRegistryAbi, 'setSlasher', [deployer.account.address, true]);
   const stacks: Stack[] = [
     {
@@ -118,6 +130,8 @@ try {
     for (const stack of stacks) {
       const params = {
         ...(await benchTaskParams(deployer.publicClient, 'draw')),
+        pool: ZERO32,
+        inputsRoot: ZERO32,
         committeeSize: COMMITTEE,
         maxParticipants: COMMITTEE,
         quorum: 3,
@@ -131,13 +145,19 @@ try {
       row.push((await send(deployer, stack.market, taskMarketAbi, 'drawCommittee', [id])).gasUsed);
     }
     draws.set(size, row);
-    console.error(`${size} nodes registered in each registry (${Math.round((performance.now() - started) / 1000)} s)`);
+    console.error(
+      `${size} nodes registered in each registry (${Math.round((performance.now() - started) / 1000)} s)`,
+    );
   }
 
-  console.log(`| registered nodes (half inactive) | ${stacks.map((s) => `draw gas, ${s.label}`).join(' | ')} | ratio |`);
+  console.log(
+    `| registered nodes (half inactive) | ${stacks.map((s) => `draw gas, ${s.label}`).join(' | ')} | ratio |`,
+  );
   console.log(`|---|${stacks.map(() => '---').join('|')}|---|`);
   for (const [size, [ours, old]] of draws) {
-    console.log(`| ${size.toLocaleString('en')} | ${ours} | ${old} | ${(Number(old) / Number(ours!)).toFixed(1)}× |`);
+    console.log(
+      `| ${size.toLocaleString('en')} | ${ours} | ${old} | ${(Number(old) / Number(ours!)).toFixed(1)}× |`,
+    );
   }
 
   // What each stake change costs once 10,000 accounts registered (operator: a fresh account).
@@ -148,7 +168,9 @@ try {
     const [ours, old] = [await run(stacks[0]!), await run(stacks[1]!)];
     ops.push([label, ours, old]);
   };
-  await measure('register (takes a freed slot)', (s) => gasOf(s, 'register', [toHex('bench-peer'), '0x', STAKE * 2n]));
+  await measure('register (takes a freed slot)', (s) =>
+    gasOf(s, 'register', [toHex('bench-peer'), '0x', STAKE * 2n]),
+  );
   await measure('stake (weight changes)', (s) => gasOf(s, 'stake', [STAKE]));
   await measure('requestUnstake, stays active', (s) => gasOf(s, 'requestUnstake', [STAKE]));
   await measure('slash active stake, stays active', (s) =>
@@ -158,7 +180,9 @@ try {
     gasOf(s, 'requestUnstake', [STAKE + STAKE / 2n]),
   );
   console.log('');
-  console.log(`| operation at ${last.toLocaleString('en')} registered | ${stacks.map((s) => s.label).join(' | ')} | added |`);
+  console.log(
+    `| operation at ${last.toLocaleString('en')} registered | ${stacks.map((s) => s.label).join(' | ')} | added |`,
+  );
   console.log(`|---|${stacks.map(() => '---').join('|')}|---|`);
   for (const [label, ours, old] of ops) console.log(`| ${label} | ${ours} | ${old} | ${ours - old} |`);
 } finally {

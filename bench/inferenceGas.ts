@@ -13,8 +13,8 @@ import { buyCredits } from '../src/chain/actions/buyCredits.ts';
 import { settleSession } from '../src/chain/actions/settleSession.ts';
 import { slashEquivocation } from '../src/chain/actions/slashEquivocation.ts';
 import { devAccount } from '../src/chain/devAccounts.ts';
-import { sendAs } from '../src/chain/devRpc.ts';
 import { startDevChain } from '../src/chain/devChain.ts';
+import { sendAs } from '../src/chain/devRpc.ts';
 import {
   buildReceipt,
   equivocationEvidence,

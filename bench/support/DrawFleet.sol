@@ -10,14 +10,14 @@ interface IBenchRegistry {
 }
 
 /// @title BenchNode
-/// @notice One registered node of bench/draw.ts: registers itself (and leaves at once if `leave`)
+/// @notice One registered node of bench/draw.ts: registers itself (and leaves at once if `leaves`)
 /// in its constructor, with tokens its fleet sends it.
 contract BenchNode {
-    constructor(IERC20 token, IBenchRegistry registry, uint256 amount, bool leave) {
+    constructor(IERC20 token, IBenchRegistry registry, uint256 amount, bool leaves) {
         DrawFleet(msg.sender).fund(amount);
         token.approve(address(registry), amount);
         registry.register(abi.encodePacked(address(this)), "", amount);
-        if (leave) registry.requestUnstake(amount);
+        if (leaves) registry.requestUnstake(amount);
     }
 }
 

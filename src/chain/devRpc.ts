@@ -58,7 +58,10 @@ export async function sendAs(
   await request({ method: 'anvil_impersonateAccount', params: [from] });
   try {
     await request({ method: 'anvil_setBalance', params: [from, '0x56bc75e2d63100000'] });
-    const hash = (await request({ method: 'eth_sendTransaction', params: [{ from, to: call.address, data }] })) as Hex;
+    const hash = (await request({
+      method: 'eth_sendTransaction',
+      params: [{ from, to: call.address, data }],
+    })) as Hex;
     return await clients.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 10 });
   } catch (err) {
     throw toRevertError(err, call) ?? err;

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Address, type Hex, hashTypedData, parseEventLogs } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { accessCreditsAbi, accessCreditsBytecode, sharesAbi, sharesBytecode } from '../../generated/contracts/index.ts';
+import {
+  accessCreditsAbi,
+  accessCreditsBytecode,
+  sharesAbi,
+  sharesBytecode,
+} from '../../generated/contracts/index.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import {
   account,
@@ -79,7 +84,13 @@ describe('AccessCredits', () => {
     // Instances of our own, owned by account 0, to test the owner-only minter and settler rules.
     const { token } = base.addresses;
     const shares = await deployOwned(base, sharesAbi, sharesBytecode, [token, '']);
-    credits = await deployOwned(base, accessCreditsAbi, accessCreditsBytecode, [token, shares, EPOCH, PER_EPOCH, PRICE]);
+    credits = await deployOwned(base, accessCreditsAbi, accessCreditsBytecode, [
+      token,
+      shares,
+      EPOCH,
+      PER_EPOCH,
+      PRICE,
+    ]);
     chain = { ...base, addresses: { ...base.addresses, shares, accessCredits: credits } };
     await send(chain, 0, chain.addresses.shares, sharesAbi, 'setMinter', [account(MINTER), true]);
   });

@@ -44,7 +44,11 @@ describe('NodeRegistry', () => {
   before(async () => {
     const base = await startTestChain();
     // An instance of our own, owned by account 0, to test the owner-only slasher rule.
-    registry = await deployOwned(base, nodeRegistryAbi, nodeRegistryBytecode, [base.addresses.token, MIN, DELAY]);
+    registry = await deployOwned(base, nodeRegistryAbi, nodeRegistryBytecode, [
+      base.addresses.token,
+      MIN,
+      DELAY,
+    ]);
     chain = { ...base, addresses: { ...base.addresses, registry } };
   });
   after(async () => {

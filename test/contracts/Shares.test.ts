@@ -35,7 +35,10 @@ describe('Shares', () => {
   before(async () => {
     const base = await startTestChain();
     // An instance of our own, owned by account 0, to test the owner-only minter rule.
-    shares = await deployOwned(base, sharesAbi, sharesBytecode, [base.addresses.token, 'concord://artifact/{id}']);
+    shares = await deployOwned(base, sharesAbi, sharesBytecode, [
+      base.addresses.token,
+      'concord://artifact/{id}',
+    ]);
     chain = { ...base, addresses: { ...base.addresses, shares } };
     await call(0, 'setMinter', [account(MINTER), true]);
     for (const i of [0, 1, 2, 3]) await approveAll(chain, i, shares);

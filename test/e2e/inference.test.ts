@@ -17,8 +17,8 @@ import { type ConcordContext, createConcordContext } from '../../src/chain/conte
 import { writeDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
-import { shardArtifactId, signRequest } from '../../src/chain/inferenceReceipt.ts';
 import { sendAs } from '../../src/chain/devRpc.ts';
+import { shardArtifactId, signRequest } from '../../src/chain/inferenceReceipt.ts';
 import type { AskResult } from '../../src/cli/commands/ask.ts';
 import { signedRequest } from '../../src/devnet/askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';

@@ -33,13 +33,19 @@ type Slot = { account: Address; stake: bigint };
  * cumulative weights, in slot order with drawn slots skipped, holds it. Each undrawn node thus
  * wins with probability exactly its stake over the undrawn stake.
  */
-function referenceDraw(seed: Hex, slots: readonly Slot[], size: number): { members: Address[]; stakes: bigint[] } {
+function referenceDraw(
+  seed: Hex,
+  slots: readonly Slot[],
+  size: number,
+): { members: Address[]; stakes: bigint[] } {
   const drawn = new Set<number>();
   const members: Address[] = [];
   const stakes: bigint[] = [];
   let remaining = slots.reduce((sum, s) => sum + s.stake, 0n);
   for (let k = 0; k < size && remaining > 0n; k++) {
-    const hash = keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [seed, BigInt(k)]));
+    const hash = keccak256(
+      encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [seed, BigInt(k)]),
+    );
     let ticket = BigInt(hash) % remaining;
     const index = slots.findIndex((s, i) => {
       if (drawn.has(i)) return false;
@@ -86,13 +92,22 @@ describe('security: committee draw (finding 5)', () => {
       const attackers: ConcordClients[] = [];
       for (let i = 0; i < ATTACKERS; i++) {
         const privateKey = keccak256(toHex(`draw-attacker-${i}`));
-        const clients = await createConcordClients({ rpcUrl: chain.anvil.rpcUrl, privateKey, pollingInterval: 10 });
+        const clients = await createConcordClients({
+          rpcUrl: chain.anvil.rpcUrl,
+          privateKey,
+          pollingInterval: 10,
+        });
         await chain.test.setBalance({ address: clients.account.address, value: parseEther('10') });
-        await send(chain, 0, chain.addresses.token, concordTokenAbi, 'transfer', [clients.account.address, MIN]);
+        await send(chain, 0, chain.addresses.token, concordTokenAbi, 'transfer', [
+          clients.account.address,
+          MIN,
+        ]);
         attackers.push(clients);
       }
-      const as = (clients: ConcordClients, address: Address, abi: typeof nodeRegistryAbi | typeof concordTokenAbi) =>
-        (functionName: string, args: readonly unknown[]) => sendContract(clients, { address, abi, functionName, args });
+      const as =
+        (clients: ConcordClients, address: Address, abi: typeof nodeRegistryAbi | typeof concordTokenAbi) =>
+        (functionName: string, args: readonly unknown[]) =>
+          sendContract(clients, { address, abi, functionName, args });
       // Each attacker registers and leaves at once.
       for (const [i, clients] of attackers.entries()) {
         await as(clients, chain.addresses.token, concordTokenAbi)('approve', [registry(), MIN]);
@@ -133,7 +148,11 @@ describe('security: committee draw (finding 5)', () => {
       const check = async (slots: readonly Slot[], block: bigint) => {
         for (const seed of seeds) {
           for (const size of sizes) {
-            assert.deepEqual(await draw(seed, block, size), referenceDraw(seed, slots, size), `${seed} x${size}`);
+            assert.deepEqual(
+              await draw(seed, block, size),
+              referenceDraw(seed, slots, size),
+              `${seed} x${size}`,
+            );
           }
         }
       };
@@ -148,6 +167,10 @@ describe('security: committee draw (finding 5)', () => {
       await send(chain, 8, registry(), nodeRegistryAbi, 'register', [toHex('peer-8'), '0x', MIN * 9n]);
       await check(slotsThen, atBlock);
       await check(slotsEarly, early);
-      assert.deepEqual(await draw(seeds[0]!, 0n, 3), { members: [], stakes: [] }, 'nobody was active at genesis');
+      assert.deepEqual(
+        await draw(seeds[0]!, 0n, 3),
+        { members: [], stakes: [] },
+        'nobody was active at genesis',
+      );
     }));
 });

@@ -25,14 +25,24 @@ describe('security: deployer roles (finding 9)', () => {
     ];
     for (const [name, address, abi, setter, getter] of roles) {
       assert.equal(await read(chain, address, abi, 'owner'), zeroAddress, `${name} has no owner`);
-      await expectRevert(send(chain, 0, address, abi, setter, [account(0), true]), 'OwnableUnauthorizedAccount');
-      assert.equal(await read(chain, address, abi, getter, [account(0)]), false, `${name}: deployer has no role`);
+      await expectRevert(
+        send(chain, 0, address, abi, setter, [account(0), true]),
+        'OwnableUnauthorizedAccount',
+      );
+      assert.equal(
+        await read(chain, address, abi, getter, [account(0)]),
+        false,
+        `${name}: deployer has no role`,
+      );
     }
     // The protocol contracts keep the roles they were wired with.
     assert.equal(await read(chain, registry, nodeRegistryAbi, 'isSlasher', [taskMarket]), true);
     assert.equal(await read(chain, registry, nodeRegistryAbi, 'isSlasher', [inferenceSettlement]), true);
     assert.equal(await read(chain, shares, sharesAbi, 'isMinter', [taskMarket]), true);
     assert.equal(await read(chain, shares, sharesAbi, 'isMinter', [inferenceSettlement]), true);
-    assert.equal(await read(chain, accessCredits, accessCreditsAbi, 'isSettler', [inferenceSettlement]), true);
+    assert.equal(
+      await read(chain, accessCredits, accessCreditsAbi, 'isSettler', [inferenceSettlement]),
+      true,
+    );
   });
 });

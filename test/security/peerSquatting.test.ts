@@ -42,7 +42,11 @@ describe('security: peer id squatting (finding 9)', () => {
     assert.equal(registration.registered, true, 'the honest node registers its own peer id');
     const honestPeer = await registeredPeerOf(observer, honest.account.address);
     assert.ok(honestPeer?.equals(peerId), 'nodes trust the honest binding');
-    assert.equal(await registeredPeerOf(observer, squatter.account.address), null, 'nor the copied signature');
+    assert.equal(
+      await registeredPeerOf(observer, squatter.account.address),
+      null,
+      'nor the copied signature',
+    );
     // Nor a binding the squatter signed with a key of its own for the honest peer id.
     const forged = await signPeerBinding(await generateKeyPair('Ed25519'), {
       chainId: squatter.chain.id,
