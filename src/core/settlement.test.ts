@@ -219,7 +219,6 @@ test('property: tokens are conserved exactly and every amount follows the rule',
       const revealers = committers.filter((c) => c.revealed !== null);
       assert.equal(preview.revealers, revealers.length);
       assert.equal(preview.pot, preview.bondsLost + preview.stakeSlashed);
-      // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min does not take.
       const cap = (stake: bigint) => (t.stakeSlash < stake ? t.stakeSlash : stake);
       if (preview.winner === null) {
         assert.equal(preview.fee, 0n);
@@ -229,7 +228,10 @@ test('property: tokens are conserved exactly and every amount follows the rule',
           if (c.revealed === null) assert.deepEqual([p.payout, p.slashed], [0n, cap(c.stake)]);
           else assert.deepEqual([p.payout, p.bondReturned], [preview.pot / sharers, t.bond]);
         }
-        assert.equal(preview.refundToCreator, preview.escrow + (sharers === 0n ? preview.pot : preview.pot % sharers));
+        assert.equal(
+          preview.refundToCreator,
+          preview.escrow + (sharers === 0n ? preview.pot : preview.pot % sharers),
+        );
         return;
       }
       const winners = preview.participants.filter((p) => p.outcome === 'winner');

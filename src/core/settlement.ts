@@ -165,7 +165,9 @@ export function previewSettlement(
       fee: 0n,
       refundToCreator: escrow + potRemainder,
       participants: outcomes.map((c) =>
-        c.outcome === 'unrevealed' ? lost(c) : settled(c.participant, c.outcome, { potShare, bondReturned: task.bond }),
+        c.outcome === 'unrevealed'
+          ? lost(c)
+          : settled(c.participant, c.outcome, { potShare, bondReturned: task.bond }),
       ),
     };
   }

@@ -25,8 +25,8 @@ import { createNodeMetrics } from './metrics.ts';
 import type { Secret } from './secret.ts';
 import { listTaskViews, readTaskView } from './taskViews.ts';
 import { createTxLock } from './txLock.ts';
-import { type CrashPoint, Worker } from './worker/worker.ts';
 import type { TaskPolicy } from './worker/taskPolicy.ts';
+import { type CrashPoint, Worker } from './worker/worker.ts';
 
 /** How to run a node (what `concord node start` parses). */
 export type NodeConfig = {

@@ -151,7 +151,10 @@ describe('ModelRegistry', () => {
       const agg = await runTask(await aggregateParams(rootOf([w1])), id32('merged'));
       const args = await expectRevert(call(0, 'publishVersion', [1n, agg]), 'ModelRoundNotFinalized');
       assert.deepEqual(args, [ROUND, 1n]);
-      const lonely = await runTask(await aggregateParams(rootOf([]), poolOf(0, 'empty round')), id32('merged'));
+      const lonely = await runTask(
+        await aggregateParams(rootOf([]), poolOf(0, 'empty round')),
+        id32('merged'),
+      );
       await expectRevert(call(0, 'publishVersion', [1n, lonely]), 'ModelRoundNotFinalized');
     }));
 

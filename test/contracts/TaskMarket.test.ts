@@ -338,7 +338,10 @@ describe('TaskMarket', () => {
     it('seeds the draw with the creation block hash, or the latest 256-block lattice point after that', () =>
       isolated(chain, async () => {
         const t = await now(chain);
-        const far = await taskParams(chain, { commitDeadline: t + 10n * 86_400n, revealDeadline: t + 20n * 86_400n });
+        const far = await taskParams(chain, {
+          commitDeadline: t + 10n * 86_400n,
+          revealDeadline: t + 20n * 86_400n,
+        });
         await call(0, 'createTasks', [[far, far, far]]);
         const created = (await getTask(1n)).createdBlock;
         const seedOf = async (id: bigint, block: bigint) => {

@@ -51,18 +51,30 @@ describe('security: a task creator cannot take committers bonds', () => {
       const [reason] = await expectRevert(call(0, 'createTask', [oneSecond]), 'TaskInvalidParams');
       assert.equal(reason, 'reveal window too short');
       const rushed = { ...params, commitDeadline: params.commitDeadline - 90n };
-      assert.equal((await expectRevert(call(0, 'createTask', [rushed]), 'TaskInvalidParams'))[0], 'commit window too short');
+      assert.equal(
+        (await expectRevert(call(0, 'createTask', [rushed]), 'TaskInvalidParams'))[0],
+        'commit window too short',
+      );
       const endless = { ...params, revealDeadline: params.commitDeadline + 31n * 86_400n };
-      assert.equal((await expectRevert(call(0, 'createTask', [endless]), 'TaskInvalidParams'))[0], 'task lasts too long');
+      assert.equal(
+        (await expectRevert(call(0, 'createTask', [endless]), 'TaskInvalidParams'))[0],
+        'task lasts too long',
+      );
     }));
 
   it('a creator cannot ask for a bond or stake slash above 10x the base reward', () =>
     isolated(chain, async () => {
       const params = await taskParams(chain);
       const bond = { ...params, bond: params.baseReward * 10n + 1n };
-      assert.equal((await expectRevert(call(0, 'createTask', [bond]), 'TaskInvalidParams'))[0], 'bond above limit');
+      assert.equal(
+        (await expectRevert(call(0, 'createTask', [bond]), 'TaskInvalidParams'))[0],
+        'bond above limit',
+      );
       const slash = { ...params, stakeSlash: params.baseReward * 10n + 1n };
-      assert.equal((await expectRevert(call(0, 'createTask', [slash]), 'TaskInvalidParams'))[0], 'stakeSlash above limit');
+      assert.equal(
+        (await expectRevert(call(0, 'createTask', [slash]), 'TaskInvalidParams'))[0],
+        'stakeSlash above limit',
+      );
     }));
 
   it('a failed task pays the forfeits of silent committers to the revealers, not to the creator', () =>
@@ -78,10 +90,18 @@ describe('security: a task creator cannot take committers bonds', () => {
       const task = await view<{ status: number; escrow: bigint; creatorRefund: bigint }>('getTask', [id]);
       assert.equal(task.status, 3, 'failed');
       const forfeits = params.bond + params.stakeSlash;
-      assert.equal(task.creatorRefund, task.escrow + (forfeits % 3n), 'the creator gets its escrow back, no bond');
+      assert.equal(
+        task.creatorRefund,
+        task.escrow + (forfeits % 3n),
+        'the creator gets its escrow back, no bond',
+      );
       for (const i of NODES) {
         const owed = await view<bigint>('payoutOf', [id, account(i)]);
-        assert.equal(owed, params.bond + forfeits / 3n, `revealer ${i} gets its bond and a share of the forfeits`);
+        assert.equal(
+          owed,
+          params.bond + forfeits / 3n,
+          `revealer ${i} gets its bond and a share of the forfeits`,
+        );
       }
     }));
 });

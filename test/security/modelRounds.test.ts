@@ -35,7 +35,8 @@ describe('security: only a model owner shapes its rounds', () => {
     send(chain, from, chain.addresses.modelRegistry, modelRegistryAbi, fn, args);
   const market = (from: number, fn: string, args: readonly unknown[]) =>
     send(chain, from, chain.addresses.taskMarket, taskMarketAbi, fn, args);
-  const rootOf = (winners: readonly Hex[]) => keccak256(encodeAbiParameters([{ type: 'bytes32[]' }], [winners]));
+  const rootOf = (winners: readonly Hex[]) =>
+    keccak256(encodeAbiParameters([{ type: 'bytes32[]' }], [winners]));
   /** Creates a task from `from`, has every node commit and reveal `digest`, and finalizes it. */
   const runTask = async (from: number, params: TaskParams, digest: Hex): Promise<bigint> => {
     const id = await createTask(chain, from, params);
@@ -56,7 +57,13 @@ describe('security: only a model owner shapes its rounds', () => {
     isolated(chain, async () => {
       // A 0-escrow task with the farthest deadline would keep the round open; a settled one would
       // put the outsider's winner among the aggregation inputs.
-      const squat = await taskParams(chain, { kind: id32('train'), pool: ROUND, baseReward: 0n, bond: 0n, stakeSlash: 0n });
+      const squat = await taskParams(chain, {
+        kind: id32('train'),
+        pool: ROUND,
+        baseReward: 0n,
+        bond: 0n,
+        stakeSlash: 0n,
+      });
       const args = await expectRevert(market(OUTSIDER, 'createTask', [squat]), 'TaskPoolNotAllowed');
       assert.deepEqual(args, [ROUND, account(OUTSIDER)]);
       const aggregate = await taskParams(chain, { kind: AGGREGATE, pool: ROUND, inputsRoot: rootOf([]) });
@@ -80,14 +87,26 @@ describe('security: only a model owner shapes its rounds', () => {
       const args = await expectRevert(models(OUTSIDER, 'publishVersion', [2n, agg]), 'ModelPoolNotOwned');
       assert.deepEqual(args, [ROUND, account(OWNER)]);
       await models(OWNER, 'publishVersion', [1n, agg]);
-      assert.equal(await read(chain, chain.addresses.modelRegistry, modelRegistryAbi, 'isPublished', [1n, agg]), true);
+      assert.equal(
+        await read(chain, chain.addresses.modelRegistry, modelRegistryAbi, 'isPublished', [1n, agg]),
+        true,
+      );
     }));
 
   it('a pool holds at most MAX_POOL_TASKS tasks, so poolWinners and publishVersion stay bounded', () =>
     isolated(chain, async () => {
-      const params = await taskParams(chain, { kind: id32('train'), pool: ROUND, baseReward: 0n, bond: 0n, stakeSlash: 0n });
+      const params = await taskParams(chain, {
+        kind: id32('train'),
+        pool: ROUND,
+        baseReward: 0n,
+        bond: 0n,
+        stakeSlash: 0n,
+      });
       for (let k = 0; k < 256; k += 64) await market(OWNER, 'createTasks', [Array(64).fill(params)]);
       await expectRevert(market(OWNER, 'createTask', [params]), 'TaskPoolFull');
-      assert.equal(await read<bigint>(chain, chain.addresses.taskMarket, taskMarketAbi, 'MAX_POOL_TASKS'), 256n);
+      assert.equal(
+        await read<bigint>(chain, chain.addresses.taskMarket, taskMarketAbi, 'MAX_POOL_TASKS'),
+        256n,
+      );
     }));
 });

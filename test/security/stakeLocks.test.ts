@@ -57,10 +57,13 @@ describe('security: stake that weighs in an open task stays slashable', () => {
       // The liar sees it would be outvoted and does not reveal.
       await advance(chain, 200);
       await finalize(id);
-      const p = await read<{ slashed: bigint; payout: bigint }>(chain, market(), taskMarketAbi, 'participantState', [
-        id,
-        account(liar),
-      ]);
+      const p = await read<{ slashed: bigint; payout: bigint }>(
+        chain,
+        market(),
+        taskMarketAbi,
+        'participantState',
+        [id, account(liar)],
+      );
       assert.equal(p.slashed, params.stakeSlash, 'silence costs the stake slash, as a losing reveal does');
       assert.equal(p.payout, 0n, 'and the bond');
       assert.equal(await slashable(liar), MIN - params.stakeSlash);

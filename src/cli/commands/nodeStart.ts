@@ -125,8 +125,10 @@ function taskPolicyOf(values: Record<string, unknown>): TaskPolicy {
   return {
     maxBond: bigintOption(values['max-bond'], '--max-bond') ?? d.maxBond,
     maxSlashMultiple: multiple === undefined ? d.maxSlashMultiple : BigInt(multiple),
-    minCommitSeconds: intOption(values['min-commit-seconds'], '--min-commit-seconds', 0, 86_400) ?? d.minCommitSeconds,
-    minRevealSeconds: intOption(values['min-reveal-seconds'], '--min-reveal-seconds', 0, 86_400) ?? d.minRevealSeconds,
+    minCommitSeconds:
+      intOption(values['min-commit-seconds'], '--min-commit-seconds', 0, 86_400) ?? d.minCommitSeconds,
+    minRevealSeconds:
+      intOption(values['min-reveal-seconds'], '--min-reveal-seconds', 0, 86_400) ?? d.minRevealSeconds,
   };
 }
 

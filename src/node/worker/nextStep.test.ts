@@ -25,15 +25,27 @@ function snap(overrides: Partial<TaskSnapshot> = {}, me: Partial<TaskSnapshot['m
 
 describe('nextStep', () => {
   it('refuses a task whose terms are outside the policy, as a member, and still finalizes as its creator', () => {
-    const policy: TaskPolicy = { maxBond: 20n, maxSlashMultiple: 10n, minCommitSeconds: 10, minRevealSeconds: 60 };
-    const refused = (terms: Partial<TaskSnapshot['terms']>, overrides: Partial<TaskSnapshot> = {}, now = 10) => {
+    const policy: TaskPolicy = {
+      maxBond: 20n,
+      maxSlashMultiple: 10n,
+      minCommitSeconds: 10,
+      minRevealSeconds: 60,
+    };
+    const refused = (
+      terms: Partial<TaskSnapshot['terms']>,
+      overrides: Partial<TaskSnapshot> = {},
+      now = 10,
+    ) => {
       const base = snap(overrides);
       return nextStep({ ...base, terms: { ...base.terms, ...terms } }, 'new', now, policy);
     };
     assert.deepEqual(refused({}), { step: 'compute' });
     assert.match((refused({ bond: 21n }) as { reason: string }).reason, /bond 21 above --max-bond 20/);
     assert.match((refused({ stakeSlash: 101n }) as { reason: string }).reason, /stakeSlash 101 above 10x/);
-    assert.match((refused({}, { revealDeadline: COMMIT + 59 }) as { reason: string }).reason, /reveal window/);
+    assert.match(
+      (refused({}, { revealDeadline: COMMIT + 59 }) as { reason: string }).reason,
+      /reveal window/,
+    );
     assert.match((refused({}, {}, COMMIT - 9) as { reason: string }).reason, /to commit/);
     assert.match((refused({ unlockedStake: 99n }) as { reason: string }).reason, /unlocked stake 99/);
     const creator = { creator: { isMe: true, refundClaimable: false } };
@@ -199,7 +211,14 @@ describe('nextStep', () => {
           }
           if (s.step === 'compute') {
             assert.equal(local, 'new');
-            assert.equal(refusalOf({ ...task.terms, commitDeadline: COMMIT, revealDeadline: REVEAL }, DEFAULT_TASK_POLICY, now), undefined);
+            assert.equal(
+              refusalOf(
+                { ...task.terms, commitDeadline: COMMIT, revealDeadline: REVEAL },
+                DEFAULT_TASK_POLICY,
+                now,
+              ),
+              undefined,
+            );
           }
           if (s.step === 'commit') assert.equal(local, 'computed');
           if (s.step === 'reveal')

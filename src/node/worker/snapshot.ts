@@ -20,8 +20,7 @@ export async function readTaskSnapshot(
     participantState(ctx, { taskId, account: me }),
   ]);
   // Only a member about to commit needs its unlocked stake (a read saved in every other phase).
-  const unlockedStake =
-    participant.status === 'member' ? await unlockedStakeOf(ctx, { account: me }) : 0n;
+  const unlockedStake = participant.status === 'member' ? await unlockedStakeOf(ctx, { account: me }) : 0n;
   const isCreator = isAddressEqual(task.creator, me);
   const settled = task.status === 'finalized' || task.status === 'failed';
   return {

@@ -45,7 +45,8 @@ export function refusalOf(terms: TaskTerms, policy: TaskPolicy, now: number): st
   if (terms.revealDeadline - terms.commitDeadline < policy.minRevealSeconds) {
     return `reveal window below ${policy.minRevealSeconds} s`;
   }
-  if (terms.commitDeadline - now < policy.minCommitSeconds) return `less than ${policy.minCommitSeconds} s to commit`;
+  if (terms.commitDeadline - now < policy.minCommitSeconds)
+    return `less than ${policy.minCommitSeconds} s to commit`;
   if (terms.unlockedStake < terms.stakeSlash) return `unlocked stake ${terms.unlockedStake} below stakeSlash`;
   return undefined;
 }
