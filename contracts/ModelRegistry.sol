@@ -6,7 +6,9 @@ import {TaskMarket} from "./TaskMarket.sol";
 /// @title ModelRegistry
 /// @notice Names models and records their versions. Version 0 is the genesis digest; every later
 /// version is the winning result of an `aggregate` task whose inputs are exactly the winners of
-/// one finished training round (the task's pool), so no single node decides the model.
+/// one finished training round (the task's pool), so no single node decides the model. The round
+/// must be a pool of the model's owner (`TaskMarket.poolOwnerOf`): only the owner and the accounts
+/// it allows add tasks to it, so nobody else can block, poison or claim the owner's rounds.
 contract ModelRegistry {
     /// @notice One version of a model: its digest and the aggregate task that produced it (0 for genesis).
     struct Version {
@@ -24,7 +26,7 @@ contract ModelRegistry {
     TaskMarket private immutable _market;
     uint256 private _modelCount;
     mapping(uint256 modelId => Model) private _models;
-    mapping(uint256 taskId => uint256 modelId) private _publishedIn;
+    mapping(uint256 modelId => mapping(uint256 taskId => bool)) private _published;
 
     /// @notice `owner` created model `modelId` named `name` starting from `genesisDigest`.
     event ModelCreated(uint256 indexed modelId, address indexed owner, string name, bytes32 genesisDigest);
@@ -45,6 +47,8 @@ contract ModelRegistry {
     error ModelTaskNotFinalized(uint256 taskId);
     /// @notice The round (pool) still has `openTasks` unsettled tasks, or none at all.
     error ModelRoundNotFinalized(bytes32 pool, uint256 openTasks);
+    /// @notice The round `pool` belongs to `poolOwner`, not to the model's owner.
+    error ModelPoolNotOwned(bytes32 pool, address poolOwner);
     /// @notice The aggregate task's inputsRoot is not the round's winners.
     error ModelInputsMismatch(bytes32 expected, bytes32 actual);
     /// @notice The task is already a version of model `modelId`.
@@ -75,9 +79,10 @@ contract ModelRegistry {
     /// Requirements:
     /// - the model exists and the caller owns it;
     /// - the task's kind is `keccak256("aggregate")` and it settled with a winner;
-    /// - every task of its pool (the round) is settled, and there is at least one;
+    /// - its pool (the round) is owned by the model's owner (`ModelPoolNotOwned`);
+    /// - every task of the pool is settled, and there is at least one;
     /// - its `inputsRoot` equals `keccak256(abi.encode(poolWinners(pool)))`;
-    /// - the task was not published before.
+    /// - the task was not published in this model before.
     function publishVersion(uint256 modelId, uint256 aggregateTaskId) external returns (uint256 index) {
         Model storage model = _model(modelId);
         if (msg.sender != model.owner) revert ModelNotOwner(modelId, msg.sender);
@@ -85,13 +90,14 @@ contract ModelRegistry {
         if (task.params.kind != _market.AGGREGATE_KIND()) revert ModelNotAggregateTask(aggregateTaskId);
         if (task.status != TaskMarket.TaskStatus.Finalized) revert ModelTaskNotFinalized(aggregateTaskId);
         bytes32 pool = task.params.pool;
+        address poolOwner = _market.poolOwnerOf(pool);
+        if (poolOwner != model.owner) revert ModelPoolNotOwned(pool, poolOwner);
         uint256 open = _market.poolOpenCount(pool);
         if (open > 0 || _market.poolTasks(pool).length == 0) revert ModelRoundNotFinalized(pool, open);
         bytes32 expected = _market.poolInputsRoot(pool);
         if (task.params.inputsRoot != expected) revert ModelInputsMismatch(expected, task.params.inputsRoot);
-        uint256 previous = _publishedIn[aggregateTaskId];
-        if (previous != 0) revert ModelTaskAlreadyPublished(aggregateTaskId, previous);
-        _publishedIn[aggregateTaskId] = modelId;
+        if (_published[modelId][aggregateTaskId]) revert ModelTaskAlreadyPublished(aggregateTaskId, modelId);
+        _published[modelId][aggregateTaskId] = true;
         index = model.versions.length;
         model.versions.push(Version(task.winner, aggregateTaskId));
         emit VersionPublished(modelId, index, task.winner, aggregateTaskId);
@@ -135,9 +141,9 @@ contract ModelRegistry {
         return _modelCount;
     }
 
-    /// @notice The model `taskId` was published in (0 if none).
-    function modelOfTask(uint256 taskId) external view returns (uint256) {
-        return _publishedIn[taskId];
+    /// @notice Whether aggregate task `taskId` is a version of `modelId`.
+    function isPublished(uint256 modelId, uint256 taskId) external view returns (bool) {
+        return _published[modelId][taskId];
     }
 
     /// @notice The task market this registry reads.

@@ -41,6 +41,7 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     mapping(address account => Checkpoints.Trace208) private _stakeHistory;
     mapping(address account => bool) private _slashers;
     address[] private _accounts;
+    mapping(address account => uint256) private _locked;
 
     // Sum tree (Fenwick) of the active nodes' stakes over slots 1.._capacity: tree node i holds
     // the total weight of slots (i - lowbit(i), i]. Every tree node, the capacity and each slot's
@@ -64,6 +65,10 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     event Slashed(address indexed account, address indexed slasher, address recipient, uint256 amount);
     /// @notice The owner allowed (or disallowed) `slasher` to slash.
     event SlasherSet(address indexed slasher, bool allowed);
+    /// @notice `locker` locked `amount` of `account`'s stake; `locked` is locked in all now.
+    event StakeLocked(address indexed account, address indexed locker, uint256 amount, uint256 locked);
+    /// @notice `locker` released `amount` of `account`'s locked stake; `locked` stays locked.
+    event StakeUnlocked(address indexed account, address indexed locker, uint256 amount, uint256 locked);
 
     /// @notice The amount is below the minimum stake.
     error NodeBelowMinStake(uint256 amount, uint256 minStake);
@@ -85,6 +90,10 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     error NodeNotSlasher(address caller);
     /// @notice Historical lookups need a block before the current one.
     error NodeFutureLookup(uint256 blockNumber, uint256 currentBlock);
+    /// @notice `account` has only `unlocked` slashable stake that is not locked, less than `requested`.
+    error NodeStakeLocked(address account, uint256 requested, uint256 unlocked);
+    /// @notice More stake was to be unlocked than `account` has locked.
+    error NodeUnlockExceedsLocked(address account, uint256 requested, uint256 locked);
 
     /// @param token_ The staking token.
     /// @param minStake_ The least active stake that makes a node active.
@@ -146,15 +155,16 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
         emit UnstakeRequested(msg.sender, amount, node.pending, node.unlockAt);
     }
 
-    /// @notice Withdraws all of the caller's pending stake.
+    /// @notice Withdraws the caller's pending stake, except what must stay to cover its locked stake
+    /// (`lockedOf`): that part stays pending until the locks are released.
     /// Requirements:
-    /// - the caller has pending stake and its unlock time has come.
+    /// - the caller has pending stake not needed by its locks, and its unlock time has come.
     function withdraw() external nonReentrant {
         Node storage node = _nodes[msg.sender];
-        uint256 amount = node.pending;
+        uint256 amount = withdrawableOf(msg.sender);
         if (amount == 0) revert NodeNothingToWithdraw(msg.sender);
         if (block.timestamp < node.unlockAt) revert NodeUnstakeTooEarly(node.unlockAt);
-        node.pending = 0;
+        node.pending -= amount;
         emit Withdrawn(msg.sender, amount);
         _token.safeTransfer(msg.sender, amount);
     }
@@ -335,6 +345,60 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
             mstore(stakes, count)
         }
     }
+
+    // ----------------------------------------------------------- stake locks
+    // Stake that weighs in open work (a committed task) is locked by the protocol contract that
+    // may slash it, until that work settles: `withdraw` leaves it in place, `slash` can take it.
+
+    /// @notice Locks `amount` of `account`'s slashable stake until `unlockStake`; `withdraw` keeps
+    /// locked stake in the registry.
+    /// Requirements:
+    /// - the caller is an authorized slasher;
+    /// - `unlockedOf(account) >= amount`.
+    function lockStake(address account, uint256 amount) external {
+        if (!_slashers[msg.sender]) revert NodeNotSlasher(msg.sender);
+        uint256 unlocked = unlockedOf(account);
+        if (unlocked < amount) revert NodeStakeLocked(account, amount, unlocked);
+        _locked[account] += amount;
+        emit StakeLocked(account, msg.sender, amount, _locked[account]);
+    }
+
+    /// @notice Releases `amount` of `account`'s locked stake.
+    /// Requirements:
+    /// - the caller is an authorized slasher;
+    /// - `amount <= lockedOf(account)`.
+    function unlockStake(address account, uint256 amount) external {
+        if (!_slashers[msg.sender]) revert NodeNotSlasher(msg.sender);
+        uint256 locked = _locked[account];
+        if (amount > locked) revert NodeUnlockExceedsLocked(account, amount, locked);
+        // unchecked: amount <= locked was checked just above.
+        unchecked {
+            _locked[account] = locked - amount;
+        }
+        emit StakeUnlocked(account, msg.sender, amount, locked - amount);
+    }
+
+    /// @notice The stake of `account` locked by open work.
+    function lockedOf(address account) external view returns (uint256) {
+        return _locked[account];
+    }
+
+    /// @notice Slashable stake of `account` not locked by open work (0 if a slash left less than the locks).
+    function unlockedOf(address account) public view returns (uint256) {
+        uint256 slashable = _nodes[account].stake + _nodes[account].pending;
+        uint256 locked = _locked[account];
+        return slashable > locked ? slashable - locked : 0;
+    }
+
+    /// @notice The pending stake `account` may withdraw once its unlock time has come: all of it
+    /// except what its locks still need beyond its active stake.
+    function withdrawableOf(address account) public view returns (uint256) {
+        uint256 pending = _nodes[account].pending;
+        uint256 unlocked = unlockedOf(account);
+        return pending < unlocked ? pending : unlocked;
+    }
+
+    // ---------------------------------------------------------------- internals
 
     /// @dev The stake of the first `count` drawn members whose slot lies in `(from, to]`.
     function _drawnWithin(

@@ -19,11 +19,15 @@ contract TaskMarket is ReentrancyGuard {
 
     /// @notice `kind` of aggregate tasks: `keccak256("aggregate")`.
     bytes32 public constant AGGREGATE_KIND = keccak256("aggregate");
-    /// @notice Ownership share units minted per winning artifact, split equally among winners.
-    uint256 public constant SHARE_UNITS = 1_000_000;
+    /// @notice Ownership share units minted per whole token (1e18 base units) of reward paid: each
+    /// winner gets `reward * SHARE_UNITS_PER_TOKEN / 1e18` units, so a task that pays nothing mints nothing.
+    uint256 public constant SHARE_UNITS_PER_TOKEN = 1_000_000;
+    /// @notice Most non-aggregate tasks in one pool (bounds `poolWinners` and ModelRegistry's check).
+    uint256 public constant MAX_POOL_TASKS = 256;
     /// @notice Largest committee (bounds the loops of drawing and settlement).
     uint256 public constant MAX_COMMITTEE = 64;
     uint256 private constant BPS = 10_000;
+    uint256 private constant TOKEN = 1e18;
     /// @dev blockhash() only sees the 256 most recent blocks.
     uint256 private constant BLOCKHASH_WINDOW = 256;
 
@@ -60,6 +64,23 @@ contract TaskMarket is ReentrancyGuard {
         uint64 revealDeadline;
     }
 
+    /// @notice Protocol bounds on what creators choose, and the protocol fee; fixed at deployment.
+    /// @param minCommitWindow Least `commitDeadline - creation time`, in seconds.
+    /// @param minRevealWindow Least `revealDeadline - commitDeadline`, in seconds.
+    /// @param maxDuration Most `revealDeadline - creation time`, in seconds (so every round ends).
+    /// @param maxBondMultiple `bond <= baseReward * maxBondMultiple`.
+    /// @param maxSlashMultiple `stakeSlash <= baseReward * maxSlashMultiple`.
+    /// @param feeBps Fee on the rewards a winning task pays, in basis points, paid by the creator
+    /// to the share holders (escrowed at creation).
+    struct Limits {
+        uint64 minCommitWindow;
+        uint64 minRevealWindow;
+        uint64 maxDuration;
+        uint32 maxBondMultiple;
+        uint32 maxSlashMultiple;
+        uint32 feeBps;
+    }
+
     /// @notice A task as stored; the settlement fields are set by `finalize`.
     struct Task {
         TaskParams params;
@@ -94,6 +115,12 @@ contract TaskMarket is ReentrancyGuard {
     IERC20 private immutable _token;
     NodeRegistry private immutable _registry;
     Shares private immutable _shares;
+    uint64 private immutable _minCommitWindow;
+    uint64 private immutable _minRevealWindow;
+    uint64 private immutable _maxDuration;
+    uint32 private immutable _maxBondMultiple;
+    uint32 private immutable _maxSlashMultiple;
+    uint32 private immutable _feeBps;
 
     uint256 private _taskCount;
     mapping(uint256 taskId => Task) private _tasks;
@@ -101,6 +128,7 @@ contract TaskMarket is ReentrancyGuard {
     mapping(uint256 taskId => mapping(address account => Participant)) private _participants;
     mapping(bytes32 pool => uint256[]) private _poolTasks;
     mapping(bytes32 pool => uint256) private _poolOpen;
+    mapping(address owner => mapping(address account => bool)) private _poolCreators;
 
     /// @notice `creator` created task `taskId`, escrowing `escrow` tokens.
     event TaskCreated(
@@ -124,8 +152,13 @@ contract TaskMarket is ReentrancyGuard {
     event TaskFinalized(
         uint256 indexed taskId, bytes32 winner, uint256 revealers, uint256 winners, uint256 reward, uint256 pot
     );
-    /// @notice `taskId` failed (below quorum or no strict majority); `bondsLost` of non-revealers go to the creator.
-    event TaskFailed(uint256 indexed taskId, uint256 revealers, uint256 bondsLost);
+    /// @notice `taskId` failed (below quorum or no strict majority); `forfeits` (bonds and slashed stake
+    /// of committers that never revealed) are shared by the revealers, or go to the creator if none revealed.
+    event TaskFailed(uint256 indexed taskId, uint256 revealers, uint256 forfeits);
+    /// @notice Winning `taskId` paid `fee` to the share holders (not emitted when no fee was due).
+    event ProtocolFeePaid(uint256 indexed taskId, uint256 fee);
+    /// @notice `owner` allowed (or disallowed) `account` to add tasks to `owner`'s pools.
+    event PoolCreatorSet(address indexed owner, address indexed account, bool allowed);
     /// @notice `account` claimed `amount` tokens from `taskId`.
     event Claimed(uint256 indexed taskId, address indexed account, uint256 amount);
 
@@ -165,23 +198,59 @@ contract TaskMarket is ReentrancyGuard {
     error TaskNotFinalized(uint256 taskId);
     /// @notice `account` has nothing (left) to claim from `taskId`.
     error TaskNothingToClaim(uint256 taskId, address account);
+    /// @notice `account` may not add tasks to `pool` (neither its owner nor allowed by it).
+    error TaskPoolNotAllowed(bytes32 pool, address account);
+    /// @notice `pool` already holds `MAX_POOL_TASKS` tasks.
+    error TaskPoolFull(bytes32 pool);
 
     /// @param token_ The reward, escrow and bond token.
     /// @param registry_ The node registry (stake, activity, slashing; this contract must be a slasher).
     /// @param shares_ The ownership shares (this contract must be a minter).
-    constructor(IERC20 token_, NodeRegistry registry_, Shares shares_) {
+    /// @param limits_ The protocol bounds on task parameters and the fee (see `Limits`).
+    /// Requirements:
+    /// - `minCommitWindow > 0`, `minRevealWindow > 0`, `maxDuration >= minCommitWindow + minRevealWindow`;
+    /// - `feeBps <= 10000`.
+    constructor(IERC20 token_, NodeRegistry registry_, Shares shares_, Limits memory limits_) {
+        if (limits_.minCommitWindow == 0 || limits_.minRevealWindow == 0) revert TaskInvalidParams("zero window");
+        if (limits_.maxDuration < uint256(limits_.minCommitWindow) + limits_.minRevealWindow) {
+            revert TaskInvalidParams("maxDuration below the windows");
+        }
+        if (limits_.feeBps > BPS) revert TaskInvalidParams("feeBps above 10000");
         _token = token_;
         _registry = registry_;
         _shares = shares_;
+        _minCommitWindow = limits_.minCommitWindow;
+        _minRevealWindow = limits_.minRevealWindow;
+        _maxDuration = limits_.maxDuration;
+        _maxBondMultiple = limits_.maxBondMultiple;
+        _maxSlashMultiple = limits_.maxSlashMultiple;
+        _feeBps = limits_.feeBps;
+        // Shares pulls the protocol fee in `distributeDividends`; it is fixed here and trusted.
+        token_.forceApprove(address(shares_), type(uint256).max);
+    }
+
+    // ----------------------------------------------------------------- pools
+
+    /// @notice Allows (or disallows) `account` to add tasks, aggregate tasks included, to every pool
+    /// of the caller (pools whose id starts with the caller's address, see `poolOwnerOf`).
+    /// Requirements: none (an account only ever authorizes for its own pools).
+    function setPoolCreator(address account, bool allowed) external {
+        _poolCreators[msg.sender][account] = allowed;
+        emit PoolCreatorSet(msg.sender, account, allowed);
     }
 
     // ---------------------------------------------------------------- create
 
-    /// @notice Creates a task and escrows `maxParticipants * reward(maxParticipants)` tokens.
+    /// @notice Creates a task and escrows `escrowOf(maxParticipants, baseReward, growthBps)` tokens
+    /// (the most the task can pay its winners, plus the protocol fee on that).
     /// Requirements:
     /// - `kind != 0`; `1 <= quorum <= committeeSize <= maxParticipants`, `committeeSize <= MAX_COMMITTEE`;
-    /// - `block.timestamp < commitDeadline < revealDeadline`;
+    /// - `now + minCommitWindow <= commitDeadline`, `commitDeadline + minRevealWindow <= revealDeadline`,
+    ///   `revealDeadline <= now + maxDuration`;
+    /// - `bond <= baseReward * maxBondMultiple`, `stakeSlash <= baseReward * maxSlashMultiple`;
     /// - aggregate tasks name a `pool` and an `inputsRoot`; other tasks have `inputsRoot == 0`;
+    /// - a non-zero `pool` is owned by the caller or the caller is its owner's pool creator
+    ///   (`TaskPoolNotAllowed`), and a non-aggregate task finds the pool below `MAX_POOL_TASKS` (`TaskPoolFull`);
     /// - the caller approved this contract for the escrow.
     function createTask(TaskParams calldata params) external nonReentrant returns (uint256 taskId) {
         uint256 escrow;
@@ -221,10 +290,12 @@ contract TaskMarket is ReentrancyGuard {
 
     // ---------------------------------------------------------------- commit
 
-    /// @notice Commits `commitment = commitmentOf(taskId, resultDigest, salt, msg.sender)` and posts the bond.
+    /// @notice Commits `commitment = commitmentOf(taskId, resultDigest, salt, msg.sender)`, posts the
+    /// bond and locks `stakeSlash` of the caller's registry stake until the task settles.
     /// Requirements:
     /// - the task is open and `block.timestamp < commitDeadline`;
     /// - the caller is on the committee (drawn here if needed) and has not committed;
+    /// - the caller has `stakeSlash` of slashable stake not locked yet (NodeRegistry's `NodeStakeLocked`);
     /// - the caller approved this contract for `bond`.
     function commit(uint256 taskId, bytes32 commitment) external nonReentrant {
         uint256 bond = _commit(taskId, commitment);
@@ -271,7 +342,9 @@ contract TaskMarket is ReentrancyGuard {
     // -------------------------------------------------------------- finalize
 
     /// @notice Settles `taskId`: decides the stake-weighted strict majority with quorum, records
-    /// payouts (claimed with `claim`), slashes minority revealers, mints the winners' shares.
+    /// payouts (claimed with `claim`), releases every committer's stake lock, slashes minority
+    /// revealers and committers that never revealed, mints the winners' shares against the reward
+    /// paid and pays the protocol fee to the share holders.
     /// Requirements:
     /// - the task is open; `revealDeadline` has passed, or reveals are open and every committer revealed.
     function finalize(uint256 taskId) external nonReentrant {
@@ -366,12 +439,35 @@ contract TaskMarket is ReentrancyGuard {
         if (account == task.creator && !task.creatorClaimed) amount += task.creatorRefund;
     }
 
+    /// @notice The escrow of a task: `E = maxParticipants * reward(maxParticipants)` plus the protocol
+    /// fee on `E`, `floor(E * feeBps / 10000)`.
+    function escrowOf(uint256 baseReward, uint32 growthBps, uint32 maxParticipants) public view returns (uint256) {
+        uint256 maxPaid = uint256(maxParticipants) * rewardFor(baseReward, growthBps, maxParticipants);
+        return maxPaid + maxPaid * _feeBps / BPS;
+    }
+
+    /// @notice The protocol bounds on task parameters and the fee.
+    function limits() external view returns (Limits memory) {
+        return Limits(_minCommitWindow, _minRevealWindow, _maxDuration, _maxBondMultiple, _maxSlashMultiple, _feeBps);
+    }
+
+    /// @notice The owner of `pool`: the address in its first 20 bytes (so nobody can take another's ids).
+    function poolOwnerOf(bytes32 pool) public pure returns (address) {
+        return address(bytes20(pool));
+    }
+
+    /// @notice Whether `account` may add tasks to the pools of `owner` (the owner itself always may).
+    function isPoolCreator(address owner, address account) public view returns (bool) {
+        return account == owner || _poolCreators[owner][account];
+    }
+
     /// @notice The non-aggregate tasks of `pool`, in creation order.
     function poolTasks(bytes32 pool) external view returns (uint256[] memory) {
         return _poolTasks[pool];
     }
 
-    /// @notice The winners of `pool`'s tasks that settled with a winner, in creation order.
+    /// @notice The winners of `pool`'s tasks that settled with a winner, in creation order (at most
+    /// `MAX_POOL_TASKS`).
     function poolWinners(bytes32 pool) public view returns (bytes32[] memory winners) {
         uint256[] storage ids = _poolTasks[pool];
         winners = new bytes32[](ids.length);
@@ -414,18 +510,26 @@ contract TaskMarket is ReentrancyGuard {
         if (p.committeeSize < p.quorum) revert TaskInvalidParams("committeeSize below quorum");
         if (p.maxParticipants < p.committeeSize) revert TaskInvalidParams("maxParticipants below committeeSize");
         if (p.committeeSize > MAX_COMMITTEE) revert TaskInvalidParams("committeeSize above MAX_COMMITTEE");
-        if (p.commitDeadline <= block.timestamp) revert TaskInvalidParams("commitDeadline not in the future");
-        if (p.revealDeadline <= p.commitDeadline) revert TaskInvalidParams("revealDeadline not after commitDeadline");
+        if (p.commitDeadline < block.timestamp + _minCommitWindow) revert TaskInvalidParams("commit window too short");
+        if (p.revealDeadline < uint256(p.commitDeadline) + _minRevealWindow) {
+            revert TaskInvalidParams("reveal window too short");
+        }
+        if (p.revealDeadline > block.timestamp + _maxDuration) revert TaskInvalidParams("task lasts too long");
+        if (p.bond > p.baseReward * _maxBondMultiple) revert TaskInvalidParams("bond above limit");
+        if (p.stakeSlash > p.baseReward * _maxSlashMultiple) revert TaskInvalidParams("stakeSlash above limit");
         if (p.kind == AGGREGATE_KIND) {
             if (p.pool == bytes32(0)) revert TaskInvalidParams("aggregate task without pool");
         } else if (p.inputsRoot != bytes32(0)) {
             revert TaskInvalidParams("inputsRoot on a non-aggregate task");
         }
+        if (p.pool != bytes32(0) && !isPoolCreator(poolOwnerOf(p.pool), msg.sender)) {
+            revert TaskPoolNotAllowed(p.pool, msg.sender);
+        }
     }
 
     function _create(TaskParams calldata p) private returns (uint256 taskId, uint256 escrow) {
         _validate(p);
-        escrow = uint256(p.maxParticipants) * rewardFor(p.baseReward, p.growthBps, p.maxParticipants);
+        escrow = escrowOf(p.baseReward, p.growthBps, p.maxParticipants);
         taskId = ++_taskCount;
         Task storage task = _tasks[taskId];
         task.params = p;
@@ -434,6 +538,7 @@ contract TaskMarket is ReentrancyGuard {
         task.status = TaskStatus.Open;
         task.escrow = escrow;
         if (p.pool != bytes32(0) && p.kind != AGGREGATE_KIND) {
+            if (_poolTasks[p.pool].length >= MAX_POOL_TASKS) revert TaskPoolFull(p.pool);
             _poolTasks[p.pool].push(taskId);
             ++_poolOpen[p.pool];
         }
@@ -475,6 +580,8 @@ contract TaskMarket is ReentrancyGuard {
         participant.status = ParticipantStatus.Committed;
         participant.commitment = commitment;
         ++task.committed;
+        uint256 stakeSlash = task.params.stakeSlash;
+        if (stakeSlash > 0) _registry.lockStake(msg.sender, stakeSlash);
         emit Committed(taskId, msg.sender, commitment);
         return task.params.bond;
     }
@@ -552,60 +659,82 @@ contract TaskMarket is ReentrancyGuard {
 
     function _settleWinner(uint256 taskId, Task storage task, address[] storage committee, bytes32 winner) private {
         mapping(address => Participant) storage participants = _participants[taskId];
-        uint256 bond = task.params.bond;
         uint256 pot;
         uint256 winners;
         for (uint256 i; i < committee.length; ++i) {
             address account = committee[i];
             Participant storage p = participants[account];
-            if (p.status == ParticipantStatus.Revealed && p.resultDigest == winner) {
-                ++winners;
-            } else if (p.status == ParticipantStatus.Revealed) {
-                uint256 slashed = task.params.stakeSlash == 0
-                    ? 0
-                    : _registry.slash(account, task.params.stakeSlash, address(this));
-                p.slashed = slashed;
-                pot += bond + slashed;
-                emit ParticipantPenalized(taskId, account, bond, slashed);
-            } else if (p.status == ParticipantStatus.Committed) {
-                pot += bond;
-                emit ParticipantPenalized(taskId, account, bond, 0);
-            }
+            if (p.status == ParticipantStatus.Member) continue;
+            bool won = p.status == ParticipantStatus.Revealed && p.resultDigest == winner;
+            if (won) ++winners;
+            pot += _release(taskId, task, account, p, !won);
         }
         uint256 reward = rewardFor(task.params.baseReward, task.params.growthBps, task.revealed);
-        uint256 payout = reward + bond + pot / winners;
-        uint256 units = SHARE_UNITS / winners;
-        uint256 unitsRemainder = SHARE_UNITS % winners;
+        uint256 payout = reward + task.params.bond + pot / winners;
+        uint256 paid = winners * reward;
+        // The fee goes to the units that exist before this task mints; with none yet it stays with the creator.
+        uint256 fee = _shares.totalUnits() == 0 ? 0 : paid * _feeBps / BPS;
+        uint256 units = reward * SHARE_UNITS_PER_TOKEN / TOKEN;
         uint256 artifactId = artifactIdOf(taskId);
         task.status = TaskStatus.Finalized;
         task.winner = winner;
         task.winners = uint32(winners);
         task.reward = reward;
         task.pot = pot;
-        task.creatorRefund = task.escrow - winners * reward + pot % winners;
+        task.creatorRefund = task.escrow - paid - fee + pot % winners;
         emit TaskFinalized(taskId, winner, task.revealed, winners, reward, pot);
+        if (fee > 0) {
+            emit ProtocolFeePaid(taskId, fee);
+            _shares.distributeDividends(fee);
+        }
         for (uint256 i; i < committee.length; ++i) {
             address account = committee[i];
             Participant storage p = participants[account];
             if (p.status != ParticipantStatus.Revealed || p.resultDigest != winner) continue;
             p.payout = payout;
-            _shares.mint(account, artifactId, units + unitsRemainder);
-            unitsRemainder = 0;
+            if (units > 0) _shares.mint(account, artifactId, units);
         }
     }
 
     function _settleFailure(uint256 taskId, Task storage task, address[] storage committee) private {
         mapping(address => Participant) storage participants = _participants[taskId];
-        uint256 bond = task.params.bond;
-        uint256 lost;
+        uint256 forfeits;
         for (uint256 i; i < committee.length; ++i) {
-            Participant storage p = participants[committee[i]];
-            if (p.status == ParticipantStatus.Revealed) p.payout = bond;
-            else if (p.status == ParticipantStatus.Committed) lost += bond;
+            address account = committee[i];
+            Participant storage p = participants[account];
+            if (p.status == ParticipantStatus.Member) continue;
+            forfeits += _release(taskId, task, account, p, p.status != ParticipantStatus.Revealed);
         }
+        uint256 revealers = task.revealed;
         task.status = TaskStatus.Failed;
-        task.creatorRefund = task.escrow + lost;
-        emit TaskFailed(taskId, task.revealed, lost);
+        task.pot = forfeits;
+        if (revealers == 0) {
+            task.creatorRefund = task.escrow + forfeits;
+        } else {
+            // Revealers get their bonds back and share what the committers that never revealed forfeit.
+            uint256 payout = task.params.bond + forfeits / revealers;
+            for (uint256 i; i < committee.length; ++i) {
+                Participant storage p = participants[committee[i]];
+                if (p.status == ParticipantStatus.Revealed) p.payout = payout;
+            }
+            task.creatorRefund = task.escrow + forfeits % revealers;
+        }
+        emit TaskFailed(taskId, revealers, forfeits);
+    }
+
+    /// @dev Releases `account`'s stake lock in the task; when `penalize`, slashes `stakeSlash` of its
+    /// stake into this contract. Returns what it forfeits: its bond and the slashed stake (0 if not penalized).
+    function _release(uint256 taskId, Task storage task, address account, Participant storage p, bool penalize)
+        private
+        returns (uint256 forfeit)
+    {
+        uint256 stakeSlash = task.params.stakeSlash;
+        if (stakeSlash > 0) _registry.unlockStake(account, stakeSlash);
+        if (!penalize) return 0;
+        uint256 slashed = stakeSlash == 0 ? 0 : _registry.slash(account, stakeSlash, address(this));
+        p.slashed = slashed;
+        emit ParticipantPenalized(taskId, account, task.params.bond, slashed);
+        return task.params.bond + slashed;
     }
 
     function _claim(uint256 taskId) private returns (uint256 amount) {

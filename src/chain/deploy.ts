@@ -44,6 +44,18 @@ export type DeployConcordOptions = {
   equivocationSlash?: bigint;
   /** The reporter's part of such a slash in basis points; the majority's signers share the rest (default 5000). */
   reporterBps?: bigint;
+  /** Least seconds from a task's creation to its commit deadline (default 60). */
+  minCommitWindow?: bigint;
+  /** Least seconds between a task's commit and reveal deadlines (default 60: five 12-s blocks). */
+  minRevealWindow?: bigint;
+  /** Most seconds from a task's creation to its reveal deadline (default 30 days), so every round ends. */
+  maxTaskDuration?: bigint;
+  /** A task's bond is at most this multiple of its base reward (default 10). */
+  maxBondMultiple?: number;
+  /** A task's stakeSlash is at most this multiple of its base reward (default 10). */
+  maxSlashMultiple?: number;
+  /** Fee on the rewards a winning task pays, in basis points, paid by its creator to the share holders (default 1000). */
+  taskFeeBps?: number;
 };
 
 /** The defaults of {@link DeployConcordOptions} (except the recipient, the deployer): docs/ledger.md's devnet values. */
@@ -58,6 +70,12 @@ export const DEPLOY_DEFAULTS = {
   unitsPerWin: 1000n,
   equivocationSlash: parseEther('10'),
   reporterBps: 5000n,
+  minCommitWindow: 60n,
+  minRevealWindow: 60n,
+  maxTaskDuration: 30n * 24n * 3600n,
+  maxBondMultiple: 10,
+  maxSlashMultiple: 10,
+  taskFeeBps: 1000,
 } as const;
 
 /**
@@ -89,6 +107,14 @@ export async function deployConcord(
     token.address,
     registry.address,
     shares.address,
+    {
+      minCommitWindow: o.minCommitWindow,
+      minRevealWindow: o.minRevealWindow,
+      maxDuration: o.maxTaskDuration,
+      maxBondMultiple: o.maxBondMultiple,
+      maxSlashMultiple: o.maxSlashMultiple,
+      feeBps: o.taskFeeBps,
+    },
   ]);
   const modelRegistry = await deploy(clients, 'ModelRegistry', modelRegistryAbi, modelRegistryBytecode, [
     taskMarket.address,

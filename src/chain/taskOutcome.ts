@@ -1,7 +1,10 @@
 import { type Hex, parseEventLogs, type TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../../generated/contracts/index.ts';
 
-/** How a task settled: a winner backed by a stake majority, or failure (escrow and bonds returned). */
+/**
+ * How a task settled: a winner backed by a stake majority, or failure (escrow and revealers' bonds
+ * returned; `forfeits`, the bonds and slashed stake of committers that never revealed, shared by the revealers).
+ */
 export type TaskOutcome =
   | {
       taskId: bigint;
@@ -12,7 +15,7 @@ export type TaskOutcome =
       reward: bigint;
       pot: bigint;
     }
-  | { taskId: bigint; status: 'failed'; revealers: bigint; bondsLost: bigint };
+  | { taskId: bigint; status: 'failed'; revealers: bigint; forfeits: bigint };
 
 /** The settlements recorded in a receipt's TaskFinalized/TaskFailed events, in log order. */
 export function taskOutcomes(receipt: TransactionReceipt): TaskOutcome[] {
@@ -29,7 +32,7 @@ export function taskOutcomes(receipt: TransactionReceipt): TaskOutcome[] {
             status: 'failed',
             taskId: e.args.taskId,
             revealers: e.args.revealers,
-            bondsLost: e.args.bondsLost,
+            forfeits: e.args.forfeits,
           },
   );
 }

@@ -50,9 +50,9 @@ export function toTaskParamsStruct(p: TaskParams): TaskParamsStruct {
   };
 }
 
-/** The escrow TaskMarket takes from the creator for `p`. */
-export function taskEscrow(p: TaskParams): bigint {
-  return escrowFor(p.baseReward, p.growthBps ?? 0, p.maxParticipants);
+/** The escrow TaskMarket takes from the creator for `p` under a protocol fee of `feeBps` (`marketLimits`). */
+export function taskEscrow(p: TaskParams, feeBps: number): bigint {
+  return escrowFor(p.baseReward, p.growthBps ?? 0, p.maxParticipants, feeBps);
 }
 
 /** The on-chain kind id of a named task kind: `keccak256(name)` (as `AGGREGATE_KIND = keccak256("aggregate")`). */

@@ -28,14 +28,25 @@ export function reward(baseReward: bigint, growthBps: bigint | number, n: number
 }
 
 /**
- * The escrow a task creator deposits: `maxParticipants * reward(maxParticipants)`,
- * enough to pay every winner whatever the number of revealers, because
- * `reward(n)` never decreases with `n`.
+ * The escrow a task creator deposits (`TaskMarket.escrowOf`):
+ * `E = maxParticipants * reward(maxParticipants)`, enough to pay every winner
+ * whatever the number of revealers because `reward(n)` never decreases with
+ * `n`, plus the protocol fee on it, `protocolFee(E, feeBps)`.
  */
-export function escrowFor(baseReward: bigint, growthBps: bigint | number, maxParticipants: number): bigint {
-  const escrow = BigInt(maxParticipants) * reward(baseReward, growthBps, maxParticipants);
-  if (escrow > UINT256_MAX) throw new RewardOverflowError('maxParticipants * reward(maxParticipants)');
-  return escrow;
+export function escrowFor(
+  baseReward: bigint,
+  growthBps: bigint | number,
+  maxParticipants: number,
+  feeBps: bigint | number = 0,
+): bigint {
+  const maxPaid = BigInt(maxParticipants) * reward(baseReward, growthBps, maxParticipants);
+  if (maxPaid > UINT256_MAX) throw new RewardOverflowError('maxParticipants * reward(maxParticipants)');
+  return maxPaid + protocolFee(maxPaid, feeBps);
+}
+
+/** The protocol fee on `paid` rewards: `floor(paid * feeBps / 10000)` (TaskMarket's `Limits.feeBps`). */
+export function protocolFee(paid: bigint, feeBps: bigint | number): bigint {
+  return (paid * toUint256('feeBps', feeBps)) / BPS_DENOMINATOR;
 }
 
 /** Throws `RewardInvalidParameterError` unless `value` is a uint256. */

@@ -51,6 +51,7 @@ export async function runDevnetDemo(devnet: Devnet, options: DevnetDemoOptions):
   const mark = Date.now();
   const round = await runTrainingRound({
     node,
+    nodeAccount: state.nodes[0]!.address,
     owner: deployer,
     modelId: genesis.modelId,
     nodes: state.nodes.length,

@@ -1,8 +1,11 @@
-import { encodeAbiParameters, type Hex, keccak256, parseEther, toHex } from 'viem';
+import { type Address, type Hex, parseEther, toHex } from 'viem';
+import { isPoolCreator } from '../chain/actions/isPoolCreator.ts';
 import { latestVersion, type ModelVersion } from '../chain/actions/latestVersion.ts';
 import { poolWinners } from '../chain/actions/poolWinners.ts';
 import { publishVersion } from '../chain/actions/publishVersion.ts';
+import { setPoolCreator } from '../chain/actions/setPoolCreator.ts';
 import type { ConcordContext } from '../chain/context.ts';
+import { poolId } from '../chain/poolId.ts';
 import { roundAggregateSpec, roundGradientSpec } from '../data/networkTraining.ts';
 import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe } from '../data/recipe.ts';
 import { type ShardBlob, shardBlob } from '../data/shards.ts';
@@ -92,7 +95,9 @@ export function devnetAggregateSpec(winners: readonly Hex[], base: Hex, baseInde
 export type TrainingRoundOptions = {
   /** Node 0's API (with its token): it stores the inputs and creates the train tasks. */
   node: NodeClient;
-  /** The model's owner, who publishes the version. */
+  /** Node 0's account: the owner allows it to add tasks to the owner's pools. */
+  nodeAccount: Address;
+  /** The model's owner, who owns the round's pool and publishes the version. */
   owner: ConcordContext;
   modelId: bigint;
   /** Nodes in the devnet: every one is in every committee. */
@@ -113,23 +118,24 @@ export type TrainingRoundResult = {
 
 /**
  * One training round of the devnet's model, all through the network:
- * K = min(nodes, 4) `gradient` tasks (one data shard each) in a fresh pool,
- * created by node 0 with every node in the committee; once they are settled,
+ * K = min(nodes, 4) `gradient` tasks (one data shard each) in a fresh pool
+ * of the owner's (ModelRegistry publishes only rounds of the model's owner),
+ * created by node 0, which the owner allows to add tasks to its pools, with
+ * every node in the committee; once they are settled,
  * one `aggregate` task whose inputs are exactly the pool's winners, taking
  * one AdamW step from the base along their mean; then the owner publishes
  * its winner as the model's next version.
  * Each stage shows a progress bar on `sink`.
  */
 export async function runTrainingRound(options: TrainingRoundOptions): Promise<TrainingRoundResult> {
-  const { node, owner, modelId, nodes, sink } = options;
+  const { node, nodeAccount, owner, modelId, nodes, sink } = options;
   const committee: Committee = { maxParticipants: nodes, quorum: Math.min(2, nodes), committeeSize: nodes };
   const base = await latestVersion(owner, { modelId });
-  const pool = keccak256(
-    encodeAbiParameters(
-      [{ type: 'string' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bytes32' }],
-      ['concord/devnet-round', modelId, base.index, toHex(crypto.getRandomValues(new Uint8Array(32)))],
-    ),
-  );
+  if (!(await isPoolCreator(owner, { owner: owner.account.address, account: nodeAccount }))) {
+    await setPoolCreator(owner, { account: nodeAccount, allowed: true });
+  }
+  const random = toHex(crypto.getRandomValues(new Uint8Array(32)));
+  const pool = poolId(owner.account.address, `concord/devnet-round/${modelId}/${base.index}/${random}`);
   const shards = await uploadShards(options, base.index);
 
   const gradientBar = new ProgressBar(sink, 'gradient');

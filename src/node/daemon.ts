@@ -25,6 +25,7 @@ import { createNodeMetrics } from './metrics.ts';
 import type { Secret } from './secret.ts';
 import { listTaskViews, readTaskView } from './taskViews.ts';
 import { createTxLock } from './txLock.ts';
+import type { TaskPolicy } from './worker/taskPolicy.ts';
 import { type CrashPoint, Worker } from './worker/worker.ts';
 
 /** How to run a node (what `concord node start` parses). */
@@ -49,6 +50,8 @@ export type NodeConfig = {
   stake?: bigint | undefined;
   /** Worker round interval in ms. */
   pollIntervalMs?: number | undefined;
+  /** The terms on which the worker takes tasks (default `DEFAULT_TASK_POLICY`). */
+  taskPolicy?: TaskPolicy | undefined;
   /** Hosts per shard of every served model version (default 1). */
   replicas?: number | undefined;
   /** Ranked standbys per shard (default 1). */
@@ -161,6 +164,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       {
         fromBlock: deployment.deployedAt,
         pollIntervalMs: config.pollIntervalMs,
+        policy: config.taskPolicy,
         lie: config.lie ?? false,
         lazy: config.lazy ?? false,
         crashAfter: config.crashAfter,

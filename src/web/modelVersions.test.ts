@@ -4,6 +4,7 @@ import { encodeAbiParameters, keccak256, parseEther, toHex } from 'viem';
 import { createModel } from '../chain/actions/createModel.ts';
 import { publishVersion } from '../chain/actions/publishVersion.ts';
 import { type DevChain, startDevChain } from '../chain/devChain.ts';
+import { poolId } from '../chain/poolId.ts';
 import { runTasksOneByOne } from '../chain/taskFlows.ts';
 import { type TaskParams, taskKindId } from '../chain/taskTypes.ts';
 import { createModelVersionsReader } from './modelVersions.ts';
@@ -54,9 +55,9 @@ describe('createModelVersionsReader', () => {
       once.map((m) => [m.modelId, m.name, m.versions.map((v) => [v.index, v.digest, v.taskId])]),
       [[modelId, 'tiny', [[0n, GENESIS, 0n]]]],
     );
-    const first = await finishedRound(keccak256(toHex('round 1')));
+    const first = await finishedRound(poolId(chain.deployer.account.address, 'round 1'));
     await publishVersion(chain.deployer, { modelId, aggregateTaskId: first });
-    const second = await finishedRound(keccak256(toHex('round 2')));
+    const second = await finishedRound(poolId(chain.deployer.account.address, 'round 2'));
     await publishVersion(chain.deployer, { modelId, aggregateTaskId: second });
     await createModel(chain.deployer, { name: 'later', genesisDigest: GENESIS });
     // Two readers at once agree, and a fresh reader reads the same.

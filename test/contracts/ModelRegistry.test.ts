@@ -11,6 +11,7 @@ import {
   expectRevert,
   id32,
   isolated,
+  poolOf,
   read,
   registerNode,
   revealAs,
@@ -25,7 +26,7 @@ import {
 const MIN = parseEther('100');
 const NODES = [1, 2, 3];
 const GENESIS = id32('genesis weights');
-const ROUND = id32('model 1 / round 1');
+const ROUND = poolOf(0, 'model 1 / round 1');
 const AGGREGATE = id32('aggregate');
 
 type Version = { digest: Hex; taskId: bigint };
@@ -115,7 +116,7 @@ describe('ModelRegistry', () => {
       assert.deepEqual(event?.args, { modelId: 1n, index: 1n, digest: merged, taskId: agg });
       assert.deepEqual(await view('latestVersion', [1n]), [1n, { digest: merged, taskId: agg }]);
       assert.deepEqual(await view<Version>('versionAt', [1n, 1n]), { digest: merged, taskId: agg });
-      assert.equal(await view('modelOfTask', [agg]), 1n);
+      assert.equal(await view('isPublished', [1n, agg]), true);
       await expectRevert(call(0, 'publishVersion', [1n, agg]), 'ModelTaskAlreadyPublished');
       await expectRevert(view('versionAt', [1n, 2n]), 'ModelVersionNotFound');
     }));
@@ -150,7 +151,10 @@ describe('ModelRegistry', () => {
       const agg = await runTask(await aggregateParams(rootOf([w1])), id32('merged'));
       const args = await expectRevert(call(0, 'publishVersion', [1n, agg]), 'ModelRoundNotFinalized');
       assert.deepEqual(args, [ROUND, 1n]);
-      const lonely = await runTask(await aggregateParams(rootOf([]), id32('empty round')), id32('merged'));
+      const lonely = await runTask(
+        await aggregateParams(rootOf([]), poolOf(0, 'empty round')),
+        id32('merged'),
+      );
       await expectRevert(call(0, 'publishVersion', [1n, lonely]), 'ModelRoundNotFinalized');
     }));
 

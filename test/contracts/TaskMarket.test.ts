@@ -43,6 +43,8 @@ import {
   expectRevert,
   id32,
   isolated,
+  now,
+  poolOf,
   read,
   registerNode,
   revealAs,
@@ -56,6 +58,7 @@ import {
 } from './harness.ts';
 
 const MIN = parseEther('100');
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
 const NODES = [1, 2, 3, 4, 5];
 const A = id32('result A');
 const B = id32('result B');
@@ -173,7 +176,7 @@ describe('TaskMarket', () => {
   describe('createTask', () => {
     it('escrows maxParticipants * reward(maxParticipants) and stores the task', () =>
       isolated(chain, async () => {
-        const params = await taskParams(chain, { pool: id32('round 1') });
+        const params = await taskParams(chain, { pool: poolOf(0, 'round 1') });
         const before = await balanceOf(chain, account(0));
         const id = await createTask(chain, 0, params);
         assert.equal(id, 1n);
@@ -200,8 +203,11 @@ describe('TaskMarket', () => {
           [{ quorum: 4 }, 'committeeSize below quorum'],
           [{ maxParticipants: 2 }, 'maxParticipants below committeeSize'],
           [{ maxParticipants: 65, committeeSize: 65 }, 'committeeSize above MAX_COMMITTEE'],
-          [{ commitDeadline: t - 1n }, 'commitDeadline not in the future'],
-          [{ revealDeadline: t + 100n }, 'revealDeadline not after commitDeadline'],
+          [{ commitDeadline: t - 1n }, 'commit window too short'],
+          [{ revealDeadline: t + 100n }, 'reveal window too short'],
+          [{ revealDeadline: t + 30n * 86_400n + 10n }, 'task lasts too long'],
+          [{ bond: 10_001n }, 'bond above limit'],
+          [{ stakeSlash: 10_001n }, 'stakeSlash above limit'],
           [{ kind: id32('aggregate') }, 'aggregate task without pool'],
           [{ inputsRoot: id32('x') }, 'inputsRoot on a non-aggregate task'],
         ];
@@ -331,7 +337,11 @@ describe('TaskMarket', () => {
 
     it('seeds the draw with the creation block hash, or the latest 256-block lattice point after that', () =>
       isolated(chain, async () => {
-        const far = await taskParams(chain, { commitDeadline: 10n ** 12n, revealDeadline: 10n ** 12n + 1n });
+        const t = await now(chain);
+        const far = await taskParams(chain, {
+          commitDeadline: t + 10n * 86_400n,
+          revealDeadline: t + 20n * 86_400n,
+        });
         await call(0, 'createTasks', [[far, far, far]]);
         const created = (await getTask(1n)).createdBlock;
         const seedOf = async (id: bigint, block: bigint) => {
@@ -364,9 +374,9 @@ describe('TaskMarket', () => {
   });
 
   describe('settlement', () => {
-    it('all agree: each winner gets reward(n) + bond, shares split with the remainder to the first', () =>
+    it('all agree: each winner gets reward(n) + bond and units for the reward paid to it', () =>
       isolated(chain, async () => {
-        const params = await taskParams(chain, { maxParticipants: 5 });
+        const params = await taskParams(chain, { maxParticipants: 5, baseReward: parseEther('1') });
         const id = await createTask(chain, 0, params);
         const members = await drawn(id);
         for (const i of members) await commitAs(chain, i, id, A);
@@ -400,10 +410,11 @@ describe('TaskMarket', () => {
         assert.equal(task.reward, each);
         assert.equal(task.creatorRefund, task.escrow - 3n * each);
         await assertMatchesCore(id, members);
+        // 1.1 CCD of reward each, 1e6 units per CCD.
         assert.deepEqual(await Promise.all(members.map((i) => unitsOf(id, i))), [
-          333_334n,
-          333_333n,
-          333_333n,
+          1_100_000n,
+          1_100_000n,
+          1_100_000n,
         ]);
         const received = await claimAll(id, [0, ...members]);
         for (const i of members) assert.equal(received.get(i), each + params.bond);
@@ -412,13 +423,13 @@ describe('TaskMarket', () => {
         assert.equal(await balanceOf(chain, market), 0n);
       }));
 
-    it('minority revealers lose bond and stake, non-revealers their bond; the pot goes to the winners', () =>
+    it('minority revealers and non-revealers lose bond and stake; the pot goes to the winners', () =>
       isolated(chain, async () => {
         const params = await taskParams(chain, {
           committeeSize: 5,
           maxParticipants: 5,
           quorum: 3,
-          stakeSlash: 31n,
+          stakeSlash: 32n,
         });
         const id = await createTask(chain, 0, params);
         const members = await drawn(id);
@@ -430,10 +441,10 @@ describe('TaskMarket', () => {
         await advance(chain, 200);
         await call(0, 'finalize', [id]);
         const task = await getTask(id);
-        const pot = 2n * params.bond + params.stakeSlash;
+        const pot = 2n * params.bond + 2n * params.stakeSlash;
         assert.equal(task.pot, pot);
         assert.equal(await stakeOf(minority), MIN - params.stakeSlash);
-        assert.equal(await stakeOf(silent), MIN);
+        assert.equal(await stakeOf(silent), MIN - params.stakeSlash);
         const each = reward(params.baseReward, params.growthBps, 4);
         assert.equal(task.creatorRefund, task.escrow - 3n * each + (pot % 3n));
         const preview = await assertMatchesCore(id, members);
@@ -453,7 +464,7 @@ describe('TaskMarket', () => {
         for (const i of [4, 5])
           await send(chain, i, chain.addresses.registry, nodeRegistryAbi, 'requestUnstake', [MIN]);
         await send(chain, 1, chain.addresses.registry, nodeRegistryAbi, 'stake', [MIN * 3n]);
-        const params = await taskParams(chain, { quorum: 1 });
+        const params = await taskParams(chain, { quorum: 1, baseReward: parseEther('1') });
         const id = await createTask(chain, 0, params);
         const members = await drawn(id);
         for (const i of members) await commitAs(chain, i, id, i === 1 ? B : A);
@@ -462,13 +473,13 @@ describe('TaskMarket', () => {
         const task = await getTask(id);
         assert.equal(task.winner, B);
         assert.equal(task.winners, 1);
-        assert.equal(await unitsOf(id, 1), 1_000_000n);
+        assert.equal(await unitsOf(id, 1), 1_100_000n);
         await assertMatchesCore(id, members);
         await claimAll(id, [0, ...members]);
         assert.equal(await balanceOf(chain, market), 0n);
       }));
 
-    it('no strict majority: the task fails, revealers get their bonds, the creator escrow plus lost bonds', () =>
+    it('no strict majority: the task fails, revealers get their bonds and share what the silent member forfeits', () =>
       isolated(chain, async () => {
         const params = await taskParams(chain, { committeeSize: 5, maxParticipants: 5, quorum: 1 });
         const id = await createTask(chain, 0, params);
@@ -481,13 +492,16 @@ describe('TaskMarket', () => {
         const task = await getTask(id);
         assert.equal(task.status, FAILED);
         assert.equal(task.winner, ZERO32);
-        assert.equal(task.creatorRefund, task.escrow + params.bond);
+        // The silent member forfeits bond + stakeSlash (50 + 30), shared by the 4 revealers.
+        const forfeits = params.bond + params.stakeSlash;
+        assert.equal(task.creatorRefund, task.escrow + (forfeits % 4n));
         await assertMatchesCore(id, members);
-        for (const i of members) assert.equal(await stakeOf(i), MIN);
+        for (const i of members.slice(0, 4)) assert.equal(await stakeOf(i), MIN);
+        assert.equal(await stakeOf(members[4]!), MIN - params.stakeSlash);
         for (const i of members) assert.equal(await unitsOf(id, i), 0n);
         const received = await claimAll(id, [0, ...members]);
-        for (const i of members.slice(0, 4)) assert.equal(received.get(i), params.bond);
-        assert.equal(received.get(0), task.escrow + params.bond);
+        for (const i of members.slice(0, 4)) assert.equal(received.get(i), params.bond + forfeits / 4n);
+        assert.equal(received.get(0), task.escrow + (forfeits % 4n));
         assert.equal(await balanceOf(chain, market), 0n);
       }));
 
@@ -671,7 +685,13 @@ describe('TaskMarket', () => {
         await exec(evil.token, reentrantTokenAbi, 'approve', [evil.market, 1000n]);
         await exec(evil.registry, nodeRegistryAbi, 'register', ['0x01', '0x', 10n]);
         await send(chain, 0, evil.token, reentrantTokenAbi, 'approve', [evil.market, 10n ** 30n]);
-        const params = await taskParams(chain, { committeeSize: 1, quorum: 1, maxParticipants: 1, bond: 5n });
+        const params = await taskParams(chain, {
+          committeeSize: 1,
+          quorum: 1,
+          maxParticipants: 1,
+          bond: 5n,
+          stakeSlash: 0n,
+        });
         await send(chain, 0, evil.market, taskMarketAbi, 'createTask', [params]);
         const salt = saltFor(0);
         const commitment = await read<Hex>(chain, evil.market, taskMarketAbi, 'commitmentOf', [
@@ -732,10 +752,10 @@ describe('TaskMarket', () => {
     const scenario = fc.record({
       extraStakes: fc.array(fc.bigInt(0n, 3n), { minLength: 5, maxLength: 5 }),
       behaviours: fc.array(behaviour, { minLength: 5, maxLength: 5 }),
-      baseReward: fc.bigInt(0n, 10n ** 6n),
+      baseReward: fc.oneof(fc.bigInt(0n, 10n ** 6n), fc.constant(MIN / 2n)),
       growthBps: fc.integer({ min: 0, max: 20_000 }),
       bond: fc.bigInt(0n, 1000n),
-      stakeSlash: fc.constantFrom(0n, 1n, MIN / 3n, MIN * 5n),
+      stakeSlash: fc.constantFrom(0n, 1n, MIN / 3n, MIN),
       quorum: fc.integer({ min: 1, max: 5 }),
     });
     await fc.assert(
@@ -751,8 +771,9 @@ describe('TaskMarket', () => {
             quorum: sc.quorum,
             baseReward: sc.baseReward,
             growthBps: sc.growthBps,
-            bond: sc.bond,
-            stakeSlash: sc.stakeSlash,
+            // Within the deployment's bounds: at most 10x the base reward.
+            bond: min(sc.bond, sc.baseReward * 10n),
+            stakeSlash: min(sc.stakeSlash, sc.baseReward * 10n),
           });
           const id = await createTask(chain, 0, params);
           const members = await drawn(id);
@@ -823,7 +844,15 @@ async function deployEvilStack(chain: TestChain) {
   const token = await deploy(reentrantTokenAbi, reentrantTokenBytecode, [account(0), 10n ** 30n]);
   const registry = await deploy(nodeRegistryAbi, nodeRegistryBytecode, [token, 1n, 10n]);
   const shares = await deploy(sharesAbi, sharesBytecode, [token, '']);
-  const market = await deploy(taskMarketAbi, taskMarketBytecode, [token, registry, shares]);
+  const limits = {
+    minCommitWindow: 1n,
+    minRevealWindow: 1n,
+    maxDuration: 86_400n,
+    maxBondMultiple: 10,
+    maxSlashMultiple: 10,
+    feeBps: 0,
+  };
+  const market = await deploy(taskMarketAbi, taskMarketBytecode, [token, registry, shares, limits]);
   const attacker = await deploy(reentrantAttackerAbi, reentrantAttackerBytecode, []);
   await send(chain, 0, registry, nodeRegistryAbi, 'setSlasher', [market, true]);
   await send(chain, 0, shares, sharesAbi, 'setMinter', [market, true]);

@@ -21,12 +21,25 @@ import { type DeployConcordOptions, deployConcord } from '../../src/chain/deploy
 import type { Deployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { ChainRevertError } from '../../src/chain/errors.ts';
+import { poolId } from '../../src/chain/poolId.ts';
 import { sendContract, toRevertError } from '../../src/chain/send.ts';
 
 /** Number of funded dev accounts each test chain has. */
 export const ACCOUNTS = 10;
 /** Tokens each non-deployer account receives at setup. */
 export const FUNDING = parseEther('100000');
+
+/**
+ * Deployment parameters of the test chains unless a test overrides them: 1-second minimum windows
+ * (tests move the clock by hand) and no protocol fee, so amounts stay easy to check; the tests of
+ * the bounds and of the fee deploy with the production defaults.
+ */
+export const TEST_LIMITS: DeployConcordOptions = {
+  minStake: parseEther('100'),
+  minCommitWindow: 1n,
+  minRevealWindow: 1n,
+  taskFeeBps: 0,
+};
 
 /** A running test chain with Concord deployed. */
 export type TestChain = {
@@ -56,7 +69,7 @@ export async function startTestChain(options: DeployConcordOptions = {}): Promis
         }),
       ),
     );
-    const deployment = await deployConcord(clients[0]!, { minStake: parseEther('100'), ...options });
+    const deployment = await deployConcord(clients[0]!, { ...TEST_LIMITS, ...options });
     const chain: TestChain = {
       anvil,
       deployment,
@@ -214,6 +227,11 @@ export const ZERO32: Hex = `0x${'00'.repeat(32)}`;
 /** `keccak256(text)` as a bytes32 (task kinds, digests, pools). */
 export function id32(text: string): Hex {
   return keccak256(toHex(text));
+}
+
+/** The pool of dev account i named `label` (its id starts with the account's address, so only it adds tasks). */
+export function poolOf(i: number, label: string): Hex {
+  return poolId(account(i), label);
 }
 
 /** Task parameters with test defaults (3 members, 100 s commit, 100 s reveal) and `overrides`. */

@@ -17,6 +17,7 @@ import { writeDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
 import { increaseTime } from '../../src/chain/devRpc.ts';
+import { poolId } from '../../src/chain/poolId.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { digestBytes } from '../../src/core/digest.ts';
 import type { TaskView } from '../../src/node/api/types.ts';
@@ -228,7 +229,8 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
   });
 
   it('winners exchange the results of their pool; others are refused; wrong bytes are rejected', async () => {
-    const pool = `0x${'ab'.repeat(32)}` as Hex;
+    // Node 0 creates the tasks through its API, so the pool is one of its own.
+    const pool = poolId(nodes[0]!.info.address, 'e2e exchange');
     const a = await createMatvecTask(5, { pool });
     const b = await createMatvecTask(7, { pool });
     const [va, vb] = [await finalized(a.id), await finalized(b.id)];

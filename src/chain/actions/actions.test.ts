@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createPublicClient, encodeAbiParameters, type Hex, http, keccak256, parseEther, toHex } from 'viem';
+import { concordTokenAbi } from '../../../generated/contracts/index.ts';
 import { randomSalt } from '../../core/salt.ts';
 import { freePort } from '../anvil.ts';
 import { type DevChain, startDevChain } from '../devChain.ts';
 import { increaseTime } from '../devRpc.ts';
+import { poolId } from '../poolId.ts';
 import { type TaskParams, taskKindId } from '../taskTypes.ts';
 import { approve } from './approve.ts';
 import { balanceOf } from './balanceOf.ts';
@@ -43,6 +45,16 @@ before(async () => {
 after(async () => await dev?.stop());
 
 const digestA = keccak256(toHex('result A'));
+
+/** What `spender` (default TaskMarket) may still pull from `ctx`'s account. */
+async function allowanceOf(ctx: DevChain['deployer'], spender = ctx.addresses.taskMarket): Promise<bigint> {
+  return await ctx.publicClient.readContract({
+    address: ctx.addresses.token,
+    abi: concordTokenAbi,
+    functionName: 'allowance',
+    args: [ctx.account.address, spender],
+  });
+}
 const digestB = keccak256(toHex('result B'));
 
 async function taskParams(overrides: Partial<TaskParams> = {}): Promise<TaskParams> {
@@ -69,7 +81,8 @@ const isRevert = (errorName: string) => (err: unknown) =>
 test('a task runs create, draw, commit, reveal, finalize and claim with a slashed minority', async () => {
   const [a, b, c] = dev.actors as [DevChain['actors'][0], DevChain['actors'][0], DevChain['actors'][0]];
   const { taskId, escrow } = await createTask(dev.deployer, await taskParams());
-  assert.equal(escrow, 3n * parseEther('12'));
+  // 3 x reward(3) = 36 CCD at most, plus the 10 % protocol fee on that.
+  assert.equal(escrow, 3n * parseEther('12') + parseEther('3.6'));
   const { members } = await drawCommittee(dev.deployer, { taskId });
   assert.deepEqual(new Set(members), new Set([a, b, c].map((x) => x.account.address)));
   assert.deepEqual(await committeeOf(dev.deployer, { taskId }), members);
@@ -78,6 +91,7 @@ test('a task runs create, draw, commit, reveal, finalize and claim with a slashe
   const actors = [a, b, c];
   for (const [i, actor] of actors.entries()) {
     await commit(actor, { taskId, resultDigest: digests[i]!, salt: salts[i]! });
+    assert.equal(await allowanceOf(actor), 0n, 'commit approves exactly the bond, which the market took');
   }
   await assert.rejects(
     reveal(a, { taskId, resultDigest: digestB, salt: salts[0]! }),
@@ -101,9 +115,11 @@ test('a task runs create, draw, commit, reveal, finalize and claim with a slashe
   assert.equal(await balanceOf(a), before + paid.amount);
   await assert.rejects(claim(c, { taskId }), isRevert('TaskNothingToClaim'));
   assert.equal((await getNode(c)).stake, STAKE - parseEther('5'));
-  assert.equal(await sharesOf(a, { taskId }), 500_000n);
+  // 1e6 units per CCD of reward paid.
+  assert.equal(await sharesOf(a, { taskId }), 12_000_000n);
   assert.equal(await sharesOf(c, { taskId }), 0n);
   const refund = await claim(dev.deployer, { taskId });
+  // No units existed before this task, so nobody could receive the fee: it is refunded.
   assert.equal(refund.amount, escrow - 2n * parseEther('12'));
 });
 
@@ -158,7 +174,7 @@ test('stake, requestUnstake and withdrawStake move stake through the delay', asy
 });
 
 test('a model publishes an aggregate of its round; credits are bought and claimed', async () => {
-  const pool = keccak256(toHex('round-1'));
+  const pool = poolId(dev.deployer.account.address, 'round-1');
   const { modelId } = await createModel(dev.deployer, { name: 'tiny', genesisDigest: keccak256(toHex('g')) });
   const run = async (params: TaskParams) => {
     const { taskId } = await createTask(dev.deployer, params);
@@ -267,14 +283,15 @@ test('watchTasks reports a failing endpoint to onError and keeps polling', async
   assert.equal(errors.length, 2);
 });
 
-test('ensureAllowance approves the maximum once and then sends nothing', async () => {
+test('ensureAllowance approves exactly the amount needed, never more', async () => {
   const actor = dev.actors[1]!;
   const spender = dev.deployment.addresses.accessCredits;
   await approve(actor, { spender, amount: 5n });
   const first = await ensureAllowance(actor, { spender, amount: 6n });
   assert.ok(first, 'a short allowance is raised');
   assert.equal(first.status, 'success');
-  assert.equal(await ensureAllowance(actor, { spender, amount: parseEther('1000000') }), undefined);
+  assert.equal(await allowanceOf(actor, spender), 6n);
+  assert.equal(await ensureAllowance(actor, { spender, amount: 6n }), undefined);
   const { tasks, taskCount } = await listTasks(dev.deployer, { from: 1_000_000n });
   assert.deepEqual(tasks, []);
   assert.ok(taskCount > 0n);

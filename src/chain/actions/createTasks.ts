@@ -4,6 +4,7 @@ import type { ConcordContext } from '../context.ts';
 import { sendContract, type TxOptions, txOptions } from '../send.ts';
 import { type TaskParams, taskEscrow, toTaskParamsStruct } from '../taskTypes.ts';
 import { ensureAllowance } from './ensureAllowance.ts';
+import { marketLimits } from './marketLimits.ts';
 
 /** Parameters of {@link createTasks}: the tasks, in order. */
 export type CreateTasksParameters = TxOptions & { tasks: readonly TaskParams[] };
@@ -15,7 +16,8 @@ export async function createTasks(
   ctx: ConcordContext,
   params: CreateTasksParameters,
 ): Promise<CreateTasksReturnType> {
-  const escrow = params.tasks.reduce((sum, t) => sum + taskEscrow(t), 0n);
+  const { feeBps } = await marketLimits(ctx);
+  const escrow = params.tasks.reduce((sum, t) => sum + taskEscrow(t, feeBps), 0n);
   await ensureAllowance(ctx, { spender: ctx.addresses.taskMarket, amount: escrow });
   const receipt = await sendContract(ctx, {
     address: ctx.addresses.taskMarket,

@@ -1,4 +1,4 @@
-import { type Address, maxUint256, type TransactionReceipt } from 'viem';
+import type { Address, TransactionReceipt } from 'viem';
 import { concordTokenAbi } from '../../../generated/contracts/index.ts';
 import type { ConcordContext } from '../context.ts';
 import { sendContract } from '../send.ts';
@@ -16,8 +16,8 @@ export type EnsureAllowanceReturnType = TransactionReceipt | undefined;
 
 /**
  * Makes sure `spender` may pull `amount` CCD from the signer. When it may not,
- * approves the maximum once, so later calls to the same protocol contract need
- * no further approval transaction (one `allowance` read each instead).
+ * approves exactly `amount` (never more: a node's tokens are exposed to a
+ * contract only for the deposit at hand, such as a task bond).
  */
 export async function ensureAllowance(
   ctx: ConcordContext,
@@ -34,6 +34,6 @@ export async function ensureAllowance(
     address: ctx.addresses.token,
     abi: concordTokenAbi,
     functionName: 'approve',
-    args: [params.spender, maxUint256],
+    args: [params.spender, params.amount],
   });
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { keccak256, parseEther, toHex, zeroHash } from 'viem';
+import { type Hex, keccak256, parseEther, toHex, zeroHash } from 'viem';
 import { randomSalt } from '../../core/salt.ts';
 import { DEPLOY_DEFAULTS } from '../deploy.ts';
 import { type DevChain, startDevChain } from '../devChain.ts';
+import { poolId } from '../poolId.ts';
 import { taskKindId } from '../taskTypes.ts';
 import { commit } from './commit.ts';
 import { createTask } from './createTask.ts';
@@ -22,10 +23,11 @@ import { taskCount } from './taskCount.ts';
 let dev: DevChain;
 before(async () => {
   dev = await startDevChain({ actors: 3, registerStake: parseEther('1000') });
+  pool = poolId(dev.deployer.account.address, 'reads-test-round');
 });
 after(async () => await dev?.stop());
 
-const pool = keccak256(toHex('reads-test-round'));
+let pool: Hex;
 const winner = keccak256(toHex('the majority result'));
 const loser = keccak256(toHex('a wrong result'));
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readDeployment } from '../../chain/deployment.ts';
 import { deploymentFile } from '../../chain/localChain.ts';
 import { startNode } from '../../node/daemon.ts';
+import { DEFAULT_TASK_POLICY, type TaskPolicy } from '../../node/worker/taskPolicy.ts';
 import { nodeDashboardDeps } from '../../web/nodeDashboard.ts';
 import { registerDashboard } from '../../web/registerDashboard.ts';
 import { type Command, UsageError } from '../command.ts';
@@ -21,6 +22,7 @@ export const nodeStartCommand: Command = {
     'Usage: concord node start [--chain URL] [--contracts FILE] [--key FILE] [--data DIR]',
     '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT]',
     '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--credits-per-token N]',
+    '                          [--max-bond WEI] [--max-slash-multiple N] [--min-commit-seconds N] [--min-reveal-seconds N]',
     '',
     'Starts a node: registers and stakes its account if needed, follows the',
     "chain's tasks, computes, commits, reveals, finalizes and claims, exchanges",
@@ -43,6 +45,10 @@ export const nodeStartCommand: Command = {
     '  --standbys N          standby hosts per shard (default 1)',
     '  --shards-per-matrix N row shards each weight matrix is cut into (default 4)',
     '  --credits-per-token N    credits this gateway asks per generated token (default 1)',
+    `  --max-bond WEI        refuse tasks whose bond is higher (default ${DEFAULT_TASK_POLICY.maxBond})`,
+    `  --max-slash-multiple N  refuse tasks whose stakeSlash exceeds N x the base reward (default ${DEFAULT_TASK_POLICY.maxSlashMultiple})`,
+    `  --min-commit-seconds N  refuse tasks with less time left to commit (default ${DEFAULT_TASK_POLICY.minCommitSeconds})`,
+    `  --min-reveal-seconds N  refuse tasks with a shorter reveal window (default ${DEFAULT_TASK_POLICY.minRevealSeconds})`,
     '  --lie                 TESTS ONLY: commit wrong results and serve wrong partial products',
     "  --lazy                TESTS ONLY: compute nothing, replay another member's commitment",
     `  --crash-after POINT   TESTS ONLY: SIGKILL itself at ${CRASH_POINTS.join(' | ')} of a commit`,
@@ -62,6 +68,10 @@ export const nodeStartCommand: Command = {
     standbys: { type: 'string' },
     'shards-per-matrix': { type: 'string' },
     'credits-per-token': { type: 'string' },
+    'max-bond': { type: 'string' },
+    'max-slash-multiple': { type: 'string' },
+    'min-commit-seconds': { type: 'string' },
+    'min-reveal-seconds': { type: 'string' },
     lie: { type: 'boolean' },
     lazy: { type: 'boolean' },
     'crash-after': { type: 'string' },
@@ -90,6 +100,7 @@ export const nodeStartCommand: Command = {
       standbys: intOption(values.standbys, '--standbys', 0, 64),
       shardsPerMatrix: intOption(values['shards-per-matrix'], '--shards-per-matrix', 1, 4096),
       creditsPerToken: bigintOption(values['credits-per-token'], '--credits-per-token'),
+      taskPolicy: taskPolicyOf(values),
       lie: values.lie === true,
       lazy: values.lazy === true,
       crashAfter: crashAfter as (typeof CRASH_POINTS)[number] | undefined,
@@ -106,6 +117,20 @@ export const nodeStartCommand: Command = {
     return 0;
   },
 };
+
+/** The worker's task policy from the flags, each defaulting to `DEFAULT_TASK_POLICY`. */
+function taskPolicyOf(values: Record<string, unknown>): TaskPolicy {
+  const d = DEFAULT_TASK_POLICY;
+  const multiple = intOption(values['max-slash-multiple'], '--max-slash-multiple', 0, 1_000_000);
+  return {
+    maxBond: bigintOption(values['max-bond'], '--max-bond') ?? d.maxBond,
+    maxSlashMultiple: multiple === undefined ? d.maxSlashMultiple : BigInt(multiple),
+    minCommitSeconds:
+      intOption(values['min-commit-seconds'], '--min-commit-seconds', 0, 86_400) ?? d.minCommitSeconds,
+    minRevealSeconds:
+      intOption(values['min-reveal-seconds'], '--min-reveal-seconds', 0, 86_400) ?? d.minRevealSeconds,
+  };
+}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

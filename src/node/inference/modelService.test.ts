@@ -17,11 +17,13 @@ import { publishVersion } from '../../chain/actions/publishVersion.ts';
 import { register } from '../../chain/actions/register.ts';
 import { requestUnstake } from '../../chain/actions/requestUnstake.ts';
 import { reveal } from '../../chain/actions/reveal.ts';
+import { setPoolCreator } from '../../chain/actions/setPoolCreator.ts';
 import { versionAt } from '../../chain/actions/versionAt.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import { createConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../chain/devChain.ts';
+import { poolId } from '../../chain/poolId.ts';
 import { type TaskParams, taskKindId } from '../../chain/taskTypes.ts';
 import { digestBytes } from '../../core/digest.ts';
 import { randomSalt } from '../../core/salt.ts';
@@ -211,7 +213,9 @@ describe('model service', () => {
 
   it('switches every node to a newly published version fetched from its revealers', async () => {
     const digest = nodes[1]!.store.blobs.putBlob(next.bytes); // only a revealer holds it
-    const pool = keccak256(toHex('round-1'));
+    // The model owner's pool; the deployer creates its tasks with the owner's leave.
+    const pool = poolId(nodes[0]!.ctx.account.address, 'round-1');
+    await setPoolCreator(nodes[0]!.ctx, { account: chain.deployer.account.address, allowed: true });
     const runTask = async (params: TaskParams, result: Hex) => {
       const { taskId } = await createTask(chain.deployer, params);
       const salts = nodes.map(() => randomSalt());

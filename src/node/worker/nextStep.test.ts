@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type LocalTaskState, nextStep, type TaskSnapshot } from './nextStep.ts';
+import { DEFAULT_TASK_POLICY, refusalOf, type TaskPolicy } from './taskPolicy.ts';
 
 const COMMIT = 100;
 const REVEAL = 200;
@@ -16,12 +17,41 @@ function snap(overrides: Partial<TaskSnapshot> = {}, me: Partial<TaskSnapshot['m
     commitDeadline: COMMIT,
     revealDeadline: REVEAL,
     creator: { isMe: false, refundClaimable: false },
+    terms: { baseReward: 10n, bond: 10n, stakeSlash: 100n, unlockedStake: 1000n },
     ...overrides,
     me: { status: 'member', claimed: false, payout: 0n, ...me },
   };
 }
 
 describe('nextStep', () => {
+  it('refuses a task whose terms are outside the policy, as a member, and still finalizes as its creator', () => {
+    const policy: TaskPolicy = {
+      maxBond: 20n,
+      maxSlashMultiple: 10n,
+      minCommitSeconds: 10,
+      minRevealSeconds: 60,
+    };
+    const refused = (
+      terms: Partial<TaskSnapshot['terms']>,
+      overrides: Partial<TaskSnapshot> = {},
+      now = 10,
+    ) => {
+      const base = snap(overrides);
+      return nextStep({ ...base, terms: { ...base.terms, ...terms } }, 'new', now, policy);
+    };
+    assert.deepEqual(refused({}), { step: 'compute' });
+    assert.match((refused({ bond: 21n }) as { reason: string }).reason, /bond 21 above --max-bond 20/);
+    assert.match((refused({ stakeSlash: 101n }) as { reason: string }).reason, /stakeSlash 101 above 10x/);
+    assert.match(
+      (refused({}, { revealDeadline: COMMIT + 59 }) as { reason: string }).reason,
+      /reveal window/,
+    );
+    assert.match((refused({}, {}, COMMIT - 9) as { reason: string }).reason, /to commit/);
+    assert.match((refused({ unlockedStake: 99n }) as { reason: string }).reason, /unlocked stake 99/);
+    const creator = { creator: { isMe: true, refundClaimable: false } };
+    assert.deepEqual(refused({ bond: 21n }, creator), { step: 'wait', until: REVEAL });
+  });
+
   it('walks an honest member through the whole lifecycle', () => {
     assert.deepEqual(
       nextStep(snap({ committeeDrawn: false, committeeLength: 0 }, { status: 'none' }), 'new', 10),
@@ -152,6 +182,12 @@ describe('nextStep', () => {
         payout: fc.bigInt({ min: 0n, max: 10n }),
       }),
       creator: fc.record({ isMe: fc.boolean(), refundClaimable: fc.boolean() }),
+      terms: fc.record({
+        baseReward: fc.bigInt({ min: 0n, max: 10n }),
+        bond: fc.bigInt({ min: 0n, max: 10n ** 21n }),
+        stakeSlash: fc.bigInt({ min: 0n, max: 200n }),
+        unlockedStake: fc.bigInt({ min: 0n, max: 200n }),
+      }),
     });
     const locals: LocalTaskState[] = [
       'new',
@@ -173,7 +209,17 @@ describe('nextStep', () => {
           if (s.step === 'compute' || s.step === 'commit' || s.step === 'draw') {
             assert.ok(task.status === 'open' && now < COMMIT);
           }
-          if (s.step === 'compute') assert.equal(local, 'new');
+          if (s.step === 'compute') {
+            assert.equal(local, 'new');
+            assert.equal(
+              refusalOf(
+                { ...task.terms, commitDeadline: COMMIT, revealDeadline: REVEAL },
+                DEFAULT_TASK_POLICY,
+                now,
+              ),
+              undefined,
+            );
+          }
           if (s.step === 'commit') assert.equal(local, 'computed');
           if (s.step === 'reveal')
             assert.ok(task.status === 'open' && now < REVEAL && task.me.status === 'committed');

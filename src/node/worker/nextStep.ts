@@ -1,4 +1,5 @@
 import type { TaskState } from '../../store/journal.ts';
+import { DEFAULT_TASK_POLICY, refusalOf, type TaskPolicy, type TaskTerms } from './taskPolicy.ts';
 
 /** What the chain says about one task, from this node's point of view (times in unix seconds). */
 export type TaskSnapshot = {
@@ -9,6 +10,8 @@ export type TaskSnapshot = {
   revealed: number;
   commitDeadline: number;
   revealDeadline: number;
+  /** What the task asks of a member: bond, stake slash, base reward, and this node's stake not locked yet. */
+  terms: Omit<TaskTerms, 'commitDeadline' | 'revealDeadline'>;
   /** This node's participant record. */
   me: { status: 'none' | 'member' | 'committed' | 'revealed'; claimed: boolean; payout: bigint };
   /** Whether this node created the task, and whether it still has a refund to claim. */
@@ -46,8 +49,14 @@ export type NextStep =
  * crash-recovery case) is tested without a chain; the worker executes the
  * step and asks again. The chain is the judge: a step that races (another
  * node finalized first) fails harmlessly and the next snapshot moves on.
+ * A member computes only a task whose terms `policy` accepts (`refusalOf`).
  */
-export function nextStep(task: TaskSnapshot, local: LocalTaskState, now: number): NextStep {
+export function nextStep(
+  task: TaskSnapshot,
+  local: LocalTaskState,
+  now: number,
+  policy: TaskPolicy = DEFAULT_TASK_POLICY,
+): NextStep {
   const { me } = task;
   if (local === 'claimed' || local === 'failed') return { step: 'done', reason: `journal says ${local}` };
   const behind = journalBehind(task, local);
@@ -68,7 +77,16 @@ export function nextStep(task: TaskSnapshot, local: LocalTaskState, now: number)
   if (me.status === 'member') {
     if (local !== 'new' && local !== 'computed')
       return { step: 'done', reason: 'journal ahead of the chain' };
-    if (now < task.commitDeadline) return local === 'new' ? { step: 'compute' } : { step: 'commit' };
+    if (now < task.commitDeadline && local === 'computed') return { step: 'commit' };
+    if (now < task.commitDeadline) {
+      const refusal = refusalOf(
+        { ...task.terms, commitDeadline: task.commitDeadline, revealDeadline: task.revealDeadline },
+        policy,
+        now,
+      );
+      if (refusal === undefined) return { step: 'compute' };
+      return task.creator.isMe ? waitOrFinalize : { step: 'done', reason: `refused: ${refusal}` };
+    }
     if (local === 'computed') return { step: 'record', to: 'failed', reason: 'commit deadline passed' };
     return task.creator.isMe ? waitOrFinalize : { step: 'done', reason: 'commit deadline passed' };
   }

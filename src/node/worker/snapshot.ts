@@ -1,6 +1,7 @@
 import { type Address, isAddressEqual } from 'viem';
 import { getTask } from '../../chain/actions/getTask.ts';
 import { type ParticipantStateReturnType, participantState } from '../../chain/actions/participantState.ts';
+import { unlockedStakeOf } from '../../chain/actions/unlockedStakeOf.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import type { Task } from '../../chain/taskTypes.ts';
 import type { TaskSnapshot } from './nextStep.ts';
@@ -18,6 +19,8 @@ export async function readTaskSnapshot(
     getTask(ctx, { taskId }),
     participantState(ctx, { taskId, account: me }),
   ]);
+  // Only a member about to commit needs its unlocked stake (a read saved in every other phase).
+  const unlockedStake = participant.status === 'member' ? await unlockedStakeOf(ctx, { account: me }) : 0n;
   const isCreator = isAddressEqual(task.creator, me);
   const settled = task.status === 'finalized' || task.status === 'failed';
   return {
@@ -31,6 +34,12 @@ export async function readTaskSnapshot(
       revealed: task.revealed,
       commitDeadline: Number(task.params.commitDeadline),
       revealDeadline: Number(task.params.revealDeadline),
+      terms: {
+        baseReward: task.params.baseReward,
+        bond: task.params.bond,
+        stakeSlash: task.params.stakeSlash,
+        unlockedStake,
+      },
       me: { status: participant.status, claimed: participant.claimed, payout: participant.payout },
       creator: {
         isMe: isCreator,

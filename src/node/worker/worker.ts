@@ -20,6 +20,7 @@ import { findParticipantTx, type TxEvent } from './findTx.ts';
 import { othersOnChain } from './lazy.ts';
 import { type NextStep, nextStep } from './nextStep.ts';
 import { readTaskSnapshot, type TaskReading } from './snapshot.ts';
+import { DEFAULT_TASK_POLICY, type TaskPolicy } from './taskPolicy.ts';
 
 /** The components a worker uses. */
 export type WorkerComponents = ComputeDeps & {
@@ -36,6 +37,8 @@ export type WorkerInit = {
   fromBlock: bigint;
   /** Milliseconds between rounds (default 250). */
   pollIntervalMs?: number | undefined;
+  /** The terms on which the node takes tasks (default `DEFAULT_TASK_POLICY`). */
+  policy?: TaskPolicy | undefined;
   /** Tests only: commit a wrong result (the node is outvoted and slashed). */
   lie?: boolean;
   /**
@@ -207,7 +210,7 @@ export class Worker {
     for (let i = 0; i < MAX_STEPS_PER_ROUND && this.#running; i++) {
       const reading = await readTaskSnapshot(this.#c.ctx, taskId, me);
       const local = this.#c.store.journal.get(taskId)?.state ?? 'new';
-      const step = nextStep(reading.snapshot, local, now);
+      const step = nextStep(reading.snapshot, local, now, this.#init.policy ?? DEFAULT_TASK_POLICY);
       if (step.step === 'claim') {
         claims.push(reading);
         return;
