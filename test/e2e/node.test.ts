@@ -359,7 +359,7 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     );
   });
 
-  it("a lazy node that replays another member's commitment loses its bond and gains nothing", async () => {
+  it("a lazy node that replays another member's commitment loses its bond and its stakeSlash and gains nothing", async () => {
     const LAZY = 2;
     await nodes[LAZY]!.stop();
     const lazy = (await start(LAZY, ['--lazy'])).info.address;
@@ -404,9 +404,10 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
       args: { taskId: id, account: lazy },
       fromBlock: 0n,
     });
+    // A committer that never reveals pays what a losing reveal would: its bond and the task's stakeSlash.
     assert.deepEqual(
       penalties.map((p) => [p.args.bondLost, p.args.stakeSlashed]),
-      [[parseEther('1'), 0n]],
+      [[parseEther('1'), parseEther('10')]],
     );
     await allClaimed(id, winners);
     assert.equal(await sharesOf(chain.deployer, { account: lazy, taskId: id }), 0n);
