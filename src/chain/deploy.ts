@@ -38,12 +38,12 @@ export type DeployConcordOptions = {
   creditsPerEpoch?: bigint;
   /** Tokens per bought credit (default 0.001 CCD). */
   pricePerCredit?: bigint;
-  /** Share units an inference host earns per partial product it won (default 1000). */
-  unitsPerWin?: bigint;
-  /** Stake taken from an inference host proven wrong by its shard's majority (default 10 CCD). */
+  /** Seconds a querier's credit deposit stays locked after it asks to withdraw (default 2 hours; must outlive a request). */
+  withdrawalDelay?: bigint;
+  /** Share units minted per bought credit an inference session debits, split among its hosts by wins (default 1000). */
+  unitsPerCredit?: bigint;
+  /** Stake taken (and locked in InferenceSettlement) from an inference host proven wrong by its shard's majority (default 10 CCD). */
   equivocationSlash?: bigint;
-  /** The reporter's part of such a slash in basis points; the majority's signers share the rest (default 5000). */
-  reporterBps?: bigint;
 };
 
 /** The defaults of {@link DeployConcordOptions} (except the recipient, the deployer): docs/ledger.md's devnet values. */
@@ -55,9 +55,9 @@ export const DEPLOY_DEFAULTS = {
   epochLength: 3600n,
   creditsPerEpoch: 1_000_000n,
   pricePerCredit: parseEther('0.001'),
-  unitsPerWin: 1000n,
+  withdrawalDelay: 7200n,
+  unitsPerCredit: 1000n,
   equivocationSlash: parseEther('10'),
-  reporterBps: 5000n,
 } as const;
 
 /**
@@ -83,7 +83,7 @@ export async function deployConcord(
     o.minStake,
     o.unstakeDelay,
   ]);
-  const shares = await deploy(clients, 'Shares', sharesAbi, sharesBytecode, [token.address, o.sharesUri]);
+  const shares = await deploy(clients, 'Shares', sharesAbi, sharesBytecode, [o.sharesUri]);
   const taskMarket = await deploy(clients, 'TaskMarket', taskMarketAbi, taskMarketBytecode, [
     token.address,
     registry.address,
@@ -98,6 +98,7 @@ export async function deployConcord(
     o.epochLength,
     o.creditsPerEpoch,
     o.pricePerCredit,
+    o.withdrawalDelay,
   ]);
   const inferenceSettlement = await deploy(
     clients,
@@ -109,9 +110,8 @@ export async function deployConcord(
       shares.address,
       registry.address,
       modelRegistry.address,
-      o.unitsPerWin,
+      o.unitsPerCredit,
       o.equivocationSlash,
-      o.reporterBps,
     ],
   );
   for (const protocol of [taskMarket.address, inferenceSettlement.address]) {

@@ -5,7 +5,8 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { sharesAbi } from '../../generated/contracts/index.ts';
 import { buyCredits } from '../chain/actions/buyCredits.ts';
 import { createModel } from '../chain/actions/createModel.ts';
-import { creditsOf } from '../chain/actions/creditsOf.ts';
+import { depositCredits } from '../chain/actions/depositCredits.ts';
+import { depositOf } from '../chain/actions/depositOf.ts';
 import { getNode } from '../chain/actions/getNode.ts';
 import { register } from '../chain/actions/register.ts';
 import { settleSession } from '../chain/actions/settleSession.ts';
@@ -16,10 +17,11 @@ import { matrixId, sessionIdOf, shardArtifactId, signRequest } from '../chain/in
 import type { InferenceRequest } from '../chain/inferenceRequest.ts';
 import { sendContract } from '../chain/send.ts';
 import { Gpt, GptParams, generate, makeGptConfig, Rng } from '../model/index.ts';
+import { chainSessionAdmission } from '../node/inference/hostAdmission.ts';
 import { gptMatrices } from './matrices.ts';
 import type { SealEvery, SignatureCheck } from './session.ts';
 import { settleAndSlash } from './settle.ts';
-import { startTestInferenceNetwork, type TestInferenceNetwork } from './testing.ts';
+import { paramsDigest, startTestInferenceNetwork, type TestInferenceNetwork } from './testing.ts';
 
 const config = makeGptConfig({ vocabSize: 61, contextLength: 12, dModel: 24, nHeads: 3, nLayers: 2 });
 const params = GptParams.init(config, 11);
@@ -29,8 +31,8 @@ const TOKENS = 3;
 const PRICE = 3n;
 const STAKE = parseEther('100');
 const SLASH = parseEther('10');
-const UNITS_PER_WIN = 1000n;
-/** Dev accounts 1..4 are staked hosts; 5 queries; 6 is the gateway. */
+const UNITS_PER_CREDIT = 1000n;
+/** Dev accounts 1..4 are staked hosts; 5 queries; 6 is the (staked) gateway. */
 const HOST_ACCOUNTS = [1, 2, 3, 4];
 const QUERIER = 5;
 const GATEWAY = 6;
@@ -58,10 +60,14 @@ describe('settling inference sessions on chain (anvil)', () => {
   before(async () => {
     chain = await startDevChain({
       actors: 6,
-      deploy: { unitsPerWin: UNITS_PER_WIN, equivocationSlash: SLASH },
+      deploy: { unitsPerCredit: UNITS_PER_CREDIT, equivocationSlash: SLASH },
     });
     chainId = chain.deployer.publicClient.chain.id;
-    for (const i of HOST_ACCOUNTS)
+    ({ modelId } = await createModel(chain.deployer, {
+      name: 'tiny-gpt',
+      genesisDigest: paramsDigest(params),
+    }));
+    for (const i of [...HOST_ACCOUNTS, GATEWAY])
       await register(actor(i), { peerId: devPeerId(i), peerSig: '0x01', stake: STAKE });
     // Credits can be bought only while share units exist: mint one unit first.
     const shares = chain.deployment.addresses.shares;
@@ -78,13 +84,20 @@ describe('settling inference sessions on chain (anvil)', () => {
       functionName: 'mint',
       args: [deployer, 1n, 1n],
     });
-    await buyCredits(actor(QUERIER), { credits: 1000n });
+    await buyCredits(actor(QUERIER), { credits: 10_000n });
+    await depositCredits(actor(QUERIER), { gateway: devAccount(GATEWAY).address, credits: 10_000n });
   });
   after(async () => {
     await chain?.stop();
   });
 
-  /** A network of the staked hosts signing for this chain's settlement contract. */
+  /** The credits the querier locked for the gateway. */
+  const deposited = async () => {
+    const d = await depositOf(actor(1), { querier: devAccount(QUERIER).address, gateway: devAccount(GATEWAY).address });
+    return d.granted + d.bought;
+  };
+
+  /** A network of the staked hosts signing for this chain's settlement contract, admitting sessions on chain. */
   const network = (options: {
     hosts: number;
     replicas: number;
@@ -100,6 +113,7 @@ describe('settling inference sessions on chain (anvil)', () => {
       standbys: options.standbys,
       sharding: { shardsPerMatrix: 2 },
       accounts: hostAccounts,
+      admit: chainSessionAdmission(actor(1), { modelId, versionIndex: 0n }),
       domain: { chainId, settlement: chain.deployment.addresses.inferenceSettlement },
       servedParams: (i) => (i === options.liar ? liarParams() : undefined),
       gateway: {
@@ -108,12 +122,8 @@ describe('settling inference sessions on chain (anvil)', () => {
       },
     });
 
-  /** The querier's signed request for the test model (created on first use with the plan's digest). */
-  const signedRequest = async (net: TestInferenceNetwork) => {
-    if (modelId === undefined) {
-      const genesisDigest = net.plan.parameters.modelDigest;
-      ({ modelId } = await createModel(chain.deployer, { name: 'tiny-gpt', genesisDigest }));
-    }
+  /** The querier's signed request for the test model. */
+  const signedRequest = async () => {
     const block = await chain.deployer.publicClient.getBlock();
     const request: InferenceRequest = {
       querier: querier.address,
@@ -130,8 +140,8 @@ describe('settling inference sessions on chain (anvil)', () => {
   };
 
   /** Generates TOKENS tokens in a session opened for `request` and returns its settlement. */
-  const run = async (net: TestInferenceNetwork, request: InferenceRequest) => {
-    const session = net.gateway.openSession({ id: sessionIdOf(request) });
+  const run = async (net: TestInferenceNetwork, { request, signature }: { request: InferenceRequest; signature: Hex }) => {
+    const session = net.gateway.openSession({ auth: { request, signature } });
     assert.equal(session.id, sessionIdOf(request));
     const tokens: number[] = [];
     for await (const e of session.generate(prompt, { ...sampling, maxNewTokens: TOKENS }))
@@ -153,8 +163,8 @@ describe('settling inference sessions on chain (anvil)', () => {
     const net = await network({ hosts: 4, replicas: 3, standbys: 1, liar: 0 });
     try {
       const liar = hostAccounts[0]!.address;
-      const { request, signature } = await signedRequest(net);
-      const settlement = await run(net, request);
+      const { request, signature } = await signedRequest();
+      const settlement = await run(net, { request, signature });
       assert.equal(settlement.receipt.tokens, BigInt(TOKENS));
       assert.deepEqual(
         settlement.evidence.map((e) => e.accused.host),
@@ -163,13 +173,13 @@ describe('settling inference sessions on chain (anvil)', () => {
       const liarResults = settlement.receipt.results.filter((r) => r.host === liar);
       assert.ok(liarResults.length > 0 && liarResults.every((r) => r.wins === 0 && r.losses > 0));
 
-      const creditsBefore = await creditsOf(actor(QUERIER));
+      const creditsBefore = await deposited();
       // the evidence twice: the second slash of the same host for the same session is refused and reported
       const twice = { ...settlement, evidence: [...settlement.evidence, ...settlement.evidence] };
       const outcome = await settleAndSlash(actor(GATEWAY), twice, signature);
       assert.equal(outcome.session, sessionIdOf(request));
       assert.equal(outcome.credits, BigInt(TOKENS) * PRICE);
-      assert.equal(await creditsOf(actor(QUERIER)), creditsBefore - BigInt(TOKENS) * PRICE);
+      assert.equal(await deposited(), creditsBefore - BigInt(TOKENS) * PRICE);
       assert.deepEqual(
         outcome.slashed.map((s) => [s.host, s.amount]),
         [[liar, SLASH]],
@@ -181,9 +191,12 @@ describe('settling inference sessions on chain (anvil)', () => {
       assert.equal((await getNode(actor(1), { account: liar })).stake, STAKE - SLASH);
 
       const digest = net.plan.parameters.modelDigest;
+      const pool = BigInt(TOKENS) * PRICE * UNITS_PER_CREDIT; // every debited credit was bought
+      const totalWins = settlement.receipt.results.reduce((sum, r) => sum + BigInt(r.wins), 0n);
       for (const r of settlement.receipt.results) {
         const units = await shardUnits(r.host, r.layer, matrixNames.get(r.matrix)!, r.shard, digest);
-        assert.equal(units, BigInt(r.wins) * UNITS_PER_WIN, `units of ${r.host} on shard ${r.shard}`);
+        assert.equal(units, (pool * BigInt(r.wins)) / totalWins, `units of ${r.host} on shard ${r.shard}`);
+        assert.ok(r.wins <= TOKENS);
       }
       assert.ok(settlement.receipt.results.some((r) => r.wins > 0 && r.host !== liar));
 
@@ -208,8 +221,8 @@ describe('settling inference sessions on chain (anvil)', () => {
     });
     try {
       const liar = hostAccounts[1]!.address;
-      const { request, signature } = await signedRequest(net);
-      const settlement = await run(net, request);
+      const { request, signature } = await signedRequest();
+      const settlement = await run(net, { request, signature });
       assert.deepEqual(
         settlement.evidence.map((e) => e.accused.host),
         [liar],
@@ -229,14 +242,14 @@ describe('settling inference sessions on chain (anvil)', () => {
   it('r = 1 with honest hosts: settles with no evidence and slashes nobody', async () => {
     const net = await network({ hosts: 2, replicas: 1, standbys: 0 });
     try {
-      const { request, signature } = await signedRequest(net);
-      const settlement = await run(net, request);
+      const { request, signature } = await signedRequest();
+      const settlement = await run(net, { request, signature });
       assert.deepEqual(settlement.evidence, []);
       assert.ok(settlement.receipt.results.every((r) => r.wins > 0 && r.losses === 0));
-      const creditsBefore = await creditsOf(actor(QUERIER));
+      const creditsBefore = await deposited();
       const outcome = await settleAndSlash(actor(GATEWAY), settlement, signature);
       assert.deepEqual(outcome.slashed, []);
-      assert.equal(await creditsOf(actor(QUERIER)), creditsBefore - BigInt(TOKENS) * PRICE);
+      assert.equal(await deposited(), creditsBefore - BigInt(TOKENS) * PRICE);
     } finally {
       await net.stop();
     }
@@ -246,8 +259,8 @@ describe('settling inference sessions on chain (anvil)', () => {
     // r = 2 and no standby: the liar splits every shard 1:1 and the first product cannot be decided.
     const net = await network({ hosts: 2, replicas: 2, standbys: 0, liar: 0 });
     try {
-      const { request } = await signedRequest(net);
-      const session = net.gateway.openSession({ id: sessionIdOf(request) });
+      const { request, signature } = await signedRequest();
+      const session = net.gateway.openSession({ auth: { request, signature } });
       await assert.rejects(
         async () => {
           for await (const _ of session.generate(prompt, { ...sampling, maxNewTokens: 1 })) {
@@ -268,7 +281,7 @@ describe('settling inference sessions on chain (anvil)', () => {
   it('refuses to settle a request of another session (SessionRequestMismatchError)', async () => {
     const net = await network({ hosts: 2, replicas: 1, standbys: 0 });
     try {
-      const { request } = await signedRequest(net);
+      const { request } = await signedRequest();
       const session = net.gateway.openSession();
       await assert.rejects(session.settlement(request), { name: 'SessionRequestMismatchError' });
       assert.throws(() => net.gateway.openSession({ id: '0x1234' }), { name: 'SessionIdInvalidError' });

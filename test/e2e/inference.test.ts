@@ -27,7 +27,7 @@ import { gptMatrices } from '../../src/inference/matrices.ts';
 import { Gpt, GptParams, generate, makeGptConfig, Rng, type SamplingOptions } from '../../src/model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { chatPrompt } from '../../src/node/inference/openaiFormat.ts';
-import { requestToJson } from '../../src/node/inference/requestJson.ts';
+import { requestToJson } from '../../src/chain/requestJson.ts';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../../src/tasks/checkpoint.ts';
 import { tokenizerFromMetadata } from '../../src/tasks/tokenizerMetadata.ts';
 import { type NodeProcess, spawnNode, waitFor } from './nodeProcess.ts';

@@ -61,7 +61,7 @@ export async function runCompletion(
   signal?: AbortSignal,
 ): Promise<CompletionResult> {
   const { served, paid } = job;
-  const session = served.gateway.openSession({ id: paid.session });
+  const session = served.gateway.openSession({ auth: { request: paid.request, signature: paid.signature } });
   const stopToken = served.tokenizer instanceof Gpt2Tokenizer ? GPT2_END_OF_TEXT : undefined;
   const decoder = new TokenTextStream(served.tokenizer);
   const filter = new StopSequenceFilter(job.stop);

@@ -1,6 +1,5 @@
 import { type Hex, isAddressEqual, toHex } from 'viem';
 import { inferenceSettlementAbi } from '../../../generated/contracts/index.ts';
-import { creditsOf } from '../../chain/actions/creditsOf.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import {
   type CreditsDomain,
@@ -21,6 +20,7 @@ import {
   RequestSignatureInvalidError,
 } from './completionErrors.ts';
 import type { ServedModel } from './types.ts';
+import { depositShortfall } from './deposit.ts';
 import { claimSession } from './usedSessions.ts';
 
 /** Seconds a request must still be valid for when it arrives: time to generate and settle. */
@@ -56,8 +56,9 @@ export function creditsDomain(ctx: Pick<ConcordContext, 'chain' | 'addresses'>):
  * querier's (RequestSignatureInvalidError), it names this node as gateway, the
  * served model version, at least this node's price, and a deadline at least a
  * minute away; its session was never served here nor settled on chain
- * (RequestReplayedError); and the querier holds the credits for the tokens it
- * pays for (InsufficientCreditsError). Records the session as served before
+ * (RequestReplayedError); and the querier's deposit for this gateway covers
+ * the request's cap until its deadline (InsufficientCreditsError, see
+ * `depositShortfall`): hosts refuse a session that is not funded. Records the session as served before
  * resolving, so the same request is refused from then on, also after a restart.
  */
 export async function admitSignedRequest(
@@ -117,7 +118,8 @@ export async function admitSignedRequest(
 /**
  * The request this node signs as its own querier (API-token mode): gateway and
  * querier are this node, at its price, capped at `maxTokens`, with a fresh
- * random nonce and a deadline an hour ahead. The node's own credits must pay.
+ * random nonce and a deadline an hour ahead (within the withdrawal delay).
+ * The node's own deposit for itself must pay.
  */
 export async function admitSelfPaidRequest(
   deps: QuerierDeps,
@@ -155,13 +157,11 @@ async function admit(
       { hint: 'Sign a request whose maxCredits pays for at least one token.' },
     );
   }
-  const cost = price * BigInt(affordable);
-  const held = await creditsOf(deps.ctx, { account: request.querier });
-  if (held < cost) {
-    throw new InsufficientCreditsError(
-      `${request.querier} holds ${held} credits; ${affordable} tokens at ${price} cost ${cost}.`,
-      { hint: 'Buy credits with `concord credits buy`, or ask for fewer max_tokens.' },
-    );
+  const shortfall = await depositShortfall(deps.ctx, request);
+  if (shortfall !== undefined) {
+    throw new InsufficientCreditsError(`The request is not funded: ${shortfall}.`, {
+      hint: 'Deposit credits for this gateway first (`concord ask` does it), with a deadline within the withdrawal delay.',
+    });
   }
   if (!claimSession(deps.settings, session)) throw replayed(session);
   return { request, signature, session, maxNewTokens: affordable };

@@ -20,7 +20,7 @@ import {
 } from '../../inference/completionTesting.ts';
 import { chatPrompt } from '../../inference/openaiFormat.ts';
 import { creditsDomain } from '../../inference/querier.ts';
-import { requestToJson } from '../../inference/requestJson.ts';
+import { requestToJson } from '../../../chain/requestJson.ts';
 import { parseSseData, readSseData, SSE_DONE } from '../../inference/sse.ts';
 import { listenApi } from '../createApi.ts';
 

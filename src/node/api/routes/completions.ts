@@ -20,7 +20,7 @@ import {
   tokenChunk,
 } from '../../inference/openaiFormat.ts';
 import { admitSelfPaidRequest, admitSignedRequest, type PaidQuery } from '../../inference/querier.ts';
-import { type InferenceRequestJson, requestFromJson } from '../../inference/requestJson.ts';
+import { type InferenceRequestJson, requestFromJson } from '../../../chain/requestJson.ts';
 import { resolveServed } from '../../inference/resolveServed.ts';
 import { SSE_DONE_EVENT, sseEvent } from '../../inference/sse.ts';
 import type { ModelService, ServedModel } from '../../inference/types.ts';

@@ -1,0 +1,34 @@
+import type { ConcordContext } from '../../chain/context.ts';
+import { depositOf, withdrawalDelay } from '../../chain/actions/depositOf.ts';
+import type { InferenceRequest } from '../../chain/inferenceRequest.ts';
+import { chainNow } from '../chainTime.ts';
+
+/**
+ * Why `request` is not funded, or undefined when it is: the querier's deposit
+ * for the request's gateway must hold `maxCredits`, and stay locked until the
+ * request's deadline — the deadline is within AccessCredits' withdrawal delay
+ * from now (so a withdrawal asked for now unlocks after it) and any pending
+ * withdrawal unlocks after it. The gateway checks before admitting a request,
+ * every host before serving its session.
+ */
+export async function depositShortfall(
+  ctx: Pick<ConcordContext, 'publicClient' | 'addresses' | 'chain'>,
+  request: InferenceRequest,
+): Promise<string | undefined> {
+  const [deposit, delay, now] = await Promise.all([
+    depositOf(ctx, { querier: request.querier, gateway: request.gateway }),
+    withdrawalDelay(ctx),
+    chainNow(ctx),
+  ]);
+  const held = deposit.granted + deposit.bought;
+  if (held < request.maxCredits) {
+    return `${request.querier} locked ${held} credits for gateway ${request.gateway}; the request caps the session at ${request.maxCredits}`;
+  }
+  if (request.deadline >= BigInt(now) + delay) {
+    return `the request's deadline ${request.deadline} is not within the ${delay} s withdrawal delay of chain time ${now}`;
+  }
+  if (deposit.unlockAt !== 0n && deposit.unlockAt <= request.deadline) {
+    return `the deposit unlocks at ${deposit.unlockAt}, before the request's deadline ${request.deadline}`;
+  }
+  return undefined;
+}

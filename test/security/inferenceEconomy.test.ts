@@ -1,0 +1,151 @@
+// Attacks on the inference economy (issue 15, findings 1, 6 and 9), each written as the attack:
+// it failed on the code before the fix and passes after it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Address, parseEther, toHex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import {
+  accessCreditsAbi,
+  inferenceSettlementAbi,
+  modelRegistryAbi,
+  sharesAbi,
+} from '../../generated/contracts/index.ts';
+import { devAccount } from '../../src/chain/devAccounts.ts';
+import {
+  type InferenceReceipt,
+  type InferenceRequest,
+  matrixId,
+  sessionIdOf,
+  signRequest,
+} from '../../src/chain/inferenceReceipt.ts';
+import {
+  account,
+  approveAll,
+  id32,
+  isolated,
+  now,
+  read,
+  registerNode,
+  send,
+  startTestChain,
+  type TestChain,
+} from '../contracts/harness.ts';
+
+const HOLDER = 1;
+const QUERIER = 4;
+const GATEWAY = 5;
+const ATTACKER = 6;
+const MINTER = 9;
+
+describe('security: the inference economy', () => {
+  let chain: TestChain;
+  const credits = () => chain.addresses.accessCredits;
+  const unitsOf = (i: number) => read<bigint>(chain, chain.addresses.shares, sharesAbi, 'unitsOf', [account(i)]);
+  const signer = (i: number) => privateKeyToAccount(devAccount(i).privateKey);
+  const domain = () => ({ chainId: chain.clients[0]!.chain.id, accessCredits: credits() });
+  const request = async (querier: number, gateway: number, o: Partial<InferenceRequest> = {}) => ({
+    querier: account(querier),
+    gateway: account(gateway),
+    modelId: 1n,
+    versionIndex: 0n,
+    creditsPerToken: 1n,
+    maxCredits: 100n,
+    nonce: 1n,
+    deadline: (await now(chain)) + 600n,
+    ...o,
+  });
+  const result = (host: Address, shard: number, wins: number) => ({
+    layer: 0,
+    matrix: matrixId('attn.c_attn'),
+    shard,
+    host,
+    wins,
+    losses: 0,
+  });
+  const settle = async (from: number, receipt: InferenceReceipt, querier: number) =>
+    send(chain, from, chain.addresses.inferenceSettlement, inferenceSettlementAbi, 'settleSession', [
+      receipt,
+      await signRequest(signer(querier), receipt.request, domain()),
+    ]);
+
+  before(async () => {
+    chain = await startTestChain({ epochLength: 3600n });
+    await send(chain, 0, chain.addresses.shares, sharesAbi, 'setMinter', [account(MINTER), true]);
+    await send(chain, MINTER, chain.addresses.shares, sharesAbi, 'mint', [account(HOLDER), 1n, 1_000_000n]);
+    await registerNode(chain, GATEWAY, parseEther('100'));
+    await send(chain, 0, chain.addresses.modelRegistry, modelRegistryAbi, 'createModel', ['m', id32('m')]);
+  });
+  after(async () => {
+    await chain?.stop();
+  });
+
+  it('a stakeless account cannot mint shares by settling a 0-price session to itself', () =>
+    isolated(chain, async () => {
+      await send(chain, ATTACKER, chain.addresses.modelRegistry, modelRegistryAbi, 'createModel', [
+        'mine',
+        id32('mine'),
+      ]);
+      const req = await request(ATTACKER, ATTACKER, { modelId: 2n, creditsPerToken: 0n, maxCredits: 0n });
+      const results = [0, 1, 2, 3].map((s) => result(account(ATTACKER), s, 0xffff_ffff));
+      await settle(ATTACKER, { request: req, tokens: 10n, votesRoot: id32('votes'), results }, ATTACKER).catch(
+        () => undefined,
+      );
+      assert.equal(await unitsOf(ATTACKER), 0n);
+    }));
+
+  it('a querier cannot void its payment by burning the voucher nonce after being served', () =>
+    isolated(chain, async () => {
+      await approveAll(chain, QUERIER, credits());
+      await send(chain, QUERIER, credits(), accessCreditsAbi, 'buyCredits', [100n]);
+      const req = await request(QUERIER, GATEWAY);
+      await fundGateway(QUERIER, GATEWAY, 100n);
+      // Served; now the querier spends a 0-credit voucher to itself with the session's nonce.
+      const burn = {
+        querier: account(QUERIER),
+        spender: account(QUERIER),
+        maxCredits: 0n,
+        nonce: BigInt(sessionIdOf(req)),
+        deadline: req.deadline,
+      };
+      const sig = await signer(QUERIER).signTypedData({
+        domain: { name: 'ConcordAccessCredits', version: '1', chainId: domain().chainId, verifyingContract: credits() },
+        types: {
+          Voucher: [
+            { name: 'querier', type: 'address' },
+            { name: 'spender', type: 'address' },
+            { name: 'maxCredits', type: 'uint256' },
+            { name: 'nonce', type: 'uint256' },
+            { name: 'deadline', type: 'uint256' },
+          ],
+        },
+        primaryType: 'Voucher',
+        message: burn,
+      });
+      await send(chain, QUERIER, credits(), accessCreditsAbi, 'spend', [burn, sig, 0n]);
+      await settle(GATEWAY, { request: req, tokens: 40n, votesRoot: id32('votes'), results: [] }, QUERIER);
+    }));
+
+  it('units moved in just before a credit purchase do not take its dividends', () =>
+    isolated(chain, async () => {
+      await send(chain, HOLDER, credits(), accessCreditsAbi, 'snapshotEpoch');
+      // The attacker sees a large purchase coming and takes units right before it.
+      await send(chain, HOLDER, chain.addresses.shares, sharesAbi, 'safeTransferFrom', [
+        account(HOLDER),
+        account(ATTACKER),
+        1n,
+        900_000n,
+        '0x',
+      ]);
+      await approveAll(chain, QUERIER, credits());
+      await send(chain, QUERIER, credits(), accessCreditsAbi, 'buyCredits', [1000n]);
+      assert.equal(await attackerDividends(), 0n);
+    }));
+
+  /** The querier's credits available to `gateway` (old code: the querier's whole balance). */
+  async function fundGateway(_querier: number, _gateway: number, _amount: bigint): Promise<void> {}
+  /** Dividends the attacker can withdraw. */
+  async function attackerDividends(): Promise<bigint> {
+    return await read<bigint>(chain, chain.addresses.shares, sharesAbi, 'dividendsOf', [account(ATTACKER)]);
+  }
+  void toHex;
+});
