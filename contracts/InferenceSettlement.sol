@@ -150,7 +150,7 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
     error SettlementSessionAlreadySettled(bytes32 session);
     /// @notice Only the request's gateway may settle it.
     error SettlementNotGateway(address caller, address gateway);
-    /// @notice `account` (the gateway, or a host that earns) is not an active node of the registry.
+    /// @notice `account` (the gateway) is not an active node of the registry.
     error SettlementNotActiveNode(address account);
     /// @notice The receipt is malformed; `reason` says how.
     error SettlementInvalidReceipt(string reason);
@@ -198,12 +198,12 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
     /// @notice Settles a session: debits `tokens * creditsPerToken` credits from the querier's
     /// deposit for the gateway with its voucher, mints `bought * unitsPerCredit` share units
     /// (`bought` the bought part of the debit) split among the results in proportion to their
-    /// wins (rounded down), each to its host as units of its shard, and records the votes'
-    /// Merkle root. Returns the session id and the credits debited.
+    /// wins (rounded down), each to its host as units of its shard if the host is an active
+    /// node, and records the votes' Merkle root. Returns the session id and the credits debited.
     /// Requirements:
     /// - the caller is `receipt.request.gateway` and an active node; the session was not settled before;
     /// - `results` sorted strictly ascending by `(layer, matrix, shard, host)`, no zero host, no
-    ///   `wins` above `tokens`; every host with wins is an active node;
+    ///   `wins` above `tokens` (a host that is not an active node earns nothing);
     /// - the model version exists; `querierSig` is the querier's AccessCredits signature of
     ///   `voucherOf(request)`, unexpired, within `maxCredits`, and the deposit holds the credits.
     function settleSession(Receipt calldata receipt, bytes calldata querierSig)
@@ -440,7 +440,8 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
         );
     }
 
-    /// @dev Mints `pool` units split among `results` by wins (rounded down); returns the units minted.
+    /// @dev Mints `pool` units split among `results` by wins (rounded down), skipping hosts that
+    /// are not active nodes (their part is not minted); returns the units minted.
     function _mintPool(HostResult[] calldata results, bytes32 modelDigest, uint256 pool, uint256 totalWins)
         private
         returns (uint256 minted)
@@ -448,7 +449,7 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
         for (uint256 i; i < results.length; ++i) {
             HostResult calldata r = results[i];
             uint256 units = pool * r.wins / totalWins;
-            if (units == 0) continue;
+            if (units == 0 || !_registry.isActive(r.host)) continue;
             minted += units;
             _shares.mint(r.host, shardArtifactId(modelDigest, r.layer, r.matrix, r.shard), units);
         }
@@ -464,7 +465,6 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
             }
             if (r.wins == 0) continue;
             if (r.wins > tokens) revert SettlementInvalidReceipt("wins above tokens");
-            if (!_registry.isActive(r.host)) revert SettlementNotActiveNode(r.host);
             totalWins += r.wins;
         }
     }

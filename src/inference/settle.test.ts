@@ -10,14 +10,27 @@ import { depositOf } from '../chain/actions/depositOf.ts';
 import { getNode } from '../chain/actions/getNode.ts';
 import { register } from '../chain/actions/register.ts';
 import { settleSession } from '../chain/actions/settleSession.ts';
+import { slashEquivocation } from '../chain/actions/slashEquivocation.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { devAccount } from '../chain/devAccounts.ts';
 import { type DevChain, devPeerId, startDevChain } from '../chain/devChain.ts';
-import { matrixId, sessionIdOf, shardArtifactId, signRequest } from '../chain/inferenceReceipt.ts';
+import { ChainRevertError } from '../chain/errors.ts';
+import {
+  buildReceipt,
+  type Evidence,
+  matrixId,
+  type SignedStatement,
+  sessionIdOf,
+  shardArtifactId,
+  signRequest,
+  toChainStatement,
+} from '../chain/inferenceReceipt.ts';
 import type { InferenceRequest } from '../chain/inferenceRequest.ts';
 import { sendContract } from '../chain/send.ts';
+import { vectorDigest } from '../core/digest.ts';
 import { Gpt, GptParams, generate, makeGptConfig, Rng } from '../model/index.ts';
 import { chainSessionAdmission } from '../node/inference/hostAdmission.ts';
+import { callHost } from './callHost.ts';
 import { gptMatrices } from './matrices.ts';
 import type { SealEvery, SignatureCheck } from './session.ts';
 import { settleAndSlash } from './settle.ts';
@@ -93,7 +106,10 @@ describe('settling inference sessions on chain (anvil)', () => {
 
   /** The credits the querier locked for the gateway. */
   const deposited = async () => {
-    const d = await depositOf(actor(1), { querier: devAccount(QUERIER).address, gateway: devAccount(GATEWAY).address });
+    const d = await depositOf(actor(1), {
+      querier: devAccount(QUERIER).address,
+      gateway: devAccount(GATEWAY).address,
+    });
     return d.granted + d.bought;
   };
 
@@ -140,7 +156,10 @@ describe('settling inference sessions on chain (anvil)', () => {
   };
 
   /** Generates TOKENS tokens in a session opened for `request` and returns its settlement. */
-  const run = async (net: TestInferenceNetwork, { request, signature }: { request: InferenceRequest; signature: Hex }) => {
+  const run = async (
+    net: TestInferenceNetwork,
+    { request, signature }: { request: InferenceRequest; signature: Hex },
+  ) => {
     const session = net.gateway.openSession({ auth: { request, signature } });
     assert.equal(session.id, sessionIdOf(request));
     const tokens: number[] = [];
@@ -195,7 +214,8 @@ describe('settling inference sessions on chain (anvil)', () => {
       const totalWins = settlement.receipt.results.reduce((sum, r) => sum + BigInt(r.wins), 0n);
       for (const r of settlement.receipt.results) {
         const units = await shardUnits(r.host, r.layer, matrixNames.get(r.matrix)!, r.shard, digest);
-        assert.equal(units, (pool * BigInt(r.wins)) / totalWins, `units of ${r.host} on shard ${r.shard}`);
+        const earned = r.host === liar ? 0n : (pool * BigInt(r.wins)) / totalWins; // the liar fell below minStake
+        assert.equal(units, earned, `units of ${r.host} on shard ${r.shard}`);
         assert.ok(r.wins <= TOKENS);
       }
       assert.ok(settlement.receipt.results.some((r) => r.wins > 0 && r.host !== liar));
@@ -285,6 +305,127 @@ describe('settling inference sessions on chain (anvil)', () => {
       const session = net.gateway.openSession();
       await assert.rejects(session.settlement(request), { name: 'SessionRequestMismatchError' });
       assert.throws(() => net.gateway.openSession({ id: '0x1234' }), { name: 'SessionIdInvalidError' });
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('a gateway that feeds one host another input for the same step cannot slash it with its genuine signatures', async () => {
+    // The attacker is a staked gateway paying its own session: the strongest position the attack needs.
+    const net = await network({ hosts: 3, replicas: 3, standbys: 0 });
+    try {
+      const attacker = actor(GATEWAY);
+      await buyCredits(attacker, { credits: 100n });
+      await depositCredits(attacker, { gateway: attacker.account.address, credits: 100n });
+      const block = await chain.deployer.publicClient.getBlock();
+      const request: InferenceRequest = {
+        querier: attacker.account.address,
+        gateway: attacker.account.address,
+        modelId,
+        versionIndex: 0n,
+        creditsPerToken: 1n,
+        maxCredits: 100n,
+        nonce: ++nonce,
+        deadline: block.timestamp + 600n,
+      };
+      const credits = { chainId, accessCredits: chain.deployment.addresses.accessCredits };
+      const signature = await signRequest(
+        privateKeyToAccount(devAccount(GATEWAY).privateKey),
+        request,
+        credits,
+      );
+      const session = sessionIdOf(request);
+      const shard = net.plan.shards.find((s) => s.matrix.layer === 0 && s.matrix.matrix === 'attn.c_attn')!;
+      const honest = Float32Array.from({ length: config.dModel }, (_, i) => Math.sin(i));
+      const fed = Float32Array.from({ length: config.dModel }, (_, i) => Math.cos(i));
+      const item = { layer: 0, matrix: 'attn.c_attn' as const, shard: shard.shard };
+      const signed: SignedStatement[] = [];
+      for (const [i, h] of net.hosts.entries()) {
+        const input = i === 0 ? fed : honest; // host 0 is the victim
+        const answer = await callHost(net.gatewayHost, h.libp2p.getMultiaddrs(), {
+          header: {
+            session,
+            model: net.plan.parameters.modelDigest,
+            step: 0,
+            seal: true,
+            items: [item],
+            auth: { request, signature },
+          },
+          inputs: [input],
+          rows: [shard.rowEnd - shard.rowStart],
+        });
+        signed.push({
+          host: h.account.address,
+          statement: {
+            session,
+            items: [{ step: 0, ...item, input: vectorDigest(input), digest: answer.digests[0]! }],
+          },
+          signature: answer.signature!,
+        });
+      }
+      const victim = signed[0]!;
+      const receipt = buildReceipt({
+        request,
+        tokens: 1n,
+        statements: signed.map((st, i) => ({ ...st, won: [i !== 0] })),
+        domain: { chainId, settlement: chain.deployment.addresses.inferenceSettlement },
+      });
+      await settleSession(attacker, { receipt, querierSignature: signature });
+      // The signatures are genuine, but the victim answered another input than the "majority".
+      const toKey = (st: SignedStatement) => ({ ...st.statement.items[0]!, matrix: 'attn.c_attn' });
+      const evidence: Evidence = {
+        session,
+        accused: toChainStatement(toKey(victim), victim),
+        majority: signed
+          .slice(1)
+          .sort((a, b) => (BigInt(a.host) < BigInt(b.host) ? -1 : 1))
+          .map((m) => toChainStatement(toKey(m), m)),
+      };
+      const stake = (await getNode(actor(1), { account: victim.host })).stake;
+      await assert.rejects(
+        slashEquivocation(attacker, { evidence, results: receipt.results }),
+        (err) => err instanceof ChainRevertError && err.errorName === 'SettlementInvalidEvidence',
+      );
+      assert.equal((await getNode(actor(1), { account: victim.host })).stake, stake);
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('hosts refuse a session with no querier request, a forged one, or one its querier did not fund', async () => {
+    const net = await network({ hosts: 1, replicas: 1, standbys: 0 });
+    try {
+      const h = net.hosts[0]!;
+      const shard = net.plan.shards[0]!;
+      const ask = (session: Hex, auth: { request: InferenceRequest; signature: Hex } | null) =>
+        callHost(net.gatewayHost, h.libp2p.getMultiaddrs(), {
+          header: {
+            session,
+            model: net.plan.parameters.modelDigest,
+            step: 0,
+            seal: true,
+            items: [{ layer: shard.matrix.layer, matrix: shard.matrix.matrix, shard: shard.shard }],
+            auth,
+          },
+          inputs: [new Float32Array(shard.matrix.cols)],
+          rows: [shard.rowEnd - shard.rowStart],
+        });
+      const { request, signature } = await signedRequest();
+      await assert.rejects(ask(sessionIdOf(request), null), { name: 'InferSessionUnauthorizedError' });
+      const forged = { ...request, maxCredits: request.maxCredits + 1n }; // not what the querier signed
+      await assert.rejects(ask(sessionIdOf(forged), { request: forged, signature }), {
+        name: 'InferSessionUnauthorizedError',
+      });
+      const tooBig = { ...request, maxCredits: 10n ** 9n, nonce: ++nonce };
+      const tooBigSig = await signRequest(querier, tooBig, {
+        chainId,
+        accessCredits: chain.deployment.addresses.accessCredits,
+      });
+      await assert.rejects(ask(sessionIdOf(tooBig), { request: tooBig, signature: tooBigSig }), {
+        name: 'InferSessionUnfundedError',
+      });
+      const answer = await ask(sessionIdOf(request), { request, signature });
+      assert.equal(answer.digests.length, 1);
     } finally {
       await net.stop();
     }

@@ -2,7 +2,7 @@
 // it failed on the code before the fix and passes after it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Address, parseEther, toHex } from 'viem';
+import { type Address, parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   accessCreditsAbi,
@@ -40,7 +40,8 @@ const MINTER = 9;
 describe('security: the inference economy', () => {
   let chain: TestChain;
   const credits = () => chain.addresses.accessCredits;
-  const unitsOf = (i: number) => read<bigint>(chain, chain.addresses.shares, sharesAbi, 'unitsOf', [account(i)]);
+  const unitsOf = (i: number) =>
+    read<bigint>(chain, chain.addresses.shares, sharesAbi, 'unitsOf', [account(i)]);
   const signer = (i: number) => privateKeyToAccount(devAccount(i).privateKey);
   const domain = () => ({ chainId: chain.clients[0]!.chain.id, accessCredits: credits() });
   const request = async (querier: number, gateway: number, o: Partial<InferenceRequest> = {}) => ({
@@ -87,9 +88,11 @@ describe('security: the inference economy', () => {
       ]);
       const req = await request(ATTACKER, ATTACKER, { modelId: 2n, creditsPerToken: 0n, maxCredits: 0n });
       const results = [0, 1, 2, 3].map((s) => result(account(ATTACKER), s, 0xffff_ffff));
-      await settle(ATTACKER, { request: req, tokens: 10n, votesRoot: id32('votes'), results }, ATTACKER).catch(
-        () => undefined,
-      );
+      await settle(
+        ATTACKER,
+        { request: req, tokens: 10n, votesRoot: id32('votes'), results },
+        ATTACKER,
+      ).catch(() => undefined);
       assert.equal(await unitsOf(ATTACKER), 0n);
     }));
 
@@ -108,7 +111,12 @@ describe('security: the inference economy', () => {
         deadline: req.deadline,
       };
       const sig = await signer(QUERIER).signTypedData({
-        domain: { name: 'ConcordAccessCredits', version: '1', chainId: domain().chainId, verifyingContract: credits() },
+        domain: {
+          name: 'ConcordAccessCredits',
+          version: '1',
+          chainId: domain().chainId,
+          verifyingContract: credits(),
+        },
         types: {
           Voucher: [
             { name: 'querier', type: 'address' },
@@ -123,6 +131,52 @@ describe('security: the inference economy', () => {
       });
       await send(chain, QUERIER, credits(), accessCreditsAbi, 'spend', [burn, sig, 0n]);
       await settle(GATEWAY, { request: req, tokens: 40n, votesRoot: id32('votes'), results: [] }, QUERIER);
+      const d = await read<{ bought: bigint }>(chain, credits(), accessCreditsAbi, 'depositOf', [
+        account(QUERIER),
+        account(GATEWAY),
+      ]);
+      assert.equal(d.bought, 60n); // the gateway was paid
+    }));
+
+  it('a querier cannot spend the same credits at two gateways', () =>
+    isolated(chain, async () => {
+      await approveAll(chain, QUERIER, credits());
+      await send(chain, QUERIER, credits(), accessCreditsAbi, 'buyCredits', [100n]);
+      await fundGateway(QUERIER, GATEWAY, 100n);
+      // The credits locked for one gateway are gone from the balance another gateway could be paid from.
+      assert.equal(await read(chain, credits(), accessCreditsAbi, 'creditsOf', [account(QUERIER)]), 0n);
+      const other = await request(QUERIER, HOLDER);
+      const d = await read<{ bought: bigint }>(chain, credits(), accessCreditsAbi, 'depositOf', [
+        account(QUERIER),
+        account(HOLDER),
+      ]);
+      assert.ok(d.bought < other.maxCredits); // the second gateway sees no deposit and does not serve
+    }));
+
+  it('a free (granted-credit) session mints no shares', () =>
+    isolated(chain, async () => {
+      await send(chain, HOLDER, credits(), accessCreditsAbi, 'claimEpochCredits');
+      await fundGateway(HOLDER, GATEWAY, 100n);
+      const req = await request(HOLDER, GATEWAY);
+      const before = await unitsOf(GATEWAY);
+      const results = [result(account(GATEWAY), 0, 10)];
+      await settle(GATEWAY, { request: req, tokens: 10n, votesRoot: id32('votes'), results }, HOLDER);
+      assert.equal(await unitsOf(GATEWAY), before);
+    }));
+
+  it('a paid session mints at most unitsPerCredit per bought credit, split by wins', () =>
+    isolated(chain, async () => {
+      await approveAll(chain, QUERIER, credits());
+      await send(chain, QUERIER, credits(), accessCreditsAbi, 'buyCredits', [100n]);
+      await fundGateway(QUERIER, GATEWAY, 100n);
+      const req = await request(QUERIER, GATEWAY);
+      const results = [0, 1, 2, 3].map((s) => result(account(GATEWAY), s, 10));
+      await assert.rejects(
+        settle(GATEWAY, { request: req, tokens: 9n, votesRoot: id32('votes'), results }, QUERIER),
+        (err: { errorName?: string }) => err.errorName === 'SettlementInvalidReceipt',
+      ); // wins above tokens
+      await settle(GATEWAY, { request: req, tokens: 10n, votesRoot: id32('votes'), results }, QUERIER);
+      assert.equal(await unitsOf(GATEWAY), 10n * 1000n); // 10 bought credits × unitsPerCredit
     }));
 
   it('units moved in just before a credit purchase do not take its dividends', () =>
@@ -141,11 +195,15 @@ describe('security: the inference economy', () => {
       assert.equal(await attackerDividends(), 0n);
     }));
 
-  /** The querier's credits available to `gateway` (old code: the querier's whole balance). */
-  async function fundGateway(_querier: number, _gateway: number, _amount: bigint): Promise<void> {}
-  /** Dividends the attacker can withdraw. */
-  async function attackerDividends(): Promise<bigint> {
-    return await read<bigint>(chain, chain.addresses.shares, sharesAbi, 'dividendsOf', [account(ATTACKER)]);
+  /** Locks `amount` of the querier's credits for `gateway`. */
+  async function fundGateway(querier: number, gateway: number, amount: bigint): Promise<void> {
+    await send(chain, querier, credits(), accessCreditsAbi, 'deposit', [account(gateway), amount]);
   }
-  void toHex;
+  /** The attacker's part of this epoch's dividends, once the epoch is over. */
+  async function attackerDividends(): Promise<bigint> {
+    const epoch = await read<bigint>(chain, credits(), accessCreditsAbi, 'currentEpoch');
+    await chain.test.increaseTime({ seconds: 3600 });
+    await chain.test.mine({ blocks: 1 });
+    return await read<bigint>(chain, credits(), accessCreditsAbi, 'dividendsOf', [account(ATTACKER), epoch]);
+  }
 });
