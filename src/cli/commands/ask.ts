@@ -1,5 +1,5 @@
 import type { Address } from 'viem';
-import { signedRequest } from '../../devnet/askDemo.ts';
+import { ensureDeposit, signedRequest } from '../../devnet/askDemo.ts';
 import type { ModelListEntry, NodeClient } from '../../devnet/nodeClient.ts';
 import { resolveNode } from '../../devnet/target.ts';
 import type { SettlementView } from '../../node/inference/openaiFormat.ts';
@@ -92,6 +92,7 @@ export const askCommand: Command = {
     if (typeof values.key === 'string') {
       const signer = await resolveSigner(values);
       const { request, signature } = await signedRequest(signer, model, maxTokens);
+      await ensureDeposit(signer, request.gateway, request.maxCredits, { buy: false });
       body.concord = { request: requestToJson(request), signature };
       querier = signer.account.address;
     }

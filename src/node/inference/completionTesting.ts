@@ -6,6 +6,7 @@ import { type Address, parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { sharesAbi } from '../../../generated/contracts/index.ts';
 import { buyCredits } from '../../chain/actions/buyCredits.ts';
+import { depositCredits } from '../../chain/actions/depositCredits.ts';
 import { createModel } from '../../chain/actions/createModel.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
@@ -102,7 +103,8 @@ function fixedModelService(served: readonly ServedModel[]): ModelService {
  * is the served parameters' — {@link TEST_MODEL} on two in-process hosts over
  * loopback libp2p (one replica, one standby) and {@link LIAR_MODEL} on three
  * (three replicas, host 0 lying) — hosts signing for the chain's
- * InferenceSettlement, and credits for the node and the querier. For tests of
+ * InferenceSettlement, and credits for the node and the querier (half of the
+ * querier's deposited for the node as its gateway). For tests of
  * the completion routes and `concord ask`.
  */
 export async function startCompletionTestBed(): Promise<CompletionTestBed> {
@@ -118,6 +120,7 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
     await makeShareHolder(chain.deployer, chain.deployer.account.address);
     await buyCredits(gateway, { credits: 100_000n });
     await buyCredits(querier, { credits: 100_000n });
+    await depositCredits(querier, { gateway: gateway.account.address, credits: 50_000n });
     const tokenizer = CharTokenizer.printableAscii();
     const config = makeGptConfig({
       vocabSize: tokenizer.vocabSize,

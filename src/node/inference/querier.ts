@@ -1,5 +1,8 @@
 import { type Hex, isAddressEqual, toHex } from 'viem';
 import { inferenceSettlementAbi } from '../../../generated/contracts/index.ts';
+import { creditsOf } from '../../chain/actions/creditsOf.ts';
+import { depositCredits } from '../../chain/actions/depositCredits.ts';
+import { depositOf } from '../../chain/actions/depositOf.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import {
   type CreditsDomain,
@@ -10,6 +13,7 @@ import {
 } from '../../chain/inferenceRequest.ts';
 import type { Settings } from '../../store/settings.ts';
 import { chainNow } from '../chainTime.ts';
+import type { TxLock } from '../txLock.ts';
 import {
   InsufficientCreditsError,
   RequestExpiredError,
@@ -35,6 +39,8 @@ export type QuerierDeps = {
   settings: Pick<Settings, 'get' | 'set'>;
   /** Credits this gateway asks per generated token. */
   creditsPerToken: bigint;
+  /** The node's transaction lock (a self-paid request deposits under it). */
+  txLock: TxLock;
 };
 
 /** A paid query: the request and its signature (what settlement spends), and how many tokens they pay for. */
@@ -119,7 +125,8 @@ export async function admitSignedRequest(
  * The request this node signs as its own querier (API-token mode): gateway and
  * querier are this node, at its price, capped at `maxTokens`, with a fresh
  * random nonce and a deadline an hour ahead (within the withdrawal delay).
- * The node's own deposit for itself must pay.
+ * The node's own deposit for itself pays: it is topped up from the node's
+ * credits first when it holds less than the request's cap.
  */
 export async function admitSelfPaidRequest(
   deps: QuerierDeps,
@@ -138,6 +145,12 @@ export async function admitSelfPaidRequest(
     deadline: BigInt((await chainNow(ctx)) + SELF_REQUEST_VALIDITY_SECONDS),
   };
   const signature = await signRequest(ctx.account, request, creditsDomain(ctx));
+  await deps.txLock.run(async () => {
+    const held = await depositOf(ctx, { querier: request.querier, gateway: request.gateway });
+    const short = request.maxCredits - held.granted - held.bought;
+    const own = await creditsOf(ctx);
+    if (short > 0n && own >= short) await depositCredits(ctx, { gateway: request.gateway, credits: short });
+  });
   return await admit(deps, request, signature, maxTokens);
 }
 

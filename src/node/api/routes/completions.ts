@@ -200,7 +200,12 @@ export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionR
         : promptOf(served, body);
     const stop = stopSequences(body.stop);
     const maxTokens = body.max_tokens ?? DEFAULT_MAX_TOKENS;
-    const querier = { ctx: deps.ctx, settings: deps.store.settings, creditsPerToken: deps.creditsPerToken };
+    const querier = {
+      ctx: deps.ctx,
+      settings: deps.store.settings,
+      creditsPerToken: deps.creditsPerToken,
+      txLock: deps.txLock,
+    };
     let paid: PaidQuery;
     if (body.concord !== undefined) {
       const signed = requestFromJson(body.concord.request);
