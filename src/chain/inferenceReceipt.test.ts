@@ -45,7 +45,14 @@ const statement = (
   session: Hex = SESSION,
 ): PartialProductsStatement => ({
   session,
-  items: digests.map((digest, shard) => ({ step, layer: 0, matrix: 'attn.c_attn', shard, input: INPUT, digest })),
+  items: digests.map((digest, shard) => ({
+    step,
+    layer: 0,
+    matrix: 'attn.c_attn',
+    shard,
+    input: INPUT,
+    digest,
+  })),
 });
 const tallied = (i: number, s: PartialProductsStatement, won: readonly boolean[]): TalliedStatement => ({
   host: devAccount(i).address,

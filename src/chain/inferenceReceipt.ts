@@ -132,9 +132,12 @@ export function buildReceipt(params: BuildReceiptParameters): InferenceReceipt {
       if (won[i]) r.wins++;
       else r.losses++;
       if (r.losses > 0xffff_ffff) {
-        throw new ReceiptCountOverflowError(`Host ${address} has more than 2^32-1 lost answers on one shard.`, {
-          hint: 'Settle long sessions as several requests.',
-        });
+        throw new ReceiptCountOverflowError(
+          `Host ${address} has more than 2^32-1 lost answers on one shard.`,
+          {
+            hint: 'Settle long sessions as several requests.',
+          },
+        );
       }
     });
   }

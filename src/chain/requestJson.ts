@@ -47,9 +47,20 @@ const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
 export function isRequestJson(value: unknown): value is InferenceRequestJson {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  const keys = ['querier', 'gateway', 'modelId', 'versionIndex', 'creditsPerToken', 'maxCredits', 'nonce', 'deadline'];
+  const keys = [
+    'querier',
+    'gateway',
+    'modelId',
+    'versionIndex',
+    'creditsPerToken',
+    'maxCredits',
+    'nonce',
+    'deadline',
+  ];
   if (Object.keys(v).length !== keys.length) return false;
-  return keys.every((k, i) =>
-    typeof v[k] === 'string' && (i < 2 ? isAddress(v[k], { strict: false }) : DECIMAL.test(v[k]) && BigInt(v[k]) < 2n ** 256n),
+  return keys.every(
+    (k, i) =>
+      typeof v[k] === 'string' &&
+      (i < 2 ? isAddress(v[k], { strict: false }) : DECIMAL.test(v[k]) && BigInt(v[k]) < 2n ** 256n),
   );
 }

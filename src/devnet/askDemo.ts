@@ -5,9 +5,9 @@ import { depositCredits } from '../chain/actions/depositCredits.ts';
 import { depositOf } from '../chain/actions/depositOf.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { type InferenceRequest, signRequest } from '../chain/inferenceRequest.ts';
+import { requestToJson } from '../chain/requestJson.ts';
 import { chainNow } from '../node/chainTime.ts';
 import type { SettlementView } from '../node/inference/openaiFormat.ts';
-import { requestToJson } from '../chain/requestJson.ts';
 import { DevnetAnswerError, DevnetModelNotReadyError, NodeApiError } from './errors.ts';
 import type { CompletionChunk, ModelListEntry, NodeClient } from './nodeClient.ts';
 

@@ -80,7 +80,12 @@ describe('inference host /concord/infer/1.0.0', () => {
     assert.deepEqual(answer.outputs[1], logits.subarray(20, 40));
     const statement = {
       session: s,
-      items: items.map((item, i) => ({ step: 7, ...item, input: vectorDigest(x), digest: answer.digests[i]! })),
+      items: items.map((item, i) => ({
+        step: 7,
+        ...item,
+        input: vectorDigest(x),
+        digest: answer.digests[i]!,
+      })),
     };
     const host = net.hosts[0]!.account.address;
     const signature = answer.signature!;
@@ -104,7 +109,14 @@ describe('inference host /concord/infer/1.0.0', () => {
     const statement = {
       session: s,
       items: [
-        { step: 1, layer: 0, matrix: 'attn.c_attn' as const, shard: 1, input: vectorDigest(x), digest: first.digests[0]! },
+        {
+          step: 1,
+          layer: 0,
+          matrix: 'attn.c_attn' as const,
+          shard: 1,
+          input: vectorDigest(x),
+          digest: first.digests[0]!,
+        },
         { step: 2, ...proj[0]!, input: vectorDigest(x), digest: second.digests[0]! },
       ],
     };

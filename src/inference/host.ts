@@ -204,7 +204,12 @@ export class InferenceHost {
     this.stats.computeMs += signStart - computeStart;
     const digests = outputs.map(vectorDigest);
     for (const [i, item] of header.items.entries()) {
-      state.unsealed.push({ step: header.step, ...item, input: vectorDigest(inputs[i]!), digest: digests[i]! });
+      state.unsealed.push({
+        step: header.step,
+        ...item,
+        input: vectorDigest(inputs[i]!),
+        digest: digests[i]!,
+      });
     }
     let signing: Promise<Hex> | null = null;
     if (header.seal) {

@@ -413,7 +413,8 @@ export class InferenceSession {
         timeoutMs,
       });
       const unsealed = this.#unsealed.get(host) ?? [];
-      for (const [i, item] of items.entries()) unsealed.push({ step, ...item, input, digest: answer.digests[i]! });
+      for (const [i, item] of items.entries())
+        unsealed.push({ step, ...item, input, digest: answer.digests[i]! });
       this.#unsealed.set(host, unsealed);
       if (answer.signature !== null) {
         const statement: PartialProductsStatement = { session: this.id, items: unsealed };

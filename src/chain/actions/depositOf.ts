@@ -19,7 +19,9 @@ export async function depositOf(
 }
 
 /** Reads AccessCredits' withdrawal delay in seconds (a request must expire sooner to be served). */
-export async function withdrawalDelay(ctx: Pick<ConcordContext, 'publicClient' | 'addresses'>): Promise<bigint> {
+export async function withdrawalDelay(
+  ctx: Pick<ConcordContext, 'publicClient' | 'addresses'>,
+): Promise<bigint> {
   const config = await ctx.publicClient.readContract({
     address: ctx.addresses.accessCredits,
     abi: accessCreditsAbi,

@@ -6,8 +6,10 @@ import { type Address, parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { sharesAbi } from '../../../generated/contracts/index.ts';
 import { buyCredits } from '../../chain/actions/buyCredits.ts';
-import { depositCredits } from '../../chain/actions/depositCredits.ts';
 import { createModel } from '../../chain/actions/createModel.ts';
+import { creditsOf } from '../../chain/actions/creditsOf.ts';
+import { depositCredits } from '../../chain/actions/depositCredits.ts';
+import { depositOf } from '../../chain/actions/depositOf.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../chain/devChain.ts';
@@ -233,4 +235,13 @@ async function makeShareHolder(deployer: ConcordContext, holder: Address): Promi
     functionName: 'mint',
     args: [holder, 1n, 1n],
   });
+}
+
+/** The credits `ctx` holds: its balance plus its deposit for the bed's gateway (what a session debits). */
+export async function heldCredits(
+  bed: Pick<CompletionTestBed, 'gateway'>,
+  ctx: ConcordContext,
+): Promise<bigint> {
+  const d = await depositOf(ctx, { querier: ctx.account.address, gateway: bed.gateway.account.address });
+  return (await creditsOf(ctx)) + d.granted + d.bought;
 }

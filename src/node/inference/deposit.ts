@@ -1,5 +1,5 @@
-import type { ConcordContext } from '../../chain/context.ts';
 import { depositOf, withdrawalDelay } from '../../chain/actions/depositOf.ts';
+import type { ConcordContext } from '../../chain/context.ts';
 import type { InferenceRequest } from '../../chain/inferenceRequest.ts';
 import { chainNow } from '../chainTime.ts';
 

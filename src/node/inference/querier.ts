@@ -23,8 +23,8 @@ import {
   RequestReplayedError,
   RequestSignatureInvalidError,
 } from './completionErrors.ts';
-import type { ServedModel } from './types.ts';
 import { depositShortfall } from './deposit.ts';
+import type { ServedModel } from './types.ts';
 import { claimSession } from './usedSessions.ts';
 
 /** Seconds a request must still be valid for when it arrives: time to generate and settle. */

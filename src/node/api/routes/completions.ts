@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hex } from 'viem';
 import type { ConcordContext } from '../../../chain/context.ts';
+import { type InferenceRequestJson, requestFromJson } from '../../../chain/requestJson.ts';
 import type { Store } from '../../../store/openStore.ts';
 import {
   CompletionError,
@@ -20,7 +21,6 @@ import {
   tokenChunk,
 } from '../../inference/openaiFormat.ts';
 import { admitSelfPaidRequest, admitSignedRequest, type PaidQuery } from '../../inference/querier.ts';
-import { type InferenceRequestJson, requestFromJson } from '../../../chain/requestJson.ts';
 import { resolveServed } from '../../inference/resolveServed.ts';
 import { SSE_DONE_EVENT, sseEvent } from '../../inference/sse.ts';
 import type { ModelService, ServedModel } from '../../inference/types.ts';
