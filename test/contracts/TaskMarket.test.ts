@@ -822,7 +822,7 @@ async function deployEvilStack(chain: TestChain) {
   };
   const token = await deploy(reentrantTokenAbi, reentrantTokenBytecode, [account(0), 10n ** 30n]);
   const registry = await deploy(nodeRegistryAbi, nodeRegistryBytecode, [token, 1n, 10n]);
-  const shares = await deploy(sharesAbi, sharesBytecode, [token, '']);
+  const shares = await deploy(sharesAbi, sharesBytecode, ['']);
   const market = await deploy(taskMarketAbi, taskMarketBytecode, [token, registry, shares]);
   const attacker = await deploy(reentrantAttackerAbi, reentrantAttackerBytecode, []);
   await send(chain, 0, registry, nodeRegistryAbi, 'setSlasher', [market, true]);
