@@ -83,7 +83,8 @@ export async function ensureDeposit(
   if (short <= 0n) return;
   if (options.buy) await ensureCredits(querier, short);
   const own = await creditsOf(querier);
-  const credits = short < own ? short : own;
+  let credits = short;
+  if (own < credits) credits = own; // deposit what it holds; the gateway names the rest
   if (credits > 0n) await depositCredits(querier, { gateway, credits });
 }
 

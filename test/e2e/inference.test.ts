@@ -21,7 +21,7 @@ import { shardArtifactId, signRequest } from '../../src/chain/inferenceReceipt.t
 import { requestToJson } from '../../src/chain/requestJson.ts';
 import { sendContract } from '../../src/chain/send.ts';
 import type { AskResult } from '../../src/cli/commands/ask.ts';
-import { signedRequest } from '../../src/devnet/askDemo.ts';
+import { ensureDeposit, signedRequest } from '../../src/devnet/askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
 import { type CompletionChunk, NodeClient } from '../../src/devnet/nodeClient.ts';
 import { gptMatrices } from '../../src/inference/matrices.ts';
@@ -299,6 +299,8 @@ describe('distributed inference across four node processes', { timeout: 600_000 
       assert.equal(errorCode(refused.body), 'REQUEST_SIGNATURE_INVALID');
 
       const creditsBefore = await creditsOf(querier);
+      // The gateway and its hosts serve only a request the querier's deposit for the gateway covers.
+      await ensureDeposit(querier, signed.request.gateway, signed.request.maxCredits, { buy: false });
       const first = await postSigned(2, signed, 'Hi', 3);
       assert.equal(first.status, 200, JSON.stringify(first.body));
       const concord = first.body.concord as { tokens: number[]; settlement: { credits: string } | null };
