@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
-import { encodeAbiParameters, type Hex, keccak256, type LocalAccount, parseEther, toHex } from 'viem';
+import { encodeAbiParameters, type Hex, keccak256, parseEther, toHex } from 'viem';
 import { commit } from '../../chain/actions/commit.ts';
 import { createModel } from '../../chain/actions/createModel.ts';
 import { createTask } from '../../chain/actions/createTask.ts';
@@ -22,7 +22,6 @@ import type { ConcordContext } from '../../chain/context.ts';
 import { createConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../chain/devChain.ts';
-import { signRequest } from '../../chain/inferenceRequest.ts';
 import { type TaskParams, taskKindId } from '../../chain/taskTypes.ts';
 import { digestBytes } from '../../core/digest.ts';
 import { randomSalt } from '../../core/salt.ts';
@@ -38,10 +37,9 @@ import { writeCheckpoint } from '../../tasks/checkpoint.ts';
 import { charTokenizerMetadata } from '../../tasks/tokenizerMetadata.ts';
 import { createBlobAuthorizer } from '../blobAccess.ts';
 import { localSigner } from '../blobFetcher.ts';
-import { chainNow } from '../chainTime.ts';
 import { ensureRegistered } from '../ensureRegistered.ts';
 import { createModelService, type NodeModelService } from './modelService.ts';
-import { creditsDomain } from './querier.ts';
+import { selfSignedRequest } from './querier.ts';
 
 // Three in-process nodes (real anvil, real libp2p, real stores and blob
 // servers); nodes 1 and 2 know only node 0's address. Node 2 serves
@@ -89,19 +87,9 @@ async function distributed(
   maxNewTokens: number,
 ): Promise<{ tokens: number[]; outvoted: Set<string>; failed: Set<string> }> {
   const served = node.models.resolve();
-  // A free request the node pays itself: hosts serve only sessions backed by a signed, funded request.
-  const request = {
-    querier: node.ctx.account.address,
-    gateway: node.ctx.account.address,
-    modelId: served.modelId,
-    versionIndex: served.versionIndex,
-    creditsPerToken: 0n,
-    maxCredits: 0n,
-    nonce: BigInt(toHex(crypto.getRandomValues(new Uint8Array(16)))),
-    deadline: BigInt((await chainNow(node.ctx)) + 600),
-  };
-  const signature = await signRequest(node.ctx.account as LocalAccount, request, creditsDomain(node.ctx));
-  const session = served.gateway.openSession({ auth: { request, signature } });
+  // A free request the node signs itself: hosts serve only sessions backed by a signed, funded request.
+  const auth = await selfSignedRequest(node.ctx, served, 0n, maxNewTokens);
+  const session = served.gateway.openSession({ auth });
   const tokens: number[] = [];
   const outvoted = new Set<string>();
   for await (const e of session.generate(prompt, { ...sampling, maxNewTokens })) {

@@ -134,17 +134,7 @@ export async function admitSelfPaidRequest(
   maxTokens: number,
 ): Promise<PaidQuery> {
   const { ctx } = deps;
-  const request: InferenceRequest = {
-    querier: ctx.account.address,
-    gateway: ctx.account.address,
-    modelId: served.modelId,
-    versionIndex: served.versionIndex,
-    creditsPerToken: deps.creditsPerToken,
-    maxCredits: deps.creditsPerToken * BigInt(maxTokens),
-    nonce: BigInt(toHex(crypto.getRandomValues(new Uint8Array(16)))),
-    deadline: BigInt((await chainNow(ctx)) + SELF_REQUEST_VALIDITY_SECONDS),
-  };
-  const signature = await signRequest(ctx.account, request, creditsDomain(ctx));
+  const { request, signature } = await selfSignedRequest(ctx, served, deps.creditsPerToken, maxTokens);
   await deps.txLock.run(async () => {
     const held = await depositOf(ctx, { querier: request.querier, gateway: request.gateway });
     const short = request.maxCredits - held.granted - held.bought;
@@ -152,6 +142,31 @@ export async function admitSelfPaidRequest(
     if (short > 0n && own >= short) await depositCredits(ctx, { gateway: request.gateway, credits: short });
   });
   return await admit(deps, request, signature, maxTokens);
+}
+
+/**
+ * A request this node signs as querier and gateway for `served`, at
+ * `creditsPerToken` and capped at `maxTokens`, with a fresh random nonce and a
+ * deadline an hour ahead (`SELF_REQUEST_VALIDITY_SECONDS`). At price 0 it is
+ * a free session (nothing to deposit, nothing minted).
+ */
+export async function selfSignedRequest(
+  ctx: ConcordContext,
+  served: Pick<ServedModel, 'modelId' | 'versionIndex'>,
+  creditsPerToken: bigint,
+  maxTokens: number,
+): Promise<{ request: InferenceRequest; signature: Hex }> {
+  const request: InferenceRequest = {
+    querier: ctx.account.address,
+    gateway: ctx.account.address,
+    modelId: served.modelId,
+    versionIndex: served.versionIndex,
+    creditsPerToken,
+    maxCredits: creditsPerToken * BigInt(maxTokens),
+    nonce: BigInt(toHex(crypto.getRandomValues(new Uint8Array(16)))),
+    deadline: BigInt((await chainNow(ctx)) + SELF_REQUEST_VALIDITY_SECONDS),
+  };
+  return { request, signature: await signRequest(ctx.account, request, creditsDomain(ctx)) };
 }
 
 /** The credit checks both modes share, then the durable claim of the session id. */
