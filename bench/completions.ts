@@ -28,11 +28,19 @@ const prompt = bed.served.tokenizer.encode('The state');
 async function direct(): Promise<number> {
   const started = performance.now();
   const paid = await admitSelfPaidRequest(
-    { ctx: bed.gateway, settings: store.settings, creditsPerToken: deps.creditsPerToken },
+    {
+      ctx: bed.gateway,
+      settings: store.settings,
+      creditsPerToken: deps.creditsPerToken,
+      txLock: deps.txLock,
+      reservations: deps.reservations,
+    },
     bed.served,
     tokens,
   );
-  const session = bed.served.gateway.openSession({ id: paid.session });
+  const session = bed.served.gateway.openSession({
+    auth: { request: paid.request, signature: paid.signature },
+  });
   for await (const _ of session.generate(prompt, { maxNewTokens: tokens, seed: 1, temperature: 0 }));
   const settlement = await session.settlement(paid.request);
   await deps.txLock.run(() => settleAndSlash(bed.gateway, settlement, paid.signature));

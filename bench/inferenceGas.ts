@@ -10,6 +10,7 @@ import { keccak256, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { accessCreditsAbi, modelRegistryAbi, sharesAbi } from '../generated/contracts/index.ts';
 import { buyCredits } from '../src/chain/actions/buyCredits.ts';
+import { depositCredits } from '../src/chain/actions/depositCredits.ts';
 import { settleSession } from '../src/chain/actions/settleSession.ts';
 import { slashEquivocation } from '../src/chain/actions/slashEquivocation.ts';
 import { devAccount } from '../src/chain/devAccounts.ts';
@@ -62,6 +63,7 @@ try {
     });
   await mint([deployer.account.address, 1n, 1n]);
   await buyCredits(deployer, { credits: 1_000_000n });
+  await depositCredits(deployer, { gateway: gateway!.account.address, credits: 1_000_000n });
   const querier = privateKeyToAccount(devAccount(0).privateKey);
   let nonce = 0n;
   const request = async (): Promise<InferenceRequest> => ({
@@ -87,6 +89,7 @@ try {
           layer: 0,
           matrix: MATRIX,
           shard,
+          input: h(`input ${step}`),
           digest: lies && shard === 0 ? h('bad') : h(`good ${step} ${shard}`),
         }));
         const statement = { session: sessionIdOf(req), items };
@@ -129,7 +132,7 @@ try {
 
     const step0 = statements.filter((s) => s.statement.items[0]!.step === 0);
     const evidence = equivocationEvidence(
-      { step: 0, layer: 0, matrix: MATRIX, shard: 0 },
+      { step: 0, layer: 0, matrix: MATRIX, shard: 0, input: h('input 0') },
       step0.find((s) => s.host === liar!.account.address)!,
       step0.filter((s) => s.host !== liar!.account.address),
     );

@@ -22,6 +22,7 @@ import { Gpt, generate, Rng } from '../src/model/index.ts';
 import { SHIPPED_CHECKPOINT, SHIPPED_CHECKPOINT_NAME } from '../src/model/shipped.ts';
 import type { RunningNode } from '../src/node/daemon.ts';
 import { planVersion } from '../src/node/inference/planVersion.ts';
+import { selfSignedRequest } from '../src/node/inference/querier.ts';
 import { startLocalNodes } from '../src/node/localNodes.ts';
 import { readCheckpoint } from '../src/tasks/checkpoint.ts';
 
@@ -64,7 +65,8 @@ try {
   const localStart = performance.now();
   const local = generate(new Gpt(params), prompt, new Rng(options.seed), options);
   const localMs = performance.now() - localStart;
-  const session = served.gateway.openSession();
+  const auth = await selfSignedRequest(nodes[1]!.ctx, served, 0n, tokens); // a free session
+  const session = served.gateway.openSession({ auth });
   const distributed: number[] = [];
   const distStart = performance.now();
   for await (const e of session.generate(prompt, options)) distributed.push(e.token);

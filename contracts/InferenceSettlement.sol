@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
@@ -16,23 +15,26 @@ import {Shares} from "./Shares.sol";
 /// @notice Settles distributed-inference sessions. A querier signs one AccessCredits voucher for
 /// the gateway whose nonce is the session id: the EIP-712 struct hash of its `Request` (model,
 /// version, price per token, credit cap, nonce, deadline), so the signature binds all of them and
-/// there is one voucher concept. At the end of the session the gateway settles its receipt:
-/// the querier's credits are debited (`tokens * creditsPerToken`), every host earns
-/// `unitsPerWin` ownership units of each matrix shard per partial product it won, and the Merkle
-/// root of the session's signed votes is recorded. A host whose signed partial product is
-/// contradicted by the signatures of a strict stake-majority of its shard's hosts is slashed
-/// through the NodeRegistry; the slashed tokens go to the reporter and those hosts.
+/// there is one voucher concept. At the end of the session the gateway (a registered, active
+/// node) settles its receipt: `tokens * creditsPerToken` credits are debited from the querier's
+/// deposit for the gateway, and `unitsPerCredit` ownership units per *bought* credit debited are
+/// split among the hosts in proportion to their wins (each host's wins on a shard at most the
+/// session's tokens; only active nodes earn), so a free or granted-credit session mints nothing
+/// and no session mints more than its payment buys. The Merkle root of the session's signed
+/// votes is recorded. A host whose signed output for an input is contradicted by the signatures
+/// of a strict stake-majority of its shard's hosts for the same input is slashed through the
+/// NodeRegistry; the slashed tokens stay locked in this contract, so nobody (reporter, gateway or
+/// majority) profits from a slash.
 /// @dev Must be a settler of AccessCredits, a minter of Shares and a slasher of NodeRegistry.
 /// A host signs its answers in batches (one response, or all answers of one token) with one
 /// EIP-712 signature over `PartialProducts(session, items)`, each item
-/// `(step, layer, matrix, shard, digest)`, in this contract's domain: name = the protocol id
+/// `(step, layer, matrix, shard, input, digest)` (`input` the digest of the activations it was
+/// given, `digest` that of its output rows), in this contract's domain: name = the protocol id
 /// `/concord/infer/1.0.0`, version "1", chain id, this address. `step` numbers the matrix products
 /// of the session, so every host asked for the same product signs the same `(step, layer, matrix, shard)`.
 /// Matrices are named by strings (`attn.c_attn`); on chain they travel as `keccak256(name)`, which
 /// is what EIP-712 hashes a string to.
 contract InferenceSettlement is EIP712, ReentrancyGuard {
-    using SafeERC20 for IERC20;
-
     /// @notice What a querier asks a gateway for; its struct hash is the session id.
     struct Request {
         address querier;
@@ -71,6 +73,7 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
         int32 layer;
         bytes32 matrix;
         uint32 shard;
+        bytes32 input;
         bytes32 digest;
     }
 
@@ -83,7 +86,8 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
     }
 
     /// @notice Proof that `accused` signed a digest for a partial product while `majority` (hosts
-    /// of the same shard, sorted strictly ascending, the accused not among them) signed another.
+    /// of the same shard, sorted strictly ascending, the accused not among them) signed another
+    /// for the same input.
     struct Evidence {
         bytes32 session;
         Statement accused;
@@ -104,26 +108,24 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
     );
     /// @notice EIP-712 type hash of a host's signed answer.
     bytes32 public constant PARTIAL_PRODUCTS_TYPEHASH = keccak256(
-        "PartialProducts(bytes32 session,Item[] items)Item(uint64 step,int32 layer,string matrix,uint32 shard,bytes32 digest)"
+        "PartialProducts(bytes32 session,Item[] items)Item(uint64 step,int32 layer,string matrix,uint32 shard,bytes32 input,bytes32 digest)"
     );
     /// @notice EIP-712 type hash of one item of an answer.
-    bytes32 public constant ITEM_TYPEHASH = keccak256("Item(uint64 step,int32 layer,string matrix,uint32 shard,bytes32 digest)");
-    /// @dev Basis points in one whole.
-    uint256 private constant BPS = 10_000;
-
+    bytes32 public constant ITEM_TYPEHASH =     keccak256("Item(uint64 step,int32 layer,string matrix,uint32 shard,bytes32 input,bytes32 digest)");
     AccessCredits private immutable _credits;
     Shares private immutable _shares;
     NodeRegistry private immutable _registry;
     ModelRegistry private immutable _models;
     IERC20 private immutable _token;
-    uint256 private immutable _unitsPerWin;
+    uint256 private immutable _unitsPerCredit;
     uint256 private immutable _slashAmount;
-    uint256 private immutable _reporterBps;
 
     mapping(bytes32 session => Session) private _sessions;
     mapping(bytes32 session => mapping(address host => bool)) private _slashed;
 
-    /// @notice The gateway settled `session`: `credits` debited from `querier`, `tokens` generated.
+    /// @notice The gateway settled `session`: `credits` debited from `querier` (`bought` of them
+    /// bought), `tokens` generated, `units` share units minted to the hosts; `getSession` has the
+    /// hash of its results.
     event SessionSettled(
         bytes32 indexed session,
         address indexed querier,
@@ -132,10 +134,12 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
         uint256 versionIndex,
         uint256 tokens,
         uint256 credits,
-        bytes32 votesRoot,
-        bytes32 resultsHash
+        uint256 bought,
+        uint256 units,
+        bytes32 votesRoot
     );
-    /// @notice `host` was slashed `amount` for signing a digest its shard's majority contradicts.
+    /// @notice `host` was slashed `amount` (locked here) for signing a digest its shard's majority
+    /// contradicts for the same input.
     event EquivocationSlashed(
         bytes32 indexed session, address indexed host, address indexed reporter, uint256 amount, uint64 step
     );
@@ -146,6 +150,8 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
     error SettlementSessionAlreadySettled(bytes32 session);
     /// @notice Only the request's gateway may settle it.
     error SettlementNotGateway(address caller, address gateway);
+    /// @notice `account` (the gateway) is not an active node of the registry.
+    error SettlementNotActiveNode(address account);
     /// @notice The receipt is malformed; `reason` says how.
     error SettlementInvalidReceipt(string reason);
     /// @notice No settled session has this id.
@@ -169,38 +175,37 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
     /// @param shares_ Where shard ownership is minted (this contract must be a minter there).
     /// @param registry_ Stakes and slashing (this contract must be a slasher there).
     /// @param models_ The model versions whose digests name the shard artifacts.
-    /// @param unitsPerWin_ Share units a host earns per partial product it won.
+    /// @param unitsPerCredit_ Share units minted per bought credit a session debits.
     /// @param slashAmount_ Stake taken from a host proven wrong (at most its slashable stake).
-    /// @param reporterBps_ The reporter's part of a slash in basis points; the signers share the rest.
     constructor(
         AccessCredits credits_,
         Shares shares_,
         NodeRegistry registry_,
         ModelRegistry models_,
-        uint256 unitsPerWin_,
-        uint256 slashAmount_,
-        uint256 reporterBps_
+        uint256 unitsPerCredit_,
+        uint256 slashAmount_
     ) EIP712("/concord/infer/1.0.0", "1") {
-        if (unitsPerWin_ == 0) revert SettlementInvalidParams("unitsPerWin is zero");
-        if (reporterBps_ > BPS) revert SettlementInvalidParams("reporterBps above 10000");
+        if (unitsPerCredit_ == 0) revert SettlementInvalidParams("unitsPerCredit is zero");
         _credits = credits_;
         _shares = shares_;
         _registry = registry_;
         _models = models_;
         _token = registry_.token();
-        _unitsPerWin = unitsPerWin_;
+        _unitsPerCredit = unitsPerCredit_;
         _slashAmount = slashAmount_;
-        _reporterBps = reporterBps_;
     }
 
-    /// @notice Settles a session: debits `tokens * creditsPerToken` credits from the querier with
-    /// its voucher, mints each host `wins * unitsPerWin` units of every shard it won, and records
-    /// the votes' Merkle root. Returns the session id and the credits debited.
+    /// @notice Settles a session: debits `tokens * creditsPerToken` credits from the querier's
+    /// deposit for the gateway with its voucher, mints `bought * unitsPerCredit` share units
+    /// (`bought` the bought part of the debit) split among the results in proportion to their
+    /// wins (rounded down), each to its host as units of its shard if the host is an active
+    /// node, and records the votes' Merkle root. Returns the session id and the credits debited.
     /// Requirements:
-    /// - the caller is `receipt.request.gateway`; the session was not settled before;
-    /// - `results` sorted strictly ascending by `(layer, matrix, shard, host)`, no zero host;
+    /// - the caller is `receipt.request.gateway` and an active node; the session was not settled before;
+    /// - `results` sorted strictly ascending by `(layer, matrix, shard, host)`, no zero host, no
+    ///   `wins` above `tokens` (a host that is not an active node earns nothing);
     /// - the model version exists; `querierSig` is the querier's AccessCredits signature of
-    ///   `voucherOf(request)`, unexpired, within `maxCredits`, and the querier has the credits.
+    ///   `voucherOf(request)`, unexpired, within `maxCredits`, and the deposit holds the credits.
     function settleSession(Receipt calldata receipt, bytes calldata querierSig)
         external
         nonReentrant
@@ -208,48 +213,35 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
     {
         Request calldata request = receipt.request;
         if (msg.sender != request.gateway) revert SettlementNotGateway(msg.sender, request.gateway);
+        if (!_registry.isActive(msg.sender)) revert SettlementNotActiveNode(msg.sender);
         session = sessionIdOf(request);
         if (_sessions[session].settledBlock != 0) revert SettlementSessionAlreadySettled(session);
-        _checkSorted(receipt.results);
+        uint256 totalWins = _checkResults(receipt.results, receipt.tokens);
         bytes32 modelDigest = _models.versionAt(request.modelId, request.versionIndex).digest;
         debited = receipt.tokens * request.creditsPerToken;
-        bytes32 resultsHash = keccak256(abi.encode(receipt.results));
         _sessions[session] = Session({
             querier: request.querier,
             settledBlock: uint64(block.number),
             votesRoot: receipt.votesRoot,
-            resultsHash: resultsHash
+            resultsHash: keccak256(abi.encode(receipt.results))
         });
-        emit SessionSettled(
-            session,
-            request.querier,
-            request.gateway,
-            request.modelId,
-            request.versionIndex,
-            receipt.tokens,
-            debited,
-            receipt.votesRoot,
-            resultsHash
-        );
-        _credits.spend(voucherOf(request), querierSig, debited);
-        for (uint256 i; i < receipt.results.length; ++i) {
-            HostResult calldata r = receipt.results[i];
-            if (r.wins == 0) continue;
-            _shares.mint(r.host, shardArtifactId(modelDigest, r.layer, r.matrix, r.shard), r.wins * _unitsPerWin);
-        }
+        uint256 bought = _credits.spend(voucherOf(request), querierSig, debited);
+        uint256 minted = totalWins == 0 ? 0 : _mintPool(receipt.results, modelDigest, bought * _unitsPerCredit, totalWins);
+        _emitSettled(session, receipt, debited, bought, minted);
     }
 
     /// @notice Slashes the accused host by `slashAmount()` for a partial product of a settled
-    /// session: its signed answers give one digest for the item `(step, layer, matrix, shard)`,
-    /// while the majority's signed answers give another for the same item, and the majority holds
-    /// strictly more than half of the stake of all the shard's hosts in the session (the accused
-    /// included; stakes at the block before settlement). The reporter (the caller) gets
-    /// `reporterBps` of the slashed tokens plus the rounding remainder; each majority host an equal
-    /// part of the rest. Returns the amount slashed.
+    /// session: its signed answers give one output digest for the item `(step, layer, matrix,
+    /// shard, input)`, while the majority's signed answers give another for the same item and the
+    /// same input, and the majority holds strictly more than half of the stake of all the shard's
+    /// hosts in the session (the accused included; stakes at the block before settlement). The
+    /// slashed tokens stay locked in this contract: neither the caller nor the majority gains from
+    /// a slash, so feeding a host or leaving hosts out of `results` buys nothing. Returns the
+    /// amount slashed.
     /// Requirements:
     /// - the session was settled and `results` are exactly its receipt's results;
-    /// - every statement's `index` is in range and picks the same `(step, layer, matrix, shard)`;
-    ///   the majority agrees on one digest, other than the accused's;
+    /// - every statement's `index` is in range and picks the same `(step, layer, matrix, shard,
+    ///   input)`; the majority agrees on one digest, other than the accused's;
     /// - majority hosts sorted strictly ascending, the accused not among them; all served the shard;
     /// - every signature is its host's signature of its statement; the majority's stake is > half;
     /// - the accused was not slashed for this session before and still has slashable stake.
@@ -273,9 +265,10 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
             if (i > 0 && m.host <= majority[i - 1].host) revert SettlementInvalidEvidence("majority not sorted");
             if (m.host == accused.host) revert SettlementInvalidEvidence("accused in the majority");
             Item calldata item = _checkStatement(evidence.session, m);
-            if (item.step != bad.step || item.layer != bad.layer || item.matrix != bad.matrix || item.shard != bad.shard) {
-                revert SettlementInvalidEvidence("statements about different partial products");
-            }
+            if (
+                item.step != bad.step || item.layer != bad.layer || item.matrix != bad.matrix
+                    || item.shard != bad.shard || item.input != bad.input
+            ) revert SettlementInvalidEvidence("statements about different partial products or inputs");
             if (item.digest != good) revert SettlementInvalidEvidence("majority digests differ");
         }
         (uint256 support, uint256 total) = _tallyShard(bad, accused.host, majority, results, s.settledBlock - 1);
@@ -284,13 +277,6 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
         slashed = _registry.slash(accused.host, _slashAmount, address(this));
         if (slashed == 0) revert SettlementNothingToSlash(accused.host);
         emit EquivocationSlashed(evidence.session, accused.host, msg.sender, slashed, bad.step);
-        uint256 each = (slashed - slashed * _reporterBps / BPS) / majority.length;
-        if (each > 0) {
-            for (uint256 i; i < majority.length; ++i) {
-                _token.safeTransfer(majority[i].host, each);
-            }
-        }
-        _token.safeTransfer(msg.sender, slashed - each * majority.length);
     }
 
     /// @notice The session id of `request`: its EIP-712 struct hash.
@@ -336,7 +322,8 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
         bytes32[] memory itemHashes = new bytes32[](items.length);
         for (uint256 i; i < items.length; ++i) {
             Item calldata it = items[i];
-            itemHashes[i] = keccak256(abi.encode(ITEM_TYPEHASH, it.step, it.layer, it.matrix, it.shard, it.digest));
+            itemHashes[i] =
+                keccak256(abi.encode(ITEM_TYPEHASH, it.step, it.layer, it.matrix, it.shard, it.input, it.digest));
         }
         return _hashTypedDataV4(
             keccak256(
@@ -374,7 +361,7 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
     }
 
     /// @notice The contracts and parameters: credits, shares, registry, models, token, units per
-    /// win, slash amount, reporter basis points.
+    /// bought credit, slash amount.
     function config()
         external
         view
@@ -384,12 +371,11 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
             NodeRegistry registry,
             ModelRegistry models,
             IERC20 token,
-            uint256 unitsPerWin,
-            uint256 slashAmount,
-            uint256 reporterBps
+            uint256 unitsPerCredit,
+            uint256 slashAmount
         )
     {
-        return (_credits, _shares, _registry, _models, _token, _unitsPerWin, _slashAmount, _reporterBps);
+        return (_credits, _shares, _registry, _models, _token, _unitsPerCredit, _slashAmount);
     }
 
     /// @dev Checks `statement`'s signature and returns the item its `index` picks.
@@ -435,13 +421,51 @@ contract InferenceSettlement is EIP712, ReentrancyGuard {
         if (!accusedServed) revert SettlementNotShardHost(accused);
     }
 
-    function _checkSorted(HostResult[] calldata results) private pure {
+    /// @dev Emits SessionSettled (its own frame keeps settleSession's stack shallow).
+    function _emitSettled(bytes32 session, Receipt calldata receipt, uint256 debited, uint256 bought, uint256 minted)
+        private
+    {
+        Request calldata request = receipt.request;
+        emit SessionSettled(
+            session,
+            request.querier,
+            request.gateway,
+            request.modelId,
+            request.versionIndex,
+            receipt.tokens,
+            debited,
+            bought,
+            minted,
+            receipt.votesRoot
+        );
+    }
+
+    /// @dev Mints `pool` units split among `results` by wins (rounded down), skipping hosts that
+    /// are not active nodes (their part is not minted); returns the units minted.
+    function _mintPool(HostResult[] calldata results, bytes32 modelDigest, uint256 pool, uint256 totalWins)
+        private
+        returns (uint256 minted)
+    {
+        for (uint256 i; i < results.length; ++i) {
+            HostResult calldata r = results[i];
+            uint256 units = pool * r.wins / totalWins;
+            if (units == 0 || !_registry.isActive(r.host)) continue;
+            minted += units;
+            _shares.mint(r.host, shardArtifactId(modelDigest, r.layer, r.matrix, r.shard), units);
+        }
+    }
+
+    /// @dev Checks the results' order, hosts and win bounds; returns the sum of their wins.
+    function _checkResults(HostResult[] calldata results, uint256 tokens) private view returns (uint256 totalWins) {
         for (uint256 i; i < results.length; ++i) {
             HostResult calldata r = results[i];
             if (r.host == address(0)) revert SettlementInvalidReceipt("zero host");
             if (i > 0 && !_before(results[i - 1], r)) {
                 revert SettlementInvalidReceipt("results not sorted by (layer, matrix, shard, host)");
             }
+            if (r.wins == 0) continue;
+            if (r.wins > tokens) revert SettlementInvalidReceipt("wins above tokens");
+            totalWins += r.wins;
         }
     }
 

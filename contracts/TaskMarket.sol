@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {AccessCredits} from "./AccessCredits.sol";
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {Shares} from "./Shares.sol";
 
@@ -12,8 +13,9 @@ import {Shares} from "./Shares.sol";
 /// @notice Concord's task lifecycle: create (escrow) -> committee drawn from chain randomness ->
 /// commit (bond) -> reveal -> finalize by stake-weighted strict majority -> claim (pull payments).
 /// The settlement rule is documented in docs/ledger.md and mirrored by src/core/settlement.ts.
-/// @dev The only external calls during settlement go to the token, the NodeRegistry and the
-/// Shares contract fixed at construction; every state-changing entry point is nonReentrant.
+/// @dev The only external calls during settlement go to the token, the NodeRegistry, the Shares
+/// and the AccessCredits contracts fixed at construction; every state-changing entry point is
+/// nonReentrant.
 contract TaskMarket is ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -115,6 +117,7 @@ contract TaskMarket is ReentrancyGuard {
     IERC20 private immutable _token;
     NodeRegistry private immutable _registry;
     Shares private immutable _shares;
+    AccessCredits private immutable _credits;
     uint64 private immutable _minCommitWindow;
     uint64 private immutable _minRevealWindow;
     uint64 private immutable _maxDuration;
@@ -206,11 +209,12 @@ contract TaskMarket is ReentrancyGuard {
     /// @param token_ The reward, escrow and bond token.
     /// @param registry_ The node registry (stake, activity, slashing; this contract must be a slasher).
     /// @param shares_ The ownership shares (this contract must be a minter).
+    /// @param credits_ Where the protocol fee is paid, as the share holders' dividends.
     /// @param limits_ The protocol bounds on task parameters and the fee (see `Limits`).
     /// Requirements:
     /// - `minCommitWindow > 0`, `minRevealWindow > 0`, `maxDuration >= minCommitWindow + minRevealWindow`;
     /// - `feeBps <= 10000`.
-    constructor(IERC20 token_, NodeRegistry registry_, Shares shares_, Limits memory limits_) {
+    constructor(IERC20 token_, NodeRegistry registry_, Shares shares_, AccessCredits credits_, Limits memory limits_) {
         if (limits_.minCommitWindow == 0 || limits_.minRevealWindow == 0) revert TaskInvalidParams("zero window");
         if (limits_.maxDuration < uint256(limits_.minCommitWindow) + limits_.minRevealWindow) {
             revert TaskInvalidParams("maxDuration below the windows");
@@ -219,14 +223,15 @@ contract TaskMarket is ReentrancyGuard {
         _token = token_;
         _registry = registry_;
         _shares = shares_;
+        _credits = credits_;
         _minCommitWindow = limits_.minCommitWindow;
         _minRevealWindow = limits_.minRevealWindow;
         _maxDuration = limits_.maxDuration;
         _maxBondMultiple = limits_.maxBondMultiple;
         _maxSlashMultiple = limits_.maxSlashMultiple;
         _feeBps = limits_.feeBps;
-        // Shares pulls the protocol fee in `distributeDividends`; it is fixed here and trusted.
-        token_.forceApprove(address(shares_), type(uint256).max);
+        // AccessCredits pulls the protocol fee in `payDividends`; it is fixed here and trusted.
+        token_.forceApprove(address(credits_), type(uint256).max);
     }
 
     // ----------------------------------------------------------------- pools
@@ -492,9 +497,13 @@ contract TaskMarket is ReentrancyGuard {
         return _poolOpen[pool];
     }
 
-    /// @notice The token, registry and shares contracts this market uses.
-    function contracts() external view returns (IERC20 token, NodeRegistry registry, Shares shares) {
-        return (_token, _registry, _shares);
+    /// @notice The token, registry, shares and credits contracts this market uses.
+    function contracts()
+        external
+        view
+        returns (IERC20 token, NodeRegistry registry, Shares shares, AccessCredits credits)
+    {
+        return (_token, _registry, _shares, _credits);
     }
 
     // ------------------------------------------------------------- internals
@@ -685,7 +694,7 @@ contract TaskMarket is ReentrancyGuard {
         emit TaskFinalized(taskId, winner, task.revealed, winners, reward, pot);
         if (fee > 0) {
             emit ProtocolFeePaid(taskId, fee);
-            _shares.distributeDividends(fee);
+            _credits.payDividends(fee);
         }
         for (uint256 i; i < committee.length; ++i) {
             address account = committee[i];

@@ -17,7 +17,7 @@ import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { type InferenceHost, serveInference } from '../../src/inference/host.ts';
 import { hostedShardsFromParams } from '../../src/inference/hostedShards.ts';
-import { TEST_DOMAIN } from '../../src/inference/testing.ts';
+import { admitEverySession, TEST_DOMAIN } from '../../src/inference/testing.ts';
 import { startTestHost } from '../../src/p2p/testing.ts';
 import {
   type BenchModelSource,
@@ -55,7 +55,13 @@ for (let next = await lines.next(); !next.done; next = await lines.next()) {
   await server?.stop();
   const plan = benchPlan(digest, params.config, setup.hosts, command.serve);
   const shards = hostedShardsFromParams(params, plan, account.address);
-  server = await serveInference(libp2p, { domain: TEST_DOMAIN, signer: account, model: digest, shards });
+  server = await serveInference(libp2p, {
+    domain: TEST_DOMAIN,
+    signer: account,
+    model: digest,
+    admit: admitEverySession,
+    shards,
+  });
   reply({ shards: shards.length });
 }
 await server?.stop();

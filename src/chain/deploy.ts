@@ -38,12 +38,12 @@ export type DeployConcordOptions = {
   creditsPerEpoch?: bigint;
   /** Tokens per bought credit (default 0.001 CCD). */
   pricePerCredit?: bigint;
-  /** Share units an inference host earns per partial product it won (default 1000). */
-  unitsPerWin?: bigint;
-  /** Stake taken from an inference host proven wrong by its shard's majority (default 10 CCD). */
+  /** Seconds a querier's credit deposit stays locked after it asks to withdraw (default 2 hours; must outlive a request). */
+  withdrawalDelay?: bigint;
+  /** Share units minted per bought credit an inference session debits, split among its hosts by wins (default 1000). */
+  unitsPerCredit?: bigint;
+  /** Stake taken (and locked in InferenceSettlement) from an inference host proven wrong by its shard's majority (default 10 CCD). */
   equivocationSlash?: bigint;
-  /** The reporter's part of such a slash in basis points; the majority's signers share the rest (default 5000). */
-  reporterBps?: bigint;
   /** Least seconds from a task's creation to its commit deadline (default 60). */
   minCommitWindow?: bigint;
   /** Least seconds between a task's commit and reveal deadlines (default 60: five 12-s blocks). */
@@ -67,9 +67,9 @@ export const DEPLOY_DEFAULTS = {
   epochLength: 3600n,
   creditsPerEpoch: 1_000_000n,
   pricePerCredit: parseEther('0.001'),
-  unitsPerWin: 1000n,
+  withdrawalDelay: 7200n,
+  unitsPerCredit: 1000n,
   equivocationSlash: parseEther('10'),
-  reporterBps: 5000n,
   minCommitWindow: 60n,
   minRevealWindow: 60n,
   maxTaskDuration: 30n * 24n * 3600n,
@@ -80,7 +80,7 @@ export const DEPLOY_DEFAULTS = {
 
 /**
  * Deploys every Concord contract in the order of docs/ledger.md — token,
- * NodeRegistry, Shares, TaskMarket, ModelRegistry, AccessCredits,
+ * NodeRegistry, Shares, AccessCredits, TaskMarket, ModelRegistry,
  * InferenceSettlement — and wires the roles: TaskMarket and InferenceSettlement
  * may slash in NodeRegistry and mint Shares, InferenceSettlement may spend
  * AccessCredits vouchers. Then it renounces the ownership of NodeRegistry,
@@ -102,11 +102,20 @@ export async function deployConcord(
     o.minStake,
     o.unstakeDelay,
   ]);
-  const shares = await deploy(clients, 'Shares', sharesAbi, sharesBytecode, [token.address, o.sharesUri]);
+  const shares = await deploy(clients, 'Shares', sharesAbi, sharesBytecode, [o.sharesUri]);
+  const accessCredits = await deploy(clients, 'AccessCredits', accessCreditsAbi, accessCreditsBytecode, [
+    token.address,
+    shares.address,
+    o.epochLength,
+    o.creditsPerEpoch,
+    o.pricePerCredit,
+    o.withdrawalDelay,
+  ]);
   const taskMarket = await deploy(clients, 'TaskMarket', taskMarketAbi, taskMarketBytecode, [
     token.address,
     registry.address,
     shares.address,
+    accessCredits.address,
     {
       minCommitWindow: o.minCommitWindow,
       minRevealWindow: o.minRevealWindow,
@@ -119,13 +128,6 @@ export async function deployConcord(
   const modelRegistry = await deploy(clients, 'ModelRegistry', modelRegistryAbi, modelRegistryBytecode, [
     taskMarket.address,
   ]);
-  const accessCredits = await deploy(clients, 'AccessCredits', accessCreditsAbi, accessCreditsBytecode, [
-    token.address,
-    shares.address,
-    o.epochLength,
-    o.creditsPerEpoch,
-    o.pricePerCredit,
-  ]);
   const inferenceSettlement = await deploy(
     clients,
     'InferenceSettlement',
@@ -136,9 +138,8 @@ export async function deployConcord(
       shares.address,
       registry.address,
       modelRegistry.address,
-      o.unitsPerWin,
+      o.unitsPerCredit,
       o.equivocationSlash,
-      o.reporterBps,
     ],
   );
   for (const protocol of [taskMarket.address, inferenceSettlement.address]) {

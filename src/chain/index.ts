@@ -16,6 +16,8 @@ export * from './actions/createModel.ts';
 export * from './actions/createTask.ts';
 export * from './actions/createTasks.ts';
 export * from './actions/creditsOf.ts';
+export * from './actions/depositCredits.ts';
+export * from './actions/depositOf.ts';
 export * from './actions/drawCommittee.ts';
 export * from './actions/ensureAllowance.ts';
 export * from './actions/finalize.ts';

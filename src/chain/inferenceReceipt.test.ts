@@ -37,13 +37,22 @@ const REQUEST: InferenceRequest = {
 const SESSION = sessionIdOf(REQUEST);
 const key = (i: number) => privateKeyToAccount(devAccount(i).privateKey);
 const h = (text: string): Hex => keccak256(toHex(text));
+/** The input every answer in these tests was given. */
+const INPUT: Hex = h('input');
 const statement = (
   step: number,
   digests: readonly Hex[],
   session: Hex = SESSION,
 ): PartialProductsStatement => ({
   session,
-  items: digests.map((digest, shard) => ({ step, layer: 0, matrix: 'attn.c_attn', shard, digest })),
+  items: digests.map((digest, shard) => ({
+    step,
+    layer: 0,
+    matrix: 'attn.c_attn',
+    shard,
+    input: INPUT,
+    digest,
+  })),
 });
 const tallied = (i: number, s: PartialProductsStatement, won: readonly boolean[]): TalliedStatement => ({
   host: devAccount(i).address,
@@ -174,7 +183,7 @@ describe('buildReceipt', () => {
 });
 
 describe('equivocationEvidence', () => {
-  const KEY = { step: 4, layer: 0, matrix: 'attn.c_attn', shard: 1 };
+  const KEY = { step: 4, layer: 0, matrix: 'attn.c_attn', shard: 1, input: INPUT };
   it('picks the item of the key in every answer and sorts the majority by address', () => {
     const bad = tallied(3, statement(4, [h('g0'), h('bad')]), [true, false]);
     const majority = [

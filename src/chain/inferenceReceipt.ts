@@ -64,8 +64,8 @@ export type ChainStatement = {
 /** Evidence against a host (`InferenceSettlement.Evidence`). */
 export type Evidence = { session: Hex; accused: ChainStatement; majority: ChainStatement[] };
 
-/** Which partial product evidence is about. */
-export type ProductKey = { step: number; layer: number; matrix: string; shard: number };
+/** Which partial product evidence is about: the product and the input every answer compared was given. */
+export type ProductKey = { step: number; layer: number; matrix: string; shard: number; input: Hex };
 
 /** Answers that do not fit together (another session, step or shard, equal digests, outcome count). */
 export class InconsistentStatementsError extends BaseError {
@@ -97,7 +97,10 @@ export function statementProof(
 /**
  * Builds the receipt of a session from its tallied answers: wins and losses
  * per (layer, matrix, shard, host), sorted as the contract requires, and the
- * answers' Merkle root. Every answer must belong to `request`'s session.
+ * answers' Merkle root. Every answer must belong to `request`'s session. Wins
+ * are counted up to `tokens` per shard and host, the contract's bound (the
+ * prompt's forward passes add answers beyond one per generated token; every
+ * host of the session is capped alike).
  */
 export function buildReceipt(params: BuildReceiptParameters): InferenceReceipt {
   const session = sessionIdOf(params.request).toLowerCase();
@@ -128,25 +131,30 @@ export function buildReceipt(params: BuildReceiptParameters): InferenceReceipt {
       }
       if (won[i]) r.wins++;
       else r.losses++;
-      if (r.wins > 0xffff_ffff || r.losses > 0xffff_ffff) {
-        throw new ReceiptCountOverflowError(`Host ${address} has more than 2^32-1 answers on one shard.`, {
-          hint: 'Settle long sessions as several requests.',
-        });
+      if (r.losses > 0xffff_ffff) {
+        throw new ReceiptCountOverflowError(
+          `Host ${address} has more than 2^32-1 lost answers on one shard.`,
+          {
+            hint: 'Settle long sessions as several requests.',
+          },
+        );
       }
     });
   }
+  const cap = Number(params.tokens < 0xffff_ffffn ? params.tokens : 0xffff_ffffn);
   return {
     request: params.request,
     tokens: params.tokens,
     votesRoot: votesRoot(params.statements, params.domain),
-    results: [...tallies.values()].sort(compareResults),
+    results: [...tallies.values()].map((r) => ({ ...r, wins: Math.min(r.wins, cap) })).sort(compareResults),
   };
 }
 
 /**
- * Evidence that `accused` answered the partial product `key` with a digest the
- * `majority` (other hosts of the shard, answering the same product with one
- * other digest) contradicts; the majority is sorted by address as the contract requires.
+ * Evidence that `accused` answered the partial product `key` (for its input)
+ * with a digest the `majority` (other hosts of the shard, answering the same
+ * product for the same input with one other digest) contradicts; the majority
+ * is sorted by address as the contract requires.
  */
 export function equivocationEvidence(
   key: ProductKey,
@@ -198,11 +206,15 @@ export function toChainStatement(key: ProductKey, signed: SignedStatement): Chai
   checkStatement(signed.statement);
   const index = signed.statement.items.findIndex(
     (it) =>
-      it.step === key.step && it.layer === key.layer && it.matrix === key.matrix && it.shard === key.shard,
+      it.step === key.step &&
+      it.layer === key.layer &&
+      it.matrix === key.matrix &&
+      it.shard === key.shard &&
+      it.input.toLowerCase() === key.input.toLowerCase(),
   );
   if (index < 0) {
     throw new InconsistentStatementsError(
-      `The answers of ${signed.host} have no item for step ${key.step}, layer ${key.layer}, ${key.matrix}, shard ${key.shard}.`,
+      `The answers of ${signed.host} have no item for step ${key.step}, layer ${key.layer}, ${key.matrix}, shard ${key.shard}, input ${key.input}.`,
       { hint: 'Pass signed answers that include the partial product in question.' },
     );
   }

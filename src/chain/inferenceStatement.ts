@@ -16,11 +16,20 @@ import { BaseError } from '../core/errors.ts';
 export const INFERENCE_PROTOCOL_ID = '/concord/infer/1.0.0';
 
 /**
- * One partial product a host answered: the digest of its rows of
- * `(layer, matrix, shard)` at `step`, the index of the matrix product within
- * the session — the same for every host asked for that product.
+ * One partial product a host answered: `input` the digest of the activations
+ * it was given, `digest` that of its rows of `(layer, matrix, shard)`, at
+ * `step`, the index of the matrix product within the session — the same for
+ * every host asked for that product. Only answers to the same input can
+ * contradict each other.
  */
-export type StatementItem = { step: number; layer: number; matrix: string; shard: number; digest: Hex };
+export type StatementItem = {
+  step: number;
+  layer: number;
+  matrix: string;
+  shard: number;
+  input: Hex;
+  digest: Hex;
+};
 
 /**
  * What a host signs: the session (the request's session id) and a batch of
@@ -42,7 +51,7 @@ export type SignedStatement = { host: Address; statement: PartialProductsStateme
 export type InferenceDomain = { chainId: number; settlement?: Address };
 
 /** An item as the contract takes it: the matrix name hashed (`keccak256(name)`, as EIP-712 hashes strings). */
-export type ChainItem = { step: bigint; layer: number; matrix: Hex; shard: number; digest: Hex };
+export type ChainItem = { step: bigint; layer: number; matrix: Hex; shard: number; input: Hex; digest: Hex };
 
 /** A statement field is out of range (int32 layer, uint32 shard, uint64 step, bytes32 hashes). */
 export class InvalidStatementError extends BaseError {
@@ -60,6 +69,7 @@ export const partialProductsTypes = {
     { name: 'layer', type: 'int32' },
     { name: 'matrix', type: 'string' },
     { name: 'shard', type: 'uint32' },
+    { name: 'input', type: 'bytes32' },
     { name: 'digest', type: 'bytes32' },
   ],
 } as const;
@@ -69,13 +79,14 @@ export function checkStatement(statement: PartialProductsStatement): void {
   const int = (v: number, min: number, max: number) => Number.isSafeInteger(v) && v >= min && v <= max;
   const bad = (what: string) =>
     new InvalidStatementError(`Statement ${what} is out of range.`, {
-      hint: 'step: 0..2^53-1, layer: int32, shard: uint32, session and digests: 32 bytes of hex.',
+      hint: 'step: 0..2^53-1, layer: int32, shard: uint32, session, input and digests: 32 bytes of hex.',
     });
   if (!isBytes32(statement.session)) throw bad(`session '${statement.session}'`);
   for (const item of statement.items) {
     if (!int(item.step, 0, Number.MAX_SAFE_INTEGER)) throw bad(`step ${item.step}`);
     if (!int(item.layer, -(2 ** 31), 2 ** 31 - 1)) throw bad(`layer ${item.layer}`);
     if (!int(item.shard, 0, 2 ** 32 - 1)) throw bad(`shard ${item.shard}`);
+    if (!isBytes32(item.input)) throw bad(`input '${item.input}'`);
     if (!isBytes32(item.digest)) throw bad(`digest '${item.digest}'`);
   }
 }
@@ -148,6 +159,7 @@ export function toChainItem(item: StatementItem): ChainItem {
     layer: item.layer,
     matrix: matrixId(item.matrix),
     shard: item.shard,
+    input: item.input,
     digest: item.digest,
   };
 }

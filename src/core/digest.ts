@@ -29,6 +29,11 @@ export function tensorDigest(t: Tensor): Hex {
   return digestBytes(encodeTensor(t));
 }
 
+/** The digest of an f32 vector as a tensor of shape `[length]` (an input or output of a partial product). */
+export function vectorDigest(v: Float32Array): Hex {
+  return tensorDigest({ dtype: 'f32', shape: [v.length], data: v });
+}
+
 /** Returns the CIDv1 (raw codec, sha2-256) of `bytes`, base32 ("bafkrei..."). */
 export function blobCid(bytes: Uint8Array): string {
   return cidOf(sha256(bytes));

@@ -1,11 +1,13 @@
 import { type Address, getAddress, type Hex, toHex } from 'viem';
 import { buyCredits } from '../chain/actions/buyCredits.ts';
 import { creditsOf } from '../chain/actions/creditsOf.ts';
+import { depositCredits } from '../chain/actions/depositCredits.ts';
+import { depositOf } from '../chain/actions/depositOf.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { type InferenceRequest, signRequest } from '../chain/inferenceRequest.ts';
+import { requestToJson } from '../chain/requestJson.ts';
 import { chainNow } from '../node/chainTime.ts';
 import type { SettlementView } from '../node/inference/openaiFormat.ts';
-import { requestToJson } from '../node/inference/requestJson.ts';
 import { DevnetAnswerError, DevnetModelNotReadyError, NodeApiError } from './errors.ts';
 import type { CompletionChunk, ModelListEntry, NodeClient } from './nodeClient.ts';
 
@@ -62,6 +64,28 @@ export async function ensureCredits(
   const bought = needed * 10n - held;
   await buyCredits(querier, { credits: bought });
   return { held: held + bought, bought };
+}
+
+/**
+ * Locks at least `needed` of the querier's credits for `gateway`, as a
+ * gateway and its hosts require before serving a request capped at `needed`.
+ * With `buy`, credits are bought first when the querier holds too few;
+ * without, it deposits what it holds (the gateway then names the shortfall).
+ */
+export async function ensureDeposit(
+  querier: ConcordContext,
+  gateway: Address,
+  needed: bigint,
+  options: { buy: boolean },
+): Promise<void> {
+  const held = await depositOf(querier, { querier: querier.account.address, gateway });
+  const short = needed - held.granted - held.bought;
+  if (short <= 0n) return;
+  if (options.buy) await ensureCredits(querier, short);
+  const own = await creditsOf(querier);
+  let credits = short;
+  if (own < credits) credits = own; // deposit what it holds; the gateway names the rest
+  if (credits > 0n) await depositCredits(querier, { gateway, credits });
 }
 
 /**
@@ -124,14 +148,15 @@ export type AskDemoOptions = {
 
 /**
  * Asks the gateway for a streamed completion of the demo prompt, paid by the
- * querier's signed request (buying credits first when it holds too few), and
+ * querier's signed request (depositing credits for the gateway first, bought
+ * when it holds too few), and
  * collects the answer, its session and the settlement from the final chunk.
  */
 export async function askDemo(options: AskDemoOptions): Promise<DemoAnswer> {
   const prompt = options.prompt ?? DEMO_PROMPT;
   const { model, querier } = options;
-  await ensureCredits(querier, BigInt(model.concord.creditsPerToken) * BigInt(DEMO_SAMPLING.max_tokens));
   const { request, signature } = await signedRequest(querier, model, DEMO_SAMPLING.max_tokens);
+  await ensureDeposit(querier, request.gateway, request.maxCredits, { buy: true });
   const answer: DemoAnswer = {
     prompt,
     text: '',

@@ -2,7 +2,7 @@ import type { PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { concatBytes, type Hex } from 'viem';
 import { INFERENCE_PROTOCOL_ID } from '../chain/inferenceStatement.ts';
-import { tensorDigest } from '../core/digest.ts';
+import { vectorDigest } from '../core/digest.ts';
 import { BaseError } from '../core/errors.ts';
 import { asError } from '../p2p/asError.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
@@ -17,6 +17,7 @@ import {
 import {
   decodeF32,
   f32Frame,
+  headerJson,
   jsonFrame,
   parseJsonFrame,
   parseResponseHeader,
@@ -131,7 +132,7 @@ async function exchange(
 ): Promise<HostAnswer> {
   const { header, inputs, rows } = call;
   // One write per request: fewer Yamux frames and Noise messages than one per frame.
-  if (!stream.send(concatBytes([jsonFrame(header), ...inputs.map(f32Frame)])))
+  if (!stream.send(concatBytes([jsonFrame(headerJson(header)), ...inputs.map(f32Frame)])))
     await stream.onDrain({ signal });
   const response = parseResponseHeader(
     parseJsonFrame(await reader.readFrame(MAX_INFER_HEADER_BYTES)),
@@ -145,7 +146,7 @@ async function exchange(
     if (out.length !== rows[i]) {
       throw new InferMalformedError(`Item ${i} has ${out.length} rows; ${rows[i]} were asked for.`);
     }
-    if (tensorDigest({ dtype: 'f32', shape: [out.length], data: out }) !== response.digests[i]) {
+    if (vectorDigest(out) !== response.digests[i]) {
       throw new InferResponseMismatchError(`Item ${i}'s rows do not match the digest the host signed.`);
     }
     outputs.push(out);

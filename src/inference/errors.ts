@@ -74,3 +74,13 @@ export class SessionIdInvalidError extends BaseError {
 export class SessionRequestMismatchError extends BaseError {
   override name = 'SessionRequestMismatchError';
 }
+
+/** A host refused a session that no valid querier request backs (missing, forged, for another model, expired). */
+export class InferSessionUnauthorizedError extends BaseError {
+  override name = 'InferSessionUnauthorizedError';
+}
+
+/** A host refused a session whose querier has not locked enough credits for the gateway until the request's deadline. */
+export class InferSessionUnfundedError extends BaseError {
+  override name = 'InferSessionUnfundedError';
+}

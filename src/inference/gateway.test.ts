@@ -335,7 +335,16 @@ describe('vote leaves', () => {
           host: '0x0000000000000000000000000000000000000001',
           statement: {
             session: `0x${'ab'.repeat(32)}`,
-            items: [{ step: i, layer: 0, matrix: 'mlp.c_fc', shard: 0, digest: `0x${'cd'.repeat(32)}` }],
+            items: [
+              {
+                step: i,
+                layer: 0,
+                matrix: 'mlp.c_fc',
+                shard: 0,
+                input: `0x${'ef'.repeat(32)}`,
+                digest: `0x${'cd'.repeat(32)}`,
+              },
+            ],
           },
           signature: `0x${'11'.repeat(65)}`,
         },

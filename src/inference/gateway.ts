@@ -1,9 +1,11 @@
 import type { PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { type Address, getAddress, type Hex } from 'viem';
+import { sessionIdOf } from '../chain/inferenceRequest.ts';
 import type { InferenceDomain } from '../chain/inferenceStatement.ts';
 import type { GptParams, Tokenizer } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
+import type { SessionAuth } from './admission.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from './constants.ts';
 import { GatewayConfigError } from './errors.ts';
 import { gptMatrices } from './matrices.ts';
@@ -78,15 +80,18 @@ export class InferenceGateway {
   }
 
   /**
-   * A new session: its id is `options.id` (pass `sessionIdOf(request)` for a
-   * session settled on chain), or 32 random bytes. Generate with
-   * `session.generate`; settle with `session.settlement(request)` and
-   * `settleAndSlash`. Throws SessionIdInvalidError for an id that is not 32 bytes of hex.
+   * A new session. With `auth` (the querier's signed request, for a session
+   * settled on chain) its id is `sessionIdOf(auth.request)` and every host is
+   * sent the request, which it checks before serving; otherwise its id is
+   * `options.id`, or 32 random bytes (hosts that require a request refuse it).
+   * Generate with `session.generate`; settle with `session.settlement(request)`
+   * and `settleAndSlash`. Throws SessionIdInvalidError for an id that is not 32 bytes of hex.
    */
-  openSession(options: { id?: Hex } = {}): InferenceSession {
+  openSession(options: { id?: Hex; auth?: SessionAuth } = {}): InferenceSession {
     const init = this.#init;
     return new InferenceSession({
-      id: options.id,
+      id: options.auth ? sessionIdOf(options.auth.request) : options.id,
+      auth: options.auth,
       host: init.host,
       domain: init.domain,
       plan: init.plan,

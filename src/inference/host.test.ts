@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { INFERENCE_PROTOCOL_ID, verifyStatement } from '../chain/inferenceStatement.ts';
+import { vectorDigest } from '../core/digest.ts';
 import { GptParams, makeGptConfig } from '../model/index.ts';
 import { encodeFrame, FrameReader } from '../p2p/frames.ts';
 import { startTestHost } from '../p2p/testing.ts';
@@ -11,6 +12,7 @@ import { MAX_INFER_HEADER_BYTES } from './constants.ts';
 import { serveInference } from './host.ts';
 import { hostedShardsFromParams } from './hostedShards.ts';
 import {
+  admitEverySession,
   startTestInferenceNetwork,
   TEST_CHAIN_ID,
   TEST_DOMAIN,
@@ -36,6 +38,7 @@ describe('inference host /concord/infer/1.0.0', () => {
         step: overrides.step ?? 0,
         seal: overrides.seal ?? true,
         items: overrides.items ?? [{ layer: 0, matrix: 'attn.c_attn', shard: 1 }],
+        auth: null,
       },
       inputs: overrides.inputs ?? [x],
       rows: overrides.rows ?? [3 * C - Math.floor((3 * C) / 2)],
@@ -77,7 +80,12 @@ describe('inference host /concord/infer/1.0.0', () => {
     assert.deepEqual(answer.outputs[1], logits.subarray(20, 40));
     const statement = {
       session: s,
-      items: items.map((item, i) => ({ step: 7, ...item, digest: answer.digests[i]! })),
+      items: items.map((item, i) => ({
+        step: 7,
+        ...item,
+        input: vectorDigest(x),
+        digest: answer.digests[i]!,
+      })),
     };
     const host = net.hosts[0]!.account.address;
     const signature = answer.signature!;
@@ -101,8 +109,15 @@ describe('inference host /concord/infer/1.0.0', () => {
     const statement = {
       session: s,
       items: [
-        { step: 1, layer: 0, matrix: 'attn.c_attn' as const, shard: 1, digest: first.digests[0]! },
-        { step: 2, ...proj[0]!, digest: second.digests[0]! },
+        {
+          step: 1,
+          layer: 0,
+          matrix: 'attn.c_attn' as const,
+          shard: 1,
+          input: vectorDigest(x),
+          digest: first.digests[0]!,
+        },
+        { step: 2, ...proj[0]!, input: vectorDigest(x), digest: second.digests[0]! },
       ],
     };
     const host = net.hosts[0]!.account.address;
@@ -123,6 +138,7 @@ describe('inference host /concord/infer/1.0.0', () => {
         domain: TEST_DOMAIN,
         signer: account,
         model: net.plan.parameters.modelDigest,
+        admit: admitEverySession,
         shards: hostedShardsFromParams(params, net.plan, account.address),
         placement: 'js',
       });
@@ -132,6 +148,7 @@ describe('inference host /concord/infer/1.0.0', () => {
           model: net.plan.parameters.modelDigest,
           step: 0,
           seal: false,
+          auth: null,
           items: [...items],
         },
         inputs: request.inputs,
@@ -197,6 +214,7 @@ describe('inference host /concord/infer/1.0.0', () => {
             model: net.plan.parameters.modelDigest,
             step: 0,
             seal: true,
+            auth: null,
             items: [{ layer: 0, matrix: 'attn.c_attn', shard: 0 }],
           },
           inputs: [x],

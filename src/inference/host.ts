@@ -1,12 +1,13 @@
 import type { Stream } from '@libp2p/interface';
 import { concatBytes, type Hex, type LocalAccount } from 'viem';
+import { sessionIdOf } from '../chain/inferenceRequest.ts';
 import {
   INFERENCE_PROTOCOL_ID,
   type InferenceDomain,
   type StatementItem,
   signStatement,
 } from '../chain/inferenceStatement.ts';
-import { tensorDigest } from '../core/digest.ts';
+import { vectorDigest } from '../core/digest.ts';
 import { allocBuffer, freeBuffer, type Placement } from '../model/index.ts';
 import { asError } from '../p2p/asError.ts';
 import { sendAll } from '../p2p/blobServer.ts';
@@ -14,6 +15,7 @@ import type { ConcordHost } from '../p2p/createHost.ts';
 import { FrameTooLargeError } from '../p2p/errors.ts';
 import { FrameReader } from '../p2p/frames.ts';
 import { assertFiniteF32, isKernelResident, linear, wasmAvailable } from '../tensor/index.ts';
+import type { SessionAdmission } from './admission.ts';
 import {
   DEFAULT_SERVE_TIMEOUT_MS,
   MAX_ACTIVATION_BYTES,
@@ -43,6 +45,11 @@ export type InferenceHostInit = {
   signer: Pick<LocalAccount, 'address' | 'signTypedData'>;
   /** Digest of the model version the shards are cut from; requests for another version are refused. */
   model: Hex;
+  /**
+   * Decides whether a new session is served: nodes require a valid querier
+   * request whose deposit for the gateway covers it (src/node/inference/hostAdmission.ts).
+   */
+  admit: SessionAdmission;
   shards: readonly HostedShard[];
   /** Time one request may take; default 30 s. */
   timeoutMs?: number;
@@ -79,9 +86,12 @@ export type InferenceHostStats = {
  * size-limited header, refuses unknown shards and replayed steps, reads each
  * item's activations (size checked before reading, NaN/Inf refused), computes
  * the shard's rows with the `linear` kernel (so they are the exact bits of the
- * full product's rows), and answers the rows with their digests. On a
- * sealing request it adds one EIP-712 signature over (session, [step, layer,
- * matrix, shard, digest]...) of every item since its last signature.
+ * full product's rows), and answers the rows with their digests. A session
+ * it has not served is first admitted (`admit`: a valid, funded querier
+ * request whose session id is the header's). On a sealing request it adds one
+ * EIP-712 signature over (session, [step, layer, matrix, shard, input, digest]...)
+ * of every item since its last signature, `input` the digest of the
+ * activations it was given.
  */
 export class InferenceHost {
   readonly stats: InferenceHostStats = {
@@ -184,6 +194,7 @@ export class InferenceHost {
       return false;
     }
     const header = parseRequestHeader(parseJsonFrame(frame));
+    if (!this.#sessions.has(header.session)) await this.#authorize(header);
     const state = this.#admit(header);
     const inputs: Float32Array[] = [];
     for (const item of header.items) inputs.push(await this.#readActivations(reader, item));
@@ -191,9 +202,14 @@ export class InferenceHost {
     const outputs = header.items.map((item, i) => this.#compute(item, inputs[i]!));
     const signStart = performance.now();
     this.stats.computeMs += signStart - computeStart;
-    const digests = outputs.map((rows) => tensorDigest({ dtype: 'f32', shape: [rows.length], data: rows }));
+    const digests = outputs.map(vectorDigest);
     for (const [i, item] of header.items.entries()) {
-      state.unsealed.push({ step: header.step, ...item, digest: digests[i]! });
+      state.unsealed.push({
+        step: header.step,
+        ...item,
+        input: vectorDigest(inputs[i]!),
+        digest: digests[i]!,
+      });
     }
     let signing: Promise<Hex> | null = null;
     if (header.seal) {
@@ -212,6 +228,17 @@ export class InferenceHost {
     this.stats.served++;
     this.stats.items += outputs.length;
     return true;
+  }
+
+  /**
+   * Admits a session this host has not served: the header's `auth` must be
+   * the request of its session id, and the admission policy must accept it.
+   */
+  async #authorize(header: RequestHeader): Promise<void> {
+    if (header.auth !== null && sessionIdOf(header.auth.request).toLowerCase() !== header.session) {
+      throw new INFER_ERROR_CLASSES.UNAUTHORIZED('the request in auth is not the session’s');
+    }
+    await this.#init.admit(header.auth, header.session);
   }
 
   /**

@@ -3,6 +3,7 @@
  * gateway of `/concord/infer/1.0.0`, per-partial-product consensus, the
  * session receipt, and its settlement on chain (`session.settlement`, `settleAndSlash`).
  */
+export type { SessionAdmission, SessionAuth } from './admission.ts';
 export { callHost, type HostAnswer, type HostCall, HostChannel, type HostPeer } from './callHost.ts';
 export * from './constants.ts';
 export { type DecodeOptions, decode, type LinearBackend, localBackend } from './decode.ts';

@@ -10,12 +10,14 @@ import {
   verifyStatement,
 } from '../chain/inferenceStatement.ts';
 import { isBytes32 } from '../core/bytes32.ts';
+import { vectorDigest } from '../core/digest.ts';
 import { BaseError } from '../core/errors.ts';
 import { decideMajority } from '../core/majority.ts';
 import { decideTolerant } from '../core/tolerant.ts';
 import type { GptParams, LinearRequest, Tokenizer } from '../model/index.ts';
 import { TokenTextStream } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
+import type { SessionAuth } from './admission.ts';
 import { type HostAnswer, HostChannel } from './callHost.ts';
 import { type DecodeOptions, decode } from './decode.ts';
 import {
@@ -65,6 +67,8 @@ export type SessionConfig = {
   readonly tokenizer: Tokenizer | undefined;
   /** The session id (the gateway passes `sessionIdOf(request)`); random when absent. */
   readonly id?: Hex | undefined;
+  /** The querier's signed request, sent to every host (which serve only valid, funded sessions). */
+  readonly auth?: SessionAuth | undefined;
 };
 
 /** The outcome of one shard of one matrix product. */
@@ -95,6 +99,9 @@ export type SessionStats = { calls: number; consensusMs: number };
 
 /** A host call that failed, and why (the error's name). */
 export type HostFailure = { readonly host: Address; readonly step: number; readonly error: string };
+
+/** The input digest of a seal-only request (it carries no items). */
+const ZERO_INPUT: Hex = `0x${'00'.repeat(32)}`;
 
 /** One host's answer for one shard, at the step it was asked. */
 type Ballot = { host: Address; step: number; digest: Hex; rows: Float32Array };
@@ -354,6 +361,7 @@ export class InferenceSession {
       step,
       items,
       shards.map(() => x),
+      vectorDigest(x),
       shards.map((s) => s.rowEnd - s.rowStart),
     );
     if (!answer) return;
@@ -369,7 +377,7 @@ export class InferenceSession {
    */
   async seal(): Promise<void> {
     const hosts = [...this.#unsealed].filter(([, items]) => items.length > 0).map(([h]) => h);
-    await Promise.all(hosts.map((h) => this.#call(h, this.#step++, [], [], [], true)));
+    await Promise.all(hosts.map((h) => this.#call(h, this.#step++, [], [], ZERO_INPUT, [], true)));
   }
 
   /**
@@ -383,6 +391,7 @@ export class InferenceSession {
     step: number,
     items: readonly RequestItem[],
     inputs: readonly Float32Array[],
+    input: Hex,
     rows: readonly number[],
     forceSeal = false,
   ): Promise<HostAnswer | undefined> {
@@ -391,13 +400,21 @@ export class InferenceSession {
     const seal = forceSeal || this.#config.sealEvery === 'response';
     try {
       const answer = await this.#channel(host).call({
-        header: { session: this.id, model: this.#config.plan.parameters.modelDigest, step, seal, items },
+        header: {
+          session: this.id,
+          model: this.#config.plan.parameters.modelDigest,
+          step,
+          seal,
+          items,
+          auth: this.#config.auth ?? null,
+        },
         inputs,
         rows,
         timeoutMs,
       });
       const unsealed = this.#unsealed.get(host) ?? [];
-      for (const [i, item] of items.entries()) unsealed.push({ step, ...item, digest: answer.digests[i]! });
+      for (const [i, item] of items.entries())
+        unsealed.push({ step, ...item, input, digest: answer.digests[i]! });
       this.#unsealed.set(host, unsealed);
       if (answer.signature !== null) {
         const statement: PartialProductsStatement = { session: this.id, items: unsealed };

@@ -38,11 +38,14 @@ function statement(i: number, items: readonly [StatementItem, boolean][]): Talli
     won: items.map(([, won]) => won),
   };
 }
+/** The input every answer of these sessions was given. */
+const INPUT: Hex = `0x${'ee'.repeat(32)}`;
 const item = (step: number, shard: number, digest: Hex): StatementItem => ({
   step,
   layer: 0,
   matrix: MATRIX,
   shard,
+  input: INPUT,
   digest,
 });
 /** Host i answered shard 0 at `step`: right (won) or wrong (lost). */

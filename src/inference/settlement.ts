@@ -46,7 +46,7 @@ type Product = {
 
 /**
  * One evidence per host that signed a digest its shard's decided answer
- * contradicts, sorted by the accused's address. For each such host it takes
+ * for the same input contradicts, sorted by the accused's address. For each such host it takes
  * the lost partial product whose winners' stake exceeds half the stake of all
  * the shard's hosts in `results` by the widest margin — what
  * `InferenceSettlement.slashEquivocation` requires (it sums the stake of every
@@ -69,10 +69,11 @@ export function findEquivocations(
   const products = new Map<string, Product>();
   for (const s of statements) {
     s.statement.items.forEach((item, i) => {
-      const id = `${item.step}/${item.layer}/${item.matrix}/${item.shard}`;
+      const input = item.input.toLowerCase() as Hex;
+      const id = `${item.step}/${item.layer}/${item.matrix}/${item.shard}/${input}`;
       let p = products.get(id);
       if (p === undefined) {
-        const key = { step: item.step, layer: item.layer, matrix: item.matrix, shard: item.shard };
+        const key = { step: item.step, layer: item.layer, matrix: item.matrix, shard: item.shard, input };
         p = { key, won: [], digests: new Set(), lost: [] };
         products.set(id, p);
       }

@@ -1,10 +1,11 @@
-import type { Address, LocalAccount } from 'viem';
+import type { Address, Hex, LocalAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { InferenceDomain } from '../chain/inferenceStatement.ts';
 import { digestBytes } from '../core/digest.ts';
 import type { GptParams } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { startTestHost } from '../p2p/testing.ts';
+import type { SessionAdmission } from './admission.ts';
 import { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
 import { type InferenceHost, serveInference } from './host.ts';
 import { hostedShardsFromParams } from './hostedShards.ts';
@@ -15,6 +16,15 @@ import { planShards, type Sharding, type ShardPlan } from './planner.ts';
 export const TEST_CHAIN_ID = 31337;
 /** The signature domain of the test networks (no settlement contract). */
 export const TEST_DOMAIN: InferenceDomain = { chainId: TEST_CHAIN_ID };
+
+/** The model digest a test network plans with: the digest of the params' bytes. */
+export function paramsDigest(params: GptParams): Hex {
+  const flat = params.flat;
+  return digestBytes(new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength));
+}
+
+/** An admission policy that serves every session (test networks without a chain). */
+export const admitEverySession: SessionAdmission = async () => undefined;
 
 /** One in-process inference host of a test network. */
 export type TestInferenceHost = {
@@ -38,6 +48,8 @@ export type TestInferenceNetworkOptions = {
   accounts?: readonly LocalAccount[];
   /** Where hosts sign (default {@link TEST_DOMAIN}); include the InferenceSettlement address to settle on chain. */
   domain?: InferenceDomain;
+  /** Whether hosts serve a session (default {@link admitEverySession}). */
+  admit?: SessionAdmission;
   gateway?: Partial<Omit<InferenceGatewayInit, 'host' | 'domain' | 'plan' | 'params' | 'peers'>>;
 };
 
@@ -59,14 +71,13 @@ export type TestInferenceNetwork = {
 export async function startTestInferenceNetwork(
   options: TestInferenceNetworkOptions,
 ): Promise<TestInferenceNetwork> {
-  const flat = options.params.flat;
   const domain = options.domain ?? TEST_DOMAIN;
   const accounts = Array.from(
     { length: options.hosts },
     (_, i) => options.accounts?.[i] ?? privateKeyToAccount(generatePrivateKey()),
   );
   const plan = planShards({
-    modelDigest: digestBytes(new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength)),
+    modelDigest: paramsDigest(options.params),
     matrices: gptMatrices(options.params.config),
     hosts: accounts.map((a) => ({ address: a.address, stake: 100n })),
     replicas: options.replicas,
@@ -82,6 +93,7 @@ export async function startTestInferenceNetwork(
       domain,
       signer,
       model: plan.parameters.modelDigest,
+      admit: options.admit ?? admitEverySession,
       shards: hostedShardsFromParams(served, plan, account.address),
     });
     hosts.push({ account, libp2p, server });

@@ -1,20 +1,26 @@
 import type { Hex } from 'viem';
+import { isRequestJson, requestFromJson, requestToJson } from '../chain/requestJson.ts';
 import { isBytes32 } from '../core/bytes32.ts';
 import type { MatrixName } from '../model/index.ts';
 import { encodeFrame } from '../p2p/frames.ts';
+import type { SessionAuth } from './admission.ts';
 import { MAX_ITEMS_PER_REQUEST } from './constants.ts';
 import {
   InferMalformedError,
   InferMessageTooLargeError,
   InferRefusedError,
   InferReplayedStepError,
+  InferSessionUnauthorizedError,
+  InferSessionUnfundedError,
   InferShardNotHostedError,
 } from './errors.ts';
 
 /**
  * Wire format of `/concord/infer/1.0.0`. Every frame is a 4-byte big-endian
  * length and a payload (the blob protocol's framing). A request is a JSON
- * header frame `{ session, model, step, seal, items: [{ layer, matrix, shard }] }` and then
+ * header frame `{ session, model, step, seal, items: [{ layer, matrix, shard }], auth }` (`auth`
+ * the querier's `{ request, signature }`, integers as decimal strings, whose session id is
+ * `session`; a host serves a session only with a valid, funded one) and then
  * one frame per item with its activations (f32 little-endian). A response is
  * a JSON header `{ ok: true, signature (null unless sealed), digests }` and one frame per item with
  * its partial product (f32 rows), or `{ ok: false, code, message }`.
@@ -48,6 +54,8 @@ export type RequestHeader = {
   readonly seal: boolean;
   /** The shards to compute; may be empty only when sealing. */
   readonly items: readonly RequestItem[];
+  /** The querier's signed request the session serves (null: none, which production hosts refuse). */
+  readonly auth: SessionAuth | null;
 };
 
 /** The refusal codes of the protocol, each mapped to an error class on the gateway. */
@@ -56,6 +64,8 @@ export const INFER_ERROR_CLASSES = {
   TOO_LARGE: InferMessageTooLargeError,
   REPLAYED: InferReplayedStepError,
   NOT_HOSTED: InferShardNotHostedError,
+  UNAUTHORIZED: InferSessionUnauthorizedError,
+  UNFUNDED: InferSessionUnfundedError,
   FAILED: InferRefusedError,
 } as const;
 
@@ -69,6 +79,12 @@ export type ResponseHeader =
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A request header as JSON carries it (the auth's integers as decimal strings). */
+export function headerJson(header: RequestHeader): unknown {
+  const { auth } = header;
+  return { ...header, auth: auth && { request: requestToJson(auth.request), signature: auth.signature } };
+}
 
 /** Encodes a JSON value as one frame. */
 export function jsonFrame(value: unknown): Uint8Array {
@@ -101,7 +117,7 @@ export function parseJsonFrame(payload: Uint8Array): unknown {
 
 /** Validates an untrusted request header; throws InferMalformedError naming the first problem. */
 export function parseRequestHeader(value: unknown): RequestHeader {
-  const v = record(value, ['session', 'model', 'step', 'seal', 'items'], 'request');
+  const v = record(value, ['session', 'model', 'step', 'seal', 'items', 'auth'], 'request');
   if (!isBytes32(v.session)) throw malformed('session is not 32 bytes of hex');
   if (!isBytes32(v.model)) throw malformed('model is not 32 bytes of hex');
   if (!Number.isSafeInteger(v.step) || (v.step as number) < 0) throw malformed('step is not an integer >= 0');
@@ -124,7 +140,18 @@ export function parseRequestHeader(value: unknown): RequestHeader {
     step: v.step as number,
     seal: v.seal,
     items,
+    auth: parseAuth(v.auth),
   };
+}
+
+function parseAuth(value: unknown): SessionAuth | null {
+  if (value === undefined || value === null) return null;
+  const auth = record(value, ['request', 'signature'], 'auth');
+  if (!isRequestJson(auth.request)) throw malformed('auth.request is not a request');
+  if (typeof auth.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(auth.signature)) {
+    throw malformed('auth.signature is not 65 bytes of hex');
+  }
+  return { request: requestFromJson(auth.request), signature: auth.signature as Hex };
 }
 
 /** Validates an untrusted response header for a request of `itemCount` items (signed when `sealed`). */

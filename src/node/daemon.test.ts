@@ -13,6 +13,7 @@ import { Gpt, generate, Rng } from '../model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
 import { DEFAULT_CREDITS_PER_TOKEN, type RunningNode } from './daemon.ts';
+import { selfSignedRequest } from './inference/querier.ts';
 import { startLocalNodes } from './localNodes.ts';
 
 // Two in-process daemons serve the shipped network model; node 1 fetches the
@@ -55,7 +56,8 @@ it('serves the shipped model from a checkpoint only node 0 holds, bit for bit as
   const served = nodes[1]!.models.resolve('concord-char');
   const prompt = served.tokenizer.encode('The ');
   const options = { temperature: 0.7, topK: 20, seed: 5, maxNewTokens: 6 };
-  const session = served.gateway.openSession();
+  const auth = await selfSignedRequest(nodes[1]!.ctx, served, 0n, options.maxNewTokens); // a free session
+  const session = served.gateway.openSession({ auth });
   const tokens: number[] = [];
   for await (const e of session.generate(prompt, options)) tokens.push(e.token);
   const { params } = readCheckpoint(bytes);

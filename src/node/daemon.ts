@@ -18,6 +18,7 @@ import { createBlobAuthorizer } from './blobAccess.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
+import { CreditReservations } from './inference/creditReservations.ts';
 import { createModelService, type NodeModelService } from './inference/modelService.ts';
 import type { ModelService } from './inference/types.ts';
 import { loadOrCreateApiToken, loadOrCreateNodeKeys } from './keys.ts';
@@ -229,6 +230,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       store,
       apiToken,
       creditsPerToken,
+      reservations: new CreditReservations(),
       metrics,
       log: config.log,
     });

@@ -27,6 +27,7 @@ import {
 const EPOCH = 1000n;
 const PER_EPOCH = 1_000_000n;
 const PRICE = 1000n;
+const DELAY = 7200n;
 const MINTER = 9;
 const QUERIER = 4;
 const GATEWAY = 5;
@@ -73,23 +74,33 @@ describe('AccessCredits', () => {
     deadline: (await now(chain)) + 600n,
     ...overrides,
   });
-  /** Gives the querier `amount` bought credits (needs share holders to exist). */
+  /** Gives the querier `amount` bought credits (needs share holders to exist), deposited for the gateway. */
   const buy = async (amount: bigint) => {
     await approveAll(chain, QUERIER, credits);
     await call(QUERIER, 'buyCredits', [amount]);
+    await call(QUERIER, 'deposit', [account(GATEWAY), amount]);
+  };
+  /** The querier's deposit for the gateway. */
+  const deposited = async () => {
+    const d = await view<{ granted: bigint; bought: bigint }>('depositOf', [
+      account(QUERIER),
+      account(GATEWAY),
+    ]);
+    return d.granted + d.bought;
   };
 
   before(async () => {
     const base = await startTestChain();
     // Instances of our own, owned by account 0, to test the owner-only minter and settler rules.
     const { token } = base.addresses;
-    const shares = await deployOwned(base, sharesAbi, sharesBytecode, [token, '']);
+    const shares = await deployOwned(base, sharesAbi, sharesBytecode, ['']);
     credits = await deployOwned(base, accessCreditsAbi, accessCreditsBytecode, [
       token,
       shares,
       EPOCH,
       PER_EPOCH,
       PRICE,
+      DELAY,
     ]);
     chain = { ...base, addresses: { ...base.addresses, shares, accessCredits: credits } };
     await send(chain, 0, chain.addresses.shares, sharesAbi, 'setMinter', [account(MINTER), true]);
@@ -152,10 +163,10 @@ describe('AccessCredits', () => {
       assert.equal(await view('creditsOf', [account(1)]), PER_EPOCH);
     }));
 
-  it('buyCredits charges amount * price and pays it to the share holders as dividends', () =>
+  it('buyCredits charges amount * price: dividends of the epoch, claimed after it by the units at its snapshot', () =>
     isolated(chain, async () => {
       await approveAll(chain, QUERIER, credits);
-      await expectRevert(call(QUERIER, 'buyCredits', [10n]), 'SharesNoHolders');
+      await expectRevert(call(QUERIER, 'buyCredits', [10n]), 'CreditsNoHolders');
       await expectRevert(call(QUERIER, 'buyCredits', [0n]), 'CreditsZeroAmount');
       await mintShares(1, 1n);
       await mintShares(2, 3n);
@@ -163,11 +174,58 @@ describe('AccessCredits', () => {
       await call(QUERIER, 'buyCredits', [40n]);
       assert.equal(await balanceOf(chain, account(QUERIER)), before - 40n * PRICE);
       assert.equal(await view('creditsOf', [account(QUERIER)]), 40n);
-      const dividends = (i: number) =>
-        read<bigint>(chain, chain.addresses.shares, sharesAbi, 'dividendsOf', [account(i)]);
+      assert.deepEqual(await view('balanceOf', [account(QUERIER)]), { granted: 0n, bought: 40n });
+      assert.equal(await view('dividendsIn', [0n]), 40n * PRICE);
+      await expectRevert(call(1, 'claimDividends', [0n]), 'CreditsEpochNotOver');
+      await advance(chain, Number(EPOCH));
+      const dividends = (i: number) => view<bigint>('dividendsOf', [account(i), 0n]);
       assert.equal(await dividends(1), 10n * PRICE);
       assert.equal(await dividends(2), 30n * PRICE);
-      assert.equal(await balanceOf(chain, credits), 0n);
+      const held = await balanceOf(chain, account(2));
+      await call(2, 'claimDividends', [0n]);
+      assert.equal(await balanceOf(chain, account(2)), held + 30n * PRICE);
+      await expectRevert(call(2, 'claimDividends', [0n]), 'CreditsAlreadyClaimed');
+      await expectRevert(call(3, 'claimDividends', [0n]), 'CreditsNoDividends');
+      assert.equal(await balanceOf(chain, credits), 10n * PRICE);
+    }));
+
+  it('a deposit is locked for its gateway until the withdrawal delay after a request has passed', () =>
+    isolated(chain, async () => {
+      await mintShares(1, 1n);
+      await buy(100n);
+      assert.equal(await view('creditsOf', [account(QUERIER)]), 0n);
+      assert.equal(await deposited(), 100n);
+      await expectRevert(call(QUERIER, 'withdraw', [account(GATEWAY)]), 'CreditsDepositLocked');
+      await call(QUERIER, 'requestWithdrawal', [account(GATEWAY)]);
+      await advance(chain, Number(DELAY) - 10);
+      await expectRevert(call(QUERIER, 'withdraw', [account(GATEWAY)]), 'CreditsDepositLocked');
+      // The gateway can still spend it meanwhile.
+      const v = await voucher({ deadline: (await now(chain)) + 600n });
+      await call(GATEWAY, 'spend', [v, await sign(QUERIER, v), 30n]);
+      await advance(chain, 10);
+      await call(QUERIER, 'withdraw', [account(GATEWAY)]);
+      assert.equal(await deposited(), 0n);
+      assert.deepEqual(await view('balanceOf', [account(QUERIER)]), { granted: 0n, bought: 70n });
+      await expectRevert(call(QUERIER, 'deposit', [account(GATEWAY), 71n]), 'CreditsInsufficient');
+    }));
+
+  it('granted credits are spent first and reported apart from bought ones', () =>
+    isolated(chain, async () => {
+      await mintShares(QUERIER, 1n);
+      await call(QUERIER, 'claimEpochCredits');
+      await buy(100n); // deposits 100: all of it granted (PER_EPOCH granted credits held)
+      const v = await voucher();
+      const receipt = await call(GATEWAY, 'spend', [v, await sign(QUERIER, v), 50n]);
+      const [event] = parseEventLogs({
+        abi: accessCreditsAbi,
+        logs: receipt.logs,
+        eventName: 'CreditsSpent',
+      });
+      assert.equal(event?.args.bought, 0n);
+      assert.deepEqual(await view('balanceOf', [account(QUERIER)]), {
+        granted: PER_EPOCH - 100n,
+        bought: 100n,
+      });
     }));
 
   it('spend debits the querier with its signed voucher, once', () =>
@@ -191,9 +249,10 @@ describe('AccessCredits', () => {
         spender: account(GATEWAY),
         nonce: 1n,
         amount: 300n,
+        bought: 300n,
       });
-      assert.equal(await view('creditsOf', [account(QUERIER)]), 700n);
-      assert.equal(await view('isNonceUsed', [account(QUERIER), 1n]), true);
+      assert.equal(await deposited(), 700n);
+      assert.equal(await view('isNonceUsed', [account(QUERIER), account(GATEWAY), 1n]), true);
       // Replaying the same voucher fails, even for a smaller amount.
       await expectRevert(call(GATEWAY, 'spend', [v, signature, 1n]), 'CreditsVoucherUsed');
     }));
@@ -228,7 +287,7 @@ describe('AccessCredits', () => {
       ];
       for (const signature of bad)
         await expectRevert(call(GATEWAY, 'spend', [v, signature, 1n]), 'CreditsBadSignature');
-      assert.equal(await view('isNonceUsed', [account(QUERIER), 1n]), false);
+      assert.equal(await view('isNonceUsed', [account(QUERIER), account(GATEWAY), 1n]), false);
     }));
 
   it('an authorized settler may spend vouchers made out to a gateway', () =>
@@ -241,22 +300,26 @@ describe('AccessCredits', () => {
       await call(0, 'setSettler', [account(6), true]);
       assert.equal(await view('isSettler', [account(6)]), true);
       await call(6, 'spend', [v, signature, 100n]);
-      assert.equal(await view('creditsOf', [account(QUERIER)]), 0n);
+      assert.equal(await deposited(), 0n);
     }));
 
-  it('refuses an epoch length of zero at deployment', async () => {
-    const deploying = chain.clients[0]!.walletClient.deployContract({
-      abi: accessCreditsAbi,
-      bytecode: accessCreditsBytecode,
-      args: [chain.addresses.token, chain.addresses.shares, 0n, PER_EPOCH, PRICE],
-    });
-    const args = await expectRevert(deploying, 'CreditsInvalidParams');
-    assert.deepEqual(args, ['epochLength is zero']);
+  it('refuses an epoch length or a withdrawal delay of zero at deployment', async () => {
+    const deploying = (epoch: bigint, delay: bigint) =>
+      chain.clients[0]!.walletClient.deployContract({
+        abi: accessCreditsAbi,
+        bytecode: accessCreditsBytecode,
+        args: [chain.addresses.token, chain.addresses.shares, epoch, PER_EPOCH, PRICE, delay],
+      });
+    assert.deepEqual(await expectRevert(deploying(0n, 1n), 'CreditsInvalidParams'), ['epochLength is zero']);
+    assert.deepEqual(await expectRevert(deploying(1n, 0n), 'CreditsInvalidParams'), [
+      'withdrawalDelay is zero',
+    ]);
   });
 
   it('reports its configuration and epochs', async () => {
-    const [token, shares, genesis, epochLength, perEpoch, price] =
-      await view<readonly [Address, Address, bigint, bigint, bigint, bigint]>('config');
+    const [token, shares, genesis, epochLength, perEpoch, price, delay] =
+      await view<readonly [Address, Address, bigint, bigint, bigint, bigint, bigint]>('config');
+    assert.equal(delay, DELAY);
     assert.equal(token, chain.addresses.token);
     assert.equal(shares, chain.addresses.shares);
     assert.equal(epochLength, EPOCH);

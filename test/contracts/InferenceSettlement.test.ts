@@ -63,14 +63,15 @@ const OUTSIDER = 6;
 const MINTER = 9;
 const STAKE = parseEther('100');
 const SLASH = parseEther('100'); // the whole stake, so a second slash finds nothing
-const UNITS_PER_WIN = 1000n;
-const REPORTER_BPS = 5000n;
+const UNITS_PER_CREDIT = 1000n;
 const GENESIS = id32('tiny-gpt genesis');
 const GOOD = id32('good rows');
 const BAD = id32('bad rows');
+/** The activations every host was given (answers to another input cannot contradict these). */
+const INPUT = id32('input');
 const MATRIX = 'attn.c_attn';
 /** The partial product the liar gets wrong: shard 0 of layer 0's attn.c_attn at step 1. */
-const KEY: ProductKey = { step: 1, layer: 0, matrix: MATRIX, shard: 0 };
+const KEY: ProductKey = { step: 1, layer: 0, matrix: MATRIX, shard: 0, input: INPUT };
 /** The step of a statement (each test statement answers one step). */
 const stepOf = (s: SignedStatement) => s.statement.items[0]!.step;
 
@@ -81,8 +82,17 @@ describe('InferenceSettlement', () => {
   const ctx = (i: number): ConcordContext => ({ ...chain.clients[i]!, addresses: chain.addresses });
   const view = <T>(fn: string, args: readonly unknown[] = []) =>
     read<T>(chain, settlement, inferenceSettlementAbi, fn, args);
-  const creditsOf = (i: number) =>
-    read<bigint>(chain, chain.addresses.accessCredits, accessCreditsAbi, 'creditsOf', [account(i)]);
+  /** The credits querier `i` locked for the gateway. */
+  const creditsOf = async (i: number) => {
+    const d = await read<{ granted: bigint; bought: bigint }>(
+      chain,
+      chain.addresses.accessCredits,
+      accessCreditsAbi,
+      'depositOf',
+      [account(i), account(GATEWAY)],
+    );
+    return d.granted + d.bought;
+  };
   const shardUnits = (i: number, shard: number) =>
     read<bigint>(chain, chain.addresses.shares, sharesAbi, 'balanceOf', [
       account(i),
@@ -123,6 +133,7 @@ describe('InferenceSettlement', () => {
           layer: 0,
           matrix: MATRIX,
           shard,
+          input: INPUT,
           digest: lies && shard === 0 ? BAD : GOOD,
         }));
         const s = await signed(i, { session: sessionIdOf(req), items });
@@ -156,13 +167,12 @@ describe('InferenceSettlement', () => {
 
   before(async () => {
     chain = await startTestChain({
-      unitsPerWin: UNITS_PER_WIN,
+      unitsPerCredit: UNITS_PER_CREDIT,
       equivocationSlash: SLASH,
-      reporterBps: REPORTER_BPS,
     });
     settlement = chain.addresses.inferenceSettlement;
     chainId = chain.clients[0]!.chain.id;
-    for (const i of HOSTS) await registerNode(chain, i, STAKE);
+    for (const i of [...HOSTS, GATEWAY]) await registerNode(chain, i, STAKE);
     await send(chain, 0, chain.addresses.modelRegistry, modelRegistryAbi, 'createModel', [
       'tiny-gpt',
       GENESIS,
@@ -176,6 +186,10 @@ describe('InferenceSettlement', () => {
     });
     await approveAll(chain, QUERIER, chain.addresses.accessCredits);
     await send(chain, QUERIER, chain.addresses.accessCredits, accessCreditsAbi, 'buyCredits', [1000n]);
+    await send(chain, QUERIER, chain.addresses.accessCredits, accessCreditsAbi, 'deposit', [
+      account(GATEWAY),
+      1000n,
+    ]);
   });
   after(async () => {
     await chain?.stop();
@@ -187,7 +201,7 @@ describe('InferenceSettlement', () => {
     assert.equal(await read(chain, a.shares, sharesAbi, 'isMinter', [settlement]), true);
     assert.equal(await read(chain, a.registry, nodeRegistryAbi, 'isSlasher', [settlement]), true);
     const config = await view<readonly unknown[]>('config');
-    assert.deepEqual(config.slice(5), [UNITS_PER_WIN, SLASH, REPORTER_BPS]);
+    assert.deepEqual(config.slice(5), [UNITS_PER_CREDIT, SLASH]);
   });
 
   it('the TypeScript hashes equal the contract’s (session id, voucher, statement digest, leaf, artifact id)', async () => {
@@ -202,6 +216,7 @@ describe('InferenceSettlement', () => {
               layer: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
               matrix: fc.string({ maxLength: 20 }),
               shard: fc.nat({ max: 0xffff_ffff }),
+              input: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => toHex(b)),
               digest: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => toHex(b)),
             }),
             { minLength: 1, maxLength: 4 },
@@ -238,7 +253,7 @@ describe('InferenceSettlement', () => {
     );
   });
 
-  it('settleSession debits tokens × price, mints shard units per win, records the votes root', () =>
+  it('settleSession debits tokens × price, mints the bought credits’ units split by wins, records the votes root', () =>
     isolated(chain, async () => {
       const req = await request();
       const statements = await session(req);
@@ -250,14 +265,17 @@ describe('InferenceSettlement', () => {
       assert.equal(
         await read(chain, chain.addresses.accessCredits, accessCreditsAbi, 'isNonceUsed', [
           account(QUERIER),
+          account(GATEWAY),
           BigInt(id),
         ]),
         true,
       );
-      // Shard 0: hosts 1, 2 won both steps, the liar one; shard 1: everybody won both.
-      assert.equal(await shardUnits(1, 0), 2n * UNITS_PER_WIN);
-      assert.equal(await shardUnits(LIAR, 0), 1n * UNITS_PER_WIN);
-      assert.equal(await shardUnits(LIAR, 1), 2n * UNITS_PER_WIN);
+      // Shard 0: hosts 1, 2 won both steps, the liar one; shard 1: everybody won both: 11 wins
+      // share the 60 bought credits' units.
+      const pool = 60n * UNITS_PER_CREDIT;
+      assert.equal(await shardUnits(1, 0), (pool * 2n) / 11n);
+      assert.equal(await shardUnits(LIAR, 0), pool / 11n);
+      assert.equal(await shardUnits(LIAR, 1), (pool * 2n) / 11n);
       const hosts = HOSTS.map((i) => account(i)).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
       assert.deepEqual(
         built.results.map((r) => [r.shard, r.host, r.wins, r.losses]),
@@ -302,7 +320,7 @@ describe('InferenceSettlement', () => {
       assert.equal(await view('isStatementRecorded', [id, chainStatement(altered), proof0]), false);
     }));
 
-  it('conserves credits and mints exactly Σ wins × unitsPerWin for random receipts', async () => {
+  it('conserves credits and mints the bought credits’ units split by wins (each ≤ tokens) for random receipts', async () => {
     let nonce = 100n;
     await fc.assert(
       fc.asyncProperty(
@@ -324,7 +342,14 @@ describe('InferenceSettlement', () => {
               host: account(host),
               statement: {
                 session: sessionIdOf(req),
-                items: won.map((_, shard) => ({ step, layer: 0, matrix: MATRIX, shard, digest: GOOD })),
+                items: won.map((_, shard) => ({
+                  step,
+                  layer: 0,
+                  matrix: MATRIX,
+                  shard,
+                  input: INPUT,
+                  digest: GOOD,
+                })),
               },
               signature: '0x' as Hex, // settlement does not check answers' signatures, only slashing does
               won,
@@ -332,14 +357,21 @@ describe('InferenceSettlement', () => {
             const units = () => read<bigint>(chain, chain.addresses.shares, sharesAbi, 'totalUnits', []);
             const [creditsBefore, unitsBefore] = [await creditsOf(QUERIER), await units()];
             const { built, credits } = await settle(req, receiptOf(req, statements, tokens));
-            const wins = answers.reduce((n, a) => n + a.won.filter(Boolean).length, 0);
             assert.equal(
-              built.results.reduce((n, r) => n + r.wins + r.losses, 0),
-              answers.reduce((n, a) => n + a.won.length, 0),
+              built.results.reduce((n, r) => n + r.losses, 0),
+              answers.reduce((n, a) => n + a.won.filter((w) => !w).length, 0),
+            );
+            assert.ok(built.results.every((r) => BigInt(r.wins) <= tokens));
+            const wins = built.results.reduce((n, r) => n + BigInt(r.wins), 0n);
+            const pool = credits * UNITS_PER_CREDIT;
+            const minted = built.results.reduce(
+              (n, r) => n + (wins === 0n ? 0n : (pool * BigInt(r.wins)) / wins),
+              0n,
             );
             assert.equal(credits, tokens * 3n);
             assert.equal(await creditsOf(QUERIER), creditsBefore - credits);
-            assert.equal(await units(), unitsBefore + BigInt(wins) * UNITS_PER_WIN);
+            assert.equal(await units(), unitsBefore + minted);
+            assert.ok(minted <= pool);
           }),
       ),
       { numRuns: 8 },
@@ -401,7 +433,7 @@ describe('InferenceSettlement', () => {
       assert.equal(await creditsOf(QUERIER), 1000n);
     }));
 
-  it('slashes a host contradicted by a stake-majority of its shard; tokens are conserved', () =>
+  it('slashes a host contradicted by a stake-majority of its shard for the same input; the stake is locked, tokens conserved', () =>
     isolated(chain, async () => {
       const req = await request();
       const statements = await session(req);
@@ -421,8 +453,8 @@ describe('InferenceSettlement', () => {
       assert.equal(slashed, SLASH);
       const afterBalances = await Promise.all(watched.map((a) => balanceOf(chain, a)));
       const delta = afterBalances.map((b, i) => b - before[i]!);
-      const signerPart = (SLASH - (SLASH * REPORTER_BPS) / 10_000n) / 2n;
-      assert.deepEqual(delta, [signerPart, signerPart, 0n, SLASH - 2n * signerPart, -SLASH, 0n]);
+      // Nobody gains from a slash: the stake is locked in the settlement contract.
+      assert.deepEqual(delta, [0n, 0n, 0n, 0n, -SLASH, SLASH]);
       assert.equal(
         delta.reduce((a, b) => a + b, 0n),
         0n,
@@ -579,7 +611,7 @@ describe('InferenceSettlement', () => {
     }));
 
   it('refuses invalid constructor parameters', async () => {
-    const deploy = (unitsPerWin: bigint, reporterBps: bigint) =>
+    const deploy = (unitsPerCredit: bigint) =>
       chain.clients[0]!.walletClient.deployContract({
         abi: inferenceSettlementAbi,
         bytecode: inferenceSettlementBytecode,
@@ -588,12 +620,10 @@ describe('InferenceSettlement', () => {
           chain.addresses.shares,
           chain.addresses.registry,
           chain.addresses.modelRegistry,
-          unitsPerWin,
+          unitsPerCredit,
           1n,
-          reporterBps,
         ],
       });
-    await expectRevert(deploy(0n, 0n), 'SettlementInvalidParams');
-    await expectRevert(deploy(1n, 10_001n), 'SettlementInvalidParams');
+    await expectRevert(deploy(0n), 'SettlementInvalidParams');
   });
 });

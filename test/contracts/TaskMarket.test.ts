@@ -17,6 +17,8 @@ import {
   toHex,
 } from 'viem';
 import {
+  accessCreditsAbi,
+  accessCreditsBytecode,
   nodeRegistryAbi,
   nodeRegistryBytecode,
   sharesAbi,
@@ -843,7 +845,7 @@ async function deployEvilStack(chain: TestChain) {
   };
   const token = await deploy(reentrantTokenAbi, reentrantTokenBytecode, [account(0), 10n ** 30n]);
   const registry = await deploy(nodeRegistryAbi, nodeRegistryBytecode, [token, 1n, 10n]);
-  const shares = await deploy(sharesAbi, sharesBytecode, [token, '']);
+  const shares = await deploy(sharesAbi, sharesBytecode, ['']);
   const limits = {
     minCommitWindow: 1n,
     minRevealWindow: 1n,
@@ -852,7 +854,8 @@ async function deployEvilStack(chain: TestChain) {
     maxSlashMultiple: 10,
     feeBps: 0,
   };
-  const market = await deploy(taskMarketAbi, taskMarketBytecode, [token, registry, shares, limits]);
+  const credits = await deploy(accessCreditsAbi, accessCreditsBytecode, [token, shares, 3600n, 1000n, 1n, 3600n]);
+  const market = await deploy(taskMarketAbi, taskMarketBytecode, [token, registry, shares, credits, limits]);
   const attacker = await deploy(reentrantAttackerAbi, reentrantAttackerBytecode, []);
   await send(chain, 0, registry, nodeRegistryAbi, 'setSlasher', [market, true]);
   await send(chain, 0, shares, sharesAbi, 'setMinter', [market, true]);

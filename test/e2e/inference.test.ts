@@ -19,15 +19,16 @@ import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
 import { sendAs } from '../../src/chain/devRpc.ts';
 import { shardArtifactId, signRequest } from '../../src/chain/inferenceReceipt.ts';
+import { requestToJson } from '../../src/chain/requestJson.ts';
+import { sendContract } from '../../src/chain/send.ts';
 import type { AskResult } from '../../src/cli/commands/ask.ts';
-import { signedRequest } from '../../src/devnet/askDemo.ts';
+import { ensureDeposit, signedRequest } from '../../src/devnet/askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
 import { type CompletionChunk, NodeClient } from '../../src/devnet/nodeClient.ts';
 import { gptMatrices } from '../../src/inference/matrices.ts';
 import { Gpt, GptParams, generate, makeGptConfig, Rng, type SamplingOptions } from '../../src/model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { chatPrompt } from '../../src/node/inference/openaiFormat.ts';
-import { requestToJson } from '../../src/node/inference/requestJson.ts';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../../src/tasks/checkpoint.ts';
 import { tokenizerFromMetadata } from '../../src/tasks/tokenizerMetadata.ts';
 import { type NodeProcess, spawnNode, waitFor } from './nodeProcess.ts';
@@ -302,6 +303,8 @@ describe('distributed inference across four node processes', { timeout: 600_000 
       assert.equal(errorCode(refused.body), 'REQUEST_SIGNATURE_INVALID');
 
       const creditsBefore = await creditsOf(querier);
+      // The gateway and its hosts serve only a request the querier's deposit for the gateway covers.
+      await ensureDeposit(querier, signed.request.gateway, signed.request.maxCredits, { buy: false });
       const first = await postSigned(2, signed, 'Hi', 3);
       assert.equal(first.status, 200, JSON.stringify(first.body));
       const concord = first.body.concord as { tokens: number[]; settlement: { credits: string } | null };

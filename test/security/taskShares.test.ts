@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseEther } from 'viem';
-import { nodeRegistryAbi, sharesAbi, taskMarketAbi } from '../../generated/contracts/index.ts';
+import { accessCreditsAbi, nodeRegistryAbi, sharesAbi, taskMarketAbi } from '../../generated/contracts/index.ts';
 import { DEPLOY_DEFAULTS } from '../../src/chain/deploy.ts';
 import {
   account,
+  advance,
   balanceOf,
   commitAs,
   createTask,
@@ -30,6 +31,8 @@ describe('security: task shares are minted only against value paid', () => {
   let chain: TestChain;
   const shares = <T>(fn: string, args: readonly unknown[] = []) =>
     read<T>(chain, chain.addresses.shares, sharesAbi, fn, args);
+  const credits = <T>(fn: string, args: readonly unknown[] = []) =>
+    read<T>(chain, chain.addresses.accessCredits, accessCreditsAbi, fn, args);
   /** A task every given node commits and reveals `A` in, finalized. */
   const run = async (creator: number, members: readonly number[], baseReward: bigint) => {
     const params = await taskParams(chain, {
@@ -79,9 +82,12 @@ describe('security: task shares are minted only against value paid', () => {
       assert.equal(units, 10_000_000n, '1e6 units per token of reward paid');
       const fee = (reward * BigInt(DEPLOY_DEFAULTS.taskFeeBps)) / 10_000n;
       assert.equal(before - (await balanceOf(chain, account(SELF_DEALER))), fee, 'its cost is the fee');
+      // The fee is the dividends of this epoch's holders, paid out once the epoch is over.
+      const epoch = await credits<bigint>('currentEpoch');
+      await advance(chain, Number(DEPLOY_DEFAULTS.epochLength));
       let received = 0n;
-      for (const i of HOLDERS) received += await shares<bigint>('dividendsOf', [account(i)]);
+      for (const i of HOLDERS) received += await credits<bigint>('dividendsOf', [account(i), epoch]);
       assert.ok(fee - received <= 2n, `the holders received the fee (${received} of ${fee})`);
-      assert.equal(await shares<bigint>('dividendsOf', [account(SELF_DEALER)]), 0n);
+      assert.equal(await credits<bigint>('dividendsOf', [account(SELF_DEALER), epoch]), 0n);
     }));
 });

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { creditsOf } from '../../chain/actions/creditsOf.ts';
 import { writeDeployment } from '../../chain/deployment.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { Gpt, generate, Rng } from '../../model/index.ts';
 import { listenApi } from '../../node/api/createApi.ts';
 import {
   type CompletionTestBed,
+  heldCredits,
   startCompletionTestBed,
   TEST_API_TOKEN,
   TEST_CREDITS_PER_TOKEN,
@@ -65,7 +65,7 @@ async function concord(...args: string[]): Promise<{ stdout: string; stderr: str
 
 describe('concord ask', () => {
   it('with --key signs the request and pays from that key’s credits; --json reports the answer', async () => {
-    const before = await creditsOf(bed.querier);
+    const before = await heldCredits(bed, bed.querier);
     const { stdout } = await concord(
       'ask',
       'Hello',
@@ -93,11 +93,11 @@ describe('concord ask', () => {
     assert.equal(result.querier, bed.querier.account.address);
     assert.match(result.session, /^0x[0-9a-f]{64}$/);
     assert.equal(result.settlement.credits, (5n * TEST_CREDITS_PER_TOKEN).toString());
-    assert.equal(await creditsOf(bed.querier), before - 5n * TEST_CREDITS_PER_TOKEN);
+    assert.equal(await heldCredits(bed, bed.querier), before - 5n * TEST_CREDITS_PER_TOKEN);
   });
 
   it('without --key streams the text paid by the node through its API token, and reports on stderr', async () => {
-    const before = await creditsOf(bed.gateway);
+    const before = await heldCredits(bed, bed.gateway);
     const out = await concord(
       'ask',
       'ab',
@@ -115,7 +115,7 @@ describe('concord ask', () => {
       out.stderr,
       /\[4 tokens, length; session 0x[0-9a-f]{64}; settled: 8 credits \(tx 0x[0-9a-f]{64}\)\]/,
     );
-    assert.equal(await creditsOf(bed.gateway), before - 4n * TEST_CREDITS_PER_TOKEN);
+    assert.equal(await heldCredits(bed, bed.gateway), before - 4n * TEST_CREDITS_PER_TOKEN);
   });
 
   it('refuses bad flags before asking anything', async () => {

@@ -1,9 +1,9 @@
 import type { Address } from 'viem';
-import { signedRequest } from '../../devnet/askDemo.ts';
+import { requestToJson } from '../../chain/requestJson.ts';
+import { ensureDeposit, signedRequest } from '../../devnet/askDemo.ts';
 import type { ModelListEntry, NodeClient } from '../../devnet/nodeClient.ts';
 import { resolveNode } from '../../devnet/target.ts';
 import type { SettlementView } from '../../node/inference/openaiFormat.ts';
-import { requestToJson } from '../../node/inference/requestJson.ts';
 import { type Command, type CommandContext, UsageError } from '../command.ts';
 import { resolveSigner, signerOptions } from './creditsSigner.ts';
 import { targetFlags } from './taskTarget.ts';
@@ -92,6 +92,7 @@ export const askCommand: Command = {
     if (typeof values.key === 'string') {
       const signer = await resolveSigner(values);
       const { request, signature } = await signedRequest(signer, model, maxTokens);
+      await ensureDeposit(signer, request.gateway, request.maxCredits, { buy: false });
       body.concord = { request: requestToJson(request), signature };
       querier = signer.account.address;
     }

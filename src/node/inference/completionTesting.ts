@@ -7,6 +7,9 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { sharesAbi } from '../../../generated/contracts/index.ts';
 import { buyCredits } from '../../chain/actions/buyCredits.ts';
 import { createModel } from '../../chain/actions/createModel.ts';
+import { creditsOf } from '../../chain/actions/creditsOf.ts';
+import { depositCredits } from '../../chain/actions/depositCredits.ts';
+import { depositOf } from '../../chain/actions/depositOf.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../chain/devChain.ts';
@@ -17,6 +20,7 @@ import type { Store } from '../../store/openStore.ts';
 import { type CompletionRouteDeps, registerCompletionRoutes } from '../api/routes/completions.ts';
 import { Secret } from '../secret.ts';
 import { createTxLock } from '../txLock.ts';
+import { CreditReservations } from './creditReservations.ts';
 import { lyingParams } from './lyingParams.ts';
 import type { ModelService, ServedModel, ServedModelStatus } from './types.ts';
 
@@ -102,7 +106,8 @@ function fixedModelService(served: readonly ServedModel[]): ModelService {
  * is the served parameters' — {@link TEST_MODEL} on two in-process hosts over
  * loopback libp2p (one replica, one standby) and {@link LIAR_MODEL} on three
  * (three replicas, host 0 lying) — hosts signing for the chain's
- * InferenceSettlement, and credits for the node and the querier. For tests of
+ * InferenceSettlement, and credits for the node and the querier (half of the
+ * querier's deposited for the node as its gateway). For tests of
  * the completion routes and `concord ask`.
  */
 export async function startCompletionTestBed(): Promise<CompletionTestBed> {
@@ -118,6 +123,7 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
     await makeShareHolder(chain.deployer, chain.deployer.account.address);
     await buyCredits(gateway, { credits: 100_000n });
     await buyCredits(querier, { credits: 100_000n });
+    await depositCredits(querier, { gateway: gateway.account.address, credits: 50_000n });
     const tokenizer = CharTokenizer.printableAscii();
     const config = makeGptConfig({
       vocabSize: tokenizer.vocabSize,
@@ -194,6 +200,7 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
         store,
         apiToken: new Secret(TEST_API_TOKEN),
         creditsPerToken: TEST_CREDITS_PER_TOKEN,
+        reservations: new CreditReservations(),
         log: () => undefined,
         ...overrides,
       }),
@@ -223,4 +230,13 @@ async function makeShareHolder(deployer: ConcordContext, holder: Address): Promi
     functionName: 'mint',
     args: [holder, 1n, 1n],
   });
+}
+
+/** The credits `ctx` holds: its balance plus its deposit for the bed's gateway (what a session debits). */
+export async function heldCredits(
+  bed: Pick<CompletionTestBed, 'gateway'>,
+  ctx: ConcordContext,
+): Promise<bigint> {
+  const d = await depositOf(ctx, { querier: ctx.account.address, gateway: bed.gateway.account.address });
+  return (await creditsOf(ctx)) + d.granted + d.bought;
 }

@@ -53,6 +53,7 @@ export type CompletionResult = {
  * client went away), calls `onToken` for each, and then, whatever happened,
  * settles the tokens generated: `settleAndSlash` under the node's tx lock.
  * A refused settlement is reported in `settlementError`; the answer stands.
+ * The session's reserved credits are released at the end either way.
  */
 export async function runCompletion(
   job: CompletionJob,
@@ -60,8 +61,21 @@ export async function runCompletion(
   onToken: (output: TokenOutput) => void,
   signal?: AbortSignal,
 ): Promise<CompletionResult> {
+  try {
+    return await serveAndSettle(job, settler, onToken, signal);
+  } finally {
+    job.paid.release();
+  }
+}
+
+async function serveAndSettle(
+  job: CompletionJob,
+  settler: CompletionSettler,
+  onToken: (output: TokenOutput) => void,
+  signal?: AbortSignal,
+): Promise<CompletionResult> {
   const { served, paid } = job;
-  const session = served.gateway.openSession({ id: paid.session });
+  const session = served.gateway.openSession({ auth: { request: paid.request, signature: paid.signature } });
   const stopToken = served.tokenizer instanceof Gpt2Tokenizer ? GPT2_END_OF_TEXT : undefined;
   const decoder = new TokenTextStream(served.tokenizer);
   const filter = new StopSequenceFilter(job.stop);

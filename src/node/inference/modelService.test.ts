@@ -41,6 +41,7 @@ import { createBlobAuthorizer } from '../blobAccess.ts';
 import { localSigner } from '../blobFetcher.ts';
 import { ensureRegistered } from '../ensureRegistered.ts';
 import { createModelService, type NodeModelService } from './modelService.ts';
+import { selfSignedRequest } from './querier.ts';
 
 // Three in-process nodes (real anvil, real libp2p, real stores and blob
 // servers); nodes 1 and 2 know only node 0's address. Node 2 serves
@@ -87,7 +88,10 @@ async function distributed(
   node: TestNode,
   maxNewTokens: number,
 ): Promise<{ tokens: number[]; outvoted: Set<string>; failed: Set<string> }> {
-  const session = node.models.resolve().gateway.openSession();
+  const served = node.models.resolve();
+  // A free request the node signs itself: hosts serve only sessions backed by a signed, funded request.
+  const auth = await selfSignedRequest(node.ctx, served, 0n, maxNewTokens);
+  const session = served.gateway.openSession({ auth });
   const tokens: number[] = [];
   const outvoted = new Set<string>();
   for await (const e of session.generate(prompt, { ...sampling, maxNewTokens })) {

@@ -17,6 +17,7 @@ import type { BlobStore } from '../../store/blobStore.ts';
 import { localSigner } from '../blobFetcher.ts';
 import { ModelNotServedError } from '../errors.ts';
 import { GatewayPeers, startGatewayHost } from './gatewayPeers.ts';
+import { chainSessionAdmission } from './hostAdmission.ts';
 import { lyingParams } from './lyingParams.ts';
 import {
   DEFAULT_SHARDING,
@@ -291,6 +292,10 @@ class NodeModels implements NodeModelService {
               domain: this.#domain,
               signer: localSigner(this.#deps.ctx),
               model: plan.parameters.modelDigest,
+              admit: chainSessionAdmission(this.#deps.ctx, {
+                modelId: t.model.modelId,
+                versionIndex: t.model.version.index,
+              }),
               shards,
             });
       gw.peers.warmUp(peers);

@@ -1,6 +1,8 @@
 import { type Hex, isAddressEqual, toHex } from 'viem';
 import { inferenceSettlementAbi } from '../../../generated/contracts/index.ts';
 import { creditsOf } from '../../chain/actions/creditsOf.ts';
+import { depositCredits } from '../../chain/actions/depositCredits.ts';
+import { depositOf } from '../../chain/actions/depositOf.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import {
   type CreditsDomain,
@@ -11,6 +13,7 @@ import {
 } from '../../chain/inferenceRequest.ts';
 import type { Settings } from '../../store/settings.ts';
 import { chainNow } from '../chainTime.ts';
+import type { TxLock } from '../txLock.ts';
 import {
   InsufficientCreditsError,
   RequestExpiredError,
@@ -20,6 +23,8 @@ import {
   RequestReplayedError,
   RequestSignatureInvalidError,
 } from './completionErrors.ts';
+import type { CreditReservations } from './creditReservations.ts';
+import { depositShortfall } from './deposit.ts';
 import type { ServedModel } from './types.ts';
 import { claimSession } from './usedSessions.ts';
 
@@ -35,6 +40,10 @@ export type QuerierDeps = {
   settings: Pick<Settings, 'get' | 'set'>;
   /** Credits this gateway asks per generated token. */
   creditsPerToken: bigint;
+  /** The node's transaction lock (a self-paid request deposits under it). */
+  txLock: TxLock;
+  /** The credits this gateway promised to sessions it has not settled yet. */
+  reservations: CreditReservations;
 };
 
 /** A paid query: the request and its signature (what settlement spends), and how many tokens they pay for. */
@@ -44,6 +53,8 @@ export type PaidQuery = {
   session: Hex;
   /** `max_tokens`, clipped to what `maxCredits / creditsPerToken` pays for. */
   maxNewTokens: number;
+  /** Gives the session's reserved credits back; call it once the session is settled (or failed). */
+  release: () => void;
 };
 
 /** The AccessCredits domain requests are signed in on this chain. */
@@ -56,9 +67,12 @@ export function creditsDomain(ctx: Pick<ConcordContext, 'chain' | 'addresses'>):
  * querier's (RequestSignatureInvalidError), it names this node as gateway, the
  * served model version, at least this node's price, and a deadline at least a
  * minute away; its session was never served here nor settled on chain
- * (RequestReplayedError); and the querier holds the credits for the tokens it
- * pays for (InsufficientCreditsError). Records the session as served before
- * resolving, so the same request is refused from then on, also after a restart.
+ * (RequestReplayedError); and the querier's deposit for this gateway covers
+ * the request's cap, on top of the caps of its sessions still open here,
+ * until its deadline (InsufficientCreditsError, see `depositShortfall`): hosts
+ * refuse a session that is not funded. Records the session as served before
+ * resolving, so the same request is refused from then on, also after a
+ * restart, and reserves its cap until `PaidQuery.release`.
  */
 export async function admitSignedRequest(
   deps: QuerierDeps,
@@ -117,7 +131,9 @@ export async function admitSignedRequest(
 /**
  * The request this node signs as its own querier (API-token mode): gateway and
  * querier are this node, at its price, capped at `maxTokens`, with a fresh
- * random nonce and a deadline an hour ahead. The node's own credits must pay.
+ * random nonce and a deadline an hour ahead (within the withdrawal delay).
+ * The node's own deposit for itself pays: it is topped up from the node's
+ * credits first when it holds less than the request's cap.
  */
 export async function admitSelfPaidRequest(
   deps: QuerierDeps,
@@ -125,18 +141,39 @@ export async function admitSelfPaidRequest(
   maxTokens: number,
 ): Promise<PaidQuery> {
   const { ctx } = deps;
+  const { request, signature } = await selfSignedRequest(ctx, served, deps.creditsPerToken, maxTokens);
+  await deps.txLock.run(async () => {
+    const held = await depositOf(ctx, { querier: request.querier, gateway: request.gateway });
+    const short = request.maxCredits - held.granted - held.bought;
+    const own = await creditsOf(ctx);
+    if (short > 0n && own >= short) await depositCredits(ctx, { gateway: request.gateway, credits: short });
+  });
+  return await admit(deps, request, signature, maxTokens);
+}
+
+/**
+ * A request this node signs as querier and gateway for `served`, at
+ * `creditsPerToken` and capped at `maxTokens`, with a fresh random nonce and a
+ * deadline an hour ahead (`SELF_REQUEST_VALIDITY_SECONDS`). At price 0 it is
+ * a free session (nothing to deposit, nothing minted).
+ */
+export async function selfSignedRequest(
+  ctx: ConcordContext,
+  served: Pick<ServedModel, 'modelId' | 'versionIndex'>,
+  creditsPerToken: bigint,
+  maxTokens: number,
+): Promise<{ request: InferenceRequest; signature: Hex }> {
   const request: InferenceRequest = {
     querier: ctx.account.address,
     gateway: ctx.account.address,
     modelId: served.modelId,
     versionIndex: served.versionIndex,
-    creditsPerToken: deps.creditsPerToken,
-    maxCredits: deps.creditsPerToken * BigInt(maxTokens),
+    creditsPerToken,
+    maxCredits: creditsPerToken * BigInt(maxTokens),
     nonce: BigInt(toHex(crypto.getRandomValues(new Uint8Array(16)))),
     deadline: BigInt((await chainNow(ctx)) + SELF_REQUEST_VALIDITY_SECONDS),
   };
-  const signature = await signRequest(ctx.account, request, creditsDomain(ctx));
-  return await admit(deps, request, signature, maxTokens);
+  return { request, signature: await signRequest(ctx.account, request, creditsDomain(ctx)) };
 }
 
 /** The credit checks both modes share, then the durable claim of the session id. */
@@ -155,16 +192,19 @@ async function admit(
       { hint: 'Sign a request whose maxCredits pays for at least one token.' },
     );
   }
-  const cost = price * BigInt(affordable);
-  const held = await creditsOf(deps.ctx, { account: request.querier });
-  if (held < cost) {
-    throw new InsufficientCreditsError(
-      `${request.querier} holds ${held} credits; ${affordable} tokens at ${price} cost ${cost}.`,
-      { hint: 'Buy credits with `concord credits buy`, or ask for fewer max_tokens.' },
-    );
+  const release = await deps.reservations.reserve(request.querier, request.maxCredits, async (needed) => {
+    const shortfall = await depositShortfall(deps.ctx, request, needed);
+    if (shortfall !== undefined) {
+      throw new InsufficientCreditsError(`The request is not funded: ${shortfall}.`, {
+        hint: 'Deposit credits for this gateway first (`concord ask` does it), with a deadline within the withdrawal delay; wait for its open sessions to settle.',
+      });
+    }
+  });
+  if (!claimSession(deps.settings, session)) {
+    release();
+    throw replayed(session);
   }
-  if (!claimSession(deps.settings, session)) throw replayed(session);
-  return { request, signature, session, maxNewTokens: affordable };
+  return { request, signature, session, maxNewTokens: affordable, release };
 }
 
 function replayed(session: Hex): RequestReplayedError {

@@ -4,13 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Hex, LocalAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { creditsOf } from '../../../chain/actions/creditsOf.ts';
+import { depositOf } from '../../../chain/actions/depositOf.ts';
 import { type InferenceRequest, sessionIdOf, signRequest } from '../../../chain/inferenceRequest.ts';
+import { requestToJson } from '../../../chain/requestJson.ts';
 import { Gpt, generate, Rng } from '../../../model/index.ts';
 import { openStore, type Store } from '../../../store/openStore.ts';
 import { chainNow } from '../../chainTime.ts';
 import {
   type CompletionTestBed,
+  heldCredits,
   LIAR_MODEL,
   LOADING_MODEL,
   startCompletionTestBed,
@@ -20,7 +22,6 @@ import {
 } from '../../inference/completionTesting.ts';
 import { chatPrompt } from '../../inference/openaiFormat.ts';
 import { creditsDomain } from '../../inference/querier.ts';
-import { requestToJson } from '../../inference/requestJson.ts';
 import { parseSseData, readSseData, SSE_DONE } from '../../inference/sse.ts';
 import { listenApi } from '../createApi.ts';
 
@@ -118,7 +119,7 @@ describe('POST /v1/completions', () => {
   it('answers a querier-signed request with local inference’s text and settles it on chain', async () => {
     const sampling = { temperature: 0.8, top_k: 20, seed: 7 };
     const { request, body } = await signed(bed.querier.account);
-    const before = await creditsOf(bed.querier);
+    const before = await heldCredits(bed, bed.querier);
     const res = await post('/v1/completions', {
       ...body,
       model: TEST_MODEL,
@@ -137,7 +138,7 @@ describe('POST /v1/completions', () => {
     assert.equal(answer.concord.settlementError, undefined);
     assert.equal(answer.concord.settlement.credits, (6n * TEST_CREDITS_PER_TOKEN).toString());
     assert.deepEqual(answer.concord.settlement.slashed, []);
-    assert.equal(await creditsOf(bed.querier), before - 6n * TEST_CREDITS_PER_TOKEN);
+    assert.equal(await heldCredits(bed, bed.querier), before - 6n * TEST_CREDITS_PER_TOKEN);
 
     const again = await post('/v1/completions', { ...body, prompt: 'Hello', max_tokens: 6 });
     assert.equal(again.status, 409);
@@ -243,7 +244,7 @@ describe('POST /v1/completions', () => {
   });
 
   it('with the API token and no signed request, the node pays as its own querier', async () => {
-    const before = await creditsOf(bed.gateway);
+    const before = await heldCredits(bed, bed.gateway);
     const res = await post(
       '/v1/completions',
       { prompt: 'z', max_tokens: 2, temperature: 0 },
@@ -251,7 +252,7 @@ describe('POST /v1/completions', () => {
     );
     assert.equal(res.status, 200);
     assert.equal(res.body.usage.completion_tokens, 2);
-    assert.equal(await creditsOf(bed.gateway), before - 2n * TEST_CREDITS_PER_TOKEN);
+    assert.equal(await heldCredits(bed, bed.gateway), before - 2n * TEST_CREDITS_PER_TOKEN);
   });
 });
 
@@ -401,6 +402,20 @@ describe('refusals', () => {
     assert.deepEqual(both.map((r) => r.status).sort(), [200, 409]);
   });
 
+  it('refuses a second session open at once on the same deposit (402): one deposit never pays two sessions', async () => {
+    const deposit = await depositOf(bed.querier, {
+      querier: bed.querier.account.address,
+      gateway: bed.gateway.account.address,
+    });
+    const all = deposit.granted + deposit.bought;
+    const requests = await Promise.all([1, 2].map(() => signed(bed.querier.account, { maxCredits: all })));
+    const both = await Promise.all(
+      requests.map(({ body }) => post('/v1/completions', { ...body, prompt: 'a', max_tokens: 1 })),
+    );
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 402]);
+    assert.equal(both.find((r) => r.status === 402)?.body.error.code, 'INSUFFICIENT_CREDITS');
+  });
+
   it('refuses a replay after the node restarts, even when the first session never settled', async () => {
     const dataDir = `${bed.dataDir}-restart`;
     let other = openStore(dataDir);
@@ -447,7 +462,7 @@ describe('over a listening socket', () => {
       );
 
       const long = await signed(bed.querier.account, { maxCredits: 4096n * TEST_CREDITS_PER_TOKEN });
-      const before = await creditsOf(bed.querier);
+      const before = await heldCredits(bed, bed.querier);
       const abort = new AbortController();
       const streamed = await fetch(`${url}/v1/completions`, {
         method: 'POST',
@@ -462,7 +477,7 @@ describe('over a listening socket', () => {
       let after = before;
       while (after === before) {
         await new Promise((r) => setTimeout(r, 100));
-        after = await creditsOf(bed.querier);
+        after = await heldCredits(bed, bed.querier);
       }
       const paid = before - after;
       assert.equal(paid % TEST_CREDITS_PER_TOKEN, 0n);
@@ -482,7 +497,7 @@ describe('when every host goes away mid-answer', () => {
         modelId: bed.liar.modelId,
         maxCredits: 4096n * TEST_CREDITS_PER_TOKEN,
       });
-      const before = await creditsOf(bed.querier);
+      const before = await heldCredits(bed, bed.querier);
       const res = await fetch(`${url}/v1/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -508,7 +523,7 @@ describe('when every host goes away mid-answer', () => {
       const generated = BigInt(final.usage.completion_tokens);
       assert.ok(generated >= 1n && generated < 4096n);
       assert.equal(final.concord.settlement.credits, (generated * TEST_CREDITS_PER_TOKEN).toString());
-      assert.equal(await creditsOf(bed.querier), before - generated * TEST_CREDITS_PER_TOKEN);
+      assert.equal(await heldCredits(bed, bed.querier), before - generated * TEST_CREDITS_PER_TOKEN);
     } finally {
       await server.close();
     }

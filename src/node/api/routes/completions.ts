@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hex } from 'viem';
 import type { ConcordContext } from '../../../chain/context.ts';
+import { type InferenceRequestJson, requestFromJson } from '../../../chain/requestJson.ts';
 import type { Store } from '../../../store/openStore.ts';
 import {
   CompletionError,
@@ -8,6 +9,7 @@ import {
   QuerierSignatureRequiredError,
 } from '../../inference/completionErrors.ts';
 import { type CompletionJob, runCompletion } from '../../inference/completions.ts';
+import type { CreditReservations } from '../../inference/creditReservations.ts';
 import {
   type ChatMessage,
   type CompletionHeader,
@@ -20,7 +22,6 @@ import {
   tokenChunk,
 } from '../../inference/openaiFormat.ts';
 import { admitSelfPaidRequest, admitSignedRequest, type PaidQuery } from '../../inference/querier.ts';
-import { type InferenceRequestJson, requestFromJson } from '../../inference/requestJson.ts';
 import { resolveServed } from '../../inference/resolveServed.ts';
 import { SSE_DONE_EVENT, sseEvent } from '../../inference/sse.ts';
 import type { ModelService, ServedModel } from '../../inference/types.ts';
@@ -58,6 +59,8 @@ export type CompletionRouteDeps = {
   apiToken: Secret;
   /** Credits asked per generated token (`--credits-per-token`). */
   creditsPerToken: bigint;
+  /** The credits promised to this gateway's open sessions (one instance per node). */
+  reservations: CreditReservations;
   metrics?: Pick<NodeMetrics, 'errors'> | undefined;
   log: (line: string) => void;
 };
@@ -200,7 +203,13 @@ export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionR
         : promptOf(served, body);
     const stop = stopSequences(body.stop);
     const maxTokens = body.max_tokens ?? DEFAULT_MAX_TOKENS;
-    const querier = { ctx: deps.ctx, settings: deps.store.settings, creditsPerToken: deps.creditsPerToken };
+    const querier = {
+      ctx: deps.ctx,
+      settings: deps.store.settings,
+      creditsPerToken: deps.creditsPerToken,
+      txLock: deps.txLock,
+      reservations: deps.reservations,
+    };
     let paid: PaidQuery;
     if (body.concord !== undefined) {
       const signed = requestFromJson(body.concord.request);

@@ -1,5 +1,5 @@
-import { getAddress } from 'viem';
-import type { InferenceRequest } from '../../chain/inferenceRequest.ts';
+import { getAddress, isAddress } from 'viem';
+import type { InferenceRequest } from './inferenceRequest.ts';
 
 /** An {@link InferenceRequest} as JSON carries it: integers as decimal strings. */
 export type InferenceRequestJson = {
@@ -39,4 +39,28 @@ export function requestFromJson(json: InferenceRequestJson): InferenceRequest {
     nonce: BigInt(json.nonce),
     deadline: BigInt(json.deadline),
   };
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
+
+/** Whether an untrusted value is an {@link InferenceRequestJson}: addresses and decimal uint256 strings, no other field. */
+export function isRequestJson(value: unknown): value is InferenceRequestJson {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  const keys = [
+    'querier',
+    'gateway',
+    'modelId',
+    'versionIndex',
+    'creditsPerToken',
+    'maxCredits',
+    'nonce',
+    'deadline',
+  ];
+  if (Object.keys(v).length !== keys.length) return false;
+  return keys.every(
+    (k, i) =>
+      typeof v[k] === 'string' &&
+      (i < 2 ? isAddress(v[k], { strict: false }) : DECIMAL.test(v[k]) && BigInt(v[k]) < 2n ** 256n),
+  );
 }
