@@ -27,7 +27,6 @@ import {
   toChainStatement,
 } from '../chain/inferenceReceipt.ts';
 import type { InferenceRequest } from '../chain/inferenceRequest.ts';
-import { sendContract } from '../chain/send.ts';
 import { vectorDigest } from '../core/digest.ts';
 import { Gpt, GptParams, generate, makeGptConfig, Rng } from '../model/index.ts';
 import { chainSessionAdmission } from '../node/inference/hostAdmission.ts';

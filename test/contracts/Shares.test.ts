@@ -4,8 +4,6 @@ import { type Address, parseEventLogs } from 'viem';
 import { sharesAbi, sharesBytecode } from '../../generated/contracts/index.ts';
 import {
   account,
-  approveAll,
-  balanceOf,
   deployOwned,
   expectRevert,
   isolated,
