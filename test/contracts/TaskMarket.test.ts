@@ -854,7 +854,14 @@ async function deployEvilStack(chain: TestChain) {
     maxSlashMultiple: 10,
     feeBps: 0,
   };
-  const credits = await deploy(accessCreditsAbi, accessCreditsBytecode, [token, shares, 3600n, 1000n, 1n, 3600n]);
+  const credits = await deploy(accessCreditsAbi, accessCreditsBytecode, [
+    token,
+    shares,
+    3600n,
+    1000n,
+    1n,
+    3600n,
+  ]);
   const market = await deploy(taskMarketAbi, taskMarketBytecode, [token, registry, shares, credits, limits]);
   const attacker = await deploy(reentrantAttackerAbi, reentrantAttackerBytecode, []);
   await send(chain, 0, registry, nodeRegistryAbi, 'setSlasher', [market, true]);

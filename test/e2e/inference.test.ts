@@ -20,7 +20,6 @@ import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
 import { sendAs } from '../../src/chain/devRpc.ts';
 import { shardArtifactId, signRequest } from '../../src/chain/inferenceReceipt.ts';
 import { requestToJson } from '../../src/chain/requestJson.ts';
-import { sendContract } from '../../src/chain/send.ts';
 import type { AskResult } from '../../src/cli/commands/ask.ts';
 import { ensureDeposit, signedRequest } from '../../src/devnet/askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';

@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseEther } from 'viem';
-import { accessCreditsAbi, nodeRegistryAbi, sharesAbi, taskMarketAbi } from '../../generated/contracts/index.ts';
+import {
+  accessCreditsAbi,
+  nodeRegistryAbi,
+  sharesAbi,
+  taskMarketAbi,
+} from '../../generated/contracts/index.ts';
 import { DEPLOY_DEFAULTS } from '../../src/chain/deploy.ts';
 import {
   account,
