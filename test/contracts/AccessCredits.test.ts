@@ -189,6 +189,33 @@ describe('AccessCredits', () => {
       assert.equal(await balanceOf(chain, credits), 10n * PRICE);
     }));
 
+  it('payDividends pays the epoch holders like a purchase; rollDividends rescues an epoch nobody snapshotted', () =>
+    isolated(chain, async () => {
+      await approveAll(chain, QUERIER, credits);
+      await expectRevert(call(QUERIER, 'payDividends', [5n]), 'CreditsNoHolders');
+      // The epoch's snapshot is fixed while nobody holds units; units appear after it.
+      await call(QUERIER, 'snapshotEpoch');
+      await mintShares(1, 1n);
+      await mintShares(2, 3n);
+      const epoch = await view<bigint>('currentEpoch');
+      await call(QUERIER, 'payDividends', [400n]);
+      // Nobody held units at this epoch's snapshot, so the payment waits for the next epoch.
+      assert.equal(await view('dividendsIn', [epoch]), 0n);
+      assert.equal(await view('dividendsIn', [epoch + 1n]), 400n);
+      await expectRevert(call(QUERIER, 'rollDividends', [epoch + 1n]), 'CreditsEpochNotOver');
+      // Nobody touches the credits during the next epoch: it never gets a snapshot.
+      await advance(chain, Number(EPOCH) * 2);
+      assert.equal(await view('dividendsOf', [account(2), epoch + 1n]), 0n);
+      await expectRevert(call(QUERIER, 'rollDividends', [epoch]), 'CreditsEpochHasSnapshot');
+      await call(3, 'rollDividends', [epoch + 1n]);
+      const now = epoch + 2n;
+      assert.equal(await view('dividendsIn', [now]), 400n);
+      await expectRevert(call(3, 'rollDividends', [epoch + 1n]), 'CreditsNoDividends');
+      await advance(chain, Number(EPOCH));
+      assert.equal(await view('dividendsOf', [account(1), now]), 100n);
+      assert.equal(await view('dividendsOf', [account(2), now]), 300n);
+    }));
+
   it('a deposit is locked for its gateway until the withdrawal delay after a request has passed', () =>
     isolated(chain, async () => {
       await mintShares(1, 1n);
