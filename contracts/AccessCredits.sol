@@ -143,6 +143,8 @@ contract AccessCredits is EIP712, Ownable, ReentrancyGuard {
         uint256 withdrawalDelay_
     ) EIP712("ConcordAccessCredits", "1") Ownable(msg.sender) {
         if (epochLength_ == 0) revert CreditsInvalidParams("epochLength is zero");
+        // Bought credits mint share units when spent: free credits would mint units for nothing.
+        if (pricePerCredit_ == 0) revert CreditsInvalidParams("pricePerCredit is zero");
         if (withdrawalDelay_ == 0) revert CreditsInvalidParams("withdrawalDelay is zero");
         _token = token_;
         _shares = shares_;

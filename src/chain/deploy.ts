@@ -32,6 +32,14 @@ export type DeployConcordOptions = {
   unstakeDelay?: bigint;
   /** ERC-1155 metadata URI of the ownership shares. */
   sharesUri?: string;
+  /**
+   * Share units minted once at deployment (artifact id 0) to `genesisHolder`, so that the
+   * protocol fee of the network's first winning task has holders to go to: no unit is ever
+   * minted without a fee paid to others (default 1,000,000; 0 for none).
+   */
+  genesisUnits?: bigint;
+  /** Who receives the genesis units (default: `supplyRecipient`, else the deployer). */
+  genesisHolder?: Address;
   /** Seconds per access-credit epoch (default 1 hour). */
   epochLength?: bigint;
   /** Credits shared among all share units per epoch (default 1,000,000). */
@@ -64,6 +72,7 @@ export const DEPLOY_DEFAULTS = {
   minStake: parseEther('100'),
   unstakeDelay: 3600n,
   sharesUri: 'concord://artifact/{id}',
+  genesisUnits: 1_000_000n,
   epochLength: 3600n,
   creditsPerEpoch: 1_000_000n,
   pricePerCredit: parseEther('0.001'),
@@ -77,6 +86,9 @@ export const DEPLOY_DEFAULTS = {
   maxSlashMultiple: 10,
   taskFeeBps: 1000,
 } as const;
+
+/** The Shares artifact id of the genesis units minted at deployment. */
+export const GENESIS_ARTIFACT_ID = 0n;
 
 /**
  * Deploys every Concord contract in the order of docs/ledger.md — token,
@@ -162,6 +174,24 @@ export async function deployConcord(
     functionName: 'setSettler',
     args: [inferenceSettlement.address, true],
   });
+  if (o.genesisUnits > 0n) {
+    // The deployer mints the genesis units as a minter for one transaction, then is no minter again.
+    const setMinter = (allowed: boolean) =>
+      sendContract(clients, {
+        address: shares.address,
+        abi: sharesAbi,
+        functionName: 'setMinter',
+        args: [deployer, allowed],
+      });
+    await setMinter(true);
+    await sendContract(clients, {
+      address: shares.address,
+      abi: sharesAbi,
+      functionName: 'mint',
+      args: [o.genesisHolder ?? o.supplyRecipient ?? deployer, GENESIS_ARTIFACT_ID, o.genesisUnits],
+    });
+    await setMinter(false);
+  }
   // Every role is wired: nobody may add a slasher, minter or settler any more.
   const renounce = (address: Address, abi: Abi) =>
     sendContract(clients, { address, abi, functionName: 'renounceOwnership', args: [] });

@@ -330,16 +330,20 @@ describe('AccessCredits', () => {
       assert.equal(await deposited(), 0n);
     }));
 
-  it('refuses an epoch length or a withdrawal delay of zero at deployment', async () => {
-    const deploying = (epoch: bigint, delay: bigint) =>
+  it('refuses an epoch length, a credit price or a withdrawal delay of zero at deployment', async () => {
+    const deploying = (epoch: bigint, delay: bigint, price = PRICE) =>
       chain.clients[0]!.walletClient.deployContract({
         abi: accessCreditsAbi,
         bytecode: accessCreditsBytecode,
-        args: [chain.addresses.token, chain.addresses.shares, epoch, PER_EPOCH, PRICE, delay],
+        args: [chain.addresses.token, chain.addresses.shares, epoch, PER_EPOCH, price, delay],
       });
     assert.deepEqual(await expectRevert(deploying(0n, 1n), 'CreditsInvalidParams'), ['epochLength is zero']);
     assert.deepEqual(await expectRevert(deploying(1n, 0n), 'CreditsInvalidParams'), [
       'withdrawalDelay is zero',
+    ]);
+    // Free credits would mint share units for nothing when a session spends them.
+    assert.deepEqual(await expectRevert(deploying(1n, 1n, 0n), 'CreditsInvalidParams'), [
+      'pricePerCredit is zero',
     ]);
   });
 

@@ -31,14 +31,15 @@ export const FUNDING = parseEther('100000');
 
 /**
  * Deployment parameters of the test chains unless a test overrides them: 1-second minimum windows
- * (tests move the clock by hand) and no protocol fee, so amounts stay easy to check; the tests of
- * the bounds and of the fee deploy with the production defaults.
+ * (tests move the clock by hand), no protocol fee and no genesis units, so amounts stay easy to
+ * check; the tests of the bounds and of the fee deploy with the production defaults.
  */
 export const TEST_LIMITS: DeployConcordOptions = {
   minStake: parseEther('100'),
   minCommitWindow: 1n,
   minRevealWindow: 1n,
   taskFeeBps: 0,
+  genesisUnits: 0n,
 };
 
 /** A running test chain with Concord deployed. */

@@ -95,4 +95,57 @@ describe('security: task shares are minted only against value paid', () => {
       assert.ok(fee - received <= 2n, `the holders received the fee (${received} of ${fee})`);
       assert.equal(await credits<bigint>('dividendsOf', [account(SELF_DEALER), epoch]), 0n);
     }));
+
+  it('the first winning task of a fresh deployment pays its fee to the genesis holder: no unit is ever free', async () => {
+    const fresh = await startTestChain({
+      minStake: MIN,
+      taskFeeBps: DEPLOY_DEFAULTS.taskFeeBps,
+      genesisUnits: DEPLOY_DEFAULTS.genesisUnits,
+    });
+    try {
+      const genesisHolder = account(0);
+      assert.equal(
+        await read<bigint>(fresh, fresh.addresses.shares, sharesAbi, 'unitsOf', [genesisHolder]),
+        DEPLOY_DEFAULTS.genesisUnits,
+      );
+      // The only active node creates a task, is its whole committee and wins it.
+      await registerNode(fresh, SELF_DEALER, MIN);
+      const before = await balanceOf(fresh, account(SELF_DEALER));
+      const reward = parseEther('10');
+      const params = await taskParams(fresh, {
+        baseReward: reward,
+        bond: 0n,
+        stakeSlash: 0n,
+        committeeSize: 1,
+        maxParticipants: 1,
+        quorum: 1,
+        growthBps: 0,
+      });
+      const id = await createTask(fresh, SELF_DEALER, params);
+      await commitAs(fresh, SELF_DEALER, id, A);
+      await revealAs(fresh, SELF_DEALER, id, A);
+      await send(fresh, SELF_DEALER, fresh.addresses.taskMarket, taskMarketAbi, 'finalize', [id]);
+      await send(fresh, SELF_DEALER, fresh.addresses.taskMarket, taskMarketAbi, 'claim', [id]);
+      const fee = (reward * BigInt(DEPLOY_DEFAULTS.taskFeeBps)) / 10_000n;
+      assert.equal(
+        before - (await balanceOf(fresh, account(SELF_DEALER))),
+        fee,
+        'the self-dealer paid the fee',
+      );
+      const epoch = await read<bigint>(
+        fresh,
+        fresh.addresses.accessCredits,
+        accessCreditsAbi,
+        'currentEpoch',
+      );
+      await advance(fresh, Number(DEPLOY_DEFAULTS.epochLength));
+      const paid = await read<bigint>(fresh, fresh.addresses.accessCredits, accessCreditsAbi, 'dividendsOf', [
+        genesisHolder,
+        epoch,
+      ]);
+      assert.equal(paid, fee, 'the genesis holder received it');
+    } finally {
+      await fresh.stop();
+    }
+  });
 });

@@ -23,6 +23,7 @@ export const nodeStartCommand: Command = {
     '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT]',
     '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--credits-per-token N]',
     '                          [--max-bond WEI] [--max-slash-multiple N] [--min-commit-seconds N] [--min-reveal-seconds N]',
+    '                          [--max-lock-seconds N]',
     '',
     'Starts a node: registers and stakes its account if needed, follows the',
     "chain's tasks, computes, commits, reveals, finalizes and claims, exchanges",
@@ -49,6 +50,7 @@ export const nodeStartCommand: Command = {
     `  --max-slash-multiple N  refuse tasks whose stakeSlash exceeds N x the base reward (default ${DEFAULT_TASK_POLICY.maxSlashMultiple})`,
     `  --min-commit-seconds N  refuse tasks with less time left to commit (default ${DEFAULT_TASK_POLICY.minCommitSeconds})`,
     `  --min-reveal-seconds N  refuse tasks with a shorter reveal window (default ${DEFAULT_TASK_POLICY.minRevealSeconds})`,
+    `  --max-lock-seconds N  refuse tasks whose reveal deadline (until which a commit locks stake) is further away (default ${DEFAULT_TASK_POLICY.maxLockSeconds})`,
     '  --lie                 TESTS ONLY: commit wrong results and serve wrong partial products',
     "  --lazy                TESTS ONLY: compute nothing, replay another member's commitment",
     `  --crash-after POINT   TESTS ONLY: SIGKILL itself at ${CRASH_POINTS.join(' | ')} of a commit`,
@@ -72,6 +74,7 @@ export const nodeStartCommand: Command = {
     'max-slash-multiple': { type: 'string' },
     'min-commit-seconds': { type: 'string' },
     'min-reveal-seconds': { type: 'string' },
+    'max-lock-seconds': { type: 'string' },
     lie: { type: 'boolean' },
     lazy: { type: 'boolean' },
     'crash-after': { type: 'string' },
@@ -129,6 +132,8 @@ function taskPolicyOf(values: Record<string, unknown>): TaskPolicy {
       intOption(values['min-commit-seconds'], '--min-commit-seconds', 0, 86_400) ?? d.minCommitSeconds,
     minRevealSeconds:
       intOption(values['min-reveal-seconds'], '--min-reveal-seconds', 0, 86_400) ?? d.minRevealSeconds,
+    maxLockSeconds:
+      intOption(values['max-lock-seconds'], '--max-lock-seconds', 1, 30 * 86_400) ?? d.maxLockSeconds,
   };
 }
 

@@ -17,7 +17,14 @@ function snap(overrides: Partial<TaskSnapshot> = {}, me: Partial<TaskSnapshot['m
     commitDeadline: COMMIT,
     revealDeadline: REVEAL,
     creator: { isMe: false, refundClaimable: false },
-    terms: { baseReward: 10n, bond: 10n, stakeSlash: 100n, unlockedStake: 1000n },
+    terms: {
+      baseReward: 10n,
+      bond: 10n,
+      stakeSlash: 100n,
+      quorum: 2,
+      committeeLength: 3,
+      unlockedStake: 1000n,
+    },
     ...overrides,
     me: { status: 'member', claimed: false, payout: 0n, ...me },
   };
@@ -30,6 +37,7 @@ describe('nextStep', () => {
       maxSlashMultiple: 10n,
       minCommitSeconds: 10,
       minRevealSeconds: 60,
+      maxLockSeconds: REVEAL - 10,
     };
     const refused = (
       terms: Partial<TaskSnapshot['terms']>,
@@ -48,6 +56,8 @@ describe('nextStep', () => {
     );
     assert.match((refused({}, {}, COMMIT - 9) as { reason: string }).reason, /to commit/);
     assert.match((refused({ unlockedStake: 99n }) as { reason: string }).reason, /unlocked stake 99/);
+    assert.match((refused({}, {}, 9) as { reason: string }).reason, /--max-lock-seconds/);
+    assert.match((refused({ quorum: 4 }) as { reason: string }).reason, /committee of 3 below quorum 4/);
     const creator = { creator: { isMe: true, refundClaimable: false } };
     assert.deepEqual(refused({ bond: 21n }, creator), { step: 'wait', until: REVEAL });
   });

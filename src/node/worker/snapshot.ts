@@ -38,6 +38,8 @@ export async function readTaskSnapshot(
         baseReward: task.params.baseReward,
         bond: task.params.bond,
         stakeSlash: task.params.stakeSlash,
+        quorum: task.params.quorum,
+        committeeLength: task.committeeLength,
         unlockedStake,
       },
       me: { status: participant.status, claimed: participant.claimed, payout: participant.payout },
