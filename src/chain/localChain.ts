@@ -36,6 +36,13 @@ export function deploymentFile(dir = DEFAULT_CHAIN_DIR): string {
 }
 
 /**
+ * TaskMarket bounds of a local chain: anvil mines a block for every
+ * transaction, so 10-s commit and reveal windows always hold blocks (a real
+ * chain keeps `DEPLOY_DEFAULTS`' 60 s, five 12-s slots).
+ */
+export const LOCAL_CHAIN_LIMITS = { minCommitWindow: 10n, minRevealWindow: 10n } as const;
+
+/**
  * Starts a detached anvil whose state lives in `dir` (or finds the one
  * already running there), deploys Concord once, and writes `deployment.json`
  * and `anvil.pid` into `dir`. Contracts already on the chain are reused.
@@ -64,7 +71,7 @@ export async function upLocalChain(params: UpLocalChainParameters = {}): Promise
     deployment = { ...previous, rpcUrl };
   } else {
     const clients = await createConcordClients({ rpcUrl, privateKey: devAccount(0).privateKey });
-    deployment = { ...(await deployConcord(clients)), rpcUrl };
+    deployment = { ...(await deployConcord(clients, LOCAL_CHAIN_LIMITS)), rpcUrl };
   }
   writeDeployment(deploymentFile(dir), deployment);
   return { dir, rpcUrl, pid, deployment, alreadyRunning: running !== undefined, reusedDeployment: reused };

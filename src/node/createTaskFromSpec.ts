@@ -1,4 +1,5 @@
 import { createTask } from '../chain/actions/createTask.ts';
+import { type MarketLimitsReturnType, marketLimits } from '../chain/actions/marketLimits.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { inputsRootOf } from '../chain/taskTypes.ts';
 import type { BlobStore } from '../store/blobStore.ts';
@@ -6,17 +7,18 @@ import type { TaskKindRegistry } from '../tasks/registry.ts';
 import { encodeTaskSpec } from '../tasks/spec.ts';
 import type { CreateTaskRequest, CreateTaskResult } from './api/types.ts';
 import { chainNow } from './chainTime.ts';
-import { TaskInputsMissingError } from './errors.ts';
+import { TaskInputsMissingError, TaskTermsOutOfBoundsError } from './errors.ts';
 
 /**
  * Creates a task from a spec: validates the spec with its kind, checks that
  * this node holds every input blob (it serves them to the committee), lets
  * the kind check the inputs' contents (`TaskKind.checkInputs`, e.g. a wasm
  * module is validated, so a malformed one is refused before anything goes on
- * chain), stores
- * the canonical spec blob and creates the task on chain with deadlines
- * counted from now (and, for a kind that combines a pool's winners, the
- * `inputsRoot` committing to them).
+ * chain), checks the terms against TaskMarket's protocol bounds
+ * (TaskTermsOutOfBoundsError, before any transaction), stores the canonical
+ * spec blob and creates the task on chain with deadlines counted from now
+ * (and, for a kind that combines a pool's winners, the `inputsRoot`
+ * committing to them).
  */
 export async function createTaskFromSpec(
   ctx: ConcordContext,
@@ -36,6 +38,12 @@ export async function createTaskFromSpec(
     );
   }
   await kind.checkInputs?.(spec, async (digest) => deps.blobs.getBlob(digest));
+  const outOfBounds = termsOutOfBounds(request, await marketLimits(ctx));
+  if (outOfBounds !== undefined) {
+    throw new TaskTermsOutOfBoundsError(`The task's ${outOfBounds}.`, {
+      hint: "TaskMarket's bounds are fixed at deployment (docs/ledger.md); choose terms within them.",
+    });
+  }
   deps.blobs.putBlob(encoded.bytes);
   const now = BigInt(await chainNow(ctx));
   const commitDeadline = now + BigInt(request.commitSeconds);
@@ -55,4 +63,25 @@ export async function createTaskFromSpec(
     revealDeadline: commitDeadline + BigInt(request.revealSeconds),
   });
   return { taskId: created.taskId, specDigest: encoded.digest, txHash: created.receipt.transactionHash };
+}
+
+/** Which of the request's terms breaks TaskMarket's `limits`, or undefined when none does. */
+function termsOutOfBounds(request: CreateTaskRequest, limits: MarketLimitsReturnType): string | undefined {
+  const base = BigInt(request.baseReward);
+  if (BigInt(request.commitSeconds) < limits.minCommitWindow) {
+    return `commit window of ${request.commitSeconds} s is below the minimum ${limits.minCommitWindow} s`;
+  }
+  if (BigInt(request.revealSeconds) < limits.minRevealWindow) {
+    return `reveal window of ${request.revealSeconds} s is below the minimum ${limits.minRevealWindow} s`;
+  }
+  if (BigInt(request.commitSeconds + request.revealSeconds) > limits.maxDuration) {
+    return `duration of ${request.commitSeconds + request.revealSeconds} s is above the maximum ${limits.maxDuration} s`;
+  }
+  if (BigInt(request.bond) > base * BigInt(limits.maxBondMultiple)) {
+    return `bond ${request.bond} is above ${limits.maxBondMultiple}x the base reward`;
+  }
+  if (BigInt(request.stakeSlash) > base * BigInt(limits.maxSlashMultiple)) {
+    return `stakeSlash ${request.stakeSlash} is above ${limits.maxSlashMultiple}x the base reward`;
+  }
+  return undefined;
 }

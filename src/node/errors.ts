@@ -25,6 +25,11 @@ export class TaskInputsMissingError extends BaseError {
   override name = 'TaskInputsMissingError';
 }
 
+/** A task's windows, bond or stake slash are outside TaskMarket's protocol bounds (`limits()`). */
+export class TaskTermsOutOfBoundsError extends BaseError {
+  override name = 'TaskTermsOutOfBoundsError';
+}
+
 /** Bytes registered as a peer id do not decode to a libp2p peer id. */
 export class PeerIdBytesError extends BaseError {
   override name = 'PeerIdBytesError';

@@ -21,6 +21,7 @@ const BAD_REQUEST_ERRORS = new Set([
   'TaskInputError',
   'TensorShapeError',
   'TaskInputsMissingError',
+  'TaskTermsOutOfBoundsError',
   // A wasm task's module refused at creation (`TaskKind.checkInputs`).
   'WasmInvalidModuleError',
   'WasmModuleTooLargeError',
