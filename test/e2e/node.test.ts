@@ -223,6 +223,28 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     const missing = await api('/v1/tasks', { method: 'POST', headers, body: body(spec) });
     assert.equal(missing.status, 400);
     assert.equal((missing.body.error as { code: string }).code, 'TASK_INPUTS_MISSING');
+    // Windows below TaskMarket's 60-s minimum are refused before any transaction.
+    const put = async (bytes: Uint8Array) =>
+      (
+        await api('/v1/blobs', {
+          method: 'PUT',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: bytes,
+        })
+      ).body.digest as string;
+    const held = {
+      kind: 'matvec',
+      kernel: KERNEL_VERSION,
+      matrix: await put(encodeTensor({ dtype: 'f32', shape: [2, 3], data: new Float32Array(6) })),
+      vector: await put(encodeTensor({ dtype: 'f32', shape: [3], data: new Float32Array(3) })),
+    };
+    const short = await api('/v1/tasks', { method: 'POST', headers, body: body(held) });
+    assert.equal(short.status, 400);
+    assert.equal((short.body.error as { code: string }).code, 'TASK_TERMS_OUT_OF_BOUNDS');
+    assert.match(
+      (short.body.error as { message: string }).message,
+      /commit window of 9 s is below the minimum 60 s/,
+    );
     const unknown = await api('/v1/tasks/999');
     assert.equal(unknown.status, 404);
     assert.equal((unknown.body.error as { code: string }).code, 'UNKNOWN_TASK');
