@@ -43,20 +43,23 @@ export function requestFromJson(json: InferenceRequestJson): InferenceRequest {
 
 const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
 
+/** The fields of an {@link InferenceRequestJson}, in the request's EIP-712 order. */
+export const REQUEST_JSON_FIELDS = [
+  'querier',
+  'gateway',
+  'modelId',
+  'versionIndex',
+  'creditsPerToken',
+  'maxCredits',
+  'nonce',
+  'deadline',
+] as const;
+
 /** Whether an untrusted value is an {@link InferenceRequestJson}: addresses and decimal uint256 strings, no other field. */
 export function isRequestJson(value: unknown): value is InferenceRequestJson {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  const keys = [
-    'querier',
-    'gateway',
-    'modelId',
-    'versionIndex',
-    'creditsPerToken',
-    'maxCredits',
-    'nonce',
-    'deadline',
-  ];
+  const keys = REQUEST_JSON_FIELDS;
   if (Object.keys(v).length !== keys.length) return false;
   return keys.every(
     (k, i) =>

@@ -81,6 +81,16 @@ async function api(path: string, init: RequestInit = {}) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+/** Uploads `bytes` to node 0 and returns their digest. */
+async function putBlob(bytes: Uint8Array): Promise<string> {
+  const res = await api('/v1/blobs', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: bytes,
+  });
+  return res.body.digest as string;
+}
+
 /** Uploads a random-ish matvec problem to node 0 and creates the task; returns its id and the honest digest. */
 async function createMatvecTask(
   seed: number,
@@ -90,19 +100,11 @@ async function createMatvecTask(
   const cols = 10;
   const w = new Float32Array(rows * cols).map((_, i) => ((i * seed) % 17) / 17 - 0.5);
   const x = new Float32Array(cols).map((_, i) => ((i + seed) % 7) / 7 - 0.5);
-  const put = async (bytes: Uint8Array) =>
-    (
-      await api('/v1/blobs', {
-        method: 'PUT',
-        headers: { 'content-type': 'application/octet-stream' },
-        body: bytes,
-      })
-    ).body.digest as string;
   const spec = {
     kind: 'matvec',
     kernel: KERNEL_VERSION,
-    matrix: await put(encodeTensor({ dtype: 'f32', shape: [rows, cols], data: w })),
-    vector: await put(encodeTensor({ dtype: 'f32', shape: [cols], data: x })),
+    matrix: await putBlob(encodeTensor({ dtype: 'f32', shape: [rows, cols], data: w })),
+    vector: await putBlob(encodeTensor({ dtype: 'f32', shape: [cols], data: x })),
   };
   const local = new MemoryBlobs();
   local.putF32([rows, cols], w);
@@ -224,19 +226,11 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     assert.equal(missing.status, 400);
     assert.equal((missing.body.error as { code: string }).code, 'TASK_INPUTS_MISSING');
     // Windows below TaskMarket's 60-s minimum are refused before any transaction.
-    const put = async (bytes: Uint8Array) =>
-      (
-        await api('/v1/blobs', {
-          method: 'PUT',
-          headers: { 'content-type': 'application/octet-stream' },
-          body: bytes,
-        })
-      ).body.digest as string;
     const held = {
       kind: 'matvec',
       kernel: KERNEL_VERSION,
-      matrix: await put(encodeTensor({ dtype: 'f32', shape: [2, 3], data: new Float32Array(6) })),
-      vector: await put(encodeTensor({ dtype: 'f32', shape: [3], data: new Float32Array(3) })),
+      matrix: await putBlob(encodeTensor({ dtype: 'f32', shape: [2, 3], data: new Float32Array(6) })),
+      vector: await putBlob(encodeTensor({ dtype: 'f32', shape: [3], data: new Float32Array(3) })),
     };
     const short = await api('/v1/tasks', { method: 'POST', headers, body: body(held) });
     assert.equal(short.status, 400);

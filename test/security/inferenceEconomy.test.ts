@@ -19,6 +19,7 @@ import {
   sessionIdOf,
   signRequest,
 } from '../../src/chain/inferenceReceipt.ts';
+import { voucherTypes } from '../../src/chain/inferenceRequest.ts';
 import {
   account,
   approveAll,
@@ -122,15 +123,7 @@ describe('security: the inference economy', () => {
           chainId: domain().chainId,
           verifyingContract: credits(),
         },
-        types: {
-          Voucher: [
-            { name: 'querier', type: 'address' },
-            { name: 'spender', type: 'address' },
-            { name: 'maxCredits', type: 'uint256' },
-            { name: 'nonce', type: 'uint256' },
-            { name: 'deadline', type: 'uint256' },
-          ],
-        },
+        types: voucherTypes,
         primaryType: 'Voucher',
         message: burn,
       });

@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hex } from 'viem';
 import type { ConcordContext } from '../../../chain/context.ts';
-import { type InferenceRequestJson, requestFromJson } from '../../../chain/requestJson.ts';
+import {
+  type InferenceRequestJson,
+  REQUEST_JSON_FIELDS,
+  requestFromJson,
+} from '../../../chain/requestJson.ts';
 import type { Store } from '../../../store/openStore.ts';
 import {
   CompletionError,
@@ -87,16 +91,7 @@ const signedRequestSchema = {
     request: {
       type: 'object',
       additionalProperties: false,
-      required: [
-        'querier',
-        'gateway',
-        'modelId',
-        'versionIndex',
-        'creditsPerToken',
-        'maxCredits',
-        'nonce',
-        'deadline',
-      ],
+      required: [...REQUEST_JSON_FIELDS],
       properties: {
         querier: address,
         gateway: address,
