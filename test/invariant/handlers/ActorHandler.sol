@@ -63,6 +63,8 @@ abstract contract ActorHandler {
         if (task.status != TaskMarket.TaskStatus.Open || block.timestamp >= task.params.commitDeadline) return;
         if (block.number <= task.createdBlock) return;
         if (!task.committeeDrawn) {
+            (address[] memory active,) = sys.registry().activeNodesAt(task.createdBlock);
+            if (active.length == 0) return; // nobody to draw: the task can only fail
             market.drawCommittee(taskId);
             task.committeeDrawn = true;
         }
