@@ -2,9 +2,8 @@
 // `npm run fuzz`: runs the invariant suite (test/invariant/) with forge from the npm package
 // @foundry-rs/forge, offline, compiling through scripts/fuzz/solc-shim.mjs.
 // Runs and depth come from foundry.toml (500 x 200 = 100,000 calls per invariant) unless
-// FOUNDRY_INVARIANT_RUNS / FOUNDRY_INVARIANT_DEPTH say otherwise. Invariants named
-// `invariant_pending_*` (rules of fixes not merged yet) are skipped unless `--all` is given.
-// Other arguments go to `forge test` as they are.
+// FOUNDRY_INVARIANT_RUNS / FOUNDRY_INVARIANT_DEPTH say otherwise. Arguments go to
+// `forge test` as they are.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,8 +21,6 @@ function forgeBinary() {
   return bin;
 }
 
-const args = process.argv.slice(2);
-const all = args.includes('--all');
 const forgeArgs = [
   'test',
   '--root',
@@ -31,8 +28,7 @@ const forgeArgs = [
   '--use',
   join(root, 'scripts', 'fuzz', 'solc-shim.mjs'),
   '--offline',
-  ...(all ? [] : ['--no-match-test', 'pending']),
-  ...args.filter((a) => a !== '--all'),
+  ...process.argv.slice(2),
 ];
 const result = spawnSync(forgeBinary(), forgeArgs, { cwd: root, stdio: 'inherit' });
 if (result.error) throw result.error;

@@ -1,6 +1,6 @@
 // A short run of the forge invariant suite (test/invariant/, `npm run fuzz` runs it at full
 // size): random operation sequences by every actor against every Concord contract, checking
-// supply conservation and the solvency of each contract after every call.
+// supply conservation, the solvency of each contract and the issue-15 rules after every call.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
@@ -29,5 +29,6 @@ test('the Concord invariants hold over random operation sequences (forge, short 
   const { code, output } = await runFuzz();
   assert.equal(code, 0, output);
   assert.match(output, /\[PASS\] invariant_supplyConserved/);
+  assert.match(output, /\[PASS\] invariant_attacksRevert/);
   assert.doesNotMatch(output, /\[FAIL/);
 });

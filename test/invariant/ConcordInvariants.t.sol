@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {AccessCredits} from "../../contracts/AccessCredits.sol";
 import {TaskMarket} from "../../contracts/TaskMarket.sol";
 import {ConcordSystem} from "./ConcordSystem.sol";
 import {Ghost} from "./Ghost.sol";
@@ -16,10 +17,9 @@ import {vm} from "./lib/Vm.sol";
 
 /// @title ConcordInvariants
 /// @notice Every invariant of the Concord contracts, checked by forge after each call of a random
-/// sequence of handler operations (one handler per actor). Invariants named `invariant_pending_*`
-/// guard a rule an issue-15 fix introduces and fail on the contracts before it; the default run
-/// skips them (`--no-match-test pending`, scripts/fuzz/run.mjs) until the fix lands, then the
-/// `pending_fN_` part of the name is removed to switch them on. `npm run fuzz -- --all` runs them.
+/// sequence of handler operations (one handler per actor). The `fN` in a comment names the issue-15
+/// finding whose fix an invariant guards; the attacker handlers' attacks must revert, and
+/// `invariant_attacksRevert` fails on the first that goes through.
 contract ConcordInvariants is InvariantTest {
     uint256 private constant GRANT = 1000 ether;
 
@@ -35,7 +35,8 @@ contract ConcordInvariants is InvariantTest {
     ClockHandler private clock;
 
     /// @notice Deploys the contracts and the actors: three honest and two dishonest nodes (the
-    /// honest ones registered), a creator, a model owner, a querier, a gateway and an outsider.
+    /// honest ones registered), a creator, a model owner, a querier, a gateway (a registered node)
+    /// and an outsider.
     function setUp() public {
         vm.warp(1_700_000_000); // the ghost clock's start: AccessCredits' epoch 0 begins here
         sys = new ConcordSystem();
@@ -51,14 +52,15 @@ contract ConcordInvariants is InvariantTest {
         querier = new QuerierHandler(sys, ghost, 0x5001);
         gateway = new GatewayHandler(sys, ghost, 0x6001, honest, querier.actor());
         querier.setGateway(gateway);
-        outsider = new OutsiderHandler(sys, ghost, 0x7001, honest, owner);
+        outsider = new OutsiderHandler(sys, ghost, 0x7001, honest, owner, gateway);
         clock = new ClockHandler(ghost, sys.market(), honest);
         address[] memory actors = ghost.actors();
         for (uint256 i; i < actors.length; ++i) {
-            if (actors[i] == outsider.actor() || actors[i] == gateway.actor()) continue;
+            if (actors[i] == outsider.actor()) continue;
             sys.fund(actors[i], GRANT);
             ghost.setStartValue(actors[i], GRANT);
         }
+        gateway.register(sys.MIN_STAKE());
         for (uint256 i; i < honest.length; ++i) {
             honest[i].register(150 ether + i * 50 ether);
             vm.label(honest[i].actor(), string.concat("honest", vm.toString(i)));
@@ -114,52 +116,75 @@ contract ConcordInvariants is InvariantTest {
         vm.assertGe(sys.token().balanceOf(address(sys.registry())), owed, "NodeRegistry owes more than it holds");
     }
 
-    /// @notice Shares holds every unwithdrawn dividend.
-    function invariant_sharesSolvent() public view {
-        uint256 owed;
-        address[] memory actors = ghost.actors();
-        for (uint256 i; i < actors.length; ++i) {
-            owed += sys.shares().dividendsOf(actors[i]);
+    /// @notice AccessCredits holds every dividend paid to it and not claimed yet (purchases and
+    /// task fees, rounding dust included), and no epoch pays out more than it received.
+    function invariant_accessCreditsSolvent() public view {
+        uint256 paid;
+        uint256 last = sys.credits().currentEpoch() + 1;
+        for (uint256 e; e <= last; ++e) {
+            paid += sys.credits().dividendsIn(e);
+            vm.assertLe(ghost.epochDividendsClaimed(e), sys.credits().dividendsIn(e), "an epoch paid out too much");
         }
-        vm.assertGe(sys.token().balanceOf(address(sys.shares())), owed, "Shares owes more dividends than it holds");
+        vm.assertEq(
+            sys.token().balanceOf(address(sys.credits())),
+            paid - ghost.dividendsClaimed(),
+            "AccessCredits does not hold its unclaimed dividends"
+        );
     }
 
-    /// @notice Credits are created only by purchase or epoch claim and leave only by settlement;
-    /// AccessCredits and InferenceSettlement keep no tokens; no epoch hands out more than its credits.
+    /// @notice InferenceSettlement holds exactly the stake it slashed, and nothing else.
+    function invariant_settlementHoldsOnlySlashes() public view {
+        vm.assertEq(
+            sys.token().balanceOf(address(sys.settlement())),
+            ghost.equivocationSlashed(),
+            "InferenceSettlement holds tokens it did not slash"
+        );
+    }
+
+    /// @notice Credits are created only by purchase or epoch claim and leave only by settlement
+    /// (held or deposited for the gateway in between); no epoch hands out more than its credits.
     function invariant_creditsConserved() public view {
         uint256 held;
         address[] memory actors = ghost.actors();
         for (uint256 i; i < actors.length; ++i) {
             held += sys.credits().creditsOf(actors[i]);
         }
+        AccessCredits.Deposit memory d = sys.credits().depositOf(querier.actor(), gateway.actor());
+        held += d.granted + d.bought;
         vm.assertEq(held, ghost.creditsIssued() - ghost.creditsDebited(), "credits created or destroyed");
-        vm.assertEq(sys.token().balanceOf(address(sys.credits())), 0, "AccessCredits kept tokens");
-        vm.assertEq(sys.token().balanceOf(address(sys.settlement())), 0, "InferenceSettlement kept tokens");
-        for (uint256 e; e <= ghost.maxEpoch(); ++e) {
+        uint256 current = sys.credits().currentEpoch();
+        for (uint256 e; e <= current; ++e) {
             vm.assertLe(ghost.epochCreditsClaimed(e), sys.CREDITS_PER_EPOCH(), "epoch credits above creditsPerEpoch");
         }
     }
 
-    // ---------------------------------------------- pending: issue-15 fixes
+    // ------------------------------------------------ issue-15 rules (fN: finding)
 
-    /// @notice Finding 8: a task mints units only when it paid its winners a reward.
-    function invariant_pending_f8_taskUnitsOnlyAgainstRewards() public view {
-        vm.assertEq(ghost.zeroValueMints(ghost.TASKS()), 0, "a settled task minted units without paying a reward");
+    /// @notice Every attack of the attacker handlers reverted with the error of the rule it breaks
+    /// (f1 stakeless session, f2 framing, f3 creator bounds, f4 pool and version squatting, f6 nonce burning).
+    function invariant_attacksRevert() public view {
+        vm.assertEq(ghost.attacksSucceeded(), 0, string.concat("an attack went through: ", ghost.lastAttack()));
     }
 
-    /// @notice Finding 1: a session mints units only when it debited credits.
-    function invariant_pending_f1_sessionUnitsOnlyAgainstCredits() public view {
-        vm.assertEq(ghost.zeroValueMints(ghost.SESSIONS()), 0, "a session minted units without debiting credits");
+    /// @notice f8: a task mints each winner at most `reward * 1e6 / 1e18` units, and mints only when
+    /// it paid the protocol fee to the existing units (genesis units exist, so always).
+    function invariant_taskUnitsOnlyAgainstRewards() public view {
+        vm.assertEq(ghost.unpaidMints(ghost.TASKS()), 0, "a settled task minted units beyond the reward it paid");
     }
 
-    /// @notice Finding 1: a host's wins in a settled session never exceed the items it signed.
-    function invariant_pending_f1_winsBoundedBySignatures() public view {
-        vm.assertEq(ghost.unsignedWins(), 0, "a receipt credited a host with wins it never signed");
+    /// @notice f1: a session mints at most `unitsPerCredit` units per bought credit it debited.
+    function invariant_sessionUnitsOnlyAgainstBoughtCredits() public view {
+        vm.assertEq(ghost.unpaidMints(ghost.SESSIONS()), 0, "a session minted units beyond the bought credits it debited");
     }
 
-    /// @notice Finding 2: an honest node's stake only leaves the registry by its own withdrawal
+    /// @notice f1: no settled result credits a host with more wins than the session's tokens.
+    function invariant_winsBoundedByTokens() public view {
+        vm.assertEq(ghost.winsAboveTokens(), 0, "a receipt credited a host with more wins than tokens");
+    }
+
+    /// @notice f2: an honest node's stake only leaves the registry by its own withdrawal
     /// (or, excused, by a task a dishonest stake majority decided).
-    function invariant_pending_f2_honestStakeOnlyLeavesByWithdraw() public view {
+    function invariant_honestStakeOnlyLeavesByWithdraw() public view {
         for (uint256 i; i < honest.length; ++i) {
             address node = honest[i].actor();
             vm.assertEq(
@@ -170,10 +195,10 @@ contract ConcordInvariants is InvariantTest {
         }
     }
 
-    /// @notice Finding 3 (and 2, 7): an honest committee member that always commits and reveals the
+    /// @notice f3 (and 2, 7): an honest committee member that always commits and reveals the
     /// true result never ends below its starting tokens (balance, stake, bonds in open tasks,
-    /// unclaimed payouts, dividends), except for losses in tasks a dishonest majority decided.
-    function invariant_pending_f3_honestMemberNeverLoses() public view {
+    /// unclaimed payouts), except for losses in tasks a dishonest majority decided.
+    function invariant_honestMemberNeverLoses() public view {
         for (uint256 i; i < honest.length; ++i) {
             address node = honest[i].actor();
             vm.assertGe(
@@ -182,8 +207,8 @@ contract ConcordInvariants is InvariantTest {
         }
     }
 
-    /// @notice Finding 4: only the model owner adds tasks to its rounds.
-    function invariant_pending_f4_roundsHoldOnlyOwnerTasks() public view {
+    /// @notice f4: only the model owner adds tasks to its rounds.
+    function invariant_roundsHoldOnlyOwnerTasks() public view {
         if (owner.modelId() == 0) return;
         uint256[] memory ids = sys.market().poolTasks(owner.pool());
         for (uint256 i; i < ids.length; ++i) {
@@ -191,13 +216,13 @@ contract ConcordInvariants is InvariantTest {
         }
     }
 
-    /// @notice Finding 4: no stranger's task poisons an owner's round (its aggregate stays publishable).
-    function invariant_pending_f4_roundsNeverPoisoned() public view {
+    /// @notice f4: no stranger's task poisons an owner's round (its aggregate stays publishable).
+    function invariant_roundsNeverPoisoned() public view {
         vm.assertEq(ghost.poisonedRounds(), 0, "a stranger's task made the owner's round unpublishable");
     }
 
-    /// @notice Finding 4: every published version comes from an aggregate task its model's owner created.
-    function invariant_pending_f4_versionsFromOwnersTasks() public view {
+    /// @notice f4: every published version comes from an aggregate task its model's owner created.
+    function invariant_versionsFromOwnersTasks() public view {
         for (uint256 m = 1; m <= sys.models().modelCount(); ++m) {
             (, address modelOwner) = sys.models().getModel(m);
             for (uint256 v = 1; v < sys.models().versionCount(m); ++v) {
@@ -207,8 +232,9 @@ contract ConcordInvariants is InvariantTest {
         }
     }
 
-    /// @notice Finding 6: a gateway that served a session for a signed request it saw funded gets paid.
-    function invariant_pending_f6_servedSessionsGetPaid() public view {
+    /// @notice f6: a gateway that served a session for a signed request whose deposit it saw
+    /// locked past the deadline gets paid.
+    function invariant_servedSessionsGetPaid() public view {
         vm.assertEq(ghost.servedSessionsUnpaid(), 0, "a served session could not be settled");
     }
 
@@ -217,7 +243,7 @@ contract ConcordInvariants is InvariantTest {
     /// @dev Everything `node` owns in tokens, wherever the protocol holds it for it.
     function _worth(address node) private view returns (uint256 worth) {
         TaskMarket market = sys.market();
-        worth = sys.token().balanceOf(node) + sys.registry().slashableOf(node) + sys.shares().dividendsOf(node);
+        worth = sys.token().balanceOf(node) + sys.registry().slashableOf(node);
         uint256[] memory ids = ghost.tasks();
         for (uint256 i; i < ids.length; ++i) {
             TaskMarket.Task memory task = market.getTask(ids[i]);
@@ -235,7 +261,7 @@ contract ConcordInvariants is InvariantTest {
             s[1] = NodeHandler.requestUnstake.selector;
             s[2] = NodeHandler.withdraw.selector;
             s[3] = NodeHandler.performDuties.selector;
-            s[4] = NodeHandler.withdrawDividends.selector;
+            s[4] = NodeHandler.claimDividends.selector;
             s[5] = NodeHandler.claimEpochCredits.selector;
             targetSelector(address(honest[i]), s);
         }
@@ -249,15 +275,16 @@ contract ConcordInvariants is InvariantTest {
             s[5] = NodeHandler.reveal.selector;
             s[6] = NodeHandler.finalize.selector;
             s[7] = NodeHandler.claim.selector;
-            s[8] = NodeHandler.withdrawDividends.selector;
+            s[8] = NodeHandler.claimDividends.selector;
             s[9] = NodeHandler.claimEpochCredits.selector;
             targetSelector(address(dishonest[i]), s);
         }
-        bytes4[] memory c = new bytes4[](4);
+        bytes4[] memory c = new bytes4[](5);
         c[0] = CreatorHandler.registerOwnNode.selector;
         c[1] = CreatorHandler.createTask.selector;
         c[2] = CreatorHandler.finalize.selector;
         c[3] = CreatorHandler.claim.selector;
+        c[4] = CreatorHandler.createAbusiveTask.selector;
         targetSelector(address(creator), c);
         bytes4[] memory o = new bytes4[](6);
         o[0] = ModelOwnerHandler.createModel.selector;
@@ -267,22 +294,26 @@ contract ConcordInvariants is InvariantTest {
         o[4] = ModelOwnerHandler.finalize.selector;
         o[5] = ModelOwnerHandler.claim.selector;
         targetSelector(address(owner), o);
-        bytes4[] memory q = new bytes4[](3);
+        bytes4[] memory q = new bytes4[](6);
         q[0] = QuerierHandler.buyCredits.selector;
         q[1] = QuerierHandler.claimEpochCredits.selector;
         q[2] = QuerierHandler.burnServedNonce.selector;
+        q[3] = QuerierHandler.deposit.selector;
+        q[4] = QuerierHandler.requestWithdrawal.selector;
+        q[5] = QuerierHandler.withdraw.selector;
         targetSelector(address(querier), q);
         bytes4[] memory g = new bytes4[](2);
         g[0] = GatewayHandler.serve.selector;
         g[1] = GatewayHandler.settle.selector;
         targetSelector(address(gateway), g);
-        bytes4[] memory x = new bytes4[](6);
+        bytes4[] memory x = new bytes4[](7);
         x[0] = OutsiderHandler.settleSelfSession.selector;
         x[1] = OutsiderHandler.frameHost.selector;
         x[2] = OutsiderHandler.pollutePool.selector;
         x[3] = OutsiderHandler.squatVersion.selector;
-        x[4] = OutsiderHandler.withdrawDividends.selector;
+        x[4] = OutsiderHandler.claimDividends.selector;
         x[5] = OutsiderHandler.claimEpochCredits.selector;
+        x[6] = OutsiderHandler.rollDividends.selector;
         targetSelector(address(outsider), x);
         bytes4[] memory t = new bytes4[](1);
         t[0] = ClockHandler.advance.selector;

@@ -41,22 +41,31 @@ contract Ghost {
     mapping(address => uint256) public excusedStake;
     mapping(address => uint256) public excusedFunds;
 
-    /// @notice Units minted and value paid per mint source; mints by an operation that paid nothing.
+    /// @notice Units minted and value paid per mint source (task rewards in tokens, bought credits
+    /// debited); mints above what the value paid buys (or, for tasks, without a protocol fee).
     uint256[2] public unitsMinted;
     uint256[2] public valuePaid;
-    uint256[2] public zeroValueMints;
-    /// @notice Settlements that minted a host more than `unitsPerWin` per item it signed.
-    uint256 public unsignedWins;
-    mapping(bytes32 session => mapping(address host => uint256)) public itemsSigned;
+    uint256[2] public unpaidMints;
+    /// @notice Settlements that credited a host with more wins than the session's tokens.
+    uint256 public winsAboveTokens;
+
+    /// @notice Attacks (of the attacker handlers) that went through instead of reverting, and the last one's name.
+    uint256 public attacksSucceeded;
+    string public lastAttack;
 
     /// @notice Owner rounds that could not be published because a stranger's task settled into them.
     uint256 public poisonedRounds;
+
+    /// @notice Tokens AccessCredits paid out as dividends, in total and per epoch.
+    uint256 public dividendsClaimed;
+    mapping(uint256 epoch => uint256) public epochDividendsClaimed;
+    /// @notice Stake InferenceSettlement slashed (it keeps it).
+    uint256 public equivocationSlashed;
 
     /// @notice Credits created (bought, claimed) and debited; credits claimed per epoch.
     uint256 public creditsIssued;
     uint256 public creditsDebited;
     mapping(uint256 epoch => uint256) public epochCreditsClaimed;
-    uint256 public maxEpoch;
 
     /// @notice Sessions a gateway served for a signed, funded request, and those it was never paid for.
     uint256 public sessionsServed;
@@ -136,15 +145,16 @@ contract Ghost {
         withdrawnStake[account] += withdrawn;
     }
 
-    /// @notice After `finalize(taskId)`: units minted against rewards paid, and honest members'
-    /// losses in a task a dishonest majority won.
-    function recordFinalize(uint256 taskId, uint256 unitsBefore) external {
+    /// @notice After `finalize(taskId)`: units minted against rewards paid (and the fee AccessCredits
+    /// received, `feePaid`), and honest members' losses in a task a dishonest majority won.
+    function recordFinalize(uint256 taskId, uint256 unitsBefore, uint256 feePaid) external {
         TaskMarket market = sys.market();
         TaskMarket.Task memory task = market.getTask(taskId);
         settled[taskId] = true;
         uint256 minted = sys.shares().totalUnits() - unitsBefore;
         uint256 paid = task.status == TaskMarket.TaskStatus.Finalized ? task.reward * task.winners : 0;
-        _recordMint(TASKS, minted, paid);
+        bool over = minted > paid * market.SHARE_UNITS_PER_TOKEN() / 1e18 || (minted > 0 && feePaid == 0);
+        _recordMint(TASKS, minted, paid, over);
         if (task.status != TaskMarket.TaskStatus.Finalized || task.winner == truthOf(taskId)) return;
         address[] memory committee = market.committeeOf(taskId);
         for (uint256 i; i < committee.length; ++i) {
@@ -158,24 +168,38 @@ contract Ghost {
 
     // --------------------------------------------------------------- sessions
 
-    /// @notice `host` signed `items` answers in `session`.
-    function recordSigned(bytes32 session, address host, uint256 items) external {
-        itemsSigned[session][host] += items;
-    }
-
-    /// @notice After `settleSession`: units minted against credits debited, and each host's units
-    /// against the items it signed.
+    /// @notice After `settleSession` of a `tokens`-token session: units minted against bought
+    /// credits debited, and each host's wins against the tokens.
     function recordSettle(
-        bytes32 session,
         uint256 unitsBefore,
         uint256 debited,
+        uint256 bought,
+        uint256 tokens,
         InferenceSettlement.HostResult[] memory results
     ) external {
-        _recordMint(SESSIONS, sys.shares().totalUnits() - unitsBefore, debited);
+        uint256 minted = sys.shares().totalUnits() - unitsBefore;
+        _recordMint(SESSIONS, minted, bought, minted > bought * sys.UNITS_PER_CREDIT());
         creditsDebited += debited;
         for (uint256 i; i < results.length; ++i) {
-            if (results[i].wins > itemsSigned[session][results[i].host]) ++unsignedWins;
+            if (results[i].wins > tokens) ++winsAboveTokens;
         }
+    }
+
+    /// @notice Records an attack that should have reverted but went through.
+    function recordAttack(string calldata name) external {
+        ++attacksSucceeded;
+        lastAttack = name;
+    }
+
+    /// @notice Records `amount` tokens of `epoch`'s dividends paid out.
+    function recordDividends(uint256 epoch, uint256 amount) external {
+        dividendsClaimed += amount;
+        epochDividendsClaimed[epoch] += amount;
+    }
+
+    /// @notice Records stake InferenceSettlement slashed for a proven equivocation.
+    function recordEquivocationSlash(uint256 amount) external {
+        equivocationSlashed += amount;
     }
 
     /// @notice Records a session served for a signed, funded request (`paid` once settled).
@@ -196,12 +220,11 @@ contract Ghost {
         creditsIssued += amount;
         if (!claimed) return;
         epochCreditsClaimed[epoch] += amount;
-        if (epoch > maxEpoch) maxEpoch = epoch;
     }
 
-    function _recordMint(uint256 source, uint256 minted, uint256 paid) private {
+    function _recordMint(uint256 source, uint256 minted, uint256 paid, bool over) private {
         unitsMinted[source] += minted;
         valuePaid[source] += paid;
-        if (minted > 0 && paid == 0) ++zeroValueMints[source];
+        if (over) ++unpaidMints[source];
     }
 }

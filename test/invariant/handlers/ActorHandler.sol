@@ -63,13 +63,15 @@ abstract contract ActorHandler {
         if (task.status != TaskMarket.TaskStatus.Open || block.timestamp >= task.params.commitDeadline) return;
         if (block.number <= task.createdBlock) return;
         if (!task.committeeDrawn) {
-            (address[] memory active,) = sys.registry().activeNodesAt(task.createdBlock);
-            if (active.length == 0) return; // nobody to draw: the task can only fail
+            (address[] memory drawn,) = sys.registry().drawCommittee(bytes32(0), task.createdBlock, 1);
+            if (drawn.length == 0) return; // nobody to draw: the task can only fail
             market.drawCommittee(taskId);
             task.committeeDrawn = true;
         }
         if (market.participantState(taskId, actor).status != TaskMarket.ParticipantStatus.Member) return;
         if (sys.token().balanceOf(actor) < task.params.bond) return;
+        // Committing locks `stakeSlash` of the actor's stake (NodeStakeLocked when not enough is free).
+        if (sys.registry().unlockedOf(actor) < task.params.stakeSlash) return;
         sys.token().approve(address(market), task.params.bond);
         market.commit(taskId, market.commitmentOf(taskId, digest, _salt(taskId), actor));
     }
@@ -87,7 +89,8 @@ abstract contract ActorHandler {
         market.reveal(taskId, digest, _salt(taskId));
     }
 
-    /// @notice Finalizes `taskId` (state `task`) when it can be, recording units minted and excused losses.
+    /// @notice Finalizes `taskId` (state `task`) when it can be, recording units minted, the fee
+    /// AccessCredits received and excused losses.
     function _finalize(uint256 taskId, TaskMarket.Task memory task) internal {
         TaskMarket market = sys.market();
         if (task.status != TaskMarket.TaskStatus.Open) return;
@@ -95,8 +98,9 @@ abstract contract ActorHandler {
             || (task.committeeDrawn && task.committed == task.committeeLength);
         if (block.timestamp < task.params.revealDeadline && !(open && task.revealed == task.committed)) return;
         uint256 unitsBefore = sys.shares().totalUnits();
+        uint256 creditsBalance = sys.token().balanceOf(address(sys.credits()));
         market.finalize(taskId);
-        ghost.recordFinalize(taskId, unitsBefore);
+        ghost.recordFinalize(taskId, unitsBefore, sys.token().balanceOf(address(sys.credits())) - creditsBalance);
     }
 
     /// @notice Claims what `taskId` owes the actor, if anything.
@@ -107,9 +111,15 @@ abstract contract ActorHandler {
         market.claim(taskId);
     }
 
-    /// @notice Withdraws the actor's Shares dividends, if any.
-    function _withdrawDividends() internal {
-        if (sys.shares().dividendsOf(actor) > 0) sys.shares().withdrawDividends();
+    /// @notice Claims the actor's AccessCredits dividends of the ended epoch `seed` picks (among the
+    /// last 16), if it has any there.
+    function _claimDividends(uint256 seed) internal {
+        uint256 current = sys.credits().currentEpoch();
+        if (current == 0) return;
+        uint256 back = seed % (current < 16 ? current : 16);
+        uint256 epoch = current - 1 - back;
+        if (sys.credits().dividendsOf(actor, epoch) == 0) return;
+        ghost.recordDividends(epoch, sys.credits().claimDividends(epoch));
     }
 
     /// @notice Claims the actor's epoch credits, if it held units at the snapshot and has not claimed.
@@ -120,6 +130,13 @@ abstract contract ActorHandler {
         if (sys.shares().unitsAt(actor, snapshot) == 0) return;
         uint256 credits = sys.credits().claimEpochCredits();
         ghost.recordCredits(credits, true, epoch);
+    }
+
+    /// @notice After an attack named `name` reverted with `err`: records it in the ghost unless it
+    /// reverted with `expected`, the error of the rule it breaks (another error means the attack
+    /// never reached that rule).
+    function _expectError(bytes memory err, bytes4 expected, string memory name) internal {
+        if (err.length < 4 || bytes4(err) != expected) ghost.recordAttack(string.concat(name, " (wrong error)"));
     }
 
     function _salt(uint256 taskId) private view returns (bytes32) {

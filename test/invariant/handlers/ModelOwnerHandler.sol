@@ -25,9 +25,9 @@ contract ModelOwnerHandler is ActorHandler {
         if (modelId == 0) modelId = sys.models().createModel("owner-model", keccak256("genesis"));
     }
 
-    /// @notice The pool of the current round.
+    /// @notice The pool of the current round: the owner's address, then the model and the round.
     function pool() public view returns (bytes32) {
-        return keccak256(abi.encode("round", modelId, round));
+        return bytes32(uint256(uint160(actor)) << 96 | uint256(uint64(modelId)) << 32 | uint256(uint32(round)));
     }
 
     /// @notice Adds a training task to the current round (before its aggregate task exists).
@@ -53,7 +53,7 @@ contract ModelOwnerHandler is ActorHandler {
             return;
         }
         if (task.status != TaskMarket.TaskStatus.Finalized) return;
-        if (sys.market().poolOpenCount(pool()) > 0 || sys.models().modelOfTask(aggregateTask) != 0) return;
+        if (sys.market().poolOpenCount(pool()) > 0 || sys.models().isPublished(modelId, aggregateTask)) return;
         if (sys.market().poolInputsRoot(pool()) != task.params.inputsRoot) {
             // Someone else's task settled into the round after its aggregate was created.
             ghost.recordPoisonedRound();
@@ -98,7 +98,7 @@ contract ModelOwnerHandler is ActorHandler {
             commitDeadline: uint64(block.timestamp + 120),
             revealDeadline: uint64(block.timestamp + 240)
         });
-        uint256 escrow = 3 * reward;
+        uint256 escrow = sys.market().escrowOf(reward, 0, 3);
         if (sys.token().balanceOf(actor) < escrow) return 0;
         sys.token().approve(address(sys.market()), escrow);
         taskId = sys.market().createTask(p);

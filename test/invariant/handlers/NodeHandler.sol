@@ -42,12 +42,12 @@ contract NodeHandler is ActorHandler {
         sys.registry().requestUnstake(bound(amount, 1, active));
     }
 
-    /// @notice Withdraws pending stake once unlocked.
+    /// @notice Withdraws the pending stake its locks do not need, once unlocked.
     function withdraw() external asActor {
-        NodeRegistryView memory n = _node();
-        if (n.pending == 0 || block.timestamp < n.unlockAt) return;
+        uint256 amount = sys.registry().withdrawableOf(actor);
+        if (amount == 0 || block.timestamp < sys.registry().getNode(actor).unlockAt) return;
         sys.registry().withdraw();
-        ghost.recordStake(actor, 0, n.pending);
+        ghost.recordStake(actor, 0, amount);
     }
 
     // -------------------------------------------------------------- tasks
@@ -98,9 +98,9 @@ contract NodeHandler is ActorHandler {
 
     // ------------------------------------------------------------- shares
 
-    /// @notice Withdraws dividends.
-    function withdrawDividends() external asActor {
-        _withdrawDividends();
+    /// @notice Claims its dividends of an ended epoch picked by `seed`.
+    function claimDividends(uint256 seed) external asActor {
+        _claimDividends(seed);
     }
 
     /// @notice Claims this epoch's credits.
@@ -112,7 +112,7 @@ contract NodeHandler is ActorHandler {
 
     /// @notice Serves one partial product (not fuzzed directly; gateways and attackers call it):
     /// computes the digest of `input` for the item, as an honest host does with whatever input it
-    /// is sent, and signs a one-item statement. Today a statement does not commit to the input.
+    /// is sent, and signs a one-item statement naming that input.
     function serve(bytes32 session, uint64 step, int32 layer, bytes32 matrix, uint32 shard, bytes32 input)
         external
         returns (InferenceSettlement.Statement memory statement)
@@ -123,6 +123,7 @@ contract NodeHandler is ActorHandler {
             layer: layer,
             matrix: matrix,
             shard: shard,
+            input: input,
             digest: keccak256(abi.encode("product", input, layer, matrix, shard))
         });
         InferenceSettlement settlement = sys.settlement();
@@ -132,17 +133,6 @@ contract NodeHandler is ActorHandler {
             index: 0,
             signature: _sign(settlement.hashStatement(session, items))
         });
-        ghost.recordSigned(session, actor, 1);
-    }
-
-    struct NodeRegistryView {
-        uint256 pending;
-        uint64 unlockAt;
-    }
-
-    function _node() private view returns (NodeRegistryView memory n) {
-        n.pending = sys.registry().getNode(actor).pending;
-        n.unlockAt = sys.registry().getNode(actor).unlockAt;
     }
 
     function _result(uint256 taskId, bool lie) private view returns (bytes32) {
