@@ -16,6 +16,8 @@ contract ModelOwnerHandler is ActorHandler {
     uint256 public modelId;
     uint256 public round;
     uint256 public aggregateTask;
+    /// @notice The aggregate task of the last version published (0 before the first).
+    uint256 public publishedTask;
 
     /// @notice See ActorHandler (an honest owner).
     constructor(ConcordSystem sys_, Ghost ghost_, uint256 key_) ActorHandler(sys_, ghost_, key_, true, false) {}
@@ -62,6 +64,7 @@ contract ModelOwnerHandler is ActorHandler {
             return;
         }
         sys.models().publishVersion(modelId, aggregateTask);
+        publishedTask = aggregateTask;
         aggregateTask = 0;
         ++round;
     }

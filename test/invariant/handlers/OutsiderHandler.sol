@@ -69,10 +69,10 @@ contract OutsiderHandler is ActorHandler {
     }
 
     /// @notice Finding 2: in the gateway's last settled session, sends the victim host a different
-    /// input than two other hosts for the same step and reports the victim with their signatures.
+    /// input than the other hosts for the same step and reports the victim with their signatures.
     function frameHost(uint256 victimSeed, uint64 step) external asActor {
         (bytes32 session, InferenceSettlement.HostResult[] memory results) = _gateway.lastSettled();
-        if (session == bytes32(0) || results.length < 3) return;
+        if (session == bytes32(0) || results.length < 2) return;
         uint256 v = victimSeed % results.length;
         NodeHandler victim = _hostOf(results[v].host);
         if (address(victim) == address(0)) return;
@@ -121,9 +121,11 @@ contract OutsiderHandler is ActorHandler {
         }
     }
 
-    /// @notice Finding 4: publishes the owner's finished aggregate task into its own model first.
+    /// @notice Finding 4: publishes the owner's finished aggregate task (the pending one, else the
+    /// last published) into its own model.
     function squatVersion() external asActor {
         uint256 taskId = _owner.aggregateTask();
+        if (taskId == 0) taskId = _owner.publishedTask();
         if (taskId == 0) return;
         TaskMarket.Task memory task = sys.market().getTask(taskId);
         if (task.status != TaskMarket.TaskStatus.Finalized || sys.market().poolOpenCount(task.params.pool) > 0) return;
