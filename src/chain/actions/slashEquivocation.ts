@@ -14,7 +14,8 @@ export type SlashEquivocationReturnType = { slashed: bigint; receipt: Transactio
 
 /**
  * Slashes a host whose signed digest a strict stake-majority of its shard
- * contradicts; the signer (reporter) and the majority's signers share the stake.
+ * contradicts for the same input; the slashed stake stays locked in
+ * InferenceSettlement (neither the reporter nor the majority is paid).
  */
 export async function slashEquivocation(
   ctx: ConcordContext,

@@ -133,7 +133,8 @@ export async function admitSignedRequest(
  * querier are this node, at its price, capped at `maxTokens`, with a fresh
  * random nonce and a deadline an hour ahead (within the withdrawal delay).
  * The node's own deposit for itself pays: it is topped up from the node's
- * credits first when it holds less than the request's cap.
+ * credits first when it holds less than the request's cap on top of the caps
+ * of the node's own sessions still open.
  */
 export async function admitSelfPaidRequest(
   deps: QuerierDeps,
@@ -142,13 +143,16 @@ export async function admitSelfPaidRequest(
 ): Promise<PaidQuery> {
   const { ctx } = deps;
   const { request, signature } = await selfSignedRequest(ctx, served, deps.creditsPerToken, maxTokens);
-  await deps.txLock.run(async () => {
-    const held = await depositOf(ctx, { querier: request.querier, gateway: request.gateway });
-    const short = request.maxCredits - held.granted - held.bought;
-    const own = await creditsOf(ctx);
-    if (short > 0n && own >= short) await depositCredits(ctx, { gateway: request.gateway, credits: short });
-  });
-  return await admit(deps, request, signature, maxTokens);
+  // Topped up inside the reservation's check, so concurrent self-paid sessions each see the
+  // caps of the ones admitted before them.
+  const topUp = (needed: bigint) =>
+    deps.txLock.run(async () => {
+      const held = await depositOf(ctx, { querier: request.querier, gateway: request.gateway });
+      const short = needed - held.granted - held.bought;
+      const own = await creditsOf(ctx);
+      if (short > 0n && own >= short) await depositCredits(ctx, { gateway: request.gateway, credits: short });
+    });
+  return await admit(deps, request, signature, maxTokens, topUp);
 }
 
 /**
@@ -176,12 +180,13 @@ export async function selfSignedRequest(
   return { request, signature: await signRequest(ctx.account, request, creditsDomain(ctx)) };
 }
 
-/** The credit checks both modes share, then the durable claim of the session id. */
+/** The credit checks both modes share (a self-paid request first tops its deposit up with `topUp`), then the durable claim of the session id. */
 async function admit(
   deps: QuerierDeps,
   request: InferenceRequest,
   signature: Hex,
   maxTokens: number,
+  topUp?: (needed: bigint) => Promise<void>,
 ): Promise<PaidQuery> {
   const session = sessionIdOf(request);
   const price = request.creditsPerToken;
@@ -193,6 +198,7 @@ async function admit(
     );
   }
   const release = await deps.reservations.reserve(request.querier, request.maxCredits, async (needed) => {
+    await topUp?.(needed);
     const shortfall = await depositShortfall(deps.ctx, request, needed);
     if (shortfall !== undefined) {
       throw new InsufficientCreditsError(`The request is not funded: ${shortfall}.`, {

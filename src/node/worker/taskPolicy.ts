@@ -59,8 +59,9 @@ export function refusalOf(terms: TaskTerms, policy: TaskPolicy, now: number): st
   if (terms.revealDeadline - terms.commitDeadline < policy.minRevealSeconds) {
     return `reveal window below ${policy.minRevealSeconds} s`;
   }
-  if (terms.commitDeadline - now < policy.minCommitSeconds)
+  if (terms.commitDeadline - now < policy.minCommitSeconds) {
     return `less than ${policy.minCommitSeconds} s to commit`;
+  }
   if (terms.revealDeadline - now > policy.maxLockSeconds) {
     return `reveal deadline more than --max-lock-seconds ${policy.maxLockSeconds} away`;
   }
