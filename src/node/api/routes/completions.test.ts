@@ -254,6 +254,22 @@ describe('POST /v1/completions', () => {
     assert.equal(res.body.usage.completion_tokens, 2);
     assert.equal(await heldCredits(bed, bed.gateway), before - 2n * TEST_CREDITS_PER_TOKEN);
   });
+
+  it('serves self-paid requests sent at once: each tops the deposit up for the caps already open', async () => {
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        post(
+          '/v1/completions',
+          { prompt: 'z', max_tokens: 2 },
+          { authorization: `Bearer ${TEST_API_TOKEN}` },
+        ),
+      ),
+    );
+    assert.deepEqual(
+      both.map((r) => r.status),
+      [200, 200],
+    );
+  });
 });
 
 describe('POST /v1/chat/completions', () => {
