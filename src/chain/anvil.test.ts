@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { answersChainId, devAccount, isRunning, resolveAnvilBinary, startAnvil } from './anvil.ts';
+import { answersChainId, devAccount, freePort, isRunning, resolveAnvilBinary, startAnvil } from './anvil.ts';
 
 test('devAccount(0) and (1) are the well-known anvil accounts', () => {
   assert.equal(devAccount(0).address, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
@@ -84,4 +85,34 @@ test('an anvil that exits at start is AnvilStartError with its output', async ()
     assert.match((err as unknown as { details: string }).details, /chain-id|invalid|error/i);
     return true;
   });
+});
+
+test('two processes racing for one port: exactly one starts, the other never adopts its node', async () => {
+  const module = new URL('./anvil.ts', import.meta.url).href;
+  // Each child starts anvil on the port and holds it briefly, printing whether it won.
+  const script = `const { startAnvil } = await import(${JSON.stringify(module)});
+    try { const a = await startAnvil({ port: Number(process.argv[1]), startTimeoutMs: 5000 });
+      console.log('won'); await new Promise((r) => setTimeout(r, 2000)); await a.stop();
+    } catch { console.log('lost'); }`;
+  const race = (port: number) =>
+    new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+        String(port),
+      ]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.on('exit', () => resolve(out.trim()));
+    });
+  for (let round = 0; round < 3; round++) {
+    const port = await freePort();
+    const outcomes = (await Promise.all([race(port), race(port)])).sort();
+    assert.deepEqual(outcomes, ['lost', 'won'], `round ${round}`);
+  }
 });

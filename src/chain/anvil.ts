@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -197,7 +197,9 @@ async function launch(bin: string, port: number, options: StartAnvilOptions): Pr
       ? readTail(join(options.dataDir, ANVIL_LOG_FILE))
       : tail.slice(-STDERR_TAIL_LINES).join('\n');
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const ready = await waitForRpc(rpcUrl, options.startTimeoutMs ?? 30_000, child, spawnError);
+  const ready = await waitForRpc(rpcUrl, options.startTimeoutMs ?? 30_000, child, spawnError, () =>
+    pid === undefined ? false : ownsListeningPort(pid, port),
+  );
   if (ready !== true || pid === undefined) {
     await stop();
     throw new AnvilStartError(`anvil did not start on port ${port}: ${ready === true ? 'no pid' : ready}.`, {
@@ -226,12 +228,18 @@ function readTail(file: string): string {
   }
 }
 
-/** Polls `eth_chainId` until it answers; returns true, or why it gave up. */
+/**
+ * Polls until `eth_chainId` answers and the answering port is `child`'s
+ * (`ownsPort`); returns true, or why it gave up. Two launches racing for one
+ * port both find it free, and the loser's probe would be answered by the
+ * winner's node while its own child exits with "Address already in use".
+ */
 async function waitForRpc(
   rpcUrl: string,
   timeoutMs: number,
   child: ChildProcess,
   spawnError: Promise<Error>,
+  ownsPort: () => boolean,
 ): Promise<true | string> {
   let failure: string | undefined;
   spawnError.then((err) => {
@@ -243,10 +251,46 @@ async function waitForRpc(
     if (child.exitCode !== null || child.signalCode !== null) {
       return `it exited with ${child.exitCode ?? child.signalCode}`;
     }
-    if (await answersChainId(rpcUrl)) return true;
+    if ((await answersChainId(rpcUrl)) && ownsPort()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return `no answer within ${timeoutMs} ms`;
+}
+
+/**
+ * Whether process `pid` holds the listening TCP socket of `port`, from Linux's
+ * /proc (socket inodes of the port's LISTEN rows against the process's file
+ * descriptors). Where /proc is missing it cannot tell and answers true.
+ */
+function ownsListeningPort(pid: number, port: number): boolean {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let rows: string[];
+    try {
+      rows = readFileSync(table, 'utf8').split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const row of rows) {
+      const fields = row.trim().split(/\s+/);
+      // Columns: sl local_address rem_address st ... inode (10th); st 0A is LISTEN.
+      if (fields[1]?.endsWith(hexPort) && fields[3] === '0A' && fields[9]) inodes.add(fields[9]);
+    }
+  }
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return !existsSync('/proc/self');
+  }
+  return fds.some((fd) => {
+    try {
+      return inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/^socket:\[(\d+)\]$/, '$1'));
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Whether a JSON-RPC endpoint answers `eth_chainId`. */
