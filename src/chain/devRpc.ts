@@ -69,3 +69,43 @@ export async function sendAs(
     await request({ method: 'anvil_stopImpersonatingAccount', params: [from] });
   }
 }
+
+/** A transaction for {@link reorg} to put into a replacement block: raw signed bytes, or a request anvil signs for an unlocked account. */
+export type ReorgTransaction =
+  | Hex
+  | { from: Address; to?: Address; data?: Hex; value?: Hex; gas?: Hex; nonce?: Hex };
+
+/**
+ * Replaces the last `depth` blocks of a dev chain with new ones (`anvil_reorg`):
+ * their transactions are dropped unless listed in `include`, each with the
+ * offset of its replacement block (0 = the first new block). Not for real networks.
+ */
+export async function reorg(
+  clients: Pick<ConcordClients, 'publicClient'>,
+  depth: number,
+  include: readonly (readonly [ReorgTransaction, number])[] = [],
+): Promise<void> {
+  const request = clients.publicClient.request as unknown as RawRequest;
+  await request({ method: 'anvil_reorg', params: [depth, include] });
+}
+
+/** The raw signed bytes of a mined or pending transaction, to re-include it after a {@link reorg}. */
+export async function rawTransaction(clients: Pick<ConcordClients, 'publicClient'>, hash: Hex): Promise<Hex> {
+  const request = clients.publicClient.request as unknown as RawRequest;
+  return (await request({ method: 'eth_getRawTransactionByHash', params: [hash] })) as Hex;
+}
+
+/** Mines a block every `seconds` on a dev chain (`evm_setIntervalMining`; 0 turns it off). */
+export async function setIntervalMining(
+  clients: Pick<ConcordClients, 'publicClient'>,
+  seconds: number,
+): Promise<void> {
+  const request = clients.publicClient.request as unknown as RawRequest;
+  await request({ method: 'evm_setIntervalMining', params: [seconds] });
+}
+
+/** Turns a dev chain's mining of a block per transaction on or off (`evm_setAutomine`). */
+export async function setAutomine(clients: Pick<ConcordClients, 'publicClient'>, on: boolean): Promise<void> {
+  const request = clients.publicClient.request as unknown as RawRequest;
+  await request({ method: 'evm_setAutomine', params: [on] });
+}
