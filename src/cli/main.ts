@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BaseError } from '../core/errors.ts';
 import { type Command, parseCommandArgs } from './command.ts';
 import { commands } from './commands/index.ts';
+import { createProcessOutput } from './processOutput.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -38,8 +39,7 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
 
 /** Entry point of the `concord` command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const stdout = (line: string) => process.stdout.write(`${line}\n`);
-  const stderr = (line: string) => process.stderr.write(`${line}\n`);
+  const { stdout, stderr } = createProcessOutput();
   const first = argv[0];
   if (first === '--version' || first === '-v') {
     stdout(pkg.version);

@@ -5,6 +5,7 @@ import { type BlobPurpose, signBlobRequest } from '../p2p/blobRequest.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { fetchBlobToStore } from '../p2p/fetchBlob.ts';
 import type { BlobStore } from '../store/blobStore.ts';
+import { DiskFullError } from '../store/errors.ts';
 import { BlobUnavailableError, NodeSignerError } from './errors.ts';
 import { registeredPeerOf } from './registeredPeer.ts';
 
@@ -31,13 +32,17 @@ export type FetchFromProvidersParameters = {
  * Makes sure the store holds a blob: if not, asks each provider's registered
  * peer (with a verified peer binding) in turn with a request signed by this node's account, streaming the
  * bytes into the store (verified against the digest). Throws
- * `BlobUnavailableError` naming each provider's refusal if none delivers.
+ * `BlobUnavailableError` naming each provider's refusal if none delivers,
+ * and the store's `DiskFullError` at once when the blob does not fit (no
+ * other provider is tried; until statfs shows room for it, a retry fails
+ * before any byte moves).
  */
 export async function fetchFromProviders(
   deps: BlobFetcherDeps,
   params: FetchFromProvidersParameters,
 ): Promise<void> {
   if (deps.blobs.hasBlob(params.digest)) return;
+  deps.blobs.ensureRoomToRetry(params.digest);
   const signer = localSigner(deps.ctx);
   const failures: string[] = [];
   for (const provider of params.providers) {
@@ -60,6 +65,8 @@ export async function fetchFromProviders(
       });
       return;
     } catch (err) {
+      // A full disk is local: another provider would fail the same way.
+      if (err instanceof DiskFullError) throw err;
       failures.push(`${provider}: ${err instanceof BaseError ? err.name : 'error'}`);
     }
   }

@@ -3,7 +3,7 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Hex } from 'viem';
 import { BaseError } from '../core/errors.ts';
 import { createBlobHasher } from '../store/blobHasher.ts';
-import type { BlobStore } from '../store/blobStore.ts';
+import type { BlobStore, BlobWriter } from '../store/blobStore.ts';
 import { asError } from './asError.ts';
 import type { SignedBlobRequest } from './blobRequest.ts';
 import { parseResponseHeader, refusalError } from './blobWire.ts';
@@ -55,18 +55,26 @@ export async function fetchBlob(host: ConcordHost, params: FetchBlobParameters):
 
 /**
  * Streams a blob straight into the store (never held whole in memory); it
- * appears there only if its bytes match the digest. Returns the digest.
+ * appears there only if its bytes match the digest. Returns the digest. When
+ * the disk has no room for the announced size (or fills while writing) it
+ * throws the store's `DiskFullError`, leaving no partial file.
  */
 export async function fetchBlobToStore(
   host: ConcordHost,
   params: FetchBlobParameters & { blobs: BlobStore },
 ): Promise<Hex> {
-  const writer = params.blobs.createWriter();
+  let writer: BlobWriter | undefined;
   try {
-    await receiveBlob(host, params, () => (chunk) => writer.write(chunk));
-    return writer.commit(params.request.digest);
+    await receiveBlob(host, params, (size) => {
+      params.blobs.ensureRoom(size, params.request.digest);
+      const opened = params.blobs.createWriter();
+      writer = opened;
+      return (chunk) => opened.write(chunk);
+    });
+    // receiveBlob always called the sink factory (or threw) before resolving.
+    return writer!.commit(params.request.digest);
   } finally {
-    writer.abort();
+    writer?.abort();
   }
 }
 

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { isBytes32 } from '../core/bytes32.ts';
 import { createBlobHasher } from './blobHasher.ts';
+import { asDiskFull, freeBytes, noRoomError } from './diskFull.ts';
 import {
   BlobCorruptError,
   BlobDigestFormatError,
@@ -31,6 +32,11 @@ import { fsyncDir, mkdirDurable } from './fsync.ts';
 export const DEFAULT_MAX_BLOB_BYTES = 1024 * 1024 * 1024;
 /** Default chunk size of streaming reads: 256 KiB. */
 export const BLOB_READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * Room a blob write leaves free on the disk beyond the blob itself, for the
+ * database and the log: 256 KiB.
+ */
+export const DISK_HEADROOM_BYTES = 256 * 1024;
 /** Bytes read from disk at a time by streaming reads. */
 const READ_BLOCK_BYTES = 1024 * 1024;
 
@@ -66,6 +72,8 @@ export class BlobStore {
   readonly root: string;
   readonly maxBlobBytes: number;
   readonly #tmp: string;
+  /** Blobs refused for lack of room, by digest, with the bytes they need. */
+  readonly #refused = new Map<string, number>();
 
   /** Use `openStore` rather than constructing this directly; clears temp files left by a crash. */
   constructor(root: string, maxBlobBytes = DEFAULT_MAX_BLOB_BYTES) {
@@ -78,6 +86,7 @@ export class BlobStore {
 
   /** Stores `bytes` durably and returns their digest (storing again rewrites the same file). */
   putBlob(bytes: Uint8Array): Hex {
+    this.ensureRoom(bytes.byteLength);
     const writer = this.createWriter();
     try {
       writer.write(bytes);
@@ -117,10 +126,36 @@ export class BlobStore {
     }
   }
 
-  /** Starts a streaming write; see `BlobWriter`. */
+  /**
+   * Throws `DiskFullError` unless the disk has room for `bytes` more plus
+   * `DISK_HEADROOM_BYTES` (checked with statfs). With a digest, a refusal is
+   * remembered for `ensureRoomToRetry`.
+   */
+  ensureRoom(bytes: number, digest?: Hex): void {
+    const free = freeBytes(this.root);
+    const key = digest?.toLowerCase();
+    if (free >= bytes + DISK_HEADROOM_BYTES) {
+      if (key !== undefined) this.#refused.delete(key);
+      return;
+    }
+    if (key !== undefined) this.#refused.set(key, bytes);
+    throw noRoomError(`store blob ${digest ?? `of ${bytes} bytes`}`, bytes, free);
+  }
+
+  /**
+   * Before fetching a blob again: throws `DiskFullError` (without touching
+   * the network) while a blob that `ensureRoom` refused still does not fit.
+   * A digest never refused passes.
+   */
+  ensureRoomToRetry(digest: Hex): void {
+    const bytes = this.#refused.get(digest.toLowerCase());
+    if (bytes !== undefined) this.ensureRoom(bytes, digest);
+  }
+
+  /** Starts a streaming write; see `BlobWriter`. Disk-full failures throw `DiskFullError`. */
   createWriter(): BlobWriter {
     const tmpPath = join(this.#tmp, `${process.pid}-${randomUUID()}`);
-    let fd: number | undefined = openSync(tmpPath, 'wx', 0o644);
+    let fd: number | undefined = onDiskFull('start a blob', () => openSync(tmpPath, 'wx', 0o644));
     const hasher = createBlobHasher();
     let bytesWritten = 0;
     const closeFd = () => {
@@ -144,14 +179,16 @@ export class BlobStore {
             hint: 'Raise maxBlobBytes when opening the store if such blobs are expected.',
           });
         }
-        let off = 0;
-        while (off < chunk.byteLength) off += writeSync(handle, chunk, off, chunk.byteLength - off);
+        onDiskFull('write a blob', () => {
+          let off = 0;
+          while (off < chunk.byteLength) off += writeSync(handle, chunk, off, chunk.byteLength - off);
+        });
         hasher.update(chunk);
         bytesWritten += chunk.byteLength;
       },
       commit: (expected) => {
         const handle = openFd();
-        fsyncSync(handle);
+        onDiskFull('flush a blob', () => fsyncSync(handle));
         closeFd();
         const digest = hasher.digest();
         if (expected !== undefined && digest !== expected.toLowerCase()) {
@@ -162,9 +199,11 @@ export class BlobStore {
         }
         const path = this.pathOf(digest);
         const dir = join(path, '..');
-        mkdirDurable(dir);
-        renameSync(tmpPath, path);
-        fsyncDir(dir);
+        onDiskFull('store a blob', () => {
+          mkdirDurable(dir);
+          renameSync(tmpPath, path);
+          fsyncDir(dir);
+        });
         committed = true;
         return digest;
       },
@@ -240,6 +279,15 @@ export class BlobStore {
     }
     const hex = digest.slice(2).toLowerCase();
     return join(this.root, hex.slice(0, 2), hex.slice(2, 4), hex);
+  }
+}
+
+/** Runs a file-system write, turning a full disk into `DiskFullError`. */
+function onDiskFull<T>(what: string, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    throw asDiskFull(err, what);
   }
 }
 

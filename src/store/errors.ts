@@ -59,3 +59,11 @@ export class BlobWriterClosedError extends BaseError {
 export class PeerRecordError extends BaseError {
   override name = 'PeerRecordError';
 }
+
+/**
+ * The disk holding the store is full (ENOSPC, EDQUOT or SQLITE_FULL), or has
+ * less room than a blob needs. Nothing was written; retry once space is freed.
+ */
+export class DiskFullError extends BaseError {
+  override name = 'DiskFullError';
+}

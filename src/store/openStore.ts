@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BlobStore, DEFAULT_MAX_BLOB_BYTES } from './blobStore.ts';
+import { asDiskFull, mappingDiskFull } from './diskFull.ts';
 import { mkdirDurable } from './fsync.ts';
 import { TaskJournal } from './journal.ts';
 import { migrate } from './migrations.ts';
@@ -28,7 +29,8 @@ export type Store = {
 
 /**
  * Opens (creating if needed) the store in `dataDir`: `node.db` (SQLite, WAL,
- * `synchronous=FULL`, migrated to the current schema) and `blobs/`.
+ * `synchronous=FULL`, migrated to the current schema) and `blobs/`. Every
+ * write that finds the disk full throws `DiskFullError`.
  */
 export function openStore(dataDir: string, options: OpenStoreOptions = {}): Store {
   mkdirDurable(dataDir);
@@ -41,15 +43,15 @@ export function openStore(dataDir: string, options: OpenStoreOptions = {}): Stor
     migrate(db);
   } catch (err) {
     db.close();
-    throw err;
+    throw asDiskFull(err, 'open the database');
   }
   const now = options.now ?? Date.now;
   return {
     dataDir,
-    journal: new TaskJournal(db, now),
+    journal: mappingDiskFull(new TaskJournal(db, now), 'journal'),
     blobs: new BlobStore(join(dataDir, 'blobs'), options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES),
-    peers: new PeerBook(db, now),
-    settings: new Settings(db),
+    peers: mappingDiskFull(new PeerBook(db, now), 'peer book'),
+    settings: mappingDiskFull(new Settings(db), 'settings'),
     close() {
       db.close();
     },

@@ -37,6 +37,9 @@ const NOT_FOUND_ERRORS = new Set(['UnknownTaskError']);
 /** Errors from the ledger refusing a transaction, answered with 409. */
 const CONFLICT_ERRORS = new Set(['ChainRevertError']);
 
+/** The node's disk is full (`DISK_FULL`): 507 Insufficient Storage, worth retrying once space is freed. */
+const INSUFFICIENT_STORAGE_ERRORS = new Set(['DiskFullError']);
+
 type FrameworkError = Error & { statusCode?: number; code?: string; validation?: unknown };
 
 /** Maps any thrown value to an HTTP status and a safe error body with a stable code. */
@@ -51,7 +54,9 @@ export function toApiError(err: unknown): { status: number; body: ApiErrorBody }
             ? 400
             : CONFLICT_ERRORS.has(err.name)
               ? 409
-              : 500;
+              : INSUFFICIENT_STORAGE_ERRORS.has(err.name)
+                ? 507
+                : 500;
     const message = err.hint ? `${err.shortMessage} ${err.hint}` : err.shortMessage;
     return { status, body: { error: { code: err.code, message } } };
   }

@@ -10,8 +10,10 @@ import { ChainRevertError } from '../../chain/errors.ts';
 import { BaseError } from '../../core/errors.ts';
 import { randomSalt } from '../../core/salt.ts';
 import type { TaskState } from '../../store/journal.ts';
+import { DiskFullError } from '../../store/errors.ts';
 import type { Store } from '../../store/openStore.ts';
 import { chainNow } from '../chainTime.ts';
+import { DiskFullNotice } from '../diskFullNotice.ts';
 import type { NodeMetrics } from '../metrics.ts';
 import type { TxLock } from '../txLock.ts';
 import { type ComputeDeps, computeResult, lieAbout } from './computeResult.ts';
@@ -103,11 +105,13 @@ export class Worker {
   #inRound = false;
   #wakeAgain = false;
   #running = false;
+  readonly #diskFull: DiskFullNotice;
 
   /** Creates a stopped worker. */
   constructor(components: WorkerComponents, init: WorkerInit) {
     this.#c = components;
     this.#init = init;
+    this.#diskFull = new DiskFullNotice(components.log);
     this.#pools = new Set(JSON.parse(components.store.settings.get(POOLS_KEY) ?? '[]') as Hex[]);
   }
 
@@ -178,7 +182,14 @@ export class Worker {
         this.#active.set(taskId, { until: 0 });
       if (event.eventName === 'TaskFinalized') this.#exchangeDue = true;
     }
-    this.#c.store.settings.set(NEXT_BLOCK_KEY, (toBlock + 1n).toString());
+    try {
+      this.#c.store.settings.set(NEXT_BLOCK_KEY, (toBlock + 1n).toString());
+      this.#diskFull.writable();
+    } catch (err) {
+      // The events are taken; not re-delivered: the position is saved with a later batch.
+      if (!(err instanceof DiskFullError)) throw err;
+      this.#fail('watch: position not saved', err);
+    }
     if (events.length > 0) this.#wake();
   }
 
@@ -430,6 +441,7 @@ export class Worker {
   #fail(where: string, err: unknown): void {
     const code = err instanceof BaseError ? err.code : 'INTERNAL';
     this.#c.metrics.errors.inc({ code });
+    if (this.#diskFull.repeated(err)) return;
     const detail =
       err instanceof ChainRevertError
         ? err.errorName
