@@ -69,7 +69,8 @@ function sinkFor(fd: number, stream: NodeJS.WriteStream): Sink {
     };
   }
   return (text) => {
-    if (stream.destroyed || stream.writableEnded) throw Object.assign(new Error('stream closed'), { code: 'EPIPE' });
+    if (stream.destroyed || stream.writableEnded)
+      throw Object.assign(new Error('stream closed'), { code: 'EPIPE' });
     stream.write(text);
   };
 }

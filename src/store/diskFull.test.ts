@@ -21,7 +21,11 @@ describe('a store on a full disk', { skip }, () => {
     dir = join(disk.dir, 'data');
     store = openStore(dir);
     store.settings.set('position', '1');
-    store.journal.recordComputed({ taskId: 1n, resultDigest: `0x${'11'.repeat(32)}`, salt: `0x${'22'.repeat(32)}` });
+    store.journal.recordComputed({
+      taskId: 1n,
+      resultDigest: `0x${'11'.repeat(32)}`,
+      salt: `0x${'22'.repeat(32)}`,
+    });
   });
 
   after(() => {
@@ -32,11 +36,14 @@ describe('a store on a full disk', { skip }, () => {
   test('blob writes throw DiskFullError, leave no temp file, and work again when space returns', () => {
     const filler = fillDisk(disk.dir as string, 2 * DISK_HEADROOM_BYTES);
     const blob = new Uint8Array(2 * DISK_HEADROOM_BYTES).fill(7);
-    assert.throws(() => store.blobs.putBlob(blob), (err: unknown) => {
-      assert.ok(err instanceof DiskFullError);
-      assert.equal(err.code, 'DISK_FULL');
-      return true;
-    });
+    assert.throws(
+      () => store.blobs.putBlob(blob),
+      (err: unknown) => {
+        assert.ok(err instanceof DiskFullError);
+        assert.equal(err.code, 'DISK_FULL');
+        return true;
+      },
+    );
     // A writer bypassing the room check fails at ENOSPC itself, as DiskFullError.
     const writer = store.blobs.createWriter();
     assert.throws(() => {

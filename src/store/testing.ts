@@ -11,7 +11,9 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
 }
 
 /** A small tmpfs mounted for a test (a disk that fills up), or why it could not be mounted. */
-export type SmallDisk = { dir: string; unmount: () => void } | { skip: string };
+export type SmallDisk =
+  | { dir: string; unmount: () => void; skip?: undefined }
+  | { skip: string; dir?: undefined; unmount?: undefined };
 
 /**
  * Mounts a tmpfs of `size` (e.g. `3m`) on a fresh temp directory. Needs root
@@ -19,7 +21,9 @@ export type SmallDisk = { dir: string; unmount: () => void } | { skip: string };
  */
 export function mountSmallDisk(prefix: string, size: string): SmallDisk {
   const { dir, cleanup } = tempDir(prefix);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], {
+    encoding: 'utf8',
+  });
   if (mounted.status !== 0) {
     cleanup();
     const why = mounted.error?.message ?? mounted.stderr.trim();

@@ -9,8 +9,8 @@ import { type TaskMarketEvent, watchTasks } from '../../chain/actions/watchTasks
 import { ChainRevertError } from '../../chain/errors.ts';
 import { BaseError } from '../../core/errors.ts';
 import { randomSalt } from '../../core/salt.ts';
-import type { TaskState } from '../../store/journal.ts';
 import { DiskFullError } from '../../store/errors.ts';
+import type { TaskState } from '../../store/journal.ts';
 import type { Store } from '../../store/openStore.ts';
 import { chainNow } from '../chainTime.ts';
 import { DiskFullNotice } from '../diskFullNotice.ts';
