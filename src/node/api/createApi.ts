@@ -39,7 +39,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): FastifyInsta
   app.setErrorHandler(async (err, _request, reply) => {
     const { status, body } = toApiError(err);
     deps.metrics.errors.inc({ code: body.error.code });
-    if (status >= 500) options.onInternalError?.(err);
+    if (status === 500) options.onInternalError?.(err);
     if (status === 401) reply.header('www-authenticate', 'Bearer');
     return reply.status(status).send(body);
   });
