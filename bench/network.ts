@@ -63,6 +63,7 @@ async function benchBlobExchange(): Promise<Row[]> {
       chainId: CHAIN,
       purpose: 'pool',
       context: '1',
+      chainTime: Math.floor(Date.now() / 1000),
     });
     const got = await fetchBlob(client, { peer, request });
     if (got.byteLength !== size) throw new Error('short libp2p transfer');

@@ -62,8 +62,8 @@ export type StartNodeProcessOptions = {
   dataDir: string;
   /** Arguments after `concord` (usually {@link nodeStartArgs} plus test flags). */
   args: readonly string[];
-  /** stdio and session of the child (cwd is the repository root). */
-  spawn: Pick<SpawnOptions, 'stdio' | 'detached'>;
+  /** stdio, session and environment of the child (cwd is the repository root). */
+  spawn: Pick<SpawnOptions, 'stdio' | 'detached' | 'env'>;
   timeoutMs: number;
   /** Called right after the spawn, e.g. to collect piped output. */
   onSpawn?: (child: ChildProcess) => void;

@@ -6,6 +6,7 @@ import type { ConcordHost } from '../p2p/createHost.ts';
 import { fetchBlobToStore } from '../p2p/fetchBlob.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import { DiskFullError } from '../store/errors.ts';
+import { chainNow } from './chainTime.ts';
 import { BlobUnavailableError, NodeSignerError } from './errors.ts';
 import { registeredPeerOf } from './registeredPeer.ts';
 
@@ -30,7 +31,8 @@ export type FetchFromProvidersParameters = {
 
 /**
  * Makes sure the store holds a blob: if not, asks each provider's registered
- * peer (with a verified peer binding) in turn with a request signed by this node's account, streaming the
+ * peer (with a verified peer binding) in turn with a request signed by this node's account (valid for
+ * 60 s of chain time, so the two nodes' clocks need not agree), streaming the
  * bytes into the store (verified against the digest). Throws
  * `BlobUnavailableError` naming each provider's refusal if none delivers,
  * and the store's `DiskFullError` at once when the blob does not fit (no
@@ -49,12 +51,16 @@ export async function fetchFromProviders(
     if (provider.toLowerCase() === signer.address.toLowerCase()) continue;
     try {
       const peer = await registeredPeerOf(deps.ctx, provider);
-      if (!peer) throw new BlobUnavailableError('no verified peer binding');
+      if (!peer) {
+        failures.push(`${provider}: no verified peer binding`);
+        continue;
+      }
       const request = await signBlobRequest(signer, {
         digest: params.digest,
         chainId: deps.ctx.chain.id,
         purpose: params.purpose,
         context: params.context,
+        chainTime: await chainNow(deps.ctx),
       });
       await fetchBlobToStore(deps.host, {
         peer,

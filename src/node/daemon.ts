@@ -15,6 +15,7 @@ import { createApi, listenApi } from './api/createApi.ts';
 import { registerCompletionRoutes } from './api/routes/completions.ts';
 import type { ApiDeps } from './api/types.ts';
 import { createBlobAuthorizer } from './blobAccess.ts';
+import { cachedChainNow } from './chainTime.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
@@ -147,6 +148,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         mayHost: async (query) => (await models?.mayFetchCheckpoint(query)) ?? false,
       }),
       source: storeBlobSource(store.blobs),
+      chainTime: cachedChainNow(ctx),
     });
     const gossip = new TaskGossip(host.services.pubsub, ctx.chain.id);
     gossip.start();

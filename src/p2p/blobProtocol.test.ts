@@ -8,13 +8,16 @@ import { tempDir } from '../store/testing.ts';
 import { signBlobRequest } from './blobRequest.ts';
 import { type BlobAuthorizationQuery, BlobServer, type BlobSource, storeBlobSource } from './blobServer.ts';
 import { parseResponseHeader } from './blobWire.ts';
-import { BLOB_PROTOCOL } from './constants.ts';
+import { BLOB_PROTOCOL, CHAIN_TIME_TOLERANCE_SECONDS } from './constants.ts';
 import type { ConcordHost } from './createHost.ts';
 import { fetchBlob, fetchBlobToStore } from './fetchBlob.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 import { startTestHost } from './testing.ts';
 
 const CHAIN = 31337;
+/** The server's reading of the chain's time: far from this machine's clock, which neither side uses. */
+const CHAIN_TIME = 2_000_000_000;
+let chainClock: () => Promise<number> = async () => CHAIN_TIME;
 const owner = privateKeyToAccount(generatePrivateKey());
 const stranger = privateKeyToAccount(generatePrivateKey());
 const blob = new Uint8Array(1_500_000).map((_, i) => (i * 2654435761) >>> 24);
@@ -37,6 +40,7 @@ before(async () => {
   serverAddr = server.getMultiaddrs()[0]!;
   blobServer = new BlobServer(server, {
     chainId: CHAIN,
+    chainTime: () => chainClock(),
     source: storeBlobSource(store.blobs),
     authorize: async (q) => {
       asked.push(q);
@@ -54,7 +58,14 @@ after(async () => {
 });
 
 const request = (signer = owner, extra: Partial<Parameters<typeof signBlobRequest>[1]> = {}) =>
-  signBlobRequest(signer, { digest, chainId: CHAIN, purpose: 'pool', context: '7', ...extra });
+  signBlobRequest(signer, {
+    digest,
+    chainId: CHAIN,
+    purpose: 'pool',
+    context: '7',
+    chainTime: CHAIN_TIME,
+    ...extra,
+  });
 
 /** Sends raw bytes as a request and returns the parsed header and how many bytes followed it. */
 async function rawExchange(bytes: Uint8Array): Promise<{ code: string; bytesAfterHeader: number }> {
@@ -124,15 +135,47 @@ test('a forged or altered signature, or one for another chain, is BAD_SIGNATURE'
 });
 
 test('expired requests and requests valid for too long are EXPIRED', async () => {
-  const now = Math.floor(Date.now() / 1000);
-  const expired = await request(owner, { nowSeconds: now - 3600 });
+  const expired = await request(owner, { chainTime: CHAIN_TIME - 3600 });
   await assert.rejects(fetchBlob(client, { peer: serverAddr, request: expired }), {
     name: 'BlobFetchExpiredError',
   });
-  const tooLong = await request(owner, { nowSeconds: now + 3600 });
+  const tooLong = await request(owner, { chainTime: CHAIN_TIME + 3600 });
   await assert.rejects(fetchBlob(client, { peer: serverAddr, request: tooLong }), {
     name: 'BlobFetchExpiredError',
   });
+  await assertServerHealthy();
+});
+
+test('expiry is judged by the chain time the server reads, with a tolerance for the two readings', async () => {
+  // Valid 60 s from a reading 60 + tolerance seconds behind the server's: just inside.
+  const lagging = await request(owner, { chainTime: CHAIN_TIME - 60 - CHAIN_TIME_TOLERANCE_SECONDS });
+  assert.equal((await fetchBlob(client, { peer: serverAddr, request: lagging })).byteLength, blob.byteLength);
+  const tooOld = await request(owner, { chainTime: CHAIN_TIME - 61 - CHAIN_TIME_TOLERANCE_SECONDS });
+  await assert.rejects(fetchBlob(client, { peer: serverAddr, request: tooOld }), {
+    name: 'BlobFetchExpiredError',
+  });
+  // A reading ahead of the server's (its RPC lags) within the tolerance is accepted.
+  const ahead = await request(owner, {
+    chainTime: CHAIN_TIME + CHAIN_TIME_TOLERANCE_SECONDS,
+    validForSeconds: 600,
+  });
+  assert.equal((await fetchBlob(client, { peer: serverAddr, request: ahead })).byteLength, blob.byteLength);
+  await assert.rejects(fetchBlob(client, { peer: serverAddr, request: ahead }), {
+    name: 'BlobFetchReplayedError',
+  });
+  // The server cannot read the chain: UNAVAILABLE, before any rights check.
+  const before = asked.length;
+  chainClock = async () => {
+    throw new Error('rpc down');
+  };
+  try {
+    await assert.rejects(fetchBlob(client, { peer: serverAddr, request: await request() }), {
+      name: 'BlobFetchUnavailableError',
+    });
+  } finally {
+    chainClock = async () => CHAIN_TIME;
+  }
+  assert.equal(asked.length, before);
   await assertServerHealthy();
 });
 
@@ -212,6 +255,7 @@ test('a server serving bytes that do not match the digest is rejected; nothing i
     let mode = 'tampered';
     const liarServer = new BlobServer(liar, {
       chainId: CHAIN,
+      chainTime: async () => CHAIN_TIME,
       authorize: async () => true,
       source: (d) => lies[mode]!(d),
     });

@@ -7,9 +7,17 @@ import { isBlobRequestSignedByRequester, parseSignedBlobRequest, signBlobRequest
 
 const account = privateKeyToAccount(generatePrivateKey());
 const digest = `0x${'11'.repeat(32)}` as Hex;
+/** A chain time (requests carry the chain's clock, never the signer's). */
+const T = 2_000_000_000;
 
 test('a signed request survives JSON and verifies; any changed field breaks the signature', async () => {
-  const signed = await signBlobRequest(account, { digest, chainId: 5, purpose: 'host', context: 'shard-3' });
+  const signed = await signBlobRequest(account, {
+    digest,
+    chainId: 5,
+    purpose: 'host',
+    context: 'shard-3',
+    chainTime: T,
+  });
   const parsed = parseSignedBlobRequest(JSON.parse(JSON.stringify(signed)));
   assert.deepEqual(parsed, signed);
   assert.equal(await isBlobRequestSignedByRequester(signed), true);
@@ -28,8 +36,20 @@ test('a signed request survives JSON and verifies; any changed field breaks the 
 });
 
 test('two requests never share a nonce; bad parameters are refused before signing', async () => {
-  const a = await signBlobRequest(account, { digest, chainId: 5, purpose: 'pool', context: '1' });
-  const b = await signBlobRequest(account, { digest, chainId: 5, purpose: 'pool', context: '1' });
+  const a = await signBlobRequest(account, {
+    digest,
+    chainId: 5,
+    purpose: 'pool',
+    context: '1',
+    chainTime: T,
+  });
+  const b = await signBlobRequest(account, {
+    digest,
+    chainId: 5,
+    purpose: 'pool',
+    context: '1',
+    chainTime: T,
+  });
   assert.notEqual(a.nonce, b.nonce);
   const bad = [
     { digest: '0x11' as Hex },
@@ -37,10 +57,18 @@ test('two requests never share a nonce; bad parameters are refused before signin
     { purpose: 'all' as 'pool' },
     { context: 'x'.repeat(257) },
     { validForSeconds: 601 },
+    { chainTime: Number.NaN },
   ];
   for (const change of bad) {
     await assert.rejects(
-      signBlobRequest(account, { digest, chainId: 5, purpose: 'pool', context: '1', ...change }),
+      signBlobRequest(account, {
+        digest,
+        chainId: 5,
+        purpose: 'pool',
+        context: '1',
+        chainTime: T,
+        ...change,
+      }),
       {
         name: 'BlobRequestInvalidError',
       },

@@ -26,7 +26,11 @@ export type BlobRequest = {
   chainId: number;
   /** 32 random bytes; a server accepts each nonce once. */
   nonce: Hex;
-  /** Unix seconds after which the request is void. */
+  /**
+   * Unix seconds after which the request is void, by the chain's clock (the
+   * signer's and the server's readings of one chain agree; their wall clocks
+   * need not).
+   */
   expiresAt: number;
   purpose: BlobPurpose;
   /** The pool id, shard id or task id (see `BlobPurpose`), as text. */
@@ -68,8 +72,8 @@ export type SignBlobRequestParameters = {
   context: string;
   /** Seconds the request stays valid; default 60, at most 600. */
   validForSeconds?: number;
-  /** Current unix time in seconds; default now. */
-  nowSeconds?: number;
+  /** The chain's current time in unix seconds (the node reads it with `chainNow`); never the local clock. */
+  chainTime: number;
 };
 
 /** Builds a fresh request (random nonce) and signs it with EIP-712. */
@@ -87,7 +91,7 @@ export async function signBlobRequest(
     requester: signer.address,
     chainId: params.chainId,
     nonce: `0x${Buffer.from(nonceBytes).toString('hex')}`,
-    expiresAt: (params.nowSeconds ?? Math.floor(Date.now() / 1000)) + validFor,
+    expiresAt: params.chainTime + validFor,
     purpose: params.purpose,
     context: params.context,
   };

@@ -9,6 +9,7 @@ import { type BlobErrorCode, encodeResponseHeader } from './blobWire.ts';
 import {
   BLOB_CHUNK_BYTES,
   BLOB_PROTOCOL,
+  CHAIN_TIME_TOLERANCE_SECONDS,
   DEFAULT_SERVE_TIMEOUT_MS,
   MAX_BLOB_REQUEST_BYTES,
   MAX_INBOUND_BLOB_STREAMS,
@@ -55,8 +56,13 @@ export type BlobServerInit = {
   chainId: number;
   authorize: AuthorizeBlobRequest;
   source: BlobSource;
-  /** Unix seconds; default the system clock (tests pass their own). */
-  nowSeconds?: () => number;
+  /**
+   * The chain's time in unix seconds, which requests' `expiresAt` is judged
+   * by (the node passes a cached `chainNow`): injected, so p2p never touches
+   * the chain, and never the local clock, which may disagree with the
+   * requester's.
+   */
+  chainTime: () => Promise<number>;
   /** Time one request may take; default 120 s. */
   timeoutMs?: number;
   /** Request frame limit; default 4 KiB. */
@@ -88,7 +94,8 @@ class Refusal extends BaseError {
 
 /**
  * The server side of `/concord/blob/1.0.0`. For each stream it reads one
- * size-limited request frame, checks the EIP-712 signature, expiry and nonce,
+ * size-limited request frame, checks the EIP-712 signature, the expiry (by
+ * the chain's time) and the nonce,
  * asks `authorize`, and only then sends the size header and the blob in
  * chunks. Any refusal is a small error frame with a stable code.
  */
@@ -97,14 +104,12 @@ export class BlobServer {
   readonly #host: ConcordHost;
   readonly #init: BlobServerInit;
   readonly #nonces: NonceCache;
-  readonly #now: () => number;
 
   /** Call `start` to begin serving. */
   constructor(host: ConcordHost, init: BlobServerInit) {
     this.#host = host;
     this.#init = init;
     this.#nonces = new NonceCache(init.maxRememberedNonces ?? MAX_REMEMBERED_NONCES);
-    this.#now = init.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   }
 
   /** Registers the protocol handler. */
@@ -166,16 +171,27 @@ export class BlobServer {
     }
     const request = parseSignedBlobRequest(json);
     if (typeof request === 'string') throw new Refusal('MALFORMED', request);
-    const now = this.#now();
-    if (request.expiresAt < now) throw new Refusal('EXPIRED', 'the request has expired; sign a new one');
-    if (request.expiresAt > now + MAX_REQUEST_VALIDITY_SECONDS) {
-      throw new Refusal('EXPIRED', `requests may be valid for at most ${MAX_REQUEST_VALIDITY_SECONDS} s`);
-    }
     if (request.chainId !== this.#init.chainId) {
       throw new Refusal('BAD_SIGNATURE', `this server accepts chain ${this.#init.chainId} only`);
     }
     if (!(await isBlobRequestSignedByRequester(request))) {
       throw new Refusal('BAD_SIGNATURE', 'the signature is not the requester’s');
+    }
+    const now = await this.#init.chainTime().catch(() => {
+      throw new Refusal('UNAVAILABLE', 'the chain time could not be read; retry later or ask another peer');
+    });
+    // Both sides read the chain's time, so only their readings' lag needs slack.
+    if (request.expiresAt < now - CHAIN_TIME_TOLERANCE_SECONDS) {
+      throw new Refusal(
+        'EXPIRED',
+        `the request expired at ${request.expiresAt}, chain time is ${now}; sign a new one`,
+      );
+    }
+    if (request.expiresAt > now + MAX_REQUEST_VALIDITY_SECONDS + CHAIN_TIME_TOLERANCE_SECONDS) {
+      throw new Refusal(
+        'EXPIRED',
+        `requests may be valid for at most ${MAX_REQUEST_VALIDITY_SECONDS} s of chain time (${request.expiresAt} is past ${now} + ${MAX_REQUEST_VALIDITY_SECONDS} s)`,
+      );
     }
     const nonceKey = `${request.requester}:${request.nonce}`;
     if (this.#nonces.has(nonceKey, now)) throw new Refusal('REPLAYED', 'this nonce was already used');
@@ -190,7 +206,7 @@ export class BlobServer {
     });
     if (allowed !== true) throw new Refusal('UNAUTHORIZED', 'the requester has no right to this blob');
     // Only authorized requests take room in the nonce memory, so strangers cannot fill it.
-    const seen = this.#nonces.remember(nonceKey, request.expiresAt, now);
+    const seen = this.#nonces.remember(nonceKey, request.expiresAt + CHAIN_TIME_TOLERANCE_SECONDS, now);
     if (seen === 'replayed') throw new Refusal('REPLAYED', 'this nonce was already used');
     if (seen === 'full') throw new Refusal('BUSY', 'too many requests in flight; retry shortly');
     const blob = await this.#init.source(request.digest).catch(() => {

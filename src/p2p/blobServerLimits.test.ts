@@ -13,6 +13,8 @@ import { fetchBlob } from './fetchBlob.ts';
 import { startTestHost, waitFor } from './testing.ts';
 
 const CHAIN = 7;
+/** The chain time both sides read (this machine's clock plays no part). */
+const CHAIN_TIME = 2_000_000_000;
 const account = privateKeyToAccount(generatePrivateKey());
 const blob = new Uint8Array(10 * 1024 * 1024).map((_, i) => (i * 40503) >>> 8);
 const tmp = tempDir('blob-limits');
@@ -31,6 +33,7 @@ before(async () => {
   addr = server.getMultiaddrs()[0]!;
   blobServer = new BlobServer(server, {
     chainId: CHAIN,
+    chainTime: async () => CHAIN_TIME,
     source: storeBlobSource(store.blobs),
     authorize: async (q) => q.context !== 'deny',
     maxRememberedNonces: 6,
@@ -44,7 +47,14 @@ after(async () => {
   tmp.cleanup();
 });
 
-const request = () => signBlobRequest(account, { digest, chainId: CHAIN, purpose: 'host', context: 'q/0' });
+const request = () =>
+  signBlobRequest(account, {
+    digest,
+    chainId: CHAIN,
+    purpose: 'host',
+    context: 'q/0',
+    chainTime: CHAIN_TIME,
+  });
 
 test('parallel fetches each get the whole blob', async () => {
   const results = await Promise.all(
@@ -77,6 +87,7 @@ test('a silent client is cut off by the server timeout; the server keeps serving
   try {
     const server2 = new BlobServer(impatient, {
       chainId: CHAIN,
+      chainTime: async () => CHAIN_TIME,
       source: storeBlobSource(store.blobs),
       authorize: async () => true,
       timeoutMs: 300,
@@ -93,6 +104,7 @@ test('a silent client is cut off by the server timeout; the server keeps serving
       chainId: CHAIN,
       purpose: 'host',
       context: 's',
+      chainTime: CHAIN_TIME,
     });
     assert.deepEqual(await fetchBlob(client, { peer, request: smallRequest }), small);
   } finally {
@@ -107,6 +119,7 @@ test('when the nonce memory is full of live nonces the server answers BUSY; refu
       chainId: CHAIN,
       purpose: 'host',
       context: 'deny',
+      chainTime: CHAIN_TIME,
     });
     await assert.rejects(fetchBlob(client, { peer: addr, request: denied }), {
       name: 'BlobFetchUnauthorizedError',
@@ -128,6 +141,7 @@ test('a failing rights check or blob source is UNAVAILABLE, not a crash', async 
     let failAuthorize = true;
     await new BlobServer(flaky, {
       chainId: CHAIN,
+      chainTime: async () => CHAIN_TIME,
       authorize: async () => {
         if (failAuthorize) throw new Error('chain RPC down');
         return true;
@@ -151,4 +165,10 @@ test('a failing rights check or blob source is UNAVAILABLE, not a crash', async 
 
 /** A request for a server with its own (empty) nonce memory. */
 const requestFresh = () =>
-  signBlobRequest(account, { digest, chainId: CHAIN, purpose: 'host', context: 'q/1' });
+  signBlobRequest(account, {
+    digest,
+    chainId: CHAIN,
+    purpose: 'host',
+    context: 'q/1',
+    chainTime: CHAIN_TIME,
+  });

@@ -19,6 +19,12 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
 export const DEFAULT_SERVE_TIMEOUT_MS = 120_000;
 /** A signed request may not be valid for longer than this, which bounds the replay cache. */
 export const MAX_REQUEST_VALIDITY_SECONDS = 600;
+/**
+ * Slack a server allows on both ends of a request's validity: the signer and
+ * the server read the chain's time separately (RPC lag; where `pending` is not
+ * answered, up to a block interval apart).
+ */
+export const CHAIN_TIME_TOLERANCE_SECONDS = 30;
 /** Default validity of requests signed by `signBlobRequest`. */
 export const DEFAULT_REQUEST_VALIDITY_SECONDS = 60;
 /** Most remembered nonces; beyond it a server answers BUSY instead of forgetting one. */

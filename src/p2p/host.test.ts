@@ -83,6 +83,7 @@ test('a blob is fetched from a peer known only by its id (address found through 
     const digest = store.blobs.putBlob(blob);
     await serveBlobs(holder, {
       chainId: 5,
+      chainTime: async () => 2_000_000_000,
       authorize: async () => true,
       source: storeBlobSource(store.blobs),
     });
@@ -91,7 +92,13 @@ test('a blob is fetched from a peer known only by its id (address found through 
     let got: Uint8Array | undefined;
     // The DHT fills its routing table in the background; retry like the node does.
     for (let attempt = 0; !got && attempt < 10; attempt++) {
-      const request = await signBlobRequest(account, { digest, chainId: 5, purpose: 'pool', context: '1' });
+      const request = await signBlobRequest(account, {
+        digest,
+        chainId: 5,
+        purpose: 'pool',
+        context: '1',
+        chainTime: 2_000_000_000,
+      });
       got = await fetchBlob(fetcher, { peer: holder.peerId, request, timeoutMs: 3000 }).catch(async () => {
         await new Promise((r) => setTimeout(r, 200));
         return undefined;

@@ -21,6 +21,7 @@ import { poolId } from '../../src/chain/poolId.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { digestBytes } from '../../src/core/digest.ts';
 import type { TaskView } from '../../src/node/api/types.ts';
+import { chainNow } from '../../src/node/chainTime.ts';
 import { signBlobRequest } from '../../src/p2p/blobRequest.ts';
 import { type ConcordHost, createHost } from '../../src/p2p/createHost.ts';
 import { fetchBlob } from '../../src/p2p/fetchBlob.ts';
@@ -290,9 +291,12 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     const peer = multiaddr(server.info.multiaddrs[0]!);
     const chainId = chain.deployment.chainId;
     const outsider = privateKeyToAccount(devAccount(7).privateKey);
+    // Requests carry the chain's time (the nodes judge them by it, not by their clocks).
+    const chainTime = await chainNow(chain.deployer);
     const refused = await signBlobRequest(outsider, {
       digest: b.honest,
       chainId,
+      chainTime,
       purpose: 'pool',
       context: pool,
     });
@@ -304,18 +308,31 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     const creator = multiaddr(nodes[0]!.info.multiaddrs[0]!);
     const spec = (await getTask(chain.deployer, { taskId: a.id })).params.specDigest;
     const context = a.id.toString();
-    const outsiderTask = await signBlobRequest(outsider, { digest: spec, chainId, purpose: 'task', context });
+    const outsiderTask = await signBlobRequest(outsider, {
+      digest: spec,
+      chainId,
+      purpose: 'task',
+      context,
+      chainTime,
+    });
     await assert.rejects(fetchBlob(client, { peer: creator, request: outsiderTask }), {
       name: 'BlobFetchUnauthorizedError',
     });
     const member = privateKeyToAccount(devAccount(winnerIndexes[0]! + 1).privateKey);
-    const memberTask = await signBlobRequest(member, { digest: spec, chainId, purpose: 'task', context });
+    const memberTask = await signBlobRequest(member, {
+      digest: spec,
+      chainId,
+      purpose: 'task',
+      context,
+      chainTime,
+    });
     assert.equal(digestBytes(await fetchBlob(client, { peer: creator, request: memberTask })), spec);
 
     const holder = privateKeyToAccount(devAccount(winnerIndexes[1]! + 1).privateKey);
     const granted = await signBlobRequest(holder, {
       digest: b.honest,
       chainId,
+      chainTime,
       purpose: 'pool',
       context: pool,
     });
@@ -330,6 +347,7 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     const again = await signBlobRequest(holder, {
       digest: b.honest,
       chainId,
+      chainTime,
       purpose: 'pool',
       context: pool,
     });

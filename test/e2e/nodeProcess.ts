@@ -11,6 +11,8 @@ export type NodeProcessOptions = {
   bootstrap?: readonly string[];
   /** Extra flags (`--lie`, `--crash-after committed`). */
   flags?: readonly string[];
+  /** The child's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 };
 
 /** A running node process, its self-description and its output so far. */
@@ -37,7 +39,7 @@ export async function spawnNode(options: NodeProcessOptions, timeoutMs = 60_000)
       ...nodeStartArgs({ ...options, bootstrap: options.bootstrap ?? [], pollMs: 100 }),
       ...(options.flags ?? []),
     ],
-    spawn: { stdio: ['ignore', 'pipe', 'pipe'] },
+    spawn: { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) },
     timeoutMs,
     onSpawn: (spawned) => {
       spawned.stdout?.on('data', collect);

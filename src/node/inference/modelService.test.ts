@@ -39,6 +39,7 @@ import { writeCheckpoint } from '../../tasks/checkpoint.ts';
 import { charTokenizerMetadata } from '../../tasks/tokenizerMetadata.ts';
 import { createBlobAuthorizer } from '../blobAccess.ts';
 import { localSigner } from '../blobFetcher.ts';
+import { cachedChainNow, chainNow } from '../chainTime.ts';
 import { ensureRegistered } from '../ensureRegistered.ts';
 import { createModelService, type NodeModelService } from './modelService.ts';
 import { selfSignedRequest } from './querier.ts';
@@ -121,6 +122,7 @@ async function startTestNode(i: number): Promise<TestNode> {
       mayHost: (query) => node.models.mayFetchCheckpoint(query),
     }),
     source: storeBlobSource(store.blobs),
+    chainTime: cachedChainNow(ctx),
   });
   await ensureRegistered(ctx, peerKey);
   return node;
@@ -199,6 +201,7 @@ describe('model service', () => {
             chainId: ctx.chain.id,
             purpose: 'host',
             context,
+            chainTime: await chainNow(ctx),
           }),
         });
       await assert.rejects(ask(outsider, digest, `${modelId}:0`), { name: 'BlobFetchUnauthorizedError' });

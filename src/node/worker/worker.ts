@@ -21,6 +21,7 @@ import { exchangePool } from './exchange.ts';
 import { findParticipantTx, type TxEvent } from './findTx.ts';
 import { othersOnChain } from './lazy.ts';
 import { type NextStep, nextStep } from './nextStep.ts';
+import { RetryBackoff } from './retryBackoff.ts';
 import { readTaskSnapshot, type TaskReading } from './snapshot.ts';
 import { DEFAULT_TASK_POLICY, type TaskPolicy } from './taskPolicy.ts';
 
@@ -65,8 +66,10 @@ const NEXT_BLOCK_KEY = 'worker.nextBlock';
 const POOLS_KEY = 'worker.pools';
 /** Steps taken for one task in one round before moving on to the next task. */
 const MAX_STEPS_PER_ROUND = 8;
-/** Seconds before a computation whose inputs could not be fetched is tried again. */
+/** Seconds (chain time) before a computation whose inputs could not be fetched is tried again; doubled per failure. */
 const COMPUTE_RETRY_SECONDS = 2;
+/** Longest back-off between attempts to compute one task. */
+const MAX_COMPUTE_RETRY_SECONDS = 16;
 /** Seconds before a failed exchange fetch is tried again. */
 const EXCHANGE_RETRY_SECONDS = 5;
 /** Chain errors that only mean "someone else got there first" or "not yet": retried next round. */
@@ -96,6 +99,9 @@ export class Worker {
   readonly #pools: Set<Hex>;
   readonly #abort = new AbortController();
   readonly #computing = new Map<bigint, Promise<void>>();
+  readonly #computeRetries = new RetryBackoff<bigint>(COMPUTE_RETRY_SECONDS, MAX_COMPUTE_RETRY_SECONDS);
+  /** Chain time of the latest round: retry times are chain times, never the local clock. */
+  #chainTime = 0;
   #exchangeDue = true;
   #exchangeRetryAt = 0;
   #exchanging: Promise<void> | undefined;
@@ -196,6 +202,7 @@ export class Worker {
   async #runRound(): Promise<void> {
     try {
       const now = await chainNow(this.#c.ctx);
+      this.#chainTime = now;
       const claims: TaskReading[] = [];
       for (const [taskId, entry] of this.#active) {
         if (!this.#running) return;
@@ -232,6 +239,7 @@ export class Worker {
       }
       if (step.step === 'done') {
         this.#active.delete(taskId);
+        this.#computeRetries.forget(taskId);
         return;
       }
       if (!(await this.#do(step, reading))) return;
@@ -308,8 +316,9 @@ export class Worker {
     if (this.#computing.has(taskId)) return;
     const job = this.#compute(reading)
       .catch((err) => {
-        this.#active.set(taskId, { until: Math.floor(Date.now() / 1000) + COMPUTE_RETRY_SECONDS });
-        this.#fail(`task ${taskId}`, err);
+        const retry = this.#computeRetries.failed(taskId, String(err), this.#chainTime);
+        this.#active.set(taskId, { until: retry.retryAt });
+        this.#fail(`task ${taskId}: cannot compute yet, retrying with back-off`, err, retry.newReason);
       })
       .finally(() => {
         this.#computing.delete(taskId);
@@ -322,6 +331,7 @@ export class Worker {
     if (this.#init.lazy) return await this.#copyCommitment(reading);
     const taskId = reading.task.id;
     const outcome = await computeResult(this.#c, reading.task, this.#abort.signal);
+    this.#computeRetries.forget(taskId);
     if (!outcome.ok) {
       this.#active.delete(taskId);
       this.#fail(`task ${taskId}: cannot be run, leaving it`, outcome.error);
@@ -339,7 +349,7 @@ export class Worker {
     const taskId = reading.task.id;
     const copied = await this.#othersOnChain(reading, 'Committed');
     if (copied === undefined) {
-      this.#active.set(taskId, { until: Math.floor(Date.now() / 1000) + COMPUTE_RETRY_SECONDS });
+      this.#active.set(taskId, { until: this.#chainTime + COMPUTE_RETRY_SECONDS });
       return;
     }
     this.#c.store.journal.recordComputed({ taskId, resultDigest: copied, salt: randomSalt() });
@@ -438,10 +448,11 @@ export class Worker {
     if (this.#init.crashAfter === point) process.kill(process.pid, 'SIGKILL');
   }
 
-  #fail(where: string, err: unknown): void {
+  /** Counts the error; logs it unless `log` is false (a repeat already logged). */
+  #fail(where: string, err: unknown, log = true): void {
     const code = err instanceof BaseError ? err.code : 'INTERNAL';
     this.#c.metrics.errors.inc({ code });
-    if (this.#diskFull.repeated(err)) return;
+    if (!log || this.#diskFull.repeated(err)) return;
     const detail =
       err instanceof ChainRevertError
         ? err.errorName
