@@ -28,6 +28,9 @@ let client: ConcordHost;
 let blobServer: BlobServer;
 let digest: Hex;
 
+/** A fixed chain time, far from the machine's clock: expiry is judged by chain time only. */
+const CHAIN_TIME = 2_000_000_000;
+
 describe('fetching a blob onto a full disk', { skip: 'skip' in disk ? disk.skip : false }, () => {
   before(async () => {
     serverStore = openStore(join(tmp.dir, 'server'));
@@ -39,6 +42,7 @@ describe('fetching a blob onto a full disk', { skip: 'skip' in disk ? disk.skip 
       chainId: CHAIN,
       source: storeBlobSource(serverStore.blobs),
       authorize: async () => true,
+      chainTime: async () => CHAIN_TIME,
     });
     await blobServer.start();
   });
@@ -56,7 +60,13 @@ describe('fetching a blob onto a full disk', { skip: 'skip' in disk ? disk.skip 
     const fetchOnce = async () =>
       await fetchBlobToStore(client, {
         peer: server.getMultiaddrs(),
-        request: await signBlobRequest(requester, { digest, chainId: CHAIN, purpose: 'pool', context: '1' }),
+        request: await signBlobRequest(requester, {
+          digest,
+          chainId: CHAIN,
+          purpose: 'pool',
+          context: '1',
+          chainTime: CHAIN_TIME,
+        }),
         blobs: clientStore.blobs,
       });
     await assert.rejects(fetchOnce(), (err: unknown) => {
