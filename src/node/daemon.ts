@@ -18,6 +18,7 @@ import { createBlobAuthorizer } from './blobAccess.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
+import { assertServing, checkHealth } from './health.ts';
 import { CreditReservations } from './inference/creditReservations.ts';
 import { createModelService, type NodeModelService } from './inference/modelService.ts';
 import type { ModelService } from './inference/types.ts';
@@ -189,12 +190,21 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       version: config.version,
       apiToken,
       metrics,
-      health: async () => ({
-        peerId: host.peerId.toString(),
-        address: keys.address,
-        chainId: ctx.chain.id,
-        chainHead: await ctx.publicClient.getBlockNumber({ cacheTime: 0 }),
-      }),
+      health: async () => {
+        const checks = await checkHealth({
+          ctx,
+          connectedPeers: () => host.getConnections().length,
+          dataDir: config.dataDir,
+        });
+        assertServing(checks);
+        return {
+          peerId: host.peerId.toString(),
+          address: keys.address,
+          chainId: ctx.chain.id,
+          chainHead: BigInt(checks.chain.head!),
+          checks,
+        };
+      },
       listTasks: (query) => listTaskViews(ctx, kinds, query),
       getTask: (id) => readTaskView(ctx, kinds, id),
       createTask: async (request) => {

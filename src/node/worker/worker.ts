@@ -7,11 +7,13 @@ import { finalize } from '../../chain/actions/finalize.ts';
 import { reveal } from '../../chain/actions/reveal.ts';
 import { type TaskMarketEvent, watchTasks } from '../../chain/actions/watchTasks.ts';
 import { ChainRevertError } from '../../chain/errors.ts';
+import { errorLine, isTransientRpcError } from '../../chain/rpcErrors.ts';
 import { BaseError } from '../../core/errors.ts';
 import { randomSalt } from '../../core/salt.ts';
 import type { TaskState } from '../../store/journal.ts';
 import type { Store } from '../../store/openStore.ts';
 import { chainNow } from '../chainTime.ts';
+import { createLogOnce, type LogOnce } from '../logOnce.ts';
 import type { NodeMetrics } from '../metrics.ts';
 import type { TxLock } from '../txLock.ts';
 import { type ComputeDeps, computeResult, lieAbout } from './computeResult.ts';
@@ -67,7 +69,10 @@ const MAX_STEPS_PER_ROUND = 8;
 const COMPUTE_RETRY_SECONDS = 2;
 /** Seconds before a failed exchange fetch is tried again. */
 const EXCHANGE_RETRY_SECONDS = 5;
-/** Chain errors that only mean "someone else got there first" or "not yet": retried next round. */
+/**
+ * Chain errors that only mean "someone else got there first" or "not yet":
+ * retried next round, logged at most once per task and error.
+ */
 const BENIGN_REVERTS = new Set([
   'TaskCommitteeAlreadyDrawn',
   'TaskCommitteeNotReady',
@@ -283,7 +288,13 @@ export class Worker {
           return true;
       }
     } catch (err) {
-      if (err instanceof ChainRevertError && BENIGN_REVERTS.has(err.errorName)) return true;
+      if (err instanceof ChainRevertError && BENIGN_REVERTS.has(err.errorName)) {
+        this.#once(
+          `task ${taskId}|${err.errorName}`,
+          `task ${taskId}: ${step.step}: ${err.errorName} (benign)`,
+        );
+        return true;
+      }
       throw err;
     }
   }
@@ -427,16 +438,22 @@ export class Worker {
     if (this.#init.crashAfter === point) process.kill(process.pid, 'SIGKILL');
   }
 
+  /** Logs a failure in one line, once per place and code; repeats are summarized (`logOnce.ts`). */
   #fail(where: string, err: unknown): void {
-    const code = err instanceof BaseError ? err.code : 'INTERNAL';
+    const code =
+      err instanceof BaseError ? err.code : isTransientRpcError(err) ? 'RPC_UNAVAILABLE' : 'INTERNAL';
     this.#c.metrics.errors.inc({ code });
-    const detail =
-      err instanceof ChainRevertError
-        ? err.errorName
-        : err instanceof BaseError
-          ? [err.shortMessage, err.details].filter(Boolean).join(' ')
-          : String(err);
-    this.#c.log(`${where}: ${code}: ${detail}`);
+    const detail = err instanceof ChainRevertError ? err.errorName : errorLine(err);
+    this.#once(
+      `${where}|${code}|${err instanceof ChainRevertError ? err.errorName : ''}`,
+      `${where}: ${code}: ${detail}`,
+    );
+  }
+
+  #logOnce: LogOnce | undefined;
+  #once(key: string, line: string): void {
+    this.#logOnce ??= createLogOnce(this.#c.log);
+    this.#logOnce(key, line);
   }
 }
 
