@@ -52,6 +52,8 @@ export type NodeConfig = {
   stake?: bigint | undefined;
   /** Worker round interval in ms. */
   pollIntervalMs?: number | undefined;
+  /** How long to wait at start for an unreachable chain, in ms (default `DEFAULT_CHAIN_WAIT_MS`, 60 s). */
+  chainWaitMs?: number | undefined;
   /** The terms on which the worker takes tasks (default `DEFAULT_TASK_POLICY`). */
   taskPolicy?: TaskPolicy | undefined;
   /** Hosts per shard of every served model version (default 1). */
@@ -122,6 +124,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     rpcUrl: config.rpcUrl,
     privateKey: keys.privateKey.reveal(),
     deployment,
+    chainWaitMs: config.chainWaitMs,
+    onChainWait: config.log,
   });
   const kinds = createTaskKindRegistry();
   const store = openStore(config.dataDir);
