@@ -94,8 +94,8 @@ async function createTask(seed: number): Promise<bigint> {
       maxParticipants: COUNT,
       quorum: 2,
       committeeSize: COUNT,
-      commitSeconds: 12,
-      revealSeconds: 4,
+      commitSeconds: 30,
+      revealSeconds: 10,
     }),
   });
   const body = (await res.json()) as { taskId?: string };
@@ -103,7 +103,7 @@ async function createTask(seed: number): Promise<bigint> {
   return BigInt(body.taskId!);
 }
 
-it('with 20% of RPC requests failing, every task is finalized, every member paid, and no revert goes unnamed', async () => {
+it('with 20% of RPC requests failing, every task is finalized, every member paid, and no revert goes unnamed', async (t) => {
   const ids = await Promise.all([1, 2, 3].map((seed) => createTask(seed)));
   for (const taskId of ids) {
     await waitFor(
@@ -124,6 +124,8 @@ it('with 20% of RPC requests failing, every task is finalized, every member paid
   const lines = logs.flat();
   assert.ok(!lines.some((l) => /CHAIN_REVERT: unknown/.test(l)), allLogs());
   assert.ok(!lines.some((l) => l.includes('\n')), 'every log line is one line');
+  const benign = lines.filter((l) => l.includes('(benign)'));
+  t.diagnostic(`${failed} requests failed; benign race lines: ${benign.join(' | ') || 'none'}`);
   for (const taskId of ids) {
     const lost = lines.filter((l) => l.startsWith(`task ${taskId}: finalize: TaskAlreadyFinalized`));
     assert.ok(lost.length <= COUNT - 1, `a lost finalize race is logged at most once per node: ${lost}`);
