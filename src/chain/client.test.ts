@@ -34,7 +34,11 @@ test('a malformed private key is InvalidPrivateKeyError', async () => {
 test('an endpoint nobody listens on is ChainConnectionError', async () => {
   const port = await freePort();
   await assert.rejects(
-    createConcordClients({ rpcUrl: `http://127.0.0.1:${port}`, privateKey: devAccount(0).privateKey }),
+    createConcordClients({
+      rpcUrl: `http://127.0.0.1:${port}`,
+      privateKey: devAccount(0).privateKey,
+      chainWaitMs: 0,
+    }),
     (err: Error) => err.name === 'ChainConnectionError',
   );
 });

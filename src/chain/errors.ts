@@ -61,3 +61,13 @@ export class DeployFailedError extends BaseError {
 export class TransactionOutOfGasError extends BaseError {
   override name = 'TransactionOutOfGasError';
 }
+
+/** A signed transaction could not be handed to the RPC endpoint (every re-send failed); it may still be mined. */
+export class TransactionSendError extends BaseError {
+  override name = 'TransactionSendError';
+}
+
+/** The nonce a transaction was signed with was used by another transaction of the same account. */
+export class NonceTakenError extends BaseError {
+  override name = 'NonceTakenError';
+}

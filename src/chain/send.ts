@@ -1,15 +1,25 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Abi,
   type Address,
   decodeErrorResult,
   encodeFunctionData,
   type Hex,
+  keccak256,
+  TransactionNotFoundError,
   type TransactionReceipt,
   TransactionReceiptNotFoundError,
 } from 'viem';
 import { concordErrorsAbi } from './abi.ts';
 import type { ConcordClients } from './client.ts';
-import { ChainRevertError, ReceiptTimeoutError, TransactionOutOfGasError } from './errors.ts';
+import {
+  ChainRevertError,
+  NonceTakenError,
+  ReceiptTimeoutError,
+  TransactionOutOfGasError,
+  TransactionSendError,
+} from './errors.ts';
+import { errorLine, isTransientRpcError } from './rpcErrors.ts';
 
 /** Per-transaction overrides any write action accepts. */
 export type TxOptions = {
@@ -34,6 +44,13 @@ export type ContractCall = TxOptions & {
   abi: Abi;
   functionName: string;
   args?: readonly unknown[];
+  /**
+   * Run the call with `eth_call` on the pending state first, so a call that
+   * another transaction already made fail (a race for `finalize` or
+   * `drawCommittee` lost to a node whose transaction is in the pool) throws
+   * its {@link ChainRevertError} without spending gas.
+   */
+  simulate?: boolean;
 };
 
 const RECEIPT_TIMEOUT_MS = 120_000;
@@ -67,29 +84,113 @@ async function withHeadroom(clients: ConcordClients, estimate: bigint): Promise<
   return padded < limit ? padded : limit > estimate ? limit : estimate;
 }
 
-/** Signs and submits a contract call without waiting for it to be mined; returns the hash. */
+/**
+ * How a signed transaction is re-sent after transport failures: up to 8
+ * attempts, 200 ms doubling to 4 s apart (about 14 s in all).
+ */
+const SEND_RETRY = { attempts: 8, firstDelayMs: 200, maxDelayMs: 4000 } as const;
+
+/** Node answers to a re-sent transaction meaning "this nonce or these bytes were seen already". */
+const ALREADY_SEEN =
+  /already known|known transaction|already imported|already exists|nonce too low|replacement transaction underpriced/i;
+
+/**
+ * Signs and submits a contract call without waiting for it to be mined;
+ * returns the hash. The call is filled (nonce from the pending state, fees,
+ * gas estimate) and signed once; transport failures re-send the same bytes,
+ * so a lost answer never makes a second transaction. See "RPC faults" in
+ * docs/chain.md.
+ */
 export async function submitContract(clients: ConcordClients, call: ContractCall): Promise<Hex> {
   const data = encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args ?? [] });
   try {
-    // One fill (nonce, fees, gas estimate), headroom on the gas, then sign locally and send raw:
-    // three round trips fewer than letting sendTransaction fill again.
-    const { walletClient, account, chain } = clients;
-    const request = await walletClient.prepareTransactionRequest({
-      to: call.address,
-      data,
-      ...txOptions(call),
-    });
-    const gas = call.gas ?? (await withHeadroom(clients, request.gas));
-    const serialized = await account.signTransaction({ ...request, gas, chainId: chain.id } as never);
-    return await walletClient.sendRawTransaction({ serializedTransaction: serialized });
+    if (call.simulate) {
+      await clients.publicClient.call({
+        account: clients.account,
+        to: call.address,
+        data,
+        blockTag: 'pending',
+      });
+    }
+    for (let signed = 0; ; signed++) {
+      const serialized = await signCall(clients, call, data);
+      const hash = keccak256(serialized);
+      if (await sendRaw(clients, serialized, hash)) return hash;
+      // Our nonce went to another transaction, so these bytes can never be mined: sign again
+      // with a fresh nonce, once, unless the caller chose the nonce.
+      if (call.nonce !== undefined || signed > 0) {
+        throw new NonceTakenError(`The nonce of ${call.functionName} was used by another transaction.`, {
+          details: `transaction ${hash}`,
+          hint: 'Another process sends from the same account; give each sender its own key.',
+        });
+      }
+    }
   } catch (err) {
     throw toRevertError(err, call) ?? err;
   }
 }
 
+/** One fill (nonce, fees, gas estimate), headroom on the gas, then a local signature. */
+async function signCall(clients: ConcordClients, call: ContractCall, data: Hex): Promise<Hex> {
+  // Three round trips fewer than letting sendTransaction fill again.
+  const { walletClient, account, chain } = clients;
+  const request = await walletClient.prepareTransactionRequest({
+    to: call.address,
+    data,
+    ...txOptions(call),
+  });
+  const gas = call.gas ?? (await withHeadroom(clients, request.gas));
+  return await account.signTransaction({ ...request, gas, chainId: chain.id } as never);
+}
+
 /**
- * Polls for the receipt of `hash`. A reverted transaction is replayed as a
- * call on the state before its block to name the custom error.
+ * Sends signed bytes, re-sending them after transport failures. True once
+ * the node has them: accepted, or refused as already known / nonce used
+ * while our hash is on the node. False when the nonce went to another
+ * transaction. Throws {@link TransactionSendError} when every attempt failed.
+ */
+async function sendRaw(clients: ConcordClients, serialized: Hex, hash: Hex): Promise<boolean> {
+  for (let attempt = 1, delay: number = SEND_RETRY.firstDelayMs; ; attempt++) {
+    try {
+      await clients.walletClient.request(
+        { method: 'eth_sendRawTransaction', params: [serialized] },
+        { retryCount: 0 },
+      );
+      return true;
+    } catch (err) {
+      if (ALREADY_SEEN.test(errorLine(err)) || ALREADY_SEEN.test(String(err)))
+        return await isKnown(clients, hash);
+      if (!isTransientRpcError(err)) throw err;
+      if (attempt >= SEND_RETRY.attempts) {
+        throw new TransactionSendError(`Could not send transaction ${hash} after ${attempt} attempts.`, {
+          cause: err,
+          details: errorLine(err),
+          hint: 'The RPC endpoint is failing; the transaction may still be mined. The next send reads the pending nonce again.',
+        });
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, SEND_RETRY.maxDelayMs);
+    }
+  }
+}
+
+/** Whether the node knows the transaction `hash` (pending or mined). */
+async function isKnown(clients: ConcordClients, hash: Hex): Promise<boolean> {
+  try {
+    await clients.publicClient.getTransaction({ hash });
+    return true;
+  } catch (err) {
+    if (err instanceof TransactionNotFoundError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Polls for the receipt of `hash`; transport failures count as "not yet".
+ * A reverted transaction is replayed as a call on the state before its
+ * block and, if it succeeds there, on the state after it (a transaction
+ * earlier in the same block, e.g. another node's `finalize`, made it fail)
+ * to name the custom error.
  */
 export async function waitForReceipt(
   clients: ConcordClients,
@@ -103,7 +204,7 @@ export async function waitForReceipt(
       if (receipt.status === 'success') return receipt;
       throw await explainRevert(clients, receipt, call);
     } catch (err) {
-      if (!(err instanceof TransactionReceiptNotFoundError)) throw err;
+      if (!(err instanceof TransactionReceiptNotFoundError || isTransientRpcError(err))) throw err;
     }
     if (Date.now() > deadline) {
       throw new ReceiptTimeoutError(`No receipt for transaction ${hash} after ${RECEIPT_TIMEOUT_MS} ms.`, {
@@ -134,15 +235,15 @@ async function explainRevert(
     );
   }
   if (!call) return unknownRevert;
-  try {
-    await clients.publicClient.call({
-      account: clients.account,
-      to: call.address,
-      data: encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args ?? [] }),
-      blockNumber: receipt.blockNumber - 1n,
-    });
-  } catch (err) {
-    return toRevertError(err, call) ?? unknownRevert;
+  const data = encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args ?? [] });
+  for (const blockNumber of [receipt.blockNumber - 1n, receipt.blockNumber]) {
+    try {
+      await clients.publicClient.call({ account: clients.account, to: call.address, data, blockNumber });
+    } catch (err) {
+      const named = toRevertError(err, call);
+      if (named) return named;
+      if (isTransientRpcError(err)) throw err;
+    }
   }
   return unknownRevert;
 }

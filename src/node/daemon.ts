@@ -19,6 +19,7 @@ import { cachedChainNow } from './chainTime.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
+import { assertServing, checkHealth } from './health.ts';
 import { CreditReservations } from './inference/creditReservations.ts';
 import { createModelService, type NodeModelService } from './inference/modelService.ts';
 import type { ModelService } from './inference/types.ts';
@@ -52,6 +53,8 @@ export type NodeConfig = {
   stake?: bigint | undefined;
   /** Worker round interval in ms. */
   pollIntervalMs?: number | undefined;
+  /** How long to wait at start for an unreachable chain, in ms (default `DEFAULT_CHAIN_WAIT_MS`, 60 s). */
+  chainWaitMs?: number | undefined;
   /** The terms on which the worker takes tasks (default `DEFAULT_TASK_POLICY`). */
   taskPolicy?: TaskPolicy | undefined;
   /** Hosts per shard of every served model version (default 1). */
@@ -122,6 +125,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     rpcUrl: config.rpcUrl,
     privateKey: keys.privateKey.reveal(),
     deployment,
+    chainWaitMs: config.chainWaitMs,
+    onChainWait: config.log,
   });
   const kinds = createTaskKindRegistry();
   const store = openStore(config.dataDir);
@@ -191,12 +196,21 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       version: config.version,
       apiToken,
       metrics,
-      health: async () => ({
-        peerId: host.peerId.toString(),
-        address: keys.address,
-        chainId: ctx.chain.id,
-        chainHead: await ctx.publicClient.getBlockNumber({ cacheTime: 0 }),
-      }),
+      health: async () => {
+        const checks = await checkHealth({
+          ctx,
+          connectedPeers: () => host.getConnections().length,
+          dataDir: config.dataDir,
+        });
+        assertServing(checks);
+        return {
+          peerId: host.peerId.toString(),
+          address: keys.address,
+          chainId: ctx.chain.id,
+          chainHead: BigInt(checks.chain.head!),
+          checks,
+        };
+      },
       listTasks: (query) => listTaskViews(ctx, kinds, query),
       getTask: (id) => readTaskView(ctx, kinds, id),
       createTask: async (request) => {

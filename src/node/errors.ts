@@ -1,4 +1,5 @@
-import { BaseError } from '../core/errors.ts';
+import { BaseError, type BaseErrorParameters } from '../core/errors.ts';
+import type { HealthChecks } from './health.ts';
 
 /** A key file named with `--key` does not exist or cannot be read. */
 export class KeyFileNotFoundError extends BaseError {
@@ -67,4 +68,15 @@ export class ModelNotServedError extends BaseError {
 /** A model version cannot be planned: no registered node holds active stake. */
 export class ModelPlanEmptyError extends BaseError {
   override name = 'ModelPlanEmptyError';
+}
+
+/** The chain does not answer (HTTP 503 from `/health`, with every dependency's check). */
+export class ChainUnreachableError extends BaseError {
+  override name = 'ChainUnreachableError';
+  /** What `/health` checked, per dependency. */
+  readonly checks: HealthChecks;
+  constructor(shortMessage: string, params: { checks: HealthChecks } & BaseErrorParameters) {
+    super(shortMessage, params);
+    this.checks = params.checks;
+  }
 }

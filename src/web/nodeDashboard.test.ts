@@ -6,6 +6,7 @@ import { createModel } from '../chain/actions/createModel.ts';
 import { type DevChain, startDevChain } from '../chain/devChain.ts';
 import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { listTaskViews } from '../node/taskViews.ts';
+import { ALL_OK_CHECKS } from '../node/testing/healthChecks.ts';
 import { openStore, type Store } from '../store/openStore.ts';
 import { tempDir } from '../store/testing.ts';
 import { createTaskKindRegistry } from '../tasks/builtin.ts';
@@ -57,6 +58,7 @@ describe('the dashboard on a node', () => {
           address: node.account.address,
           chainId: node.chain.id,
           chainHead: await node.publicClient.getBlockNumber(),
+          checks: ALL_OK_CHECKS,
         }),
         peers: async () => [],
         listTasks: (query) => listTaskViews(node, createTaskKindRegistry(), query),
@@ -99,7 +101,13 @@ describe('the dashboard on a node', () => {
     const node = chain.actors[1]!;
     const deps = nodeDashboardDeps(
       {
-        health: async () => ({ peerId: 'p', address: node.account.address, chainId: 1, chainHead: 1n }),
+        health: async () => ({
+          peerId: 'p',
+          address: node.account.address,
+          chainId: 1,
+          chainHead: 1n,
+          checks: ALL_OK_CHECKS,
+        }),
         peers: async () => [],
         listTasks: async () => ({ tasks: [], next: null }),
       },

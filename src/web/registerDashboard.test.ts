@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Address, Hex } from 'viem';
 import type { TaskView } from '../node/api/types.ts';
+import { ALL_OK_CHECKS } from '../node/testing/healthChecks.ts';
 import { registerDashboard } from './registerDashboard.ts';
 import type { DashboardDeps, DashboardSnapshot } from './snapshot.ts';
 
@@ -46,7 +47,13 @@ function task(state: string): TaskView {
 /** A node whose single task moves from committing to finalized when `state` changes. */
 let state = 'committing';
 const deps: DashboardDeps = {
-  health: async () => ({ peerId: '12D3KooWtest', address: A, chainId: 31337, chainHead: 42n }),
+  health: async () => ({
+    peerId: '12D3KooWtest',
+    address: A,
+    chainId: 31337,
+    chainHead: 42n,
+    checks: ALL_OK_CHECKS,
+  }),
   peers: async () => [{ peerId: '12D3KooWpeer', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true }],
   listTasks: async () => ({ tasks: [task(state)], next: null }),
   holdings: async (accounts) =>

@@ -13,6 +13,7 @@ export async function claim(ctx: ConcordContext, params: ClaimParameters): Promi
   const receipt = await sendContract(ctx, {
     address: ctx.addresses.taskMarket,
     abi: taskMarketAbi,
+    simulate: true,
     functionName: 'claim',
     args: [params.taskId],
     ...txOptions(params),

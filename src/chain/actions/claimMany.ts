@@ -20,6 +20,7 @@ export async function claimMany(
   const receipt = await sendContract(ctx, {
     address: ctx.addresses.taskMarket,
     abi: taskMarketAbi,
+    simulate: true,
     functionName: 'claimMany',
     args: [params.taskIds],
     ...txOptions(params),

@@ -19,6 +19,7 @@ export async function drawCommittee(
   const receipt = await sendContract(ctx, {
     address: ctx.addresses.taskMarket,
     abi: taskMarketAbi,
+    simulate: true,
     functionName: 'drawCommittee',
     args: [params.taskId],
   });

@@ -17,6 +17,7 @@ export async function finalize(ctx: ConcordContext, params: FinalizeParameters):
   const receipt = await sendContract(ctx, {
     address: ctx.addresses.taskMarket,
     abi: taskMarketAbi,
+    simulate: true,
     functionName: 'finalize',
     args: [params.taskId],
     ...txOptions(params),

@@ -42,6 +42,7 @@ export const nodeStartCommand: Command = {
     '  --api-host HOST       HTTP API interface (default 127.0.0.1)',
     '  --stake WEI           stake to keep active (default: the registry minimum)',
     '  --poll-ms N           worker round interval in ms (default 250)',
+    '  --chain-wait S        at start, wait up to S seconds for an unreachable chain (default 60)',
     '  --replicas N          hosts that compute each shard of a model (default 1)',
     '  --standbys N          standby hosts per shard (default 1)',
     '  --shards-per-matrix N row shards each weight matrix is cut into (default 4)',
@@ -66,6 +67,7 @@ export const nodeStartCommand: Command = {
     'api-host': { type: 'string' },
     stake: { type: 'string' },
     'poll-ms': { type: 'string' },
+    'chain-wait': { type: 'string' },
     replicas: { type: 'string' },
     standbys: { type: 'string' },
     'shards-per-matrix': { type: 'string' },
@@ -99,6 +101,10 @@ export const nodeStartCommand: Command = {
       apiHost: str(values['api-host']),
       stake: bigintOption(values.stake, '--stake'),
       pollIntervalMs: intOption(values['poll-ms'], '--poll-ms', 10, 60_000),
+      chainWaitMs:
+        values['chain-wait'] === undefined
+          ? undefined
+          : intOption(values['chain-wait'], '--chain-wait', 0, 3600)! * 1000,
       replicas: intOption(values.replicas, '--replicas', 1, 64),
       standbys: intOption(values.standbys, '--standbys', 0, 64),
       shardsPerMatrix: intOption(values['shards-per-matrix'], '--shards-per-matrix', 1, 4096),

@@ -5,6 +5,7 @@ import type { Hex } from 'viem';
 import { TaskSpecError } from '../../tasks/errors.ts';
 import { createNodeMetrics } from '../metrics.ts';
 import { Secret } from '../secret.ts';
+import { ALL_OK_CHECKS } from '../testing/healthChecks.ts';
 import { API_BODY_LIMIT, createApi, listenApi } from './createApi.ts';
 import { UnknownTaskError } from './errors.ts';
 import type { ApiDeps, CreateTaskRequest } from './types.ts';
@@ -30,6 +31,7 @@ const deps: ApiDeps = {
       address: '0x00000000000000000000000000000000000000aa',
       chainId: 31337,
       chainHead: 42n,
+      checks: ALL_OK_CHECKS,
     };
   },
   async listTasks(query) {
@@ -102,6 +104,7 @@ describe('createApi', () => {
       address: '0x00000000000000000000000000000000000000aa',
       chainId: 31337,
       chainHead: '42',
+      checks: ALL_OK_CHECKS,
     });
   });
 

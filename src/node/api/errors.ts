@@ -1,4 +1,6 @@
 import { BaseError } from '../../core/errors.ts';
+import { ChainUnreachableError } from '../errors.ts';
+import type { HealthChecks } from '../health.ts';
 
 /** No task with this id exists on chain. */
 export class UnknownTaskError extends BaseError {
@@ -10,8 +12,11 @@ export class UnauthorizedError extends BaseError {
   override name = 'UnauthorizedError';
 }
 
-/** JSON body of every API error: a stable `code` and a message without secrets or stack traces. */
-export type ApiErrorBody = { error: { code: string; message: string } };
+/**
+ * JSON body of every API error: a stable `code` and a message without
+ * secrets or stack traces (`/health`'s 503 adds `checks`).
+ */
+export type ApiErrorBody = { error: { code: string; message: string; checks?: HealthChecks } };
 
 /** Errors whose cause is the request, answered with 400. */
 const BAD_REQUEST_ERRORS = new Set([
@@ -44,6 +49,10 @@ type FrameworkError = Error & { statusCode?: number; code?: string; validation?:
 
 /** Maps any thrown value to an HTTP status and a safe error body with a stable code. */
 export function toApiError(err: unknown): { status: number; body: ApiErrorBody } {
+  if (err instanceof ChainUnreachableError) {
+    const message = `${err.shortMessage} ${err.hint}`;
+    return { status: 503, body: { error: { code: err.code, message, checks: err.checks } } };
+  }
   if (err instanceof BaseError) {
     const status =
       err instanceof UnauthorizedError

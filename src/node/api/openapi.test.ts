@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Hex } from 'viem';
 import { createNodeMetrics } from '../metrics.ts';
 import { Secret } from '../secret.ts';
+import { ALL_OK_CHECKS } from '../testing/healthChecks.ts';
 import { requireApiToken } from './auth.ts';
 import { createApi } from './createApi.ts';
 import { UnknownTaskError } from './errors.ts';
@@ -266,7 +267,13 @@ describe('GET /openapi.json on createApi', () => {
     version: '7.7.7',
     apiToken: new Secret(TOKEN),
     metrics: createNodeMetrics(),
-    health: async () => ({ peerId: 'p', address: `0x${'aa'.repeat(20)}`, chainId: 1, chainHead: 1n }),
+    health: async () => ({
+      peerId: 'p',
+      address: `0x${'aa'.repeat(20)}`,
+      chainId: 1,
+      chainHead: 1n,
+      checks: ALL_OK_CHECKS,
+    }),
     listTasks: async () => ({ tasks: [], next: null }),
     getTask: async (id) => {
       throw new UnknownTaskError(`Task ${id} does not exist.`);

@@ -20,6 +20,41 @@ export const errorBody = {
   },
 } as const;
 
+const dependency = (extra: Record<string, unknown>, required: string[] = ['status']) =>
+  ({
+    type: 'object',
+    required,
+    properties: { status: { type: 'string', enum: ['ok', 'degraded', 'down'] }, ...extra },
+  }) as const;
+
+/** What `/health` checked, per dependency (see `HealthChecks`). */
+export const healthChecks = {
+  type: 'object',
+  required: ['chain', 'peers', 'disk'],
+  properties: {
+    chain: dependency({
+      head: { type: 'string' },
+      blockAgeSeconds: { type: 'integer' },
+      error: { type: 'string' },
+    }),
+    peers: dependency({ connected: { type: 'integer' } }, ['status', 'connected']),
+    disk: dependency({ freeBytes: { type: 'integer' }, error: { type: 'string' } }),
+  },
+} as const;
+
+/** The error body of `/health` when a dependency is down: the error plus every check. */
+export const healthErrorBody = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'checks'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, checks: healthChecks },
+    },
+  },
+} as const;
+
 /** A task as returned by the task routes (see `TaskView`). */
 export const taskView = {
   type: 'object',

@@ -1,4 +1,5 @@
 import type { Address, Hex } from 'viem';
+import type { HealthChecks } from '../health.ts';
 import type { NodeMetrics } from '../metrics.ts';
 import type { Secret } from '../secret.ts';
 
@@ -8,6 +9,7 @@ export type HealthView = {
   address: Address;
   chainId: number;
   chainHead: bigint;
+  checks: HealthChecks;
 };
 
 /** A task as the API shows it (amounts and ids as decimal strings). */
@@ -78,6 +80,7 @@ export type ApiDeps = {
   version: string;
   apiToken: Secret;
   metrics: NodeMetrics;
+  /** Answers within about 2 s; throws `ChainUnreachableError` when the chain is down. */
   health(): Promise<HealthView>;
   listTasks(query: TaskListQuery): Promise<TaskListPage>;
   /** Returns the task, or throws `UnknownTaskError`. */

@@ -7,6 +7,7 @@ import { finalize } from '../../chain/actions/finalize.ts';
 import { reveal } from '../../chain/actions/reveal.ts';
 import { type TaskMarketEvent, watchTasks } from '../../chain/actions/watchTasks.ts';
 import { ChainRevertError } from '../../chain/errors.ts';
+import { errorLine, isTransientRpcError } from '../../chain/rpcErrors.ts';
 import { BaseError } from '../../core/errors.ts';
 import { randomSalt } from '../../core/salt.ts';
 import { DiskFullError } from '../../store/errors.ts';
@@ -14,6 +15,7 @@ import type { TaskState } from '../../store/journal.ts';
 import type { Store } from '../../store/openStore.ts';
 import { chainNow } from '../chainTime.ts';
 import { DiskFullNotice } from '../diskFullNotice.ts';
+import { createLogOnce, type LogOnce } from '../logOnce.ts';
 import type { NodeMetrics } from '../metrics.ts';
 import type { TxLock } from '../txLock.ts';
 import { type ComputeDeps, computeResult, lieAbout } from './computeResult.ts';
@@ -72,7 +74,10 @@ const COMPUTE_RETRY_SECONDS = 2;
 const MAX_COMPUTE_RETRY_SECONDS = 16;
 /** Seconds before a failed exchange fetch is tried again. */
 const EXCHANGE_RETRY_SECONDS = 5;
-/** Chain errors that only mean "someone else got there first" or "not yet": retried next round. */
+/**
+ * Chain errors that only mean "someone else got there first" or "not yet":
+ * retried next round, logged at most once per task and error.
+ */
 const BENIGN_REVERTS = new Set([
   'TaskCommitteeAlreadyDrawn',
   'TaskCommitteeNotReady',
@@ -112,12 +117,14 @@ export class Worker {
   #wakeAgain = false;
   #running = false;
   readonly #diskFull: DiskFullNotice;
+  readonly #logOnce: LogOnce;
 
   /** Creates a stopped worker. */
   constructor(components: WorkerComponents, init: WorkerInit) {
     this.#c = components;
     this.#init = init;
     this.#diskFull = new DiskFullNotice(components.log);
+    this.#logOnce = createLogOnce(components.log);
     this.#pools = new Set(JSON.parse(components.store.settings.get(POOLS_KEY) ?? '[]') as Hex[]);
   }
 
@@ -302,7 +309,13 @@ export class Worker {
           return true;
       }
     } catch (err) {
-      if (err instanceof ChainRevertError && BENIGN_REVERTS.has(err.errorName)) return true;
+      if (err instanceof ChainRevertError && BENIGN_REVERTS.has(err.errorName)) {
+        this.#logOnce(
+          `task ${taskId}|${err.errorName}`,
+          `task ${taskId}: ${step.step}: ${err.errorName} (benign)`,
+        );
+        return true;
+      }
       throw err;
     }
   }
@@ -448,18 +461,20 @@ export class Worker {
     if (this.#init.crashAfter === point) process.kill(process.pid, 'SIGKILL');
   }
 
-  /** Counts the error; logs it unless `log` is false (a repeat already logged). */
+  /**
+   * Counts a failure and logs it in one line unless `log` is false (a repeat the caller already
+   * reported) or it repeats a disk-full notice; repeats of one place and code are summarized (`logOnce.ts`).
+   */
   #fail(where: string, err: unknown, log = true): void {
-    const code = err instanceof BaseError ? err.code : 'INTERNAL';
+    const code =
+      err instanceof BaseError ? err.code : isTransientRpcError(err) ? 'RPC_UNAVAILABLE' : 'INTERNAL';
     this.#c.metrics.errors.inc({ code });
     if (!log || this.#diskFull.repeated(err)) return;
-    const detail =
-      err instanceof ChainRevertError
-        ? err.errorName
-        : err instanceof BaseError
-          ? [err.shortMessage, err.details].filter(Boolean).join(' ')
-          : String(err);
-    this.#c.log(`${where}: ${code}: ${detail}`);
+    const detail = err instanceof ChainRevertError ? err.errorName : errorLine(err);
+    this.#logOnce(
+      `${where}|${code}|${err instanceof ChainRevertError ? err.errorName : ''}`,
+      `${where}: ${code}: ${detail}`,
+    );
   }
 }
 

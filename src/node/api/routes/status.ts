@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { address, errorBody } from '../schemas.ts';
+import { address, errorBody, healthChecks, healthErrorBody } from '../schemas.ts';
 import type { ApiDeps } from '../types.ts';
 
 /** `GET /health`, `GET /v1/peers` and `GET /metrics`: public reads. */
@@ -8,29 +8,38 @@ export function registerStatusRoutes(app: FastifyInstance, deps: ApiDeps): void 
     '/health',
     {
       schema: {
-        summary: "The node's identity and chain head",
-        description: 'Answers 200 while the node runs and reaches its chain.',
+        summary: "The node's identity, chain head and dependencies",
+        description:
+          'Answers within about 2 s whatever its dependencies do: 200 while the node serves (`status` is `degraded` when a check is not `ok`), 503 `CHAIN_UNREACHABLE` with every check when the chain does not answer.',
         response: {
           200: {
             type: 'object',
-            required: ['status', 'version', 'peerId', 'address', 'chainId', 'chainHead'],
+            required: ['status', 'version', 'peerId', 'address', 'chainId', 'chainHead', 'checks'],
             properties: {
-              status: { type: 'string' },
+              status: { type: 'string', enum: ['ok', 'degraded'] },
               version: { type: 'string' },
               peerId: { type: 'string' },
               address,
               chainId: { type: 'integer' },
               chainHead: { type: 'string' },
+              checks: healthChecks,
             },
           },
           '4xx': errorBody,
+          503: healthErrorBody,
           '5xx': errorBody,
         },
       },
     },
     async () => {
       const health = await deps.health();
-      return { status: 'ok', version: deps.version, ...health, chainHead: health.chainHead.toString() };
+      const ok = Object.values(health.checks).every((c) => c.status === 'ok');
+      return {
+        status: ok ? 'ok' : 'degraded',
+        version: deps.version,
+        ...health,
+        chainHead: health.chainHead.toString(),
+      };
     },
   );
 
