@@ -61,3 +61,8 @@ export class DeployFailedError extends BaseError {
 export class TransactionOutOfGasError extends BaseError {
   override name = 'TransactionOutOfGasError';
 }
+
+/** A saved chain-watcher cursor (`parseCursor`) that is not a list of block numbers and hashes. */
+export class WatchCursorError extends BaseError {
+  override name = 'WatchCursorError';
+}

@@ -7,6 +7,7 @@ import { finalize } from '../../chain/actions/finalize.ts';
 import { reveal } from '../../chain/actions/reveal.ts';
 import { type TaskMarketEvent, watchTasks } from '../../chain/actions/watchTasks.ts';
 import { ChainRevertError } from '../../chain/errors.ts';
+import { formatCursor, parseCursor, type WatchCursor } from '../../chain/watchCursor.ts';
 import { BaseError } from '../../core/errors.ts';
 import { randomSalt } from '../../core/salt.ts';
 import type { TaskState } from '../../store/journal.ts';
@@ -59,6 +60,8 @@ export type WorkerInit = {
 /** Where `crashAfter` kills the process. */
 export type CrashPoint = 'commit-sent' | 'committed';
 
+/** Where the event watcher resumes: the blocks it covered (`formatCursor`); `worker.nextBlock` in older stores. */
+const CURSOR_KEY = 'worker.cursor';
 const NEXT_BLOCK_KEY = 'worker.nextBlock';
 const POOLS_KEY = 'worker.pools';
 /** Steps taken for one task in one round before moving on to the next task. */
@@ -117,10 +120,16 @@ export class Worker {
     this.#running = true;
     for (const record of this.#c.store.journal.pendingTasks()) this.#active.set(record.taskId, { until: 0 });
     const saved = this.#c.store.settings.get(NEXT_BLOCK_KEY);
+    const cursor = this.#c.store.settings.get(CURSOR_KEY);
     this.#watcher = watchTasks(this.#c.ctx, {
       fromBlock: saved === undefined ? this.#init.fromBlock : BigInt(saved),
+      cursor: cursor === undefined ? undefined : parseCursor(cursor),
       pollingInterval: this.#init.pollIntervalMs ?? 250,
-      onEvents: (events, toBlock) => this.#onEvents(events, toBlock),
+      onEvents: (events, _toBlock, cursor) => this.#onEvents(events, cursor),
+      onReorg: ({ depth, fromBlock, beyondWindow }) =>
+        this.#c.log(
+          `chain reorganized: ${depth} blocks replaced from block ${fromBlock}${beyondWindow ? ' (deeper than the blocks remembered)' : ''}; re-scanning`,
+        ),
       onError: (err) => this.#fail('watch', err),
     });
     this.#schedule();
@@ -170,7 +179,7 @@ export class Worker {
     else this.#schedule(0);
   }
 
-  #onEvents(events: TaskMarketEvent[], toBlock: bigint): void {
+  #onEvents(events: TaskMarketEvent[], cursor: WatchCursor): void {
     for (const event of events) {
       const taskId = 'taskId' in event.args ? (event.args.taskId as bigint) : undefined;
       if (taskId === undefined) continue;
@@ -178,7 +187,7 @@ export class Worker {
         this.#active.set(taskId, { until: 0 });
       if (event.eventName === 'TaskFinalized') this.#exchangeDue = true;
     }
-    this.#c.store.settings.set(NEXT_BLOCK_KEY, (toBlock + 1n).toString());
+    this.#c.store.settings.set(CURSOR_KEY, formatCursor(cursor));
     if (events.length > 0) this.#wake();
   }
 
