@@ -44,12 +44,19 @@ after(async () => {
 });
 
 /** Polls `check` every 100 ms until it returns a value; fails with `what` after `ms`. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  ms = 60_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}\n${logs.map((l) => l.slice(-8).join('\n')).join('\n---\n')}`);
+    if (Date.now() > deadline)
+      assert.fail(
+        `timed out waiting for ${what}\n${logs.map((l) => l.slice(-8).join('\n')).join('\n---\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -59,9 +66,18 @@ it('a task created only in a replacement block is picked up and completed by eve
   const kinds = createTaskKindRegistry();
   const tensor = (shape: number[]) =>
     creator.store.blobs.putBlob(
-      encodeTensor({ dtype: 'f32', shape, data: new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => (i % 5) / 5) }),
+      encodeTensor({
+        dtype: 'f32',
+        shape,
+        data: new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => (i % 5) / 5),
+      }),
     );
-  const spec = encodeTaskSpec(kinds, { kind: 'matvec', kernel: KERNEL_VERSION, matrix: tensor([4, 6]), vector: tensor([6]) });
+  const spec = encodeTaskSpec(kinds, {
+    kind: 'matvec',
+    kernel: KERNEL_VERSION,
+    matrix: tensor([4, 6]),
+    vector: tensor([6]),
+  });
   creator.store.blobs.putBlob(spec.bytes);
   await approve(creator.ctx, { spender: chain.deployer.addresses.taskMarket, amount: maxUint256 });
   const now = (await chain.deployer.publicClient.getBlock()).timestamp;

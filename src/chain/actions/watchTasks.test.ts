@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { createPublicClient, encodeFunctionData, type Hash, http, keccak256, maxUint256, toHex } from 'viem';
+import {
+  createPublicClient,
+  encodeFunctionData,
+  type Hash,
+  type Hex,
+  http,
+  keccak256,
+  maxUint256,
+  toHex,
+} from 'viem';
 import { taskMarketAbi } from '../../../generated/contracts/index.ts';
 import { freePort } from '../anvil.ts';
 import { type DevChain, startDevChain } from '../devChain.ts';
@@ -10,7 +19,12 @@ import { type TaskParams, taskKindId, toTaskParamsStruct } from '../taskTypes.ts
 import { formatCursor, parseCursor } from '../watchCursor.ts';
 import { approve } from './approve.ts';
 import { createTask } from './createTask.ts';
-import { type ReorgReport, type TaskMarketEvent, type WatchTasksParameters, watchTasks } from './watchTasks.ts';
+import {
+  type ReorgReport,
+  type TaskMarketEvent,
+  type WatchTasksParameters,
+  watchTasks,
+} from './watchTasks.ts';
 
 // Reorgs on a real anvil (automine: every transaction mines a block), one scenario after another.
 let dev: DevChain;
@@ -19,8 +33,13 @@ before(async () => {
   await approve(dev.deployer, { spender: dev.deployer.addresses.taskMarket, amount: maxUint256 });
 });
 const watchers: ReturnType<typeof watchTasks>[] = [];
+const proxies: Server[] = [];
 after(async () => {
   for (const w of watchers) w.stop();
+  for (const p of proxies) {
+    p.closeAllConnections();
+    p.close();
+  }
   await dev?.stop();
 });
 
@@ -47,7 +66,12 @@ async function createTaskTx(label: string) {
     functionName: 'createTask',
     args: [toTaskParamsStruct(await params(label))],
   });
-  return { from: dev.deployer.account.address, to: dev.deployer.addresses.taskMarket, data, gas: toHex(2_000_000) };
+  return {
+    from: dev.deployer.account.address,
+    to: dev.deployer.addresses.taskMarket,
+    data,
+    gas: toHex(2_000_000),
+  };
 }
 
 type Following = {
@@ -60,7 +84,10 @@ type Following = {
   created: (label: string) => TaskMarketEvent[];
 };
 
-function follow(options: Partial<WatchTasksParameters> = {}, ctx: Parameters<typeof watchTasks>[0] = dev.deployer): Following {
+function follow(
+  options: Partial<WatchTasksParameters> = {},
+  ctx: Parameters<typeof watchTasks>[0] = dev.deployer,
+): Following {
   const events: TaskMarketEvent[] = [];
   const errors: unknown[] = [];
   const reorgs: ReorgReport[] = [];
@@ -181,51 +208,107 @@ test('a reorg deeper than the window re-scans the whole window and says so', asy
   f.watcher.stop();
   assert.equal(f.created('deep replacement')[0]!.blockNumber, receipt.blockNumber + 4n);
   assert.deepEqual(f.reorgs, [
-    { depth: Number(covered[1]!.number - covered[0]!.number + 1n), fromBlock: covered[0]!.number, beyondWindow: true },
+    {
+      depth: Number(covered[1]!.number - covered[0]!.number + 1n),
+      fromBlock: covered[0]!.number,
+      beyondWindow: true,
+    },
   ]);
+});
+
+type Answer = { status: number; text: string };
+
+/**
+ * Starts a JSON-RPC proxy in front of anvil; `answer(method, forward)` says what
+ * each request gets. Returns a watcher context that talks through it.
+ */
+async function rpcProxy(
+  answer: (
+    request: { id: number; method: string; params?: unknown[] },
+    forward: () => Promise<Answer>,
+  ) => Promise<Answer>,
+) {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString();
+      const request = JSON.parse(body) as { id: number; method: string; params?: unknown[] };
+      const forward = async () => {
+        const r = await fetch(dev.anvil.rpcUrl, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        return { status: r.status, text: await r.text() };
+      };
+      const { status, text } = await answer(request, forward);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  proxies.push(server);
+  return {
+    addresses: dev.deployment.addresses,
+    pollingInterval: 5,
+    publicClient: createPublicClient({
+      chain: dev.deployer.chain,
+      transport: http(`http://127.0.0.1:${port}`, { retryCount: 0 }),
+    }),
+  };
+}
+
+test('a reorg right after a range was queried does not make the watcher skip it', async () => {
+  let target: bigint | undefined;
+  const racing = await rpcProxy(async ({ method, params }, forward) => {
+    const answer = await forward();
+    const range = params?.[0] as { toBlock?: Hex } | undefined;
+    if (method === 'eth_getLogs' && range?.toBlock !== undefined && BigInt(range.toBlock) === target) {
+      target = undefined; // the (empty) logs are the old branch's; their last block is replaced before they arrive
+      await reorg(dev.deployer, 1, [[await createTaskTx('during the query'), 0]]);
+    }
+    return answer;
+  });
+  const f = follow({ fromBlock: await head() }, racing);
+  await caughtUp(f);
+  target = (await head()) + 1n;
+  await mineBlocks(dev.deployer, 1);
+  await f.until(
+    'the creation that replaced the queried block',
+    () => f.created('during the query').length > 0,
+  );
+  f.watcher.stop();
+  assert.equal(target, undefined, 'the reorg happened during the query');
+  assert.equal(f.created('during the query')[0]!.blockHash, await hashOf(await head()));
+  assert.deepEqual(f.errors, []);
 });
 
 test('failing polls back off, are reported once per distinct failure, and recover', async () => {
   await createTask(dev.deployer, await params('behind a flaky endpoint'));
-  const port = await freePort();
   let mode: 'down' | 'error' | 'up' = 'down';
   let requests = 0;
-  const server = createServer((req, res) => {
+  const flaky = await rpcProxy(async ({ id }, forward) => {
     requests++;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      if (mode === 'down') return void res.writeHead(503).end('unavailable');
-      const body = Buffer.concat(chunks).toString();
-      if (mode === 'error') {
-        const { id } = JSON.parse(body) as { id: number };
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return void res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message: 'overloaded' } }));
-      }
-      const answer = await fetch(dev.anvil.rpcUrl, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
-    });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  try {
-    const flaky = {
-      addresses: dev.deployment.addresses,
-      pollingInterval: 5,
-      publicClient: createPublicClient({ chain: dev.deployer.chain, transport: http(`http://127.0.0.1:${port}`, { retryCount: 0 }) }),
+    if (mode === 'down') return { status: 503, text: 'unavailable' };
+    if (mode === 'up') return await forward();
+    return {
+      status: 200,
+      text: JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message: 'overloaded' } }),
     };
-    const f = follow({ fromBlock: 0n, pollingInterval: 5 }, flaky);
-    await new Promise((r) => setTimeout(r, 800));
-    // At 5 ms a poll, 800 ms is 160 polls without back-off; doubling waits allow about 8.
-    assert.equal(f.errors.length, 1, 'one report for one failure');
-    assert.ok(requests >= 3 && requests <= 12, `${requests} requests in 800 ms`);
-    mode = 'error';
-    await f.until('the second, different failure', () => f.errors.length === 2);
-    mode = 'up';
-    await f.until('the events once the endpoint answers', () => f.created('behind a flaky endpoint').length > 0);
-    f.watcher.stop();
-    assert.equal(f.errors.length, 2);
-  } finally {
-    server.closeAllConnections();
-    server.close();
-  }
+  });
+  const f = follow({ fromBlock: 0n, pollingInterval: 5 }, flaky);
+  await new Promise((r) => setTimeout(r, 800));
+  // At 5 ms a poll, 800 ms is 160 polls without back-off; doubling waits allow about 8.
+  assert.equal(f.errors.length, 1, 'one report for one failure');
+  assert.ok(requests >= 3 && requests <= 12, `${requests} requests in 800 ms`);
+  mode = 'error';
+  await f.until('the second, different failure', () => f.errors.length === 2);
+  mode = 'up';
+  await f.until(
+    'the events once the endpoint answers',
+    () => f.created('behind a flaky endpoint').length > 0,
+  );
+  f.watcher.stop();
+  assert.equal(f.errors.length, 2);
 });
