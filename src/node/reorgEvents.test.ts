@@ -11,6 +11,7 @@ import { taskCount } from '../chain/actions/taskCount.ts';
 import { type DevChain, startDevChain } from '../chain/devChain.ts';
 import { mineBlocks, reorg } from '../chain/devRpc.ts';
 import { taskKindId, toTaskParamsStruct } from '../chain/taskTypes.ts';
+import { parseCursor } from '../chain/watchCursor.ts';
 import { encodeTensor } from '../core/codec.ts';
 import { createTaskKindRegistry } from '../tasks/builtin.ts';
 import { encodeTaskSpec } from '../tasks/spec.ts';
@@ -115,6 +116,11 @@ it('a task created only in a replacement block is picked up and completed by eve
     const claimed = nodes.every((n) => n.store.journal.get(taskId)?.state === 'claimed');
     return task.status === 'finalized' && claimed ? true : undefined;
   });
+  for (const n of nodes) {
+    // What a restart resumes from: the hashes of blocks on the new branch.
+    const last = parseCursor(n.store.settings.get('worker.cursor')!).at(-1)!;
+    assert.equal((await chain.deployer.publicClient.getBlock({ blockNumber: last.number })).hash, last.hash);
+  }
   for (const lines of logs) {
     assert.equal(lines.filter((l) => l.startsWith('chain reorganized: ')).length, 1, lines.join('\n'));
     assert.equal(lines.filter((l) => l.startsWith('watch:')).length, 0, lines.join('\n'));

@@ -312,3 +312,11 @@ test('failing polls back off, are reported once per distinct failure, and recove
   f.watcher.stop();
   assert.equal(f.errors.length, 2);
 });
+
+test('a saved cursor round-trips, and a malformed one is WatchCursorError', () => {
+  const cursor = [{ number: 7n, hash: keccak256(toHex('block 7')) }];
+  assert.deepEqual(parseCursor(formatCursor(cursor)), cursor);
+  for (const bad of ['', '{}', '[["7"]]', '[["x","0x00"]]', '[[7,"0x00"]]']) {
+    assert.throws(() => parseCursor(bad), { name: 'WatchCursorError' }, bad);
+  }
+});
