@@ -71,3 +71,8 @@ export class TransactionSendError extends BaseError {
 export class NonceTakenError extends BaseError {
   override name = 'NonceTakenError';
 }
+
+/** A saved chain-watcher cursor (`parseCursor`) that is not a list of block numbers and hashes. */
+export class WatchCursorError extends BaseError {
+  override name = 'WatchCursorError';
+}

@@ -62,3 +62,4 @@ export * from './send.ts';
 export * from './taskFlows.ts';
 export * from './taskOutcome.ts';
 export * from './taskTypes.ts';
+export * from './watchCursor.ts';

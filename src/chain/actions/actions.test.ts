@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createPublicClient, encodeAbiParameters, type Hex, http, keccak256, parseEther, toHex } from 'viem';
+import { encodeAbiParameters, type Hex, keccak256, parseEther, toHex } from 'viem';
 import { concordTokenAbi } from '../../../generated/contracts/index.ts';
 import { randomSalt } from '../../core/salt.ts';
-import { freePort } from '../anvil.ts';
 import { type DevChain, startDevChain } from '../devChain.ts';
 import { increaseTime } from '../devRpc.ts';
 import { poolId } from '../poolId.ts';
@@ -254,33 +253,6 @@ test('watchTasks resumes from nextBlock without losing or repeating events', asy
     events.flatMap((e) => (e.eventName === 'TaskCreated' ? [e.args.taskId] : []));
   assert.deepEqual(ids(first.events), [firstId]);
   assert.deepEqual(ids(second.events), [secondId]);
-});
-
-test('watchTasks reports a failing endpoint to onError and keeps polling', async () => {
-  const port = await freePort();
-  const dead = {
-    addresses: dev.deployment.addresses,
-    pollingInterval: 5,
-    publicClient: createPublicClient({
-      chain: dev.deployer.chain,
-      transport: http(`http://127.0.0.1:${port}`, { retryCount: 0 }),
-    }),
-  };
-  const errors: unknown[] = [];
-  await new Promise<void>((resolve) => {
-    const watcher = watchTasks(dead, {
-      fromBlock: 0n,
-      onEvents: () => assert.fail('no events from a dead endpoint'),
-      onError: (err) => {
-        errors.push(err);
-        if (errors.length === 2) {
-          watcher.stop();
-          resolve();
-        }
-      },
-    });
-  });
-  assert.equal(errors.length, 2);
 });
 
 test('ensureAllowance approves exactly the amount needed, never more', async () => {

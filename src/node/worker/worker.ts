@@ -8,6 +8,7 @@ import { reveal } from '../../chain/actions/reveal.ts';
 import { type TaskMarketEvent, watchTasks } from '../../chain/actions/watchTasks.ts';
 import { ChainRevertError } from '../../chain/errors.ts';
 import { errorLine, isTransientRpcError } from '../../chain/rpcErrors.ts';
+import { formatCursor, parseCursor, type WatchCursor } from '../../chain/watchCursor.ts';
 import { BaseError } from '../../core/errors.ts';
 import { randomSalt } from '../../core/salt.ts';
 import { DiskFullError } from '../../store/errors.ts';
@@ -64,6 +65,8 @@ export type WorkerInit = {
 /** Where `crashAfter` kills the process. */
 export type CrashPoint = 'commit-sent' | 'committed';
 
+/** Where the event watcher resumes: the blocks it covered (`formatCursor`); `worker.nextBlock` in older stores. */
+const CURSOR_KEY = 'worker.cursor';
 const NEXT_BLOCK_KEY = 'worker.nextBlock';
 const POOLS_KEY = 'worker.pools';
 /** Steps taken for one task in one round before moving on to the next task. */
@@ -134,10 +137,16 @@ export class Worker {
     this.#running = true;
     for (const record of this.#c.store.journal.pendingTasks()) this.#active.set(record.taskId, { until: 0 });
     const saved = this.#c.store.settings.get(NEXT_BLOCK_KEY);
+    const cursor = this.#c.store.settings.get(CURSOR_KEY);
     this.#watcher = watchTasks(this.#c.ctx, {
       fromBlock: saved === undefined ? this.#init.fromBlock : BigInt(saved),
+      cursor: cursor === undefined ? undefined : parseCursor(cursor),
       pollingInterval: this.#init.pollIntervalMs ?? 250,
-      onEvents: (events, toBlock) => this.#onEvents(events, toBlock),
+      onEvents: (events, _toBlock, cursor) => this.#onEvents(events, cursor),
+      onReorg: ({ depth, fromBlock, beyondWindow }) =>
+        this.#c.log(
+          `chain reorganized: ${depth} blocks replaced from block ${fromBlock}${beyondWindow ? ' (deeper than the blocks remembered)' : ''}; re-scanning`,
+        ),
       onError: (err) => this.#fail('watch', err),
     });
     this.#schedule();
@@ -187,7 +196,7 @@ export class Worker {
     else this.#schedule(0);
   }
 
-  #onEvents(events: TaskMarketEvent[], toBlock: bigint): void {
+  #onEvents(events: TaskMarketEvent[], cursor: WatchCursor): void {
     for (const event of events) {
       const taskId = 'taskId' in event.args ? (event.args.taskId as bigint) : undefined;
       if (taskId === undefined) continue;
@@ -196,7 +205,7 @@ export class Worker {
       if (event.eventName === 'TaskFinalized') this.#exchangeDue = true;
     }
     try {
-      this.#c.store.settings.set(NEXT_BLOCK_KEY, (toBlock + 1n).toString());
+      this.#c.store.settings.set(CURSOR_KEY, formatCursor(cursor));
       this.#diskFull.writable();
     } catch (err) {
       // The events are taken; not re-delivered: the position is saved with a later batch.
