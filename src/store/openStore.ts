@@ -5,6 +5,7 @@ import { mkdirDurable } from './fsync.ts';
 import { TaskJournal } from './journal.ts';
 import { migrate } from './migrations.ts';
 import { PeerBook } from './peers.ts';
+import { SentTxJournal } from './sentTxs.ts';
 import { Settings } from './settings.ts';
 
 /** Options of `openStore`. */
@@ -15,10 +16,12 @@ export type OpenStoreOptions = {
   now?: () => number;
 };
 
-/** A node's embedded state: the task journal, blobs, known peers and settings. */
+/** A node's embedded state: the task journal, the sent transactions, blobs, known peers and settings. */
 export type Store = {
   readonly dataDir: string;
   readonly journal: TaskJournal;
+  /** The protocol transactions the node sent, and how deep each is. */
+  readonly sentTxs: SentTxJournal;
   readonly blobs: BlobStore;
   readonly peers: PeerBook;
   readonly settings: Settings;
@@ -47,6 +50,7 @@ export function openStore(dataDir: string, options: OpenStoreOptions = {}): Stor
   return {
     dataDir,
     journal: new TaskJournal(db, now),
+    sentTxs: new SentTxJournal(db, now),
     blobs: new BlobStore(join(dataDir, 'blobs'), options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES),
     peers: new PeerBook(db, now),
     settings: new Settings(db),
