@@ -4,12 +4,18 @@ import {
   decodeErrorResult,
   encodeFunctionData,
   type Hex,
+  TransactionNotFoundError,
   type TransactionReceipt,
   TransactionReceiptNotFoundError,
 } from 'viem';
 import { concordErrorsAbi } from './abi.ts';
 import type { ConcordClients } from './client.ts';
-import { ChainRevertError, ReceiptTimeoutError, TransactionOutOfGasError } from './errors.ts';
+import {
+  ChainRevertError,
+  ReceiptTimeoutError,
+  TransactionDroppedError,
+  TransactionOutOfGasError,
+} from './errors.ts';
 
 /** Per-transaction overrides any write action accepts. */
 export type TxOptions = {
@@ -97,6 +103,7 @@ export async function waitForReceipt(
   call?: ContractCall,
 ): Promise<TransactionReceipt> {
   const deadline = Date.now() + RECEIPT_TIMEOUT_MS;
+  let unknown = 0;
   for (;;) {
     try {
       const receipt = await clients.publicClient.getTransactionReceipt({ hash });
@@ -104,6 +111,20 @@ export async function waitForReceipt(
       throw await explainRevert(clients, receipt, call);
     } catch (err) {
       if (!(err instanceof TransactionReceiptNotFoundError)) throw err;
+    }
+    // A reorg can drop a transaction mined after it was sent: stop waiting once the node does not know it (twice).
+    const known = await clients.publicClient.getTransaction({ hash }).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof TransactionNotFoundError) return false;
+        throw err;
+      },
+    );
+    unknown = known ? 0 : unknown + 1;
+    if (unknown >= 2) {
+      throw new TransactionDroppedError(`Transaction ${hash} was dropped before it got a receipt.`, {
+        hint: 'A reorg removed it; the caller decides from the chain whether to send it again.',
+      });
     }
     if (Date.now() > deadline) {
       throw new ReceiptTimeoutError(`No receipt for transaction ${hash} after ${RECEIPT_TIMEOUT_MS} ms.`, {

@@ -8,13 +8,15 @@ import type { SentTxJournal } from '../../store/sentTxs.ts';
  * into another block, dropped (logged once) when the chain no longer has it.
  * A dropped transaction is not sent again from here: the worker re-derives
  * its next step from the chain, which sends it again while its window is open.
+ * Returns the tasks whose transactions were dropped or moved.
  */
 export async function trackSentTxs(
   ctx: Pick<ConcordContext, 'publicClient'>,
   sentTxs: SentTxJournal,
   confirmedBlock: bigint,
   log: (line: string) => void,
-): Promise<void> {
+): Promise<bigint[]> {
+  const touched: bigint[] = [];
   for (const tx of sentTxs.unconfirmed()) {
     const receipt = await ctx.publicClient
       .getTransactionReceipt({ hash: tx.txHash })
@@ -26,11 +28,14 @@ export async function trackSentTxs(
     if (!receipt) {
       sentTxs.mark(tx.txHash, 'dropped', null);
       log(`${what}: reorg: dropped from block ${tx.block}`);
+      touched.push(tx.taskId);
     } else if (receipt.blockNumber <= confirmedBlock) {
       sentTxs.mark(tx.txHash, 'confirmed', receipt.blockNumber);
     } else if (receipt.blockNumber !== tx.block) {
       sentTxs.mark(tx.txHash, 'mined', receipt.blockNumber);
       log(`${what}: reorg: moved from block ${tx.block} to ${receipt.blockNumber}`);
+      touched.push(tx.taskId);
     }
   }
+  return touched;
 }

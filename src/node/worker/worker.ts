@@ -129,7 +129,7 @@ export class Worker {
   #wakeAgain = false;
   #running = false;
   /** The latest block's hash when sent transactions were last checked. */
-  #trackedHead: Hex | undefined;
+  #head: Hex | undefined;
 
   /** Creates a stopped worker. */
   constructor(components: WorkerComponents, init: WorkerInit) {
@@ -215,9 +215,14 @@ export class Worker {
       const head = await this.#c.ctx.publicClient.getBlock({ blockTag: 'latest' });
       const depth = BigInt(this.#init.confirmations ?? DEFAULT_CONFIRMATIONS);
       const confirmedBlock = head.number > depth ? head.number - depth : 0n;
-      if (head.hash !== this.#trackedHead) {
-        await trackSentTxs(this.#c.ctx, this.#c.store.sentTxs, confirmedBlock, this.#c.log);
-        this.#trackedHead = head.hash;
+      if (head.hash !== this.#head) {
+        // A head that does not extend the last one may be a reorg: every task looks at the chain again.
+        const replaced = this.#head !== undefined && head.parentHash !== this.#head;
+        const touched = await trackSentTxs(this.#c.ctx, this.#c.store.sentTxs, confirmedBlock, this.#c.log);
+        for (const [taskId, entry] of this.#active) {
+          if (replaced || touched.includes(taskId)) this.#active.set(taskId, { ...entry, until: 0 });
+        }
+        this.#head = head.hash;
       }
       const at = { now, head: head.hash, confirmedBlock: depth > 0n ? confirmedBlock : undefined };
       const claims: TaskReading[] = [];
