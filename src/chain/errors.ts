@@ -37,6 +37,11 @@ export class ChainConnectionError extends BaseError {
   override name = 'ChainConnectionError';
 }
 
+/** A sent transaction is gone: no receipt, and the node no longer knows it (a reorg dropped it). */
+export class TransactionDroppedError extends BaseError {
+  override name = 'TransactionDroppedError';
+}
+
 /** A sent transaction had no receipt within the wait limit. */
 export class ReceiptTimeoutError extends BaseError {
   override name = 'ReceiptTimeoutError';

@@ -16,6 +16,7 @@ import {
   ChainRevertError,
   NonceTakenError,
   ReceiptTimeoutError,
+  TransactionDroppedError,
   TransactionOutOfGasError,
   TransactionSendError,
 } from './errors.ts';
@@ -54,6 +55,8 @@ export type ContractCall = TxOptions & {
 };
 
 const RECEIPT_TIMEOUT_MS = 120_000;
+/** How long the endpoint must not know a sent transaction before it counts as dropped. */
+const DROPPED_AFTER_MS = 2_000;
 
 /** Sends a contract call, waits for its receipt, and throws {@link ChainRevertError} if it reverted. */
 export async function sendContract(clients: ConcordClients, call: ContractCall): Promise<TransactionReceipt> {
@@ -198,6 +201,7 @@ export async function waitForReceipt(
   call?: ContractCall,
 ): Promise<TransactionReceipt> {
   const deadline = Date.now() + RECEIPT_TIMEOUT_MS;
+  let unknownSince: number | undefined;
   for (;;) {
     try {
       const receipt = await clients.publicClient.getTransactionReceipt({ hash });
@@ -205,6 +209,22 @@ export async function waitForReceipt(
       throw await explainRevert(clients, receipt, call);
     } catch (err) {
       if (!(err instanceof TransactionReceiptNotFoundError || isTransientRpcError(err))) throw err;
+    }
+    // A reorg can drop a transaction mined after it was sent: stop waiting once the node has not known it
+    // for a while (a load-balanced endpoint may briefly answer from a backend that has not seen it yet).
+    const known = await clients.publicClient.getTransaction({ hash }).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof TransactionNotFoundError) return false;
+        if (isTransientRpcError(err)) return true;
+        throw err;
+      },
+    );
+    unknownSince = known ? undefined : (unknownSince ?? Date.now());
+    if (unknownSince !== undefined && Date.now() - unknownSince >= DROPPED_AFTER_MS) {
+      throw new TransactionDroppedError(`Transaction ${hash} was dropped before it got a receipt.`, {
+        hint: 'A reorg removed it; the caller decides from the chain whether to send it again.',
+      });
     }
     if (Date.now() > deadline) {
       throw new ReceiptTimeoutError(`No receipt for transaction ${hash} after ${RECEIPT_TIMEOUT_MS} ms.`, {

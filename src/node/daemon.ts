@@ -57,6 +57,8 @@ export type NodeConfig = {
   chainWaitMs?: number | undefined;
   /** The terms on which the worker takes tasks (default `DEFAULT_TASK_POLICY`). */
   taskPolicy?: TaskPolicy | undefined;
+  /** Blocks on top before the worker counts a block's contents as confirmed (default `DEFAULT_CONFIRMATIONS`). */
+  confirmations?: number | undefined;
   /** Hosts per shard of every served model version (default 1). */
   replicas?: number | undefined;
   /** Ranked standbys per shard (default 1). */
@@ -172,6 +174,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       {
         fromBlock: deployment.deployedAt,
         pollIntervalMs: config.pollIntervalMs,
+        confirmations: config.confirmations,
         policy: config.taskPolicy,
         lie: config.lie ?? false,
         lazy: config.lazy ?? false,

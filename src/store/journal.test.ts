@@ -137,7 +137,7 @@ test('uint256 task ids and mixed-case hex round-trip exactly', () => {
   );
 });
 
-test('pendingTasks lists exactly the unfinished tasks, and survives reopening', () => {
+test('pendingTaskIds lists every followed task not finished, and survives reopening', () => {
   const { dir: d2, cleanup: c2 } = tempDir('journal-reopen');
   try {
     const s = openStore(d2);
@@ -157,14 +157,11 @@ test('pendingTasks lists exactly the unfinished tasks, and survives reopening', 
       claimed: 0,
       failed: 1,
     });
-    const pending = reopened.journal.pendingTasks();
-    assert.deepEqual(
-      pending.map((t) => [t.taskId, t.state, t.salt]),
-      [
-        [1n, 'computed', hex32(2)],
-        [2n, 'committed', hex32(3)],
-      ],
-    );
+    // A failed task is followed until the chain at the confirmed height says it is done (finish).
+    assert.deepEqual(reopened.journal.pendingTaskIds(), [1n, 2n, 3n]);
+    reopened.journal.follow(9n);
+    reopened.journal.finish(3n, 'task failed');
+    assert.deepEqual(reopened.journal.pendingTaskIds(), [1n, 2n, 9n]);
     reopened.close();
   } finally {
     c2();
@@ -198,4 +195,28 @@ test('random move sequences follow the lifecycle spec exactly (model-based)', ()
     }),
     { numRuns: 100 },
   );
+});
+
+test('rewind moves a task back after a reorg, forgets the dropped transactions and keeps the reason', () => {
+  const { dir: d3, cleanup: c3 } = tempDir('journal-rewind');
+  try {
+    const s = openStore(d3);
+    const j = s.journal;
+    j.recordComputed({ taskId: 1n, resultDigest: hex32(1), salt: hex32(2) });
+    j.advance(1n, 'committed', { txHash: hex32(3) });
+    j.advance(1n, 'revealed', { txHash: hex32(4) });
+    j.advance(1n, 'finalized');
+    j.advance(1n, 'claimed', { txHash: hex32(5) });
+    assert.throws(() => j.rewind(1n, 'claimed', 'x'), { name: 'TaskTransitionError' });
+    const back = j.rewind(1n, 'committed', 'reorg: reveal, finalize, claim dropped');
+    assert.equal(back.state, 'committed');
+    assert.equal(back.commitTx, hex32(3));
+    assert.equal(back.revealTx, null);
+    assert.equal(back.claimTx, null);
+    assert.equal(j.history(1n).at(-1)?.reason, 'reorg: reveal, finalize, claim dropped');
+    assert.throws(() => j.rewind(1n, 'revealed', 'x'), { name: 'TaskTransitionError' });
+    s.close();
+  } finally {
+    c3();
+  }
 });

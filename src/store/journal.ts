@@ -8,10 +8,23 @@ import {
   TaskTransitionError,
 } from './errors.ts';
 
-/** Where a node stands with one task; `claimed` and `failed` are final. */
+/**
+ * Where a node stands with one task, as the chain shows it at the confirmed
+ * height. `claimed` and `failed` end the forward walk, but no state is final:
+ * a reorg that drops what the chain showed moves the task back (`rewind`).
+ */
 export type TaskState = 'computed' | 'committed' | 'revealed' | 'finalized' | 'claimed' | 'failed';
 
-/** The states a task may move to from each state. */
+/** The states of a task that goes well, in order (`failed` may follow any but `claimed`). */
+export const TASK_PROGRESS: readonly TaskState[] = [
+  'computed',
+  'committed',
+  'revealed',
+  'finalized',
+  'claimed',
+];
+
+/** The forward moves from each state (a reorg's moves back are `rewind`s). */
 export const TASK_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   computed: ['committed', 'failed'],
   committed: ['revealed', 'failed'],
@@ -52,7 +65,12 @@ export type AdvanceParameters = {
   txHash?: Hex;
   /** Why the task failed; only for `failed`. */
   failure?: string;
+  /** Why the move was made (kept in the history). */
+  reason?: string;
 };
+
+/** One transition in a task's history. */
+export type TaskTransition = { state: TaskState; txHash: Hex | null; reason: string | null; at: number };
 
 type TaskRow = {
   task_id: string;
@@ -113,6 +131,7 @@ export class TaskJournal {
       this.#db
         .prepare(`INSERT INTO task_transitions (task_id, state, tx_hash, at) VALUES (?, 'computed', NULL, ?)`)
         .run(id, at);
+      this.#follow(id);
       return toRecord(this.#row(id)!);
     })();
   }
@@ -146,24 +165,83 @@ export class TaskJournal {
         this.#db.prepare(`UPDATE tasks SET ${txColumn} = ? WHERE task_id = ?`).run(txHash, id);
       }
       this.#db
-        .prepare('INSERT INTO task_transitions (task_id, state, tx_hash, at) VALUES (?, ?, ?, ?)')
-        .run(id, to, txHash, at);
+        .prepare('INSERT INTO task_transitions (task_id, state, tx_hash, reason, at) VALUES (?, ?, ?, ?, ?)')
+        .run(id, to, txHash, params.reason ?? params.failure ?? null, at);
       return toRecord(this.#row(id)!);
     })();
+  }
+
+  /**
+   * Moves a task back to `to` because the chain no longer shows what the
+   * journal recorded (a reorg dropped a commit, reveal, finalize or claim).
+   * Forgets the transactions of the states it leaves; `reason` is kept in
+   * the history.
+   */
+  rewind(taskId: bigint, to: TaskState, reason: string): TaskRecord {
+    const id = taskKey(taskId);
+    return this.#db.transaction((): TaskRecord => {
+      const row = this.#row(id);
+      if (!row) throw notFound(id);
+      if (row.state === to || TASK_TRANSITIONS[row.state].includes(to)) {
+        throw new TaskTransitionError(`Task ${id} cannot be rewound from ${row.state} to ${to}.`, {
+          hint: 'Use advance for a forward move.',
+        });
+      }
+      const keep = to === 'failed' ? TASK_PROGRESS.indexOf('finalized') : TASK_PROGRESS.indexOf(to);
+      const at = this.#now();
+      this.#db
+        .prepare(
+          `UPDATE tasks SET state = ?, updated_at = ?, failure = ?,
+             commit_tx = CASE WHEN ? >= 1 THEN commit_tx END,
+             reveal_tx = CASE WHEN ? >= 2 THEN reveal_tx END,
+             claim_tx = CASE WHEN ? >= 4 THEN claim_tx END
+           WHERE task_id = ?`,
+        )
+        .run(to, at, to === 'failed' ? reason : null, keep, keep, keep, id);
+      this.#db
+        .prepare(
+          'INSERT INTO task_transitions (task_id, state, tx_hash, reason, at) VALUES (?, ?, NULL, ?, ?)',
+        )
+        .run(id, to, reason, at);
+      return toRecord(this.#row(id)!);
+    })();
+  }
+
+  /** Follows `taskId` until `finish` (e.g. as its creator, with no result of its own to journal). */
+  follow(taskId: bigint): void {
+    this.#follow(taskKey(taskId));
+  }
+
+  /** Whether the node follows `taskId` (unfinished or finished). */
+  follows(taskId: bigint): boolean {
+    return (
+      this.#db.prepare('SELECT 1 FROM followed_tasks WHERE task_id = ?').get(taskKey(taskId)) !== undefined
+    );
+  }
+
+  /** Marks a followed task done: the chain at the confirmed height needs nothing more from the node. */
+  finish(taskId: bigint, reason: string): void {
+    this.#db
+      .prepare('UPDATE followed_tasks SET done_at = ?, done_reason = ? WHERE task_id = ? AND done_at IS NULL')
+      .run(this.#now(), reason, taskKey(taskId));
+  }
+
+  /** Followed tasks not confirmed done, in the order they were followed: what a restarted node resumes. */
+  pendingTaskIds(): bigint[] {
+    const rows = this.#db
+      .prepare('SELECT task_id FROM followed_tasks WHERE done_at IS NULL ORDER BY rowid')
+      .all() as { task_id: string }[];
+    return rows.map((r) => BigInt(r.task_id));
+  }
+
+  #follow(id: string): void {
+    this.#db.prepare('INSERT OR IGNORE INTO followed_tasks (task_id) VALUES (?)').run(id);
   }
 
   /** The task's record, or `undefined` if the journal has none. */
   get(taskId: bigint): TaskRecord | undefined {
     const row = this.#row(taskKey(taskId));
     return row ? toRecord(row) : undefined;
-  }
-
-  /** Tasks not yet claimed or failed, oldest first: what a restarted node must resume. */
-  pendingTasks(): TaskRecord[] {
-    const rows = this.#db
-      .prepare(`SELECT * FROM tasks WHERE state NOT IN ('claimed', 'failed') ORDER BY created_at, task_id`)
-      .all() as TaskRow[];
-    return rows.map(toRecord);
   }
 
   /** How many tasks are in each state (every state present, zero included). */
@@ -180,12 +258,12 @@ export class TaskJournal {
     return counts;
   }
 
-  /** Every state the task went through, with its transaction and time, in order. */
-  history(taskId: bigint): { state: TaskState; txHash: Hex | null; at: number }[] {
+  /** Every state the task went through, with its transaction, reason and time, in order. */
+  history(taskId: bigint): TaskTransition[] {
     const rows = this.#db
-      .prepare('SELECT state, tx_hash, at FROM task_transitions WHERE task_id = ? ORDER BY rowid')
-      .all(taskKey(taskId)) as { state: TaskState; tx_hash: Hex | null; at: number }[];
-    return rows.map((r) => ({ state: r.state, txHash: r.tx_hash, at: r.at }));
+      .prepare('SELECT state, tx_hash, reason, at FROM task_transitions WHERE task_id = ? ORDER BY rowid')
+      .all(taskKey(taskId)) as { state: TaskState; tx_hash: Hex | null; reason: string | null; at: number }[];
+    return rows.map((r) => ({ state: r.state, txHash: r.tx_hash, reason: r.reason, at: r.at }));
   }
 
   #row(id: string): TaskRow | undefined {

@@ -37,6 +37,32 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // Reorg safety: why a transition was made (a rewind names the dropped transaction), every
+  // protocol transaction sent and how deep it is, and every task the node follows until the chain
+  // at the confirmed height needs nothing more (tasks journaled before this version are followed
+  // again, so a task a reorg un-settled is finished after the upgrade).
+  `
+  ALTER TABLE task_transitions ADD COLUMN reason TEXT;
+  CREATE TABLE sent_txs (
+    tx_hash    TEXT NOT NULL,
+    task_id    TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    nonce      INTEGER NOT NULL,
+    block      INTEGER,
+    status     TEXT NOT NULL,
+    sent_at    INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (tx_hash, task_id)
+  ) STRICT;
+  CREATE INDEX sent_txs_by_status ON sent_txs(status);
+  CREATE INDEX sent_txs_by_task ON sent_txs(task_id);
+  CREATE TABLE followed_tasks (
+    task_id     TEXT PRIMARY KEY,
+    done_at     INTEGER,
+    done_reason TEXT
+  ) STRICT;
+  INSERT INTO followed_tasks (task_id) SELECT task_id FROM tasks;
+  `,
 ];
 
 /** The schema version this code writes. */

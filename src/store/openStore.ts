@@ -6,6 +6,7 @@ import { mkdirDurable } from './fsync.ts';
 import { TaskJournal } from './journal.ts';
 import { migrate } from './migrations.ts';
 import { PeerBook } from './peers.ts';
+import { SentTxJournal } from './sentTxs.ts';
 import { Settings } from './settings.ts';
 
 /** Options of `openStore`. */
@@ -16,10 +17,12 @@ export type OpenStoreOptions = {
   now?: () => number;
 };
 
-/** A node's embedded state: the task journal, blobs, known peers and settings. */
+/** A node's embedded state: the task journal, the sent transactions, blobs, known peers and settings. */
 export type Store = {
   readonly dataDir: string;
   readonly journal: TaskJournal;
+  /** The protocol transactions the node sent, and how deep each is. */
+  readonly sentTxs: SentTxJournal;
   readonly blobs: BlobStore;
   readonly peers: PeerBook;
   readonly settings: Settings;
@@ -49,6 +52,7 @@ export function openStore(dataDir: string, options: OpenStoreOptions = {}): Stor
   return {
     dataDir,
     journal: mappingDiskFull(new TaskJournal(db, now), 'journal'),
+    sentTxs: mappingDiskFull(new SentTxJournal(db, now), 'sent transactions'),
     blobs: new BlobStore(join(dataDir, 'blobs'), options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES),
     peers: mappingDiskFull(new PeerBook(db, now), 'peer book'),
     settings: mappingDiskFull(new Settings(db), 'settings'),

@@ -13,7 +13,7 @@ import { payoutOf } from '../../src/chain/actions/payoutOf.ts';
 import { writeDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
-import { increaseTime } from '../../src/chain/devRpc.ts';
+import { increaseTime, mineBlocks } from '../../src/chain/devRpc.ts';
 import { taskKindId } from '../../src/chain/taskTypes.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { digestBytes } from '../../src/core/digest.ts';
@@ -237,12 +237,24 @@ describe('clock skew of ±120 s on one node (three node processes on anvil)', { 
     const settled = await getTask(chain.deployer, { taskId: orphan });
     assert.equal(settled.status, 'failed');
     assert.equal(settled.creatorClaimed, true);
+    // The journal records a claim once it is confirmed (blocks on top); this chain mines only on transactions.
+    await mineBlocks(chain.deployer, 2);
+    for (const n of nodes) {
+      await waitFor(
+        'the claims confirmed in the journal',
+        async () => {
+          const text = await (await fetch(`${n.info.apiUrl}/metrics`)).text();
+          const claimed = Number(/concord_tasks\{state="claimed"\} (\d+)/.exec(text)?.[1] ?? 0);
+          return claimed >= paid.length ? true : undefined;
+        },
+        30_000,
+      );
+    }
     await Promise.all(nodes.map((n) => n.stop()));
     for (const [i, n] of nodes.entries()) {
       const store = openStore(dataDir(i));
       try {
-        const states = store.journal.pendingTasks().map((r) => `${r.taskId}:${r.state}`);
-        assert.deepEqual(states, [], `node ${i} has nothing pending`);
+        assert.deepEqual(store.journal.pendingTaskIds(), [], `node ${i} has nothing pending`);
         for (const id of paid) assert.equal(store.journal.get(id)?.state, 'claimed', `node ${i}, task ${id}`);
         assert.equal(store.journal.get(orphan), undefined, `node ${i} never computed the orphan`);
         const p = await participantState(chain.deployer, { taskId: orphan, account: n.info.address });

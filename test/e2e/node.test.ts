@@ -16,7 +16,7 @@ import { sharesOf } from '../../src/chain/actions/sharesOf.ts';
 import { writeDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
-import { increaseTime } from '../../src/chain/devRpc.ts';
+import { increaseTime, mineBlocks } from '../../src/chain/devRpc.ts';
 import { poolId } from '../../src/chain/poolId.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { digestBytes } from '../../src/core/digest.ts';
@@ -199,7 +199,18 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     const metrics = await (await fetch(`${nodes[0]!.info.apiUrl}/metrics`)).text();
     assert.match(metrics, /concord_commits_total [1-9]/);
     assert.match(metrics, /concord_blob_bytes_served_total [1-9]/);
-    assert.match(metrics, /concord_tasks\{state="claimed"\} [1-9]/);
+    // The journal says claimed once the claim is confirmed (two blocks on top): this chain mines
+    // only on transactions, so give it the blocks.
+    await mineBlocks(chain.deployer, 2);
+    await waitFor(
+      'the claim confirmed in the journal',
+      async () => {
+        const text = await (await fetch(`${nodes[0]!.info.apiUrl}/metrics`)).text();
+        return /concord_tasks\{state="claimed"\} [1-9]/.test(text) ? true : undefined;
+      },
+      30_000,
+      logs,
+    );
   });
 
   it('refuses tasks with a bad spec or inputs the node does not hold', async () => {

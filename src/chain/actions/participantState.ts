@@ -8,7 +8,12 @@ export const PARTICIPANT_STATUS = ['none', 'member', 'committed', 'revealed'] as
 export type ParticipantStatus = (typeof PARTICIPANT_STATUS)[number];
 
 /** Parameters of {@link participantState}. */
-export type ParticipantStateParameters = { taskId: bigint; account: Address };
+export type ParticipantStateParameters = {
+  taskId: bigint;
+  account: Address;
+  /** Read at this block (default: the latest). */
+  blockNumber?: bigint;
+};
 /** A committee member's record in one task (all zero for an account outside the committee). */
 export type ParticipantStateReturnType = {
   status: ParticipantStatus;
@@ -34,6 +39,7 @@ export async function participantState(
     abi: taskMarketAbi,
     functionName: 'participantState',
     args: [params.taskId, params.account],
+    ...(params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber }),
   });
   return { ...p, status: PARTICIPANT_STATUS[p.status] ?? 'none' };
 }

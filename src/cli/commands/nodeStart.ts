@@ -3,6 +3,7 @@ import { readDeployment } from '../../chain/deployment.ts';
 import { deploymentFile } from '../../chain/localChain.ts';
 import { startNode } from '../../node/daemon.ts';
 import { DEFAULT_TASK_POLICY, type TaskPolicy } from '../../node/worker/taskPolicy.ts';
+import { DEFAULT_CONFIRMATIONS } from '../../node/worker/worker.ts';
 import { nodeDashboardDeps } from '../../web/nodeDashboard.ts';
 import { registerDashboard } from '../../web/registerDashboard.ts';
 import { type Command, UsageError } from '../command.ts';
@@ -23,7 +24,7 @@ export const nodeStartCommand: Command = {
     '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT]',
     '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--credits-per-token N]',
     '                          [--max-bond WEI] [--max-slash-multiple N] [--min-commit-seconds N] [--min-reveal-seconds N]',
-    '                          [--max-lock-seconds N]',
+    '                          [--max-lock-seconds N] [--confirmations N]',
     '',
     'Starts a node: registers and stakes its account if needed, follows the',
     "chain's tasks, computes, commits, reveals, finalizes and claims, exchanges",
@@ -43,6 +44,7 @@ export const nodeStartCommand: Command = {
     '  --stake WEI           stake to keep active (default: the registry minimum)',
     '  --poll-ms N           worker round interval in ms (default 250)',
     '  --chain-wait S        at start, wait up to S seconds for an unreachable chain (default 60)',
+    `  --confirmations N     blocks on top before a transaction counts as confirmed (default ${DEFAULT_CONFIRMATIONS})`,
     '  --replicas N          hosts that compute each shard of a model (default 1)',
     '  --standbys N          standby hosts per shard (default 1)',
     '  --shards-per-matrix N row shards each weight matrix is cut into (default 4)',
@@ -68,6 +70,7 @@ export const nodeStartCommand: Command = {
     stake: { type: 'string' },
     'poll-ms': { type: 'string' },
     'chain-wait': { type: 'string' },
+    confirmations: { type: 'string' },
     replicas: { type: 'string' },
     standbys: { type: 'string' },
     'shards-per-matrix': { type: 'string' },
@@ -105,6 +108,7 @@ export const nodeStartCommand: Command = {
         values['chain-wait'] === undefined
           ? undefined
           : intOption(values['chain-wait'], '--chain-wait', 0, 3600)! * 1000,
+      confirmations: intOption(values.confirmations, '--confirmations', 0, 1000),
       replicas: intOption(values.replicas, '--replicas', 1, 64),
       standbys: intOption(values.standbys, '--standbys', 0, 64),
       shardsPerMatrix: intOption(values['shards-per-matrix'], '--shards-per-matrix', 1, 4096),

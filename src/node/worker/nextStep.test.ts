@@ -45,7 +45,7 @@ describe('nextStep', () => {
       now = 10,
     ) => {
       const base = snap(overrides);
-      return nextStep({ ...base, terms: { ...base.terms, ...terms } }, 'new', now, policy);
+      return nextStep({ ...base, terms: { ...base.terms, ...terms } }, 'new', now, { policy });
     };
     assert.deepEqual(refused({}), { step: 'compute' });
     assert.match((refused({ bond: 21n }) as { reason: string }).reason, /bond 21 above --max-bond 20/);
@@ -96,7 +96,12 @@ describe('nextStep', () => {
     assert.equal(nextStep(settled, 'revealed', 10).step, 'record');
     assert.deepEqual(nextStep(settled, 'finalized', 10), { step: 'claim' });
     const claimed = { ...settled, me: { ...settled.me, claimed: true } };
-    assert.deepEqual(nextStep(claimed, 'claimed', 10), { step: 'done', reason: 'journal says claimed' });
+    assert.deepEqual(nextStep(claimed, 'finalized', 10), {
+      step: 'record',
+      to: 'claimed',
+      reason: 'claim confirmed',
+    });
+    assert.deepEqual(nextStep(claimed, 'claimed', 10), { step: 'done', reason: 'task finalized' });
   });
 
   it('reveals after the commit deadline even if some members never committed', () => {
@@ -109,7 +114,7 @@ describe('nextStep', () => {
     assert.deepEqual(nextStep(snap({ committed: 1 }, { status: 'committed' }), 'computed', 10), {
       step: 'record',
       to: 'committed',
-      reason: 'commit sent before a crash',
+      reason: 'commit confirmed',
     });
     assert.equal(
       nextStep(snap({ committed: 3, revealed: 1 }, { status: 'revealed' }), 'committed', 10).step ===
@@ -120,7 +125,7 @@ describe('nextStep', () => {
     assert.deepEqual(nextStep(settledClaimed, 'finalized', 300), {
       step: 'record',
       to: 'claimed',
-      reason: 'claim sent before a crash',
+      reason: 'claim confirmed',
     });
   });
 
@@ -213,9 +218,24 @@ describe('nextStep', () => {
         arb,
         fc.constantFrom(...locals),
         fc.integer({ min: 0, max: 300 }),
-        (partial, local, now) => {
+        fc.option(arb, { nil: undefined }),
+        (partial, local, now, older) => {
           const task = { ...partial, commitDeadline: COMMIT, revealDeadline: REVEAL } as TaskSnapshot;
-          const s = nextStep(task, local, now);
+          const confirmed =
+            older && ({ ...older, commitDeadline: COMMIT, revealDeadline: REVEAL } as TaskSnapshot);
+          const s = nextStep(task, local, now, { confirmed });
+          const c = confirmed ?? task;
+          if (s.step === 'done') {
+            // Done only when the confirmed height owes this node nothing either.
+            assert.ok(
+              c.status === 'open' || ((c.me.claimed || c.me.payout === 0n) && !c.creator.refundClaimable),
+            );
+            assert.ok(
+              task.status === 'open' ||
+                ((task.me.claimed || task.me.payout === 0n) && !task.creator.refundClaimable),
+            );
+          }
+          if (s.step === 'record') assert.notEqual(s.to, local);
           if (s.step === 'compute' || s.step === 'commit' || s.step === 'draw') {
             assert.ok(task.status === 'open' && now < COMMIT);
           }
@@ -230,7 +250,7 @@ describe('nextStep', () => {
               undefined,
             );
           }
-          if (s.step === 'commit') assert.equal(local, 'computed');
+          if (s.step === 'commit') assert.notEqual(local, 'new');
           if (s.step === 'reveal')
             assert.ok(task.status === 'open' && now < REVEAL && task.me.status === 'committed');
           if (s.step === 'claim') assert.ok(task.status !== 'open');
@@ -240,5 +260,111 @@ describe('nextStep', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('moves the journal back when a reorg dropped a commit, and commits again with the same salt', () => {
+    // The journal said committed; the chain (latest and confirmed) shows a member again.
+    assert.deepEqual(nextStep(snap(), 'committed', 10), {
+      step: 'record',
+      to: 'computed',
+      reason: 'reorg: commit dropped',
+    });
+    assert.deepEqual(nextStep(snap(), 'computed', 10), { step: 'commit' });
+    // Before the fix a member whose journal said committed was done: "journal ahead of the chain".
+    assert.notEqual(nextStep(snap(), 'committed', 10).step, 'done');
+  });
+
+  it('moves the journal back when a reorg dropped reveals, the finalize and the claims, and redoes each', () => {
+    const open = snap({ committed: 3, revealed: 0 }, { status: 'committed' });
+    assert.deepEqual(nextStep(open, 'claimed', 10), {
+      step: 'record',
+      to: 'committed',
+      reason: 'reorg: reveal, finalize, claim dropped',
+    });
+    assert.deepEqual(nextStep(open, 'committed', 10), { step: 'reveal' });
+    const revealed = snap({ committed: 3, revealed: 3 }, { status: 'revealed' });
+    assert.deepEqual(nextStep(revealed, 'finalized', 10), {
+      step: 'record',
+      to: 'revealed',
+      reason: 'reorg: finalize dropped',
+    });
+    assert.deepEqual(nextStep(revealed, 'revealed', 10), { step: 'finalize' });
+    const unclaimed = snap({ status: 'finalized' }, { status: 'revealed', payout: 5n });
+    assert.deepEqual(nextStep(unclaimed, 'claimed', 300), {
+      step: 'record',
+      to: 'finalized',
+      reason: 'reorg: claim dropped',
+    });
+    assert.deepEqual(nextStep(unclaimed, 'finalized', 300), { step: 'claim' });
+    // A failed journal (settled without our reveal) whose settlement was dropped reveals after all.
+    assert.deepEqual(nextStep(open, 'failed', 10), {
+      step: 'record',
+      to: 'committed',
+      reason: 'reorg: settlement dropped',
+    });
+  });
+
+  it('records only what the confirmed height shows, and is done only once it shows nothing left', () => {
+    const confirmedOpen = snap({ committed: 3, revealed: 3 }, { status: 'revealed' });
+    const settledClaimed = snap({ status: 'finalized' }, { status: 'revealed', claimed: true, payout: 5n });
+    // Claimed at the latest block, still revealed at the confirmed height: the journal stays, the task waits.
+    assert.deepEqual(nextStep(settledClaimed, 'revealed', 300, { confirmed: confirmedOpen }), {
+      step: 'wait',
+      confirming: true,
+    });
+    const confirmedUnclaimed = snap({ status: 'finalized' }, { status: 'revealed', payout: 5n });
+    assert.deepEqual(nextStep(settledClaimed, 'finalized', 300, { confirmed: confirmedUnclaimed }), {
+      step: 'wait',
+      confirming: true,
+    });
+    assert.deepEqual(nextStep(settledClaimed, 'finalized', 300, { confirmed: settledClaimed }), {
+      step: 'record',
+      to: 'claimed',
+      reason: 'claim confirmed',
+    });
+    assert.deepEqual(nextStep(settledClaimed, 'claimed', 300, { confirmed: settledClaimed }), {
+      step: 'done',
+      reason: 'task finalized',
+    });
+    // A commit mined at the latest block keeps a computed result from failing at the deadline: it reveals.
+    const committedLate = snap({ committed: 1 }, { status: 'committed' });
+    assert.deepEqual(nextStep(committedLate, 'computed', COMMIT, { confirmed: snap() }), { step: 'reveal' });
+    // Not in the committee at the latest block, committee not drawn at the confirmed height yet.
+    const drawn = snap({}, { status: 'none' });
+    const undrawn = snap({ committeeDrawn: false, committeeLength: 0 }, { status: 'none' });
+    assert.deepEqual(nextStep(drawn, 'new', 10, { confirmed: undrawn }), { step: 'wait', confirming: true });
+  });
+
+  it('a creator finalizes and claims its refund whatever its own participation did', () => {
+    const creator = { isMe: true, refundClaimable: false };
+    const refund = { isMe: true, refundClaimable: true };
+    // Member that never committed, past the commit deadline: finalizes when due.
+    const others = snap({ creator, committed: 2, revealed: 1 });
+    assert.deepEqual(nextStep(others, 'failed', COMMIT), { step: 'wait', until: REVEAL });
+    assert.deepEqual(nextStep(others, 'failed', REVEAL), { step: 'finalize' });
+    // Outvoted (journal failed, nothing owed as member): still claims the refund.
+    const outvoted = snap({ status: 'finalized', creator: refund }, { status: 'revealed' });
+    assert.deepEqual(nextStep(outvoted, 'failed', 300), { step: 'claim' });
+    // Paid and claimed as member, refund still open: claims again (before the fix: "journal says claimed").
+    const paid = snap(
+      { status: 'finalized', creator: refund },
+      { status: 'revealed', claimed: true, payout: 5n },
+    );
+    assert.deepEqual(nextStep(paid, 'claimed', 300), { step: 'claim' });
+    // Failed task, never drawn, or not in the committee.
+    const failed = snap({ status: 'failed', creator: refund }, { status: 'committed' });
+    assert.deepEqual(nextStep(failed, 'failed', 300), { step: 'claim' });
+    const undrawn = snap({ committeeDrawn: false, creator }, { status: 'none' });
+    assert.deepEqual(nextStep(undrawn, 'new', REVEAL), { step: 'finalize' });
+    // Refund claimed at the latest block but not at the confirmed height: wait; then done.
+    const refunded = { ...outvoted, creator };
+    assert.deepEqual(nextStep(refunded, 'failed', 300, { confirmed: outvoted }), {
+      step: 'wait',
+      confirming: true,
+    });
+    assert.deepEqual(nextStep(refunded, 'failed', 300, { confirmed: refunded }), {
+      step: 'done',
+      reason: 'task finalized',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { Hex } from 'viem';
+import type { Hex, TransactionReceipt } from 'viem';
 import { claim } from '../../chain/actions/claim.ts';
 import { claimMany } from '../../chain/actions/claimMany.ts';
 import { commit } from '../../chain/actions/commit.ts';
@@ -12,8 +12,9 @@ import { formatCursor, parseCursor, type WatchCursor } from '../../chain/watchCu
 import { BaseError } from '../../core/errors.ts';
 import { randomSalt } from '../../core/salt.ts';
 import { DiskFullError } from '../../store/errors.ts';
-import type { TaskState } from '../../store/journal.ts';
+import { TASK_TRANSITIONS, type TaskState } from '../../store/journal.ts';
 import type { Store } from '../../store/openStore.ts';
+import type { TxAction } from '../../store/sentTxs.ts';
 import { chainNow } from '../chainTime.ts';
 import { DiskFullNotice } from '../diskFullNotice.ts';
 import { createLogOnce, type LogOnce } from '../logOnce.ts';
@@ -27,6 +28,7 @@ import { type NextStep, nextStep } from './nextStep.ts';
 import { RetryBackoff } from './retryBackoff.ts';
 import { readTaskSnapshot, type TaskReading } from './snapshot.ts';
 import { DEFAULT_TASK_POLICY, type TaskPolicy } from './taskPolicy.ts';
+import { trackSentTxs } from './trackTxs.ts';
 
 /** The components a worker uses. */
 export type WorkerComponents = ComputeDeps & {
@@ -45,6 +47,13 @@ export type WorkerInit = {
   pollIntervalMs?: number | undefined;
   /** The terms on which the node takes tasks (default `DEFAULT_TASK_POLICY`). */
   policy?: TaskPolicy | undefined;
+  /**
+   * Blocks on top of a block before what it shows counts as confirmed
+   * (default {@link DEFAULT_CONFIRMATIONS}; 0 = the latest block is final).
+   * The journal mirrors the chain at that depth, and a task is done only
+   * when the chain there needs nothing more from the node.
+   */
+  confirmations?: number | undefined;
   /** Tests only: commit a wrong result (the node is outvoted and slashed). */
   lie?: boolean;
   /**
@@ -57,13 +66,21 @@ export type WorkerInit = {
   /**
    * Tests only: kill this process with SIGKILL right after a commit
    * transaction is mined (`commit-sent`, before the journal records it) or
-   * right after the journal records it (`committed`), to test recovery.
+   * right after the journal records it as sent (`committed`), to test recovery.
    */
   crashAfter?: CrashPoint | undefined;
 };
 
 /** Where `crashAfter` kills the process. */
 export type CrashPoint = 'commit-sent' | 'committed';
+
+/**
+ * Confirmation depth unless told otherwise: two blocks on top. Reorgs of one
+ * block are common on proof-of-stake chains and rollups' unsafe heads, two
+ * rare; a deeper one is still survived (the journal is rewound), this depth
+ * only decides when a task may be forgotten. See docs/decisions.md.
+ */
+export const DEFAULT_CONFIRMATIONS = 2;
 
 /** Where the event watcher resumes: the blocks it covered (`formatCursor`); `worker.nextBlock` in older stores. */
 const CURSOR_KEY = 'worker.cursor';
@@ -89,7 +106,15 @@ const BENIGN_REVERTS = new Set([
   'TaskRevealNotOpen',
 ]);
 
-type Entry = { until: number };
+/** When to look at a task again: at chain time `until`, and (when set) once the head is no longer `head`. */
+type Entry = { until: number; head?: Hex };
+
+/** The transaction each journal state is confirmed by. */
+const TX_ACTION: Partial<Record<TaskState, TxAction>> = {
+  committed: 'commit',
+  revealed: 'reveal',
+  claimed: 'claim',
+};
 
 /**
  * The node's task worker. It follows TaskMarket events, and for every task
@@ -121,6 +146,8 @@ export class Worker {
   #running = false;
   readonly #diskFull: DiskFullNotice;
   readonly #logOnce: LogOnce;
+  /** The latest block's hash when sent transactions were last checked. */
+  #head: Hex | undefined;
 
   /** Creates a stopped worker. */
   constructor(components: WorkerComponents, init: WorkerInit) {
@@ -135,7 +162,7 @@ export class Worker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    for (const record of this.#c.store.journal.pendingTasks()) this.#active.set(record.taskId, { until: 0 });
+    for (const taskId of this.#c.store.journal.pendingTaskIds()) this.#active.set(taskId, { until: 0 });
     const saved = this.#c.store.settings.get(NEXT_BLOCK_KEY);
     const cursor = this.#c.store.settings.get(CURSOR_KEY);
     this.#watcher = watchTasks(this.#c.ctx, {
@@ -219,11 +246,24 @@ export class Worker {
     try {
       const now = await chainNow(this.#c.ctx);
       this.#chainTime = now;
+      const head = await this.#c.ctx.publicClient.getBlock({ blockTag: 'latest' });
+      const depth = BigInt(this.#init.confirmations ?? DEFAULT_CONFIRMATIONS);
+      const confirmedBlock = head.number > depth ? head.number - depth : 0n;
+      if (head.hash !== this.#head) {
+        // A head that does not extend the last one may be a reorg: every task looks at the chain again.
+        const replaced = this.#head !== undefined && head.parentHash !== this.#head;
+        const touched = await trackSentTxs(this.#c.ctx, this.#c.store.sentTxs, confirmedBlock, this.#c.log);
+        for (const [taskId, entry] of this.#active) {
+          if (replaced || touched.includes(taskId)) this.#active.set(taskId, { ...entry, until: 0 });
+        }
+        this.#head = head.hash;
+      }
+      const at = { now, head: head.hash, confirmedBlock: depth > 0n ? confirmedBlock : undefined };
       const claims: TaskReading[] = [];
       for (const [taskId, entry] of this.#active) {
         if (!this.#running) return;
-        if (entry.until > now) continue;
-        await this.#advance(taskId, now, claims).catch((err) => {
+        if (entry.until > now || entry.head === head.hash) continue;
+        await this.#advance(taskId, at, claims).catch((err) => {
           entry.until = now + 1;
           this.#fail(`task ${taskId}`, err);
         });
@@ -239,21 +279,34 @@ export class Worker {
     }
   }
 
-  async #advance(taskId: bigint, now: number, claims: TaskReading[]): Promise<void> {
+  async #advance(
+    taskId: bigint,
+    at: { now: number; head: Hex; confirmedBlock: bigint | undefined },
+    claims: TaskReading[],
+  ): Promise<void> {
+    const { journal } = this.#c.store;
     const me = this.#c.ctx.account.address;
+    const { now } = at;
     for (let i = 0; i < MAX_STEPS_PER_ROUND && this.#running; i++) {
-      const reading = await readTaskSnapshot(this.#c.ctx, taskId, me);
-      const local = this.#c.store.journal.get(taskId)?.state ?? 'new';
-      const step = nextStep(reading.snapshot, local, now, this.#init.policy ?? DEFAULT_TASK_POLICY);
+      const reading = await readTaskSnapshot(this.#c.ctx, taskId, me, at.confirmedBlock);
+      // A creator follows its task across restarts until it is finalized and refunded.
+      if (reading.snapshot.creator.isMe && !journal.follows(taskId)) journal.follow(taskId);
+      const local = journal.get(taskId)?.state ?? 'new';
+      const step = nextStep(reading.snapshot, local, now, {
+        policy: this.#init.policy ?? DEFAULT_TASK_POLICY,
+        confirmed: reading.confirmed,
+      });
       if (step.step === 'claim') {
         claims.push(reading);
         return;
       }
       if (step.step === 'wait') {
-        this.#active.set(taskId, { until: step.until ?? now + 1 });
+        const entry: Entry = step.confirming ? { until: 0, head: at.head } : { until: step.until ?? now + 1 };
+        this.#active.set(taskId, entry);
         return;
       }
       if (step.step === 'done') {
+        if (journal.follows(taskId)) journal.finish(taskId, step.reason);
         this.#active.delete(taskId);
         this.#computeRetries.forget(taskId);
         return;
@@ -271,9 +324,11 @@ export class Worker {
     const taskId = reading.task.id;
     try {
       switch (step.step) {
-        case 'draw':
-          await this.#c.txLock.run(() => drawCommittee(ctx, { taskId }));
+        case 'draw': {
+          const { receipt } = await this.#c.txLock.run(() => drawCommittee(ctx, { taskId }));
+          await this.#sent('draw', [taskId], receipt);
           return true;
+        }
         case 'compute':
           this.#startCompute(reading);
           return false;
@@ -289,7 +344,7 @@ export class Worker {
             ),
           );
           this.#crashIf('commit-sent');
-          store.journal.advance(taskId, 'committed', { txHash: receipt.transactionHash });
+          await this.#sent('commit', [taskId], receipt);
           this.#crashIf('committed');
           this.#c.metrics.commits.inc();
           this.#c.log(`task ${taskId}: committed`);
@@ -303,13 +358,14 @@ export class Worker {
           const receipt = await this.#c.txLock.run(() =>
             reveal(ctx, { taskId, resultDigest, salt: record.salt }),
           );
-          store.journal.advance(taskId, 'revealed', { txHash: receipt.transactionHash });
+          await this.#sent('reveal', [taskId], receipt);
           this.#c.metrics.reveals.inc();
           this.#c.log(`task ${taskId}: revealed ${record.resultDigest}`);
           return true;
         }
         case 'finalize': {
-          const { outcome } = await this.#c.txLock.run(() => finalize(ctx, { taskId }));
+          const { outcome, receipt } = await this.#c.txLock.run(() => finalize(ctx, { taskId }));
+          await this.#sent('finalize', [taskId], receipt);
           this.#c.log(`task ${taskId}: finalized (${outcome.status})`);
           return true;
         }
@@ -388,25 +444,35 @@ export class Worker {
     });
   }
 
+  /**
+   * Moves the journal to `to`: back (a reorg dropped what it recorded), or
+   * forward with the transaction that made the move — the one the node sent,
+   * or, if it crashed before recording it, the one the chain's events name.
+   */
   async #record(to: TaskState, reason: string, reading: TaskReading): Promise<void> {
     const { ctx, store } = this.#c;
     const taskId = reading.task.id;
-    const events: Partial<Record<TaskState, TxEvent>> = {
-      committed: 'Committed',
-      revealed: 'Revealed',
-      claimed: 'Claimed',
-    };
-    const event = events[to];
-    if (event) {
-      const txHash = await findParticipantTx(ctx, {
-        taskId,
-        account: ctx.account.address,
-        event,
-        fromBlock: reading.task.createdBlock,
-      });
-      store.journal.advance(taskId, to, { txHash });
+    const from = store.journal.get(taskId)!.state;
+    const action = TX_ACTION[to];
+    if (!TASK_TRANSITIONS[from].includes(to)) {
+      store.journal.rewind(taskId, to, reason);
+    } else if (action) {
+      const sent = store.sentTxs
+        .forTask(taskId)
+        .findLast((tx) => tx.action === action && tx.status !== 'dropped');
+      let txHash = sent?.txHash;
+      if (txHash === undefined) {
+        txHash = await findParticipantTx(ctx, {
+          taskId,
+          account: ctx.account.address,
+          event: TX_EVENT[action]!,
+          fromBlock: reading.task.createdBlock,
+        });
+        reason = `${action} sent before a crash`;
+      }
+      store.journal.advance(taskId, to, { txHash, reason });
     } else {
-      store.journal.advance(taskId, to, to === 'failed' ? { failure: reason } : {});
+      store.journal.advance(taskId, to, to === 'failed' ? { failure: reason } : { reason });
     }
     if (to === 'finalized' && this.#won(reading) && reading.task.params.pool !== ZERO_POOL) {
       this.#pools.add(reading.task.params.pool);
@@ -421,27 +487,32 @@ export class Worker {
   }
 
   async #claim(readings: TaskReading[]): Promise<void> {
-    const { ctx, store } = this.#c;
+    const { ctx } = this.#c;
     const ids = readings.map((r) => r.task.id);
-    let hashes: Map<bigint, Hex>;
     try {
-      if (ids.length === 1) {
-        const { receipt } = await this.#c.txLock.run(() => claim(ctx, { taskId: ids[0]! }));
-        hashes = new Map([[ids[0]!, receipt.transactionHash]]);
-      } else {
-        const { receipt } = await this.#c.txLock.run(() => claimMany(ctx, { taskIds: ids }));
-        hashes = new Map(ids.map((id) => [id, receipt.transactionHash]));
-      }
+      const { receipt } =
+        ids.length === 1
+          ? await this.#c.txLock.run(() => claim(ctx, { taskId: ids[0]! }))
+          : await this.#c.txLock.run(() => claimMany(ctx, { taskIds: ids }));
+      await this.#sent('claim', ids, receipt);
     } catch (err) {
       this.#fail(`claim ${ids.join(',')}`, err);
       return;
     }
-    for (const id of ids) {
-      if (store.journal.get(id)?.state === 'finalized')
-        store.journal.advance(id, 'claimed', { txHash: hashes.get(id)! });
-      this.#active.set(id, { until: 0 });
-    }
+    for (const id of ids) this.#active.set(id, { until: 0 });
     this.#c.log(`claimed tasks ${ids.join(', ')}`);
+  }
+
+  /** Journals a mined protocol transaction as sent, to follow it until it is confirmed. */
+  async #sent(action: TxAction, taskIds: readonly bigint[], receipt: TransactionReceipt): Promise<void> {
+    const tx = await this.#c.ctx.publicClient.getTransaction({ hash: receipt.transactionHash });
+    this.#c.store.sentTxs.recordMined({
+      taskIds,
+      action,
+      txHash: receipt.transactionHash,
+      nonce: tx.nonce,
+      block: receipt.blockNumber,
+    });
   }
 
   /** Runs beside the rounds (never blocks commits and reveals); retries failed fetches later. */
@@ -486,5 +557,12 @@ export class Worker {
     );
   }
 }
+
+/** The TaskMarket event that names each tracked action's transaction. */
+const TX_EVENT: Partial<Record<TxAction, TxEvent>> = {
+  commit: 'Committed',
+  reveal: 'Revealed',
+  claim: 'Claimed',
+};
 
 const ZERO_POOL: Hex = `0x${'0'.repeat(64)}`;
