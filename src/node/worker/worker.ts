@@ -146,8 +146,8 @@ export class Worker {
   #running = false;
   readonly #diskFull: DiskFullNotice;
   readonly #logOnce: LogOnce;
-  /** The latest block's hash when sent transactions were last checked. */
-  #head: Hex | undefined;
+  /** The latest block (hash and number) when sent transactions were last checked. */
+  #head: { hash: Hex; number: bigint } | undefined;
 
   /** Creates a stopped worker. */
   constructor(components: WorkerComponents, init: WorkerInit) {
@@ -249,14 +249,14 @@ export class Worker {
       const head = await this.#c.ctx.publicClient.getBlock({ blockTag: 'latest' });
       const depth = BigInt(this.#init.confirmations ?? DEFAULT_CONFIRMATIONS);
       const confirmedBlock = head.number > depth ? head.number - depth : 0n;
-      if (head.hash !== this.#head) {
-        // A head that does not extend the last one may be a reorg: every task looks at the chain again.
-        const replaced = this.#head !== undefined && head.parentHash !== this.#head;
+      if (head.hash !== this.#head?.hash) {
+        // A reorg replaced the last head seen: every task looks at the chain again.
+        const replaced = await this.#replaced(head);
         const touched = await trackSentTxs(this.#c.ctx, this.#c.store.sentTxs, confirmedBlock, this.#c.log);
         for (const [taskId, entry] of this.#active) {
           if (replaced || touched.includes(taskId)) this.#active.set(taskId, { ...entry, until: 0 });
         }
-        this.#head = head.hash;
+        this.#head = { hash: head.hash, number: head.number };
       }
       const at = { now, head: head.hash, confirmedBlock: depth > 0n ? confirmedBlock : undefined };
       const claims: TaskReading[] = [];
@@ -277,6 +277,18 @@ export class Worker {
     } catch (err) {
       this.#fail('round', err);
     }
+  }
+
+  /**
+   * Whether the last head seen is no longer on the chain. A new head whose parent is not it may
+   * just be several blocks further (they come faster than the rounds), so that block is checked.
+   */
+  async #replaced(head: { parentHash: Hex; number: bigint }): Promise<boolean> {
+    const last = this.#head;
+    if (last === undefined || head.parentHash === last.hash) return false;
+    if (head.number <= last.number) return true;
+    const now = await this.#c.ctx.publicClient.getBlock({ blockNumber: last.number });
+    return now.hash !== last.hash;
   }
 
   async #advance(
