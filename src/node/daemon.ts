@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Address } from 'viem';
 import { type ConcordContext, createConcordContext } from '../chain/context.ts';
 import { readDeployment } from '../chain/deployment.ts';
+import { errorLine } from '../chain/rpcErrors.ts';
 import { type BlobServer, serveBlobs, storeBlobSource } from '../p2p/blobServer.ts';
 import { type ConcordHost, createHost } from '../p2p/createHost.ts';
 import { loadOrCreatePeerKey } from '../p2p/peerKey.ts';
@@ -239,7 +240,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       putBlob: async (bytes) => store.blobs.putBlob(bytes),
     };
     const api = createApi(deps, {
-      onInternalError: (err) => config.log(`api: internal error: ${String(err)}`),
+      onServerError: (err, status) =>
+        config.log(
+          status === 500 ? `api: internal error: ${String(err)}` : `api: ${status} ${errorLine(err)}`,
+        ),
     });
     const creditsPerToken = config.creditsPerToken ?? DEFAULT_CREDITS_PER_TOKEN;
     registerCompletionRoutes(api, {

@@ -59,7 +59,7 @@ let app: FastifyInstance;
 let base: string;
 const internal: unknown[] = [];
 before(async () => {
-  app = createApi(deps, { blobLimit: 1024, onInternalError: (e) => internal.push(e) });
+  app = createApi(deps, { blobLimit: 1024, onServerError: (e) => internal.push(e) });
   base = await listenApi(app);
 });
 after(() => app.close());

@@ -13,8 +13,11 @@ export type ApiOptions = {
   bodyLimit?: number;
   /** Largest blob accepted by `PUT /v1/blobs`, in bytes (default 64 MiB). */
   blobLimit?: number;
-  /** Called with internal (500) errors, which clients see only as `INTERNAL`. */
-  onInternalError?: (err: unknown) => void;
+  /**
+   * Called with every server-side failure (5xx): internal errors (500, which clients see only as
+   * `INTERNAL`) and named ones such as a full disk (507) or an unreachable chain (503).
+   */
+  onServerError?: (err: unknown, status: number) => void;
 };
 
 /** Default JSON body limit of the API. */
@@ -39,7 +42,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): FastifyInsta
   app.setErrorHandler(async (err, _request, reply) => {
     const { status, body } = toApiError(err);
     deps.metrics.errors.inc({ code: body.error.code });
-    if (status === 500) options.onInternalError?.(err);
+    if (status >= 500) options.onServerError?.(err, status);
     if (status === 401) reply.header('www-authenticate', 'Bearer');
     return reply.status(status).send(body);
   });

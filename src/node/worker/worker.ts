@@ -148,6 +148,8 @@ export class Worker {
   readonly #logOnce: LogOnce;
   /** The latest block (hash and number) when sent transactions were last checked. */
   #head: { hash: Hex; number: bigint } | undefined;
+  /** Milliseconds before the next round while the disk is full (0: the poll interval). */
+  #roundBackoffMs = 0;
 
   /** Creates a stopped worker. */
   constructor(components: WorkerComponents, init: WorkerInit) {
@@ -213,7 +215,7 @@ export class Worker {
     this.#wakeAgain = false;
     this.#round = this.#runRound().finally(() => {
       this.#inRound = false;
-      this.#schedule(this.#wakeAgain ? 0 : undefined);
+      this.#schedule(this.#roundBackoffMs > 0 ? this.#roundBackoffMs : this.#wakeAgain ? 0 : undefined);
     });
   }
 
@@ -274,7 +276,11 @@ export class Worker {
           this.#exchanging = undefined;
         });
       }
+      this.#roundBackoffMs = 0;
     } catch (err) {
+      // A full disk fails every round the same way: wait longer between rounds until a write succeeds.
+      if (err instanceof DiskFullError)
+        this.#roundBackoffMs = Math.min(Math.max(1000, this.#roundBackoffMs * 2), 10_000);
       this.#fail('round', err);
     }
   }
