@@ -35,9 +35,11 @@ export type FetchFromProvidersParameters = {
  * 60 s of chain time, so the two nodes' clocks need not agree), streaming the
  * bytes into the store (verified against the digest). Throws
  * `BlobUnavailableError` naming each provider's refusal if none delivers,
- * and the store's `DiskFullError` at once when the blob does not fit (no
- * other provider is tried; until statfs shows room for it, a retry fails
- * before any byte moves).
+ * or the store's `DiskFullError` when the blob did not fit. A provider's
+ * announced size that does not fit fails before its bytes are stored; the
+ * next provider is still asked (the size is that provider's word), and until
+ * statfs shows room for the smallest size refused, a retry fails before any
+ * byte moves.
  */
 export async function fetchFromProviders(
   deps: BlobFetcherDeps,
@@ -47,6 +49,7 @@ export async function fetchFromProviders(
   deps.blobs.ensureRoomToRetry(params.digest);
   const signer = localSigner(deps.ctx);
   const failures: string[] = [];
+  let diskFull: DiskFullError | undefined;
   for (const provider of params.providers) {
     if (provider.toLowerCase() === signer.address.toLowerCase()) continue;
     try {
@@ -71,11 +74,12 @@ export async function fetchFromProviders(
       });
       return;
     } catch (err) {
-      // A full disk is local: another provider would fail the same way.
-      if (err instanceof DiskFullError) throw err;
+      // The size is the provider's word: one announcing more than fits must not block the others.
+      if (err instanceof DiskFullError) diskFull = err;
       failures.push(`${provider}: ${err instanceof BaseError ? err.name : 'error'}`);
     }
   }
+  if (diskFull) throw diskFull;
   throw new BlobUnavailableError(`No provider delivered blob ${params.digest}.`, {
     details: failures.join('; ') || 'no providers',
     hint: 'The providers may be offline or may not grant access; the node retries on its next round.',

@@ -221,6 +221,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         const created = await txLock.run(() =>
           createTaskFromSpec(ctx, { blobs: store.blobs, kinds }, request),
         );
+        store.journal.follow(created.taskId); // finalized and refunded by this node whatever happens next
         await gossip
           .publish({
             type: 'task-created',

@@ -188,6 +188,15 @@ test('a replayed request is REPLAYED', async () => {
   await assertServerHealthy();
 });
 
+test('a replay with the nonce in another letter case is REPLAYED (EIP-712 signs both the same)', async () => {
+  const once = await request();
+  await fetchBlob(client, { peer: serverAddr, request: once });
+  const recased = { ...once, nonce: `0x${once.nonce.slice(2).toUpperCase()}` as Hex };
+  await assert.rejects(fetchBlob(client, { peer: serverAddr, request: recased }), {
+    name: 'BlobFetchReplayedError',
+  });
+  await assertServerHealthy();
+});
 test('an oversize request is TOO_LARGE, refused from its length prefix alone', async () => {
   const big = { ...(await request()), context: 'x'.repeat(5000) };
   await assert.rejects(fetchBlob(client, { peer: serverAddr, request: big }), {

@@ -141,11 +141,13 @@ export function parseSignedBlobRequest(value: unknown): SignedBlobRequest | stri
   if (typeof v.requester !== 'string' || !isAddress(v.requester, { strict: false })) {
     return 'requester is not an address';
   }
+  // Hex fields in lower case: EIP-712 signs a bytes32 the same in either case, so a nonce re-cased
+  // by a replayer must still hit the replay cache.
   const request = {
-    digest: v.digest,
+    digest: typeof v.digest === 'string' ? v.digest.toLowerCase() : v.digest,
     requester: getAddress(v.requester),
     chainId: v.chainId,
-    nonce: v.nonce,
+    nonce: typeof v.nonce === 'string' ? v.nonce.toLowerCase() : v.nonce,
     expiresAt: v.expiresAt,
     purpose: v.purpose,
     context: v.context,

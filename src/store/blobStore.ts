@@ -129,7 +129,8 @@ export class BlobStore {
   /**
    * Throws `DiskFullError` unless the disk has room for `bytes` more plus
    * `DISK_HEADROOM_BYTES` (checked with statfs). With a digest, a refusal is
-   * remembered for `ensureRoomToRetry`.
+   * remembered for `ensureRoomToRetry` (the smallest size refused: sizes come
+   * from peers, and one that announces too much must not block the others).
    */
   ensureRoom(bytes: number, digest?: Hex): void {
     const free = freeBytes(this.root);
@@ -138,7 +139,7 @@ export class BlobStore {
       if (key !== undefined) this.#refused.delete(key);
       return;
     }
-    if (key !== undefined) this.#refused.set(key, bytes);
+    if (key !== undefined) this.#refused.set(key, Math.min(this.#refused.get(key) ?? bytes, bytes));
     throw noRoomError(`store blob ${digest ?? `of ${bytes} bytes`}`, bytes, free);
   }
 

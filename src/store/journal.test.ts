@@ -220,3 +220,24 @@ test('rewind moves a task back after a reorg, forgets the dropped transactions a
     c3();
   }
 });
+
+test('discard forgets a result computed for a spec the task id no longer names, keeping why', () => {
+  const taskId = nextId++;
+  journal.recordComputed({ taskId, resultDigest: hex32(1), salt: hex32(2), specDigest: hex32(3) });
+  assert.equal(journal.get(taskId)?.specDigest, hex32(3));
+  journal.advance(taskId, 'committed', { txHash: hex32(4) });
+  journal.discard(taskId, 'reorg: task id now names another task');
+  assert.equal(journal.get(taskId), undefined);
+  assert.deepEqual(
+    journal.history(taskId).map((t) => [t.state, t.reason]),
+    [
+      ['computed', null],
+      ['committed', null],
+      ['failed', 'reorg: task id now names another task'],
+    ],
+  );
+  // The new task's result is recorded afresh (no conflict with the forgotten one).
+  journal.recordComputed({ taskId, resultDigest: hex32(5), salt: hex32(6), specDigest: hex32(7) });
+  assert.equal(journal.get(taskId)?.resultDigest, hex32(5));
+  assert.throws(() => journal.discard(nextId++, 'x'), { name: 'JournalTaskNotFoundError' });
+});

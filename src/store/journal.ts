@@ -49,6 +49,8 @@ export type TaskRecord = {
   resultDigest: Hex;
   /** The commitment salt; written before the commit transaction is sent. */
   salt: Hex;
+  /** The spec digest of the task the result was computed for (null in records older than reorg safety). */
+  specDigest: Hex | null;
   commitTx: Hex | null;
   revealTx: Hex | null;
   claimTx: Hex | null;
@@ -77,6 +79,7 @@ type TaskRow = {
   state: TaskState;
   result_digest: string;
   salt: string;
+  spec_digest: string | null;
   commit_tx: string | null;
   reveal_tx: string | null;
   claim_tx: string | null;
@@ -107,10 +110,11 @@ export class TaskJournal {
    * sent. Recording the same values again is a no-op; different values for an
    * already recorded task raise `JournalConflictError`.
    */
-  recordComputed(params: { taskId: bigint; resultDigest: Hex; salt: Hex }): TaskRecord {
+  recordComputed(params: { taskId: bigint; resultDigest: Hex; salt: Hex; specDigest?: Hex }): TaskRecord {
     const id = taskKey(params.taskId);
     const resultDigest = bytes32(params.resultDigest, 'resultDigest');
     const salt = bytes32(params.salt, 'salt');
+    const specDigest = params.specDigest === undefined ? null : bytes32(params.specDigest, 'specDigest');
     return this.#db.transaction((): TaskRecord => {
       const existing = this.#row(id);
       if (existing) {
@@ -124,10 +128,10 @@ export class TaskJournal {
       const at = this.#now();
       this.#db
         .prepare(
-          `INSERT INTO tasks (task_id, state, result_digest, salt, created_at, updated_at)
-           VALUES (?, 'computed', ?, ?, ?, ?)`,
+          `INSERT INTO tasks (task_id, state, result_digest, salt, spec_digest, created_at, updated_at)
+           VALUES (?, 'computed', ?, ?, ?, ?, ?)`,
         )
-        .run(id, resultDigest, salt, at, at);
+        .run(id, resultDigest, salt, specDigest, at, at);
       this.#db
         .prepare(`INSERT INTO task_transitions (task_id, state, tx_hash, at) VALUES (?, 'computed', NULL, ?)`)
         .run(id, at);
@@ -204,6 +208,25 @@ export class TaskJournal {
         )
         .run(id, to, reason, at);
       return toRecord(this.#row(id)!);
+    })();
+  }
+
+  /**
+   * Forgets the result and salt journaled for `taskId` because the id now
+   * names another task (a reorg replaced the creation it was computed for);
+   * the history keeps a `failed` transition with `reason`. The task is
+   * computed again from its new spec.
+   */
+  discard(taskId: bigint, reason: string): void {
+    const id = taskKey(taskId);
+    this.#db.transaction(() => {
+      if (!this.#row(id)) throw notFound(id);
+      this.#db.prepare('DELETE FROM tasks WHERE task_id = ?').run(id);
+      this.#db
+        .prepare(
+          "INSERT INTO task_transitions (task_id, state, tx_hash, reason, at) VALUES (?, 'failed', NULL, ?, ?)",
+        )
+        .run(id, reason, this.#now());
     })();
   }
 
@@ -301,6 +324,7 @@ function toRecord(row: TaskRow): TaskRecord {
     state: row.state,
     resultDigest: row.result_digest as Hex,
     salt: row.salt as Hex,
+    specDigest: row.spec_digest as Hex | null,
     commitTx: row.commit_tx as Hex | null,
     revealTx: row.reveal_tx as Hex | null,
     claimTx: row.claim_tx as Hex | null,

@@ -37,12 +37,14 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
-  // Reorg safety: why a transition was made (a rewind names the dropped transaction), every
+  // Reorg safety: why a transition was made (a rewind names the dropped transaction), the spec a
+  // result was computed for (a reorg can give a task id to another task), every
   // protocol transaction sent and how deep it is, and every task the node follows until the chain
   // at the confirmed height needs nothing more (tasks journaled before this version are followed
   // again, so a task a reorg un-settled is finished after the upgrade).
   `
   ALTER TABLE task_transitions ADD COLUMN reason TEXT;
+  ALTER TABLE tasks ADD COLUMN spec_digest TEXT;
   CREATE TABLE sent_txs (
     tx_hash    TEXT NOT NULL,
     task_id    TEXT NOT NULL,

@@ -3,16 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Hex, parseEther } from 'viem';
+import { encodeFunctionData, erc20Abi, type Hex, maxUint256, parseEther, toHex } from 'viem';
 import { taskMarketAbi } from '../../generated/contracts/index.ts';
 import { getTask } from '../../src/chain/actions/getTask.ts';
 import { participantState } from '../../src/chain/actions/participantState.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
-import { rawTransaction, reorg, setAutomine, setIntervalMining } from '../../src/chain/devRpc.ts';
+import { rawTransaction, reorg, sendAs, setAutomine, setIntervalMining } from '../../src/chain/devRpc.ts';
+import { taskKindId, toTaskParamsStruct } from '../../src/chain/taskTypes.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import type { RunningNode } from '../../src/node/daemon.ts';
 import { startLocalNodes } from '../../src/node/localNodes.ts';
 import { DEFAULT_TASK_POLICY } from '../../src/node/worker/taskPolicy.ts';
+import { createTaskKindRegistry } from '../../src/tasks/builtin.ts';
+import { encodeTaskSpec } from '../../src/tasks/spec.ts';
 import { KERNEL_VERSION } from '../../src/tensor/index.ts';
 import { waitFor } from './nodeProcess.ts';
 
@@ -94,6 +97,45 @@ async function createTask(seed: number): Promise<bigint> {
   return taskId;
 }
 
+/** The calldata of a createTask by node `creator` for a matvec task like `createTask(seed)`'s, its blobs in that node's store. */
+async function taskCreation(creator: number, seed: number): Promise<Hex> {
+  const put = (bytes: Uint8Array) => nodes[creator]!.store.blobs.putBlob(bytes);
+  const spec = encodeTaskSpec(createTaskKindRegistry(), {
+    kind: 'matvec',
+    kernel: KERNEL_VERSION,
+    matrix: put(
+      encodeTensor({
+        dtype: 'f32',
+        shape: [4, 6],
+        data: new Float32Array(24).map((_, i) => ((i * seed) % 7) / 7),
+      }),
+    ),
+    vector: put(
+      encodeTensor({ dtype: 'f32', shape: [6], data: new Float32Array(6).map((_, i) => (i + seed) / 10) }),
+    ),
+  });
+  put(spec.bytes);
+  const now = (await pc().getBlock({ blockTag: 'latest' })).timestamp;
+  return encodeFunctionData({
+    abi: taskMarketAbi,
+    functionName: 'createTask',
+    args: [
+      toTaskParamsStruct({
+        kind: taskKindId('matvec'),
+        specDigest: spec.digest,
+        baseReward: parseEther('1'),
+        bond: parseEther('1'),
+        stakeSlash: parseEther('1'),
+        maxParticipants: NODES + 1,
+        quorum: 2,
+        committeeSize: NODES,
+        commitDeadline: now + 25n,
+        revealDeadline: now + 45n,
+      }),
+    ],
+  });
+}
+
 /** The task's events of `name` on the current chain, oldest first. */
 async function eventsOf<const N extends 'Committed' | 'Revealed' | 'TaskFinalized' | 'Claimed'>(
   taskId: bigint,
@@ -120,10 +162,10 @@ async function reorgFrom(fromBlock: bigint, include: Hex[] = []): Promise<number
   return depth;
 }
 
-/** Every node's payout and the creator's refund are claimed at the latest block. */
-async function allClaimed(taskId: bigint): Promise<boolean> {
+/** Every node's payout (and, unless `creator` is false, the creator's refund) is claimed at the latest block. */
+async function allClaimed(taskId: bigint, creator = true): Promise<boolean> {
   const task = await getTask(chain.deployer, { taskId });
-  if (!task.creatorClaimed) return false;
+  if (creator && !task.creatorClaimed) return false;
   const states = await Promise.all(
     nodes.map((_, i) => participantState(chain.deployer, { taskId, account: address(i) })),
   );
@@ -251,5 +293,65 @@ describe('reorgs against a real anvil', { timeout: 240_000 }, () => {
       `node${loser} saw its reveal dropped`,
     );
     console.log(`reorg scenarios took ${Date.now() - started} ms`);
+  });
+
+  it('a reorg that gives a task id to another task makes every node compute the new task, not commit the old result', async () => {
+    // Node 1 will create the replacement task; its allowance is set before the task the reorg replaces.
+    await sendAs(chain.deployer, address(1), {
+      address: chain.deployment.addresses.token,
+      abi: erc20Abi,
+      functionName: 'approve',
+      args: [chain.deployment.addresses.taskMarket, maxUint256],
+    });
+    const id = await createTask(5);
+    await waitFor(
+      `every node's commit in task ${id}`,
+      async () => {
+        const events = await eventsOf(id, 'Committed');
+        return events.length === NODES ? events : undefined;
+      },
+      30_000,
+      context,
+    );
+    const old = nodes.map((n) => n.store.journal.get(id)!.resultDigest);
+    const [created] = await pc().getContractEvents({
+      address: chain.deployment.addresses.taskMarket,
+      abi: taskMarketAbi,
+      eventName: 'TaskCreated',
+      args: { taskId: id },
+      fromBlock: 0n,
+    });
+    const replacement = await taskCreation(1, 6);
+    const head = await pc().getBlockNumber({ cacheTime: 0 });
+    await reorg(chain.deployer, Number(head - created!.blockNumber) + 1, [
+      [
+        {
+          from: address(1),
+          to: chain.deployment.addresses.taskMarket,
+          data: replacement,
+          gas: toHex(2_000_000),
+        },
+        0,
+      ],
+    ]);
+    const task = await getTask(chain.deployer, { taskId: id });
+    assert.equal(task.creator, address(1), "the id now names node 1's task");
+    await waitFor(
+      `the replacement task ${id} finalized and claimed`,
+      async () => {
+        const t = await getTask(chain.deployer, { taskId: id });
+        return t.status === 'finalized' && t.creatorClaimed && (await allClaimed(id, false)) ? t : undefined;
+      },
+      90_000,
+      context,
+    );
+    const settled = await getTask(chain.deployer, { taskId: id });
+    assert.ok(!old.includes(settled.winner), "the winner is not the replaced task's result");
+    for (let i = 0; i < NODES; i++) {
+      const me = await participantState(chain.deployer, { taskId: id, account: address(i) });
+      assert.equal(me.resultDigest, settled.winner, `node${i} revealed the new task's result`);
+      assert.ok(me.payout > 0n && me.claimed, `node${i} was paid`);
+      assert.ok(logs[i]!.some((l) => l.includes(`task ${id}: reorg: the id now names another task`)));
+    }
   });
 });

@@ -36,6 +36,7 @@ export async function commit(ctx: ConcordContext, params: CommitParameters): Pro
   return await sendContract(ctx, {
     address: ctx.addresses.taskMarket,
     abi: taskMarketAbi,
+    simulate: true,
     functionName: 'commit',
     args: [params.taskId, 'commitment' in params ? params.commitment : commitmentOfSigner(ctx, params)],
     ...txOptions(params),

@@ -13,6 +13,7 @@ export async function reveal(ctx: ConcordContext, params: RevealParameters): Pro
   return await sendContract(ctx, {
     address: ctx.addresses.taskMarket,
     abi: taskMarketAbi,
+    simulate: true,
     functionName: 'reveal',
     args: [params.taskId, params.resultDigest, params.salt],
     ...txOptions(params),

@@ -1,4 +1,4 @@
-import type { Hex, TransactionReceipt } from 'viem';
+import { type Hex, isAddressEqual, type TransactionReceipt } from 'viem';
 import { claim } from '../../chain/actions/claim.ts';
 import { claimMany } from '../../chain/actions/claimMany.ts';
 import { commit } from '../../chain/actions/commit.ts';
@@ -12,7 +12,7 @@ import { formatCursor, parseCursor, type WatchCursor } from '../../chain/watchCu
 import { BaseError } from '../../core/errors.ts';
 import { randomSalt } from '../../core/salt.ts';
 import { DiskFullError } from '../../store/errors.ts';
-import { TASK_TRANSITIONS, type TaskState } from '../../store/journal.ts';
+import { TASK_TRANSITIONS, type TaskRecord, type TaskState } from '../../store/journal.ts';
 import type { Store } from '../../store/openStore.ts';
 import type { TxAction } from '../../store/sentTxs.ts';
 import { chainNow } from '../chainTime.ts';
@@ -95,8 +95,10 @@ const MAX_COMPUTE_RETRY_SECONDS = 16;
 /** Seconds before a failed exchange fetch is tried again. */
 const EXCHANGE_RETRY_SECONDS = 5;
 /**
- * Chain errors that only mean "someone else got there first" or "not yet":
- * retried next round, logged at most once per task and error.
+ * Chain errors that only mean "someone else got there first", "not yet" or
+ * "already on its way" (a commit or reveal a reorg put back into the pending
+ * pool, found by the simulation before sending): retried next round, logged
+ * at most once per task and error.
  */
 const BENIGN_REVERTS = new Set([
   'TaskCommitteeAlreadyDrawn',
@@ -104,6 +106,8 @@ const BENIGN_REVERTS = new Set([
   'TaskAlreadyFinalized',
   'TaskFinalizeTooEarly',
   'TaskRevealNotOpen',
+  'TaskAlreadyCommitted',
+  'TaskAlreadyRevealed',
 ]);
 
 /** When to look at a task again: at chain time `until`, and (when set) once the head is no longer `head`. */
@@ -226,14 +230,20 @@ export class Worker {
   }
 
   #onEvents(events: TaskMarketEvent[], cursor: WatchCursor): void {
+    const mine: bigint[] = [];
     for (const event of events) {
       const taskId = 'taskId' in event.args ? (event.args.taskId as bigint) : undefined;
       if (taskId === undefined) continue;
       if (event.eventName === 'TaskCreated' || this.#active.has(taskId))
         this.#active.set(taskId, { until: 0 });
+      const creator = event.eventName === 'TaskCreated' ? event.args.creator : undefined;
+      if (creator !== undefined && isAddressEqual(creator, this.#c.ctx.account.address)) mine.push(taskId);
       if (event.eventName === 'TaskFinalized') this.#exchangeDue = true;
     }
     try {
+      // Its own tasks are followed before the position moves past their creation, so a
+      // restart in between still finalizes them and claims the refund.
+      for (const taskId of mine) this.#c.store.journal.follow(taskId);
       this.#c.store.settings.set(CURSOR_KEY, formatCursor(cursor));
       this.#diskFull.writable();
     } catch (err) {
@@ -309,7 +319,7 @@ export class Worker {
       const reading = await readTaskSnapshot(this.#c.ctx, taskId, me, at.confirmedBlock);
       // A creator follows its task across restarts until it is finalized and refunded.
       if (reading.snapshot.creator.isMe && !journal.follows(taskId)) journal.follow(taskId);
-      const local = journal.get(taskId)?.state ?? 'new';
+      const local = this.#journaledFor(reading)?.state ?? 'new';
       const step = nextStep(reading.snapshot, local, now, {
         policy: this.#init.policy ?? DEFAULT_TASK_POLICY,
         confirmed: reading.confirmed,
@@ -331,6 +341,20 @@ export class Worker {
       }
       if (!(await this.#do(step, reading))) return;
     }
+  }
+
+  /**
+   * The journal's record of the task, unless it was computed for another spec: a reorg gave the
+   * id to another task, so the record is discarded and the new task is computed afresh.
+   */
+  #journaledFor(reading: TaskReading): TaskRecord | undefined {
+    const { journal } = this.#c.store;
+    const record = journal.get(reading.task.id);
+    const spec = reading.task.params.specDigest.toLowerCase();
+    if (record?.specDigest === null || record === undefined || record.specDigest === spec) return record;
+    journal.discard(reading.task.id, `reorg: task id now names another task (spec ${spec})`);
+    this.#c.log(`task ${reading.task.id}: reorg: the id now names another task; computing it afresh`);
+    return undefined;
   }
 
   /** Executes one step; false when the task should wait for the next round. */
@@ -397,7 +421,7 @@ export class Worker {
           `task ${taskId}|${err.errorName}`,
           `task ${taskId}: ${step.step}: ${err.errorName} (benign)`,
         );
-        return true;
+        return false; // the next round reads the chain again (no retries within this one)
       }
       throw err;
     }
@@ -435,7 +459,8 @@ export class Worker {
     }
     const result = this.#init.lie ? lieAbout(outcome.result) : outcome.result;
     const resultDigest = this.#c.store.blobs.putBlob(result);
-    this.#c.store.journal.recordComputed({ taskId, resultDigest, salt: randomSalt() });
+    const { specDigest } = reading.task.params;
+    this.#c.store.journal.recordComputed({ taskId, resultDigest, salt: randomSalt(), specDigest });
     this.#active.set(taskId, { until: 0 });
     this.#c.log(`task ${taskId}: computed ${resultDigest}`);
   }
@@ -448,7 +473,8 @@ export class Worker {
       this.#active.set(taskId, { until: this.#chainTime + COMPUTE_RETRY_SECONDS });
       return;
     }
-    this.#c.store.journal.recordComputed({ taskId, resultDigest: copied, salt: randomSalt() });
+    const { specDigest } = reading.task.params;
+    this.#c.store.journal.recordComputed({ taskId, resultDigest: copied, salt: randomSalt(), specDigest });
     this.#active.set(taskId, { until: 0 });
     this.#c.log(`task ${taskId}: lazy, copied commitment ${copied}`);
   }
