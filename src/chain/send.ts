@@ -6,6 +6,7 @@ import {
   encodeFunctionData,
   type Hex,
   keccak256,
+  parseTransaction,
   TransactionNotFoundError,
   type TransactionReceipt,
   TransactionReceiptNotFoundError,
@@ -28,6 +29,11 @@ export type TxOptions = {
   nonce?: number;
   /** Explicit gas limit; skips estimation (needed when an earlier pipelined transaction is pending). */
   gas?: bigint;
+  /**
+   * Called once the endpoint holds the signed transaction, before its receipt is awaited
+   * (a node journals what it sent, so a crash while waiting loses nothing).
+   */
+  onSent?: (sent: { hash: Hex; nonce: number }) => void;
 };
 
 /** Copies only the {@link TxOptions} fields that are set. */
@@ -35,6 +41,7 @@ export function txOptions(o: TxOptions): TxOptions {
   return {
     ...(o.nonce === undefined ? {} : { nonce: o.nonce }),
     ...(o.gas === undefined ? {} : { gas: o.gas }),
+    ...(o.onSent === undefined ? {} : { onSent: o.onSent }),
   };
 }
 
@@ -118,7 +125,10 @@ export async function submitContract(clients: ConcordClients, call: ContractCall
     for (let signed = 0; ; signed++) {
       const serialized = await signCall(clients, call, data);
       const hash = keccak256(serialized);
-      if (await sendRaw(clients, serialized, hash)) return hash;
+      if (await sendRaw(clients, serialized, hash)) {
+        call.onSent?.({ hash, nonce: parseTransaction(serialized).nonce ?? 0 });
+        return hash;
+      }
       // Our nonce went to another transaction, so these bytes can never be mined: sign again
       // with a fresh nonce, once, unless the caller chose the nonce.
       if (call.nonce !== undefined || signed > 0) {
@@ -140,7 +150,8 @@ async function signCall(clients: ConcordClients, call: ContractCall, data: Hex):
   const request = await walletClient.prepareTransactionRequest({
     to: call.address,
     data,
-    ...txOptions(call),
+    ...(call.nonce === undefined ? {} : { nonce: call.nonce }),
+    ...(call.gas === undefined ? {} : { gas: call.gas }),
   });
   const gas = call.gas ?? (await withHeadroom(clients, request.gas));
   return await account.signTransaction({ ...request, gas, chainId: chain.id } as never);

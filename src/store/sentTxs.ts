@@ -5,11 +5,12 @@ import type { Hex } from 'viem';
 export type TxAction = 'draw' | 'commit' | 'reveal' | 'finalize' | 'claim';
 
 /**
- * How far a sent transaction got: `mined` (a receipt in block `block`),
- * `confirmed` (that block is at least the confirmation depth deep) or
- * `dropped` (a reorg removed it; the chain decides whether to send again).
+ * How far a sent transaction got: `sent` (the endpoint holds it, no receipt
+ * yet), `mined` (a receipt in block `block`), `confirmed` (that block is at
+ * least the confirmation depth deep) or `dropped` (a reorg removed it, or it
+ * never got into a block; the chain decides whether to send again).
  */
-export type TxStatus = 'mined' | 'confirmed' | 'dropped';
+export type TxStatus = 'sent' | 'mined' | 'confirmed' | 'dropped';
 
 /** One transaction sent for one task (a `claimMany` is one row per task). */
 export type SentTx = {
@@ -17,7 +18,7 @@ export type SentTx = {
   taskId: bigint;
   action: TxAction;
   nonce: number;
-  /** The block it was last seen in; null once dropped. */
+  /** The block it was last seen in; null while only sent, and once dropped. */
   block: bigint | null;
   status: TxStatus;
   /** Milliseconds since the epoch. */
@@ -51,30 +52,16 @@ export class SentTxJournal {
     this.#now = now;
   }
 
-  /** Records a transaction whose receipt arrived in `block`, for each of `taskIds`. */
-  recordMined(params: {
-    taskIds: readonly bigint[];
-    action: TxAction;
-    txHash: Hex;
-    nonce: number;
-    block: bigint;
-  }): void {
+  /** Records a transaction the endpoint accepted, before its receipt, for each of `taskIds`. */
+  recordSent(params: { taskIds: readonly bigint[]; action: TxAction; txHash: Hex; nonce: number }): void {
     const at = this.#now();
     const insert = this.#db.prepare(
-      `INSERT OR REPLACE INTO sent_txs (tx_hash, task_id, action, nonce, block, status, sent_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'mined', ?, ?)`,
+      `INSERT OR IGNORE INTO sent_txs (tx_hash, task_id, action, nonce, block, status, sent_at, updated_at)
+       VALUES (?, ?, ?, ?, NULL, 'sent', ?, ?)`,
     );
     this.#db.transaction(() => {
       for (const taskId of params.taskIds) {
-        insert.run(
-          params.txHash.toLowerCase(),
-          taskId.toString(10),
-          params.action,
-          params.nonce,
-          Number(params.block),
-          at,
-          at,
-        );
+        insert.run(params.txHash.toLowerCase(), taskId.toString(10), params.action, params.nonce, at, at);
       }
     })();
   }
@@ -86,10 +73,12 @@ export class SentTxJournal {
       .run(status, block === null ? null : Number(block), this.#now(), txHash.toLowerCase());
   }
 
-  /** Transactions mined but not confirmed yet, one per hash, oldest first. */
+  /** Transactions sent or mined but not confirmed yet, one per hash, oldest first. */
   unconfirmed(): SentTx[] {
     const rows = this.#db
-      .prepare(`SELECT * FROM sent_txs WHERE status = 'mined' GROUP BY tx_hash ORDER BY sent_at, rowid`)
+      .prepare(
+        `SELECT * FROM sent_txs WHERE status IN ('sent', 'mined') GROUP BY tx_hash ORDER BY sent_at, rowid`,
+      )
       .all() as SentTxRow[];
     return rows.map(toSentTx);
   }

@@ -397,11 +397,10 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
       const reveal = view.reveals.find((r) => r.participant === nodes[i]!.info.address);
       assert.equal(reveal?.digest, honest, `node${i} revealed after its restart`);
     }
-    // node1 died after its commit was mined but before its journal recorded it: it recovered the
-    // commit from the chain and revealed with the salt journaled before the commit was sent.
-    assert.ok(
-      nodes[1]!.output.some((line) => line.includes('journal committed (commit sent before a crash)')),
-    );
+    // node1 died after its commit was mined but before its journal marked it mined: the journal held
+    // the transaction as sent (recorded when the endpoint took it), so the restarted node followed it
+    // to confirmation and revealed with the salt journaled before the commit was sent.
+    assert.ok(nodes[1]!.output.some((line) => line.includes('journal committed (commit confirmed)')));
   });
 
   it("a lazy node that replays another member's commitment loses its bond and its stakeSlash and gains nothing", async () => {

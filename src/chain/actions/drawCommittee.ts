@@ -1,10 +1,10 @@
 import { type Address, type Hex, parseEventLogs, type TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../../../generated/contracts/index.ts';
 import type { ConcordContext } from '../context.ts';
-import { sendContract } from '../send.ts';
+import { sendContract, type TxOptions, txOptions } from '../send.ts';
 
 /** Parameters of {@link drawCommittee}. */
-export type DrawCommitteeParameters = { taskId: bigint };
+export type DrawCommitteeParameters = TxOptions & { taskId: bigint };
 /** The drawn members in draw order, the seed, and the receipt. */
 export type DrawCommitteeReturnType = { members: Address[]; seed: Hex; receipt: TransactionReceipt };
 
@@ -22,6 +22,7 @@ export async function drawCommittee(
     simulate: true,
     functionName: 'drawCommittee',
     args: [params.taskId],
+    ...txOptions(params),
   });
   const [drawn] = parseEventLogs({ abi: taskMarketAbi, logs: receipt.logs, eventName: 'CommitteeDrawn' });
   // drawCommittee always emits CommitteeDrawn when it succeeds.

@@ -1,14 +1,16 @@
-import { TransactionReceiptNotFoundError } from 'viem';
+import { type Hex, TransactionNotFoundError, TransactionReceiptNotFoundError } from 'viem';
 import type { ConcordContext } from '../../chain/context.ts';
 import type { SentTxJournal } from '../../store/sentTxs.ts';
 
 /**
- * Follows every mined but unconfirmed transaction the node sent: confirmed
- * once its block is at `confirmedBlock` or deeper, moved when a reorg put it
- * into another block, dropped (logged once) when the chain no longer has it.
- * A dropped transaction is not sent again from here: the worker re-derives
- * its next step from the chain, which sends it again while its window is open.
- * Returns the tasks whose transactions were dropped or moved.
+ * Follows every sent or mined but unconfirmed transaction the node sent:
+ * mined once a receipt appears, confirmed once its block is at
+ * `confirmedBlock` or deeper, moved when a reorg put it into another block,
+ * dropped (logged once) when the chain no longer has it — neither a receipt
+ * nor a pending transaction the endpoint knows. A dropped transaction is not
+ * sent again from here: the worker re-derives its next step from the chain,
+ * which sends it again while its window is open. Returns the tasks whose
+ * transactions were dropped or moved.
  */
 export async function trackSentTxs(
   ctx: Pick<ConcordContext, 'publicClient'>,
@@ -26,11 +28,18 @@ export async function trackSentTxs(
       });
     const what = `task ${tx.taskId}: ${tx.action} ${tx.txHash}`;
     if (!receipt) {
+      if (await isPending(ctx, tx.txHash)) continue; // waiting in the pool (again, after a reorg)
       sentTxs.mark(tx.txHash, 'dropped', null);
-      log(`${what}: reorg: dropped from block ${tx.block}`);
+      log(
+        tx.block === null
+          ? `${what}: never mined, dropped`
+          : `${what}: reorg: dropped from block ${tx.block}`,
+      );
       touched.push(tx.taskId);
     } else if (receipt.blockNumber <= confirmedBlock) {
       sentTxs.mark(tx.txHash, 'confirmed', receipt.blockNumber);
+    } else if (tx.block === null) {
+      sentTxs.mark(tx.txHash, 'mined', receipt.blockNumber);
     } else if (receipt.blockNumber !== tx.block) {
       sentTxs.mark(tx.txHash, 'mined', receipt.blockNumber);
       log(`${what}: reorg: moved from block ${tx.block} to ${receipt.blockNumber}`);
@@ -38,4 +47,15 @@ export async function trackSentTxs(
     }
   }
   return touched;
+}
+
+/** Whether the endpoint still holds `hash` as a pending transaction. */
+async function isPending(ctx: Pick<ConcordContext, 'publicClient'>, hash: Hex): Promise<boolean> {
+  return await ctx.publicClient.getTransaction({ hash }).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof TransactionNotFoundError) return false;
+      throw err;
+    },
+  );
 }

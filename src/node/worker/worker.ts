@@ -65,8 +65,8 @@ export type WorkerInit = {
   lazy?: boolean;
   /**
    * Tests only: kill this process with SIGKILL right after a commit
-   * transaction is mined (`commit-sent`, before the journal records it) or
-   * right after the journal records it as sent (`committed`), to test recovery.
+   * transaction is mined (`commit-sent`: journaled as sent, not yet as mined)
+   * or right after the journal marks it mined (`committed`), to test recovery.
    */
   crashAfter?: CrashPoint | undefined;
 };
@@ -367,8 +367,10 @@ export class Worker {
     try {
       switch (step.step) {
         case 'draw': {
-          const { receipt } = await this.#c.txLock.run(() => drawCommittee(ctx, { taskId }));
-          await this.#sent('draw', [taskId], receipt);
+          const { receipt } = await this.#c.txLock.run(() =>
+            drawCommittee(ctx, { taskId, onSent: this.#journalSent('draw', [taskId]) }),
+          );
+          this.#mined(receipt);
           return true;
         }
         case 'compute':
@@ -381,12 +383,23 @@ export class Worker {
             commit(
               ctx,
               this.#init.lazy
-                ? { taskId, commitment: record.resultDigest, bond }
-                : { taskId, resultDigest: record.resultDigest, salt: record.salt, bond },
+                ? {
+                    taskId,
+                    commitment: record.resultDigest,
+                    bond,
+                    onSent: this.#journalSent('commit', [taskId]),
+                  }
+                : {
+                    taskId,
+                    resultDigest: record.resultDigest,
+                    salt: record.salt,
+                    bond,
+                    onSent: this.#journalSent('commit', [taskId]),
+                  },
             ),
           );
           this.#crashIf('commit-sent');
-          await this.#sent('commit', [taskId], receipt);
+          this.#mined(receipt);
           this.#crashIf('committed');
           this.#c.metrics.commits.inc();
           this.#c.log(`task ${taskId}: committed`);
@@ -398,16 +411,23 @@ export class Worker {
             ? ((await this.#othersOnChain(reading, 'Revealed')) ?? record.resultDigest)
             : record.resultDigest;
           const receipt = await this.#c.txLock.run(() =>
-            reveal(ctx, { taskId, resultDigest, salt: record.salt }),
+            reveal(ctx, {
+              taskId,
+              resultDigest,
+              salt: record.salt,
+              onSent: this.#journalSent('reveal', [taskId]),
+            }),
           );
-          await this.#sent('reveal', [taskId], receipt);
+          this.#mined(receipt);
           this.#c.metrics.reveals.inc();
           this.#c.log(`task ${taskId}: revealed ${record.resultDigest}`);
           return true;
         }
         case 'finalize': {
-          const { outcome, receipt } = await this.#c.txLock.run(() => finalize(ctx, { taskId }));
-          await this.#sent('finalize', [taskId], receipt);
+          const { outcome, receipt } = await this.#c.txLock.run(() =>
+            finalize(ctx, { taskId, onSent: this.#journalSent('finalize', [taskId]) }),
+          );
+          this.#mined(receipt);
           this.#c.log(`task ${taskId}: finalized (${outcome.status})`);
           return true;
         }
@@ -536,9 +556,13 @@ export class Worker {
     try {
       const { receipt } =
         ids.length === 1
-          ? await this.#c.txLock.run(() => claim(ctx, { taskId: ids[0]! }))
-          : await this.#c.txLock.run(() => claimMany(ctx, { taskIds: ids }));
-      await this.#sent('claim', ids, receipt);
+          ? await this.#c.txLock.run(() =>
+              claim(ctx, { taskId: ids[0]!, onSent: this.#journalSent('claim', ids) }),
+            )
+          : await this.#c.txLock.run(() =>
+              claimMany(ctx, { taskIds: ids, onSent: this.#journalSent('claim', ids) }),
+            );
+      this.#mined(receipt);
     } catch (err) {
       this.#fail(`claim ${ids.join(',')}`, err);
       return;
@@ -547,16 +571,15 @@ export class Worker {
     this.#c.log(`claimed tasks ${ids.join(', ')}`);
   }
 
-  /** Journals a mined protocol transaction as sent, to follow it until it is confirmed. */
-  async #sent(action: TxAction, taskIds: readonly bigint[], receipt: TransactionReceipt): Promise<void> {
-    const tx = await this.#c.ctx.publicClient.getTransaction({ hash: receipt.transactionHash });
-    this.#c.store.sentTxs.recordMined({
-      taskIds,
-      action,
-      txHash: receipt.transactionHash,
-      nonce: tx.nonce,
-      block: receipt.blockNumber,
-    });
+  /** Journals a protocol transaction as sent once the endpoint holds it (before its receipt). */
+  #journalSent(action: TxAction, taskIds: readonly bigint[]): (sent: { hash: Hex; nonce: number }) => void {
+    return (sent) =>
+      this.#c.store.sentTxs.recordSent({ taskIds, action, txHash: sent.hash, nonce: sent.nonce });
+  }
+
+  /** Marks a sent transaction mined in its receipt's block, to follow it until it is confirmed. */
+  #mined(receipt: TransactionReceipt): void {
+    this.#c.store.sentTxs.mark(receipt.transactionHash, 'mined', receipt.blockNumber);
   }
 
   /** Runs beside the rounds (never blocks commits and reveals); retries failed fetches later. */
