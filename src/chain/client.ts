@@ -46,12 +46,15 @@ export type CreateConcordClientsParameters = {
  */
 export const RPC_TRANSPORT = { retryCount: 4, retryDelay: 150, timeout: 10_000 } as const;
 
-/** How long {@link connectChain} waits for an unreachable chain unless told otherwise. */
+/**
+ * How long a node (`concord node start`, a long-running process) waits at start for an unreachable
+ * chain unless told otherwise. One-shot commands do not wait: they fail at once with a clear error.
+ */
 export const DEFAULT_CHAIN_WAIT_MS = 60_000;
 
 /** How {@link connectChain} waits for a chain that is not up yet. */
 export type ConnectChainOptions = {
-  /** Give up after this many ms of failed probes (default {@link DEFAULT_CHAIN_WAIT_MS}; 0 = probe once). */
+  /** Give up after this many ms of failed probes (default 0: probe once; a node waits {@link DEFAULT_CHAIN_WAIT_MS}). */
   chainWaitMs?: number | undefined;
   /** Told once, at the first failed probe, what is being waited for. */
   onChainWait?: ((line: string) => void) | undefined;
@@ -67,7 +70,7 @@ const PROBE_DELAY_MS = { first: 250, max: 5000 } as const;
  * `onChainWait` what it waits for; then {@link ChainConnectionError}.
  */
 export async function connectChain(rpcUrl: string, options: ConnectChainOptions = {}): Promise<Chain> {
-  const waitMs = options.chainWaitMs ?? DEFAULT_CHAIN_WAIT_MS;
+  const waitMs = options.chainWaitMs ?? 0;
   const deadline = Date.now() + waitMs;
   const probe = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 5000 }) });
   let id: number | undefined;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { FastifyInstance } from 'fastify';
 import type { Address } from 'viem';
+import { DEFAULT_CHAIN_WAIT_MS } from '../chain/client.ts';
 import { type ConcordContext, createConcordContext } from '../chain/context.ts';
 import { readDeployment } from '../chain/deployment.ts';
 import { errorLine } from '../chain/rpcErrors.ts';
@@ -128,7 +129,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     rpcUrl: config.rpcUrl,
     privateKey: keys.privateKey.reveal(),
     deployment,
-    chainWaitMs: config.chainWaitMs,
+    chainWaitMs: config.chainWaitMs ?? DEFAULT_CHAIN_WAIT_MS,
     onChainWait: config.log,
   });
   const kinds = createTaskKindRegistry();
