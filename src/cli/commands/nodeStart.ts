@@ -21,10 +21,11 @@ export const nodeStartCommand: Command = {
   summary: 'run a node: join the network, compute tasks, serve the HTTP API',
   usage: [
     'Usage: concord node start [--chain URL] [--contracts FILE] [--key FILE] [--data DIR]',
-    '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT]',
+    '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT] [--api-host HOST]',
+    '                          [--stake WEI] [--poll-ms N] [--chain-wait S] [--confirmations N]',
     '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--credits-per-token N]',
     '                          [--max-bond WEI] [--max-slash-multiple N] [--min-commit-seconds N] [--min-reveal-seconds N]',
-    '                          [--max-lock-seconds N] [--confirmations N]',
+    '                          [--max-lock-seconds N]',
     '',
     'Starts a node: registers and stakes its account if needed, follows the',
     "chain's tasks, computes, commits, reveals, finalizes and claims, exchanges",
