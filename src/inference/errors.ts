@@ -84,3 +84,18 @@ export class InferSessionUnauthorizedError extends BaseError {
 export class InferSessionUnfundedError extends BaseError {
   override name = 'InferSessionUnfundedError';
 }
+
+/** A cache window operation does not fit the cache it is applied to (keepFrom <= keepTo <= length). */
+export class CacheWindowInvalidError extends BaseError {
+  override name = 'CacheWindowInvalidError';
+}
+
+/** A host holds no attention cache for the session (never fed, or evicted): the gateway must send the whole window. */
+export class InferCacheMissingError extends BaseError {
+  override name = 'InferCacheMissingError';
+}
+
+/** A host holds as many session caches as it may and none is idle enough to evict: try again later or elsewhere. */
+export class InferHostBusyError extends BaseError {
+  override name = 'InferHostBusyError';
+}

@@ -8,9 +8,12 @@ import type { ConcordHost } from '../p2p/createHost.ts';
 import type { SessionAuth } from './admission.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from './constants.ts';
 import { GatewayConfigError } from './errors.ts';
-import { gptMatrices } from './matrices.ts';
+import { gptExchanges } from './exchange.ts';
+import { HostHealth } from './hostHealth.ts';
+import { HostLink } from './hostLink.ts';
 import type { ShardPlan } from './planner.ts';
-import { type ConsensusMode, InferenceSession, type SealEvery, type SignatureCheck } from './session.ts';
+import { InferenceSession, type SealEvery, type SignatureCheck } from './session.ts';
+import type { ConsensusMode } from './shardDecision.ts';
 
 /** What a gateway needs: its libp2p host, the chain, the plan, the model and how to reach each host. */
 export type InferenceGatewayInit = {
@@ -27,30 +30,39 @@ export type InferenceGatewayInit = {
   peers: ReadonlyMap<Address, PeerId | Multiaddr | Multiaddr[]>;
   /** Default exact majority of digests. */
   mode?: ConsensusMode;
-  /** Per host call; default 10 s. */
+  /** Per message to a host; default 10 s. */
   timeoutMs?: number;
-  /** Default 'each-response'. */
+  /** Default 'at-receipt': signatures are checked in bulk when the receipt is built. */
   signatureCheck?: SignatureCheck;
-  /** Default 'response'. */
+  /** Default 'token': hosts sign once per token. */
   sealEvery?: SealEvery;
   /** Turns tokens into streamed text. */
   tokenizer?: Tokenizer;
+  /** The memory of failed hosts across sessions (default: a fresh one with HOST_COOLDOWN_MS). */
+  health?: HostHealth;
+  /** Where failovers are logged, one line each (default: nowhere). */
+  log?: (line: string) => void;
 };
 
 /**
  * The gateway of distributed inference: checks that the plan fits the model
  * and names only reachable hosts, then opens sessions that generate tokens
- * with every matrix product decided by the hosts' consensus.
+ * with every exchange decided by the hosts' consensus. It keeps one link per
+ * host shared by all its sessions (their parts travel in one message per
+ * host and round) and remembers failed hosts across sessions.
  */
 export class InferenceGateway {
   readonly #init: InferenceGatewayInit;
   readonly #peers: Map<Address, PeerId | Multiaddr | Multiaddr[]>;
+  readonly #links = new Map<Address, HostLink>();
+  readonly #health: HostHealth;
 
   /** Throws GatewayConfigError when the plan's matrices are not the model's, or a planned host has no peer. */
   constructor(init: InferenceGatewayInit) {
     this.#init = init;
     this.#peers = new Map([...init.peers].map(([a, p]) => [getAddress(a), p]));
-    const expected = gptMatrices(init.params.config);
+    this.#health = init.health ?? new HostHealth();
+    const expected = gptExchanges(init.params.config);
     const planned = init.plan.parameters.matrices;
     const same =
       expected.length === planned.length &&
@@ -60,7 +72,7 @@ export class InferenceGateway {
       });
     if (!same) {
       throw new GatewayConfigError('The shard plan does not describe this model’s matrices.', {
-        hint: 'Plan with gptMatrices(params.config) of the same model version.',
+        hint: 'Plan with gptExchanges(params.config) of the same model version.',
       });
     }
     for (const s of init.plan.shards) {
@@ -92,16 +104,36 @@ export class InferenceGateway {
     return new InferenceSession({
       id: options.auth ? sessionIdOf(options.auth.request) : options.id,
       auth: options.auth,
-      host: init.host,
       domain: init.domain,
       plan: init.plan,
       params: init.params,
-      peers: this.#peers,
+      link: (host) => this.#link(host),
+      health: this.#health,
       mode: init.mode ?? { kind: 'exact' },
-      timeoutMs: init.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
-      signatureCheck: init.signatureCheck ?? 'each-response',
-      sealEvery: init.sealEvery ?? 'response',
+      signatureCheck: init.signatureCheck ?? 'at-receipt',
+      sealEvery: init.sealEvery ?? 'token',
       tokenizer: init.tokenizer,
+      log: init.log ?? (() => {}),
     });
+  }
+
+  /** Closes the streams to every host (sessions still running reopen them). */
+  async close(): Promise<void> {
+    const links = [...this.#links.values()];
+    this.#links.clear();
+    await Promise.all(links.map((l) => l.close()));
+  }
+
+  #link(host: Address): HostLink {
+    let link = this.#links.get(host);
+    if (!link) {
+      const peer = this.#peers.get(host);
+      if (peer === undefined) throw new GatewayConfigError(`No address is known for host ${host}.`);
+      link = new HostLink(this.#init.host, peer, this.#init.plan.parameters.modelDigest, {
+        timeoutMs: this.#init.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      });
+      this.#links.set(host, link);
+    }
+    return link;
   }
 }

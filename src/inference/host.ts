@@ -1,31 +1,28 @@
 import type { Stream } from '@libp2p/interface';
 import { concatBytes, type Hex, type LocalAccount } from 'viem';
 import { sessionIdOf } from '../chain/inferenceRequest.ts';
-import {
-  INFERENCE_PROTOCOL_ID,
-  type InferenceDomain,
-  type StatementItem,
-  signStatement,
-} from '../chain/inferenceStatement.ts';
+import { INFERENCE_PROTOCOL_ID, type InferenceDomain, signStatement } from '../chain/inferenceStatement.ts';
 import { vectorDigest } from '../core/digest.ts';
-import { allocBuffer, freeBuffer, type Placement } from '../model/index.ts';
+import type { GptConfig } from '../model/index.ts';
 import { asError } from '../p2p/asError.ts';
 import { sendAll } from '../p2p/blobServer.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { FrameTooLargeError } from '../p2p/errors.ts';
 import { FrameReader } from '../p2p/frames.ts';
-import { assertFiniteF32, isKernelResident, linear, wasmAvailable } from '../tensor/index.ts';
+import { assertFiniteF32 } from '../tensor/index.ts';
 import type { SessionAdmission } from './admission.ts';
 import {
   DEFAULT_SERVE_TIMEOUT_MS,
   MAX_ACTIVATION_BYTES,
   MAX_INBOUND_INFER_STREAMS,
   MAX_INFER_HEADER_BYTES,
-  MAX_TRACKED_SESSIONS,
   MAX_UNSEALED_ITEMS,
 } from './constants.ts';
 import { InferMalformedError, InferMessageTooLargeError } from './errors.ts';
-import { checkHostedShard, type HostedShard, shardKey } from './hostedShards.ts';
+import { checkHosted, computeAttention, computeStacked, exchangeShardKey, type PartWork } from './hostCompute.ts';
+import { HostSessions } from './hostSessions.ts';
+import { type KernelPlacement, placeInKernelMemory } from './shards/placement.ts';
+import { checkExchangeShard, type ExchangeShardWeights } from './shards/weights.ts';
 import {
   decodeF32,
   f32Frame,
@@ -34,7 +31,8 @@ import {
   jsonFrame,
   parseJsonFrame,
   parseRequestHeader,
-  type RequestHeader,
+  type RequestPart,
+  type ResponsePart,
 } from './wire.ts';
 
 /** What an inference host needs: its EVM signer, the chain of its signatures and the shards it holds. */
@@ -45,57 +43,66 @@ export type InferenceHostInit = {
   signer: Pick<LocalAccount, 'address' | 'signTypedData'>;
   /** Digest of the model version the shards are cut from; requests for another version are refused. */
   model: Hex;
+  /** The model's shape: input width (dModel) and the context length an attention cache holds. */
+  config: Pick<GptConfig, 'dModel' | 'contextLength'>;
   /**
    * Decides whether a new session is served: nodes require a valid querier
    * request whose deposit for the gateway covers it (src/node/inference/hostAdmission.ts).
    */
   admit: SessionAdmission;
-  shards: readonly HostedShard[];
+  shards: readonly ExchangeShardWeights[];
   /** Time one request may take; default 30 s. */
   timeoutMs?: number;
-  /** Largest activation vector accepted, in bytes; default 4 MiB. */
+  /** Largest input of one message, in bytes; default 64 MiB. */
   maxActivationBytes?: number;
-  /** Concurrent inbound streams per connection; default 16. */
+  /** Concurrent inbound streams per connection; default 16 (a gateway needs one). */
   maxInboundStreams?: number;
+  /** Sessions whose attention caches are kept, and how the host tells time (see HostSessions). */
+  sessions?: HostSessions;
   /**
    * Where the shards' weights are read from. `'kernel'` (default): on start,
-   * every shard weight not already in the kernels' WebAssembly memory is
-   * copied there, so the kernel reads it in place instead of staging the
-   * whole shard on every request (about 2× faster on memory-bound products;
-   * the copies are freed on stop, and a full kernel memory falls back to the
-   * given arrays). `'js'`: serve the given arrays as they are. Never changes
-   * the bits of an answer.
+   * every shard's weights are copied into the kernels' WebAssembly memory, so
+   * the kernel reads them in place instead of staging them on every request
+   * (about 2× faster on memory-bound products; freed on stop, and a full
+   * kernel memory falls back to the given arrays). `'js'`: serve the given
+   * arrays as they are. Never changes the bits of an answer.
    */
-  placement?: Placement;
+  placement?: 'js' | 'kernel';
 };
 
 /** Counters of what a host did. */
 export type InferenceHostStats = {
+  /** Messages answered, and session parts and items in them. */
   served: number;
+  parts: number;
   items: number;
   refused: Record<string, number>;
   failed: number;
-  /** CPU time spent in the kernel, and in hashing plus signing answers. */
+  /** CPU time spent in the kernels, and in hashing plus signing answers. */
   computeMs: number;
   signMs: number;
 };
 
 /**
- * The host side of `/concord/infer/1.0.0`. A gateway keeps one stream open
- * per session and sends one request per step; for each, the host reads a
- * size-limited header, refuses unknown shards and replayed steps, reads each
- * item's activations (size checked before reading, NaN/Inf refused), computes
- * the shard's rows with the `linear` kernel (so they are the exact bits of the
- * full product's rows), and answers the rows with their digests. A session
- * it has not served is first admitted (`admit`: a valid, funded querier
- * request whose session id is the header's). On a sealing request it adds one
- * EIP-712 signature over (session, [step, layer, matrix, shard, input, digest]...)
- * of every item since its last signature, `input` the digest of the
- * activations it was given.
+ * The host side of `/concord/infer/1.0.0` (second version). A gateway keeps
+ * one stream open to a host for all its sessions and sends one message per
+ * round, with one part per session; for each message the host reads a
+ * size-limited header, admits each part (a session it has not served needs a
+ * valid, funded querier request; the shards must be hosted; the step must be
+ * newer than the session's last; the attention windows must fit its caches),
+ * reads every item's input rows (sizes checked before reading, NaN/Inf
+ * refused), computes — each session's attention on its own KV cache, the MLP
+ * and head items of all sessions stacked into one product per shard — and
+ * answers each part with its outputs and their digests, or the part's
+ * refusal. On a sealing part it adds one EIP-712 signature over
+ * (session, [step, layer, matrix, shard, input, digest]...) of every item of
+ * that session since its last signature; `input` binds the rows the answer
+ * depends on (for attention, the chain of the whole window: InputChain).
  */
 export class InferenceHost {
   readonly stats: InferenceHostStats = {
     served: 0,
+    parts: 0,
     items: 0,
     refused: {},
     failed: 0,
@@ -104,20 +111,19 @@ export class InferenceHost {
   };
   readonly #host: ConcordHost;
   readonly #init: InferenceHostInit;
+  readonly #sessions: HostSessions;
   /** The shards served, by key: the given ones, or their kernel-memory copies while started. */
-  readonly #shards = new Map<string, HostedShard>();
-  /** Kernel-memory copies made on start, freed on stop. */
-  readonly #copies: Float32Array[] = [];
-  /** Per session: the last step answered and the items not yet signed (insertion order = age, for the bound). */
-  readonly #sessions = new Map<Hex, { lastStep: number; unsealed: StatementItem[] }>();
+  readonly #shards = new Map<string, ExchangeShardWeights>();
+  #placement: KernelPlacement | undefined;
 
   /** Call `start` to begin serving. */
   constructor(host: ConcordHost, init: InferenceHostInit) {
     this.#host = host;
     this.#init = init;
+    this.#sessions = init.sessions ?? new HostSessions();
     for (const s of init.shards) {
-      checkHostedShard(s);
-      this.#shards.set(shardKey(s.layer, s.matrix, s.shard), s);
+      checkExchangeShard(s);
+      this.#shards.set(keyOf(s), s);
     }
   }
 
@@ -128,7 +134,10 @@ export class InferenceHost {
 
   /** Places the shards' weights (see `placement`) and registers the protocol handler. */
   async start(): Promise<void> {
-    if ((this.#init.placement ?? 'kernel') === 'kernel') this.#placeInKernelMemory();
+    if ((this.#init.placement ?? 'kernel') === 'kernel' && !this.#placement) {
+      this.#placement = placeInKernelMemory(this.#init.shards);
+      for (const s of this.#placement.shards) this.#shards.set(keyOf(s), s);
+    }
     await this.#host.handle(INFERENCE_PROTOCOL_ID, (stream) => this.#handle(stream), {
       maxInboundStreams: this.#init.maxInboundStreams ?? MAX_INBOUND_INFER_STREAMS,
     });
@@ -140,24 +149,12 @@ export class InferenceHost {
    */
   async stop(): Promise<void> {
     await this.#host.unhandle(INFERENCE_PROTOCOL_ID);
-    for (const s of this.#init.shards) this.#shards.set(shardKey(s.layer, s.matrix, s.shard), s);
-    for (const copy of this.#copies.splice(0)) freeBuffer(copy);
+    for (const s of this.#init.shards) this.#shards.set(keyOf(s), s);
+    this.#placement?.free();
+    this.#placement = undefined;
   }
 
-  /** Serves each shard whose weight is not in kernel memory from a copy there (while it fits). */
-  #placeInKernelMemory(): void {
-    if (!wasmAvailable || this.#copies.length > 0) return;
-    for (const s of this.#init.shards) {
-      if (isKernelResident(s.weight)) continue;
-      const copy = allocBuffer(s.weight.length, 'kernel');
-      if (!isKernelResident(copy)) return; // kernel memory is full: the rest stay on the JS heap
-      copy.set(s.weight);
-      this.#copies.push(copy);
-      this.#shards.set(shardKey(s.layer, s.matrix, s.shard), { ...s, weight: copy });
-    }
-  }
-
-  /** Answers requests on one stream until the gateway closes it, a request fails, or the stream idles out. */
+  /** Answers messages on one stream until the gateway closes it, a message fails, or the stream idles out. */
   async #handle(stream: Stream): Promise<void> {
     const reader = new FrameReader(stream);
     const timeoutMs = this.#init.timeoutMs ?? DEFAULT_SERVE_TIMEOUT_MS;
@@ -174,7 +171,7 @@ export class InferenceHost {
           this.stats.failed++;
           stream.abort(asError(err));
         } else {
-          this.stats.refused[code] = (this.stats.refused[code] ?? 0) + 1;
+          this.#count(code);
           await this.#refuse(stream, code, err as Error, signal);
         }
       } finally {
@@ -183,7 +180,7 @@ export class InferenceHost {
     }
   }
 
-  /** Serves the next request on the stream; false when the gateway has closed it. */
+  /** Serves the next message on the stream; false when the gateway has closed it. */
   async #serveOne(stream: Stream, reader: FrameReader, signal: AbortSignal): Promise<boolean> {
     let frame: Uint8Array;
     try {
@@ -194,117 +191,119 @@ export class InferenceHost {
       return false;
     }
     const header = parseRequestHeader(parseJsonFrame(frame));
-    if (!this.#sessions.has(header.session)) await this.#authorize(header);
-    const state = this.#admit(header);
-    const inputs: Float32Array[] = [];
-    for (const item of header.items) inputs.push(await this.#readActivations(reader, item));
-    const computeStart = performance.now();
-    const outputs = header.items.map((item, i) => this.#compute(item, inputs[i]!));
-    const signStart = performance.now();
-    this.stats.computeMs += signStart - computeStart;
-    const digests = outputs.map(vectorDigest);
-    for (const [i, item] of header.items.entries()) {
-      state.unsealed.push({
-        step: header.step,
-        ...item,
-        input: vectorDigest(inputs[i]!),
-        digest: digests[i]!,
-      });
-    }
-    let signing: Promise<Hex> | null = null;
-    if (header.seal) {
-      const items = state.unsealed;
-      state.unsealed = [];
-      signing = signStatement(this.#init.signer, { session: header.session, items }, this.#init.domain);
-    }
-    // viem hashes and signs synchronously inside the call, so this is the CPU time, not time spent waiting.
-    this.stats.signMs += performance.now() - signStart;
-    const signature = signing === null ? null : await signing;
-    await sendAll(
-      stream,
-      concatBytes([jsonFrame({ ok: true, signature, digests }), ...outputs.map(f32Frame)]),
-      signal,
-    );
-    this.stats.served++;
-    this.stats.items += outputs.length;
-    return true;
-  }
-
-  /**
-   * Admits a session this host has not served: the header's `auth` must be
-   * the request of its session id, and the admission policy must accept it.
-   */
-  async #authorize(header: RequestHeader): Promise<void> {
-    if (header.auth !== null && sessionIdOf(header.auth.request).toLowerCase() !== header.session) {
-      throw new INFER_ERROR_CLASSES.UNAUTHORIZED('the request in auth is not the session’s');
-    }
-    await this.#init.admit(header.auth, header.session);
-  }
-
-  /**
-   * Checks a parsed header — every shard is hosted, the step is newer than any
-   * answered in its session, the unsigned backlog stays bounded — and returns
-   * the session's state with the step recorded.
-   */
-  #admit(header: RequestHeader): { lastStep: number; unsealed: StatementItem[] } {
     if (header.model !== this.#init.model.toLowerCase()) {
       throw new INFER_ERROR_CLASSES.NOT_HOSTED(
         `this host serves model version ${this.#init.model}, not ${header.model}`,
       );
     }
-    for (const item of header.items) {
-      if (!this.#shards.has(shardKey(item.layer, item.matrix, item.shard))) {
-        throw new INFER_ERROR_CLASSES.NOT_HOSTED(
-          `this host does not serve shard ${shardKey(item.layer, item.matrix, item.shard)}`,
+    const width = this.#init.config.dModel;
+    const total = header.parts.reduce((n, p) => n + p.items.reduce((m, i) => m + i.rows * width * 4, 0), 0);
+    const limit = this.#init.maxActivationBytes ?? MAX_ACTIVATION_BYTES;
+    if (total > limit) throw new InferMessageTooLargeError(`${total} bytes of inputs; the limit is ${limit}`);
+    const inputs: Float32Array[][] = [];
+    for (const part of header.parts) {
+      const list: Float32Array[] = [];
+      for (const item of part.items) list.push(await readRows(reader, item.rows, width));
+      inputs.push(list);
+    }
+    const computeStart = performance.now();
+    const answers: Array<ResponsePart | PartWork> = [];
+    for (const [p, part] of header.parts.entries()) answers.push(await this.#admitPart(part, inputs[p]!));
+    const work = answers.filter((a): a is PartWork => 'part' in a);
+    computeStacked(work, this.#shards);
+    const signStart = performance.now();
+    this.stats.computeMs += signStart - computeStart;
+    const signing = answers.map((a) => ('part' in a ? this.#answer(a) : a));
+    // viem hashes and signs synchronously inside the call, so this is the CPU time, not time spent waiting.
+    this.stats.signMs += performance.now() - signStart;
+    const parts = await Promise.all(signing);
+    const outputs = work.flatMap((w) => w.outputs);
+    await sendAll(stream, concatBytes([jsonFrame({ ok: true, parts }), ...outputs.map(f32Frame)]), signal);
+    this.stats.served++;
+    this.stats.parts += work.length;
+    this.stats.items += outputs.length;
+    return true;
+  }
+
+  /**
+   * Admits one session's part — auth for a session not served before, hosted
+   * shards, finite inputs, a step after the session's last, a bounded
+   * unsigned backlog — and computes its attention items (parts in message
+   * order, so one session's steps apply to its caches in order). A refusal
+   * answers the part alone.
+   */
+  async #admitPart(part: RequestPart, inputs: readonly Float32Array[]): Promise<ResponsePart | PartWork> {
+    try {
+      if (!this.#sessions.has(part.session)) await this.#authorize(part);
+      checkHosted(part, this.#shards);
+      for (const x of inputs) {
+        try {
+          assertFiniteF32(x);
+        } catch (cause) {
+          throw new InferMalformedError('activations hold NaN or Inf', { cause });
+        }
+      }
+      const state = this.#sessions.get(part.session);
+      if (part.step <= state.lastStep) {
+        throw new INFER_ERROR_CLASSES.REPLAYED(
+          `step ${part.step} is not after step ${state.lastStep} of this session`,
         );
       }
+      if (state.unsealed.length + part.items.length > MAX_UNSEALED_ITEMS) {
+        throw new INFER_ERROR_CLASSES.TOO_LARGE(`more than ${MAX_UNSEALED_ITEMS} unsigned items; seal more often`);
+      }
+      state.lastStep = part.step;
+      const work: PartWork = { part, inputs, outputs: [], inputDigests: [] };
+      computeAttention(work, this.#shards, this.#sessions, this.#init.config.contextLength);
+      return work;
+    } catch (err) {
+      const code = refusalCode(err);
+      if (code === undefined) throw err;
+      this.#count(code);
+      return { ok: false, code, message: messageOf(err as Error) };
     }
-    const state = this.#sessions.get(header.session) ?? { lastStep: -1, unsealed: [] };
-    if (header.step <= state.lastStep) {
-      throw new INFER_ERROR_CLASSES.REPLAYED(
-        `step ${header.step} is not after step ${state.lastStep} of this session`,
-      );
-    }
-    if (state.unsealed.length + header.items.length > MAX_UNSEALED_ITEMS) {
-      throw new INFER_ERROR_CLASSES.TOO_LARGE(
-        `more than ${MAX_UNSEALED_ITEMS} unsigned items; seal more often`,
-      );
-    }
-    state.lastStep = header.step;
-    this.#sessions.delete(header.session);
-    this.#sessions.set(header.session, state);
-    if (this.#sessions.size > MAX_TRACKED_SESSIONS) {
-      this.#sessions.delete(this.#sessions.keys().next().value as Hex);
-    }
-    return state;
   }
 
-  async #readActivations(reader: FrameReader, item: RequestHeader['items'][number]): Promise<Float32Array> {
-    const shard = this.#shards.get(shardKey(item.layer, item.matrix, item.shard))!;
-    const limit = Math.min(this.#init.maxActivationBytes ?? MAX_ACTIVATION_BYTES, shard.inDim * 4);
-    const x = decodeF32(await readLimited(reader, limit));
-    if (x.length !== shard.inDim) {
-      throw new InferMalformedError(`activations of length ${x.length}; the shard takes ${shard.inDim}`);
-    }
-    try {
-      assertFiniteF32(x);
-    } catch (cause) {
-      throw new InferMalformedError('activations hold NaN or Inf', { cause });
-    }
-    return x;
+  /** The answer of a computed part: digests, the items recorded unsigned, and a signature when sealing. */
+  async #answer(w: PartWork): Promise<ResponsePart> {
+    const { part } = w;
+    const state = this.#sessions.get(part.session);
+    const digests = w.outputs.map(vectorDigest);
+    part.items.forEach((item, i) => {
+      state.unsealed.push({
+        step: part.step,
+        layer: item.layer,
+        matrix: item.matrix,
+        shard: item.shard,
+        input: w.inputDigests[i]!,
+        digest: digests[i]!,
+      });
+    });
+    if (!part.seal) return { ok: true, signature: null, digests };
+    const items = state.unsealed;
+    state.unsealed = [];
+    const signature = await signStatement(this.#init.signer, { session: part.session, items }, this.#init.domain);
+    return { ok: true, signature, digests };
   }
 
-  #compute(item: RequestHeader['items'][number], x: Float32Array): Float32Array {
-    const s = this.#shards.get(shardKey(item.layer, item.matrix, item.shard))!;
-    const out = new Float32Array(s.rows); // (rows)
-    linear(x, s.weight, s.bias, 1, s.inDim, s.rows, out); // each row one canonical dot (+ bias)
-    return out;
+  /**
+   * Admits a session this host has not served: the part's `auth` must be the
+   * request of its session id, and the admission policy must accept it.
+   */
+  async #authorize(part: RequestPart): Promise<void> {
+    if (part.auth !== null && sessionIdOf(part.auth.request).toLowerCase() !== part.session) {
+      throw new INFER_ERROR_CLASSES.UNAUTHORIZED('the request in auth is not the session’s');
+    }
+    await this.#init.admit(part.auth, part.session);
+  }
+
+  #count(code: InferErrorCode): void {
+    this.stats.refused[code] = (this.stats.refused[code] ?? 0) + 1;
   }
 
   async #refuse(stream: Stream, code: InferErrorCode, err: Error, signal: AbortSignal): Promise<void> {
     try {
-      const message = 'shortMessage' in err ? String(err.shortMessage) : err.message;
-      await sendAll(stream, jsonFrame({ ok: false, code, message: message.slice(0, 200) }), signal);
+      await sendAll(stream, jsonFrame({ ok: false, code, message: messageOf(err) }), signal);
       await stream.close({ signal });
     } catch (closeErr) {
       stream.abort(asError(closeErr));
@@ -312,14 +311,28 @@ export class InferenceHost {
   }
 }
 
-/** Reads one frame, turning the framing errors into the protocol's named errors. */
-async function readLimited(reader: FrameReader, maxBytes: number): Promise<Uint8Array> {
+function keyOf(s: ExchangeShardWeights): string {
+  return exchangeShardKey(s.kind === 'lm_head' ? -1 : s.layer, s.kind, s.shard);
+}
+
+function messageOf(err: Error): string {
+  return ('shortMessage' in err ? String(err.shortMessage) : err.message).slice(0, 200);
+}
+
+/** Reads one item's rows (its size known from the header, checked before reading). */
+async function readRows(reader: FrameReader, rows: number, width: number): Promise<Float32Array> {
+  let payload: Uint8Array;
   try {
-    return await reader.readFrame(maxBytes);
+    payload = await reader.readFrame(rows * width * 4);
   } catch (err) {
     if (err instanceof FrameTooLargeError) throw new InferMessageTooLargeError(err.shortMessage);
     throw new InferMalformedError('the request ended in the middle of a frame', { cause: err });
   }
+  const x = decodeF32(payload);
+  if (x.length !== rows * width) {
+    throw new InferMalformedError(`an item of ${x.length} values; ${rows} rows of ${width} were announced`);
+  }
+  return x;
 }
 
 /** The wire code of an error the host answers with, or undefined for an internal failure. */

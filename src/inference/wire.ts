@@ -1,11 +1,11 @@
 import type { Hex } from 'viem';
 import { isRequestJson, requestFromJson, requestToJson } from '../chain/requestJson.ts';
 import { isBytes32 } from '../core/bytes32.ts';
-import type { MatrixName } from '../model/index.ts';
 import { encodeFrame } from '../p2p/frames.ts';
 import type { SessionAuth } from './admission.ts';
-import { MAX_ITEMS_PER_REQUEST } from './constants.ts';
+import { MAX_ITEMS_PER_REQUEST, MAX_PARTS_PER_REQUEST, MAX_ROWS_PER_ITEM } from './constants.ts';
 import {
+  InferCacheMissingError,
   InferMalformedError,
   InferMessageTooLargeError,
   InferRefusedError,
@@ -13,49 +13,65 @@ import {
   InferSessionUnauthorizedError,
   InferSessionUnfundedError,
   InferShardNotHostedError,
+  InferHostBusyError,
 } from './errors.ts';
+import type { ExchangeKind } from './exchange.ts';
 
 /**
- * Wire format of `/concord/infer/1.0.0`. Every frame is a 4-byte big-endian
- * length and a payload (the blob protocol's framing). A request is a JSON
- * header frame `{ session, model, step, seal, items: [{ layer, matrix, shard }], auth }` (`auth`
- * the querier's `{ request, signature }`, integers as decimal strings, whose session id is
- * `session`; a host serves a session only with a valid, funded one) and then
- * one frame per item with its activations (f32 little-endian). A response is
- * a JSON header `{ ok: true, signature (null unless sealed), digests }` and one frame per item with
- * its partial product (f32 rows), or `{ ok: false, code, message }`.
+ * Wire format of `/concord/infer/1.0.0` (second version: exchanges, batched
+ * rows, many sessions per message). Every frame is a 4-byte big-endian length
+ * and a payload (the blob protocol's framing). A request is a JSON header frame
+ * `{ model, parts: [{ session, step, seal, auth, items: [{ layer, matrix, shard, rows, keepFrom, keepTo, outFrom }] }] }`
+ * — one part per gateway session (`auth` the querier's `{ request, signature }`,
+ * integers as decimal strings, sent until the host has served the session;
+ * `matrix` an exchange kind: `attn`, `mlp` or `lm_head`) — and then, per part
+ * and item in order, one frame with the item's `rows` input rows (f32
+ * little-endian, rows × dModel). A response is a JSON header
+ * `{ ok: true, parts: [{ ok: true, signature (null unless sealed), digests } | { ok: false, code, message }] }`
+ * and then, per answered part and item in order, one frame with the item's
+ * output rows; or `{ ok: false, code, message }` when the whole message is refused.
  */
 
-/** Every matrix name a request may carry. */
-const MATRIX_NAMES: readonly MatrixName[] = [
-  'attn.c_attn',
-  'attn.c_proj',
-  'mlp.c_fc',
-  'mlp.c_proj',
-  'lm_head',
-];
+/** Every exchange kind a request may carry. */
+const EXCHANGE_KINDS: readonly ExchangeKind[] = ['attn', 'mlp', 'lm_head'];
 
-/** One shard asked for in a request. */
-export type RequestItem = { readonly layer: number; readonly matrix: MatrixName; readonly shard: number };
+/** One exchange shard asked for in a request part. */
+export type RequestItem = {
+  readonly layer: number;
+  readonly matrix: ExchangeKind;
+  readonly shard: number;
+  /** Input rows sent (the batch: a prompt, a draft to verify, or a window to rebuild). */
+  readonly rows: number;
+  /** Attention: the cache entries kept before the rows are appended (0, 0 otherwise). */
+  readonly keepFrom: number;
+  readonly keepTo: number;
+  /** Attention: the first of the rows whose output is wanted (0 otherwise). */
+  readonly outFrom: number;
+};
+
+/** One session's part of a request. */
+export type RequestPart = {
+  /** The session id (32 bytes, lower-case). */
+  readonly session: Hex;
+  /** Index of the exchange within the session; strictly increasing per host and session. */
+  readonly step: number;
+  /** Ask for a signature over every item answered since the last one (this part's included). */
+  readonly seal: boolean;
+  /** The shards to compute; may be empty only when sealing. */
+  readonly items: readonly RequestItem[];
+  /** The querier's signed request the session serves (null: none, or already admitted by this host). */
+  readonly auth: SessionAuth | null;
+};
 
 /** The header of a request. */
 export type RequestHeader = {
-  /** 32 random bytes naming the gateway's session. */
-  readonly session: Hex;
   /**
    * Digest of the model version the gateway's plan is for; a host serving
    * another version refuses (NOT_HOSTED), so rows of two versions never mix
    * in one product (e.g. while the network switches to a new version).
    */
   readonly model: Hex;
-  /** Index of the host call within the session; strictly increasing per host. */
-  readonly step: number;
-  /** Ask for a signature over every item answered since the last one (this request's included). */
-  readonly seal: boolean;
-  /** The shards to compute; may be empty only when sealing. */
-  readonly items: readonly RequestItem[];
-  /** The querier's signed request the session serves (null: none, which production hosts refuse). */
-  readonly auth: SessionAuth | null;
+  readonly parts: readonly RequestPart[];
 };
 
 /** The refusal codes of the protocol, each mapped to an error class on the gateway. */
@@ -66,15 +82,22 @@ export const INFER_ERROR_CLASSES = {
   NOT_HOSTED: InferShardNotHostedError,
   UNAUTHORIZED: InferSessionUnauthorizedError,
   UNFUNDED: InferSessionUnfundedError,
+  NO_CACHE: InferCacheMissingError,
+  BUSY: InferHostBusyError,
   FAILED: InferRefusedError,
 } as const;
 
 /** A refusal code sent by a host. */
 export type InferErrorCode = keyof typeof INFER_ERROR_CLASSES;
 
+/** One part of a response: the answer for one session's part, or its refusal. */
+export type ResponsePart =
+  | { readonly ok: true; readonly signature: Hex | null; readonly digests: readonly Hex[] }
+  | { readonly ok: false; readonly code: InferErrorCode; readonly message: string };
+
 /** The header of a response. */
 export type ResponseHeader =
-  | { readonly ok: true; readonly signature: Hex | null; readonly digests: readonly Hex[] }
+  | { readonly ok: true; readonly parts: readonly ResponsePart[] }
   | { readonly ok: false; readonly code: InferErrorCode; readonly message: string };
 
 const encoder = new TextEncoder();
@@ -82,8 +105,13 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** A request header as JSON carries it (the auth's integers as decimal strings). */
 export function headerJson(header: RequestHeader): unknown {
-  const { auth } = header;
-  return { ...header, auth: auth && { request: requestToJson(auth.request), signature: auth.signature } };
+  return {
+    model: header.model,
+    parts: header.parts.map(({ auth, ...part }) => ({
+      ...part,
+      auth: auth && { request: requestToJson(auth.request), signature: auth.signature },
+    })),
+  };
 }
 
 /** Encodes a JSON value as one frame. */
@@ -117,31 +145,61 @@ export function parseJsonFrame(payload: Uint8Array): unknown {
 
 /** Validates an untrusted request header; throws InferMalformedError naming the first problem. */
 export function parseRequestHeader(value: unknown): RequestHeader {
-  const v = record(value, ['session', 'model', 'step', 'seal', 'items', 'auth'], 'request');
-  if (!isBytes32(v.session)) throw malformed('session is not 32 bytes of hex');
+  const v = record(value, ['model', 'parts'], 'request');
   if (!isBytes32(v.model)) throw malformed('model is not 32 bytes of hex');
+  if (!Array.isArray(v.parts) || v.parts.length < 1 || v.parts.length > MAX_PARTS_PER_REQUEST) {
+    throw malformed(`parts is not a list of 1..${MAX_PARTS_PER_REQUEST} session parts`);
+  }
+  const parts = v.parts.map(parsePart);
+  const sessions = new Set(parts.map((p) => `${p.session}/${p.step}`));
+  if (sessions.size !== parts.length) throw malformed('a session step appears twice');
+  return { model: (v.model as string).toLowerCase() as Hex, parts };
+}
+
+function parsePart(raw: unknown): RequestPart {
+  const v = record(raw, ['session', 'step', 'seal', 'items', 'auth'], 'part');
+  if (!isBytes32(v.session)) throw malformed('session is not 32 bytes of hex');
   if (!Number.isSafeInteger(v.step) || (v.step as number) < 0) throw malformed('step is not an integer >= 0');
   if (typeof v.seal !== 'boolean') throw malformed('seal is not a boolean');
   const min = v.seal ? 0 : 1;
   if (!Array.isArray(v.items) || v.items.length < min || v.items.length > MAX_ITEMS_PER_REQUEST) {
     throw malformed(`items is not a list of ${min}..${MAX_ITEMS_PER_REQUEST} shards`);
   }
-  const items = v.items.map((raw: unknown): RequestItem => {
-    const item = record(raw, ['layer', 'matrix', 'shard'], 'item');
-    if (!Number.isSafeInteger(item.layer) || (item.layer as number) < -1)
-      throw malformed('layer is not >= -1');
-    if (!MATRIX_NAMES.includes(item.matrix as MatrixName)) throw malformed('matrix is not a known matrix');
-    if (!Number.isSafeInteger(item.shard) || (item.shard as number) < 0) throw malformed('shard is not >= 0');
-    return { layer: item.layer as number, matrix: item.matrix as MatrixName, shard: item.shard as number };
-  });
   return {
     session: (v.session as string).toLowerCase() as Hex,
-    model: (v.model as string).toLowerCase() as Hex,
     step: v.step as number,
     seal: v.seal,
-    items,
+    items: v.items.map(parseItem),
     auth: parseAuth(v.auth),
   };
+}
+
+function parseItem(raw: unknown): RequestItem {
+  const item = record(raw, ['layer', 'matrix', 'shard', 'rows', 'keepFrom', 'keepTo', 'outFrom'], 'item');
+  const count = (key: string, min: number) => {
+    const n = item[key];
+    if (!Number.isSafeInteger(n) || (n as number) < min || (n as number) > MAX_ROWS_PER_ITEM)
+      throw malformed(`${key} is not an integer in ${min}..${MAX_ROWS_PER_ITEM}`);
+    return n as number;
+  };
+  if (!Number.isSafeInteger(item.layer) || (item.layer as number) < -1) throw malformed('layer is not >= -1');
+  if (!EXCHANGE_KINDS.includes(item.matrix as ExchangeKind)) throw malformed('matrix is not an exchange kind');
+  if (!Number.isSafeInteger(item.shard) || (item.shard as number) < 0) throw malformed('shard is not >= 0');
+  const parsed = {
+    layer: item.layer as number,
+    matrix: item.matrix as ExchangeKind,
+    shard: item.shard as number,
+    rows: count('rows', 1),
+    keepFrom: count('keepFrom', 0),
+    keepTo: count('keepTo', 0),
+    outFrom: count('outFrom', 0),
+  };
+  if (parsed.keepFrom > parsed.keepTo) throw malformed('keepFrom is after keepTo');
+  if (parsed.outFrom >= parsed.rows) throw malformed('outFrom leaves no output row');
+  if (parsed.matrix !== 'attn' && (parsed.keepTo !== 0 || parsed.outFrom !== 0)) {
+    throw malformed('only attention items carry a cache window or outFrom');
+  }
+  return parsed;
 }
 
 function parseAuth(value: unknown): SessionAuth | null {
@@ -154,33 +212,51 @@ function parseAuth(value: unknown): SessionAuth | null {
   return { request: requestFromJson(auth.request), signature: auth.signature as Hex };
 }
 
-/** Validates an untrusted response header for a request of `itemCount` items (signed when `sealed`). */
-export function parseResponseHeader(value: unknown, itemCount: number, sealed: boolean): ResponseHeader {
-  if (typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false) {
-    const v = record(value, ['ok', 'code', 'message'], 'refusal');
-    if (typeof v.code !== 'string' || !(v.code in INFER_ERROR_CLASSES))
-      throw malformed('unknown refusal code');
-    return { ok: false, code: v.code as InferErrorCode, message: String(v.message).slice(0, 200) };
+/** Validates an untrusted response header for a request of these parts (item counts, sealed or not). */
+export function parseResponseHeader(
+  value: unknown,
+  parts: readonly { readonly items: number; readonly seal: boolean }[],
+): ResponseHeader {
+  if (isRefusal(value)) return parseRefusal(value);
+  const v = record(value, ['ok', 'parts'], 'response');
+  if (v.ok !== true) throw malformed('ok is not a boolean');
+  if (!Array.isArray(v.parts) || v.parts.length !== parts.length) {
+    throw malformed(`parts is not a list of ${parts.length} answers`);
   }
-  const v = record(value, ['ok', 'signature', 'digests'], 'response');
+  return { ok: true, parts: v.parts.map((p: unknown, i) => parseResponsePart(p, parts[i]!)) };
+}
+
+function parseResponsePart(value: unknown, asked: { items: number; seal: boolean }): ResponsePart {
+  if (isRefusal(value)) return parseRefusal(value);
+  const v = record(value, ['ok', 'signature', 'digests'], 'answer');
   if (v.ok !== true) throw malformed('ok is not a boolean');
   if (
-    sealed
+    asked.seal
       ? typeof v.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(v.signature)
       : v.signature !== null
   ) {
     throw malformed(
-      sealed ? 'signature is not 65 bytes of hex' : 'signature is not null on an unsealed answer',
+      asked.seal ? 'signature is not 65 bytes of hex' : 'signature is not null on an unsealed answer',
     );
   }
-  if (!Array.isArray(v.digests) || v.digests.length !== itemCount || !v.digests.every(isBytes32)) {
-    throw malformed(`digests is not a list of ${itemCount} bytes32 values`);
+  if (!Array.isArray(v.digests) || v.digests.length !== asked.items || !v.digests.every(isBytes32)) {
+    throw malformed(`digests is not a list of ${asked.items} bytes32 values`);
   }
   return {
     ok: true,
     signature: v.signature as Hex | null,
     digests: v.digests.map((d) => d.toLowerCase() as Hex),
   };
+}
+
+function isRefusal(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
+}
+
+function parseRefusal(value: unknown): { ok: false; code: InferErrorCode; message: string } {
+  const v = record(value, ['ok', 'code', 'message'], 'refusal');
+  if (typeof v.code !== 'string' || !(v.code in INFER_ERROR_CLASSES)) throw malformed('unknown refusal code');
+  return { ok: false, code: v.code as InferErrorCode, message: String(v.message).slice(0, 200) };
 }
 
 /** The error a refusal becomes on the gateway side. */
