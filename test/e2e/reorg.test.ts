@@ -248,10 +248,12 @@ describe('reorgs against a real anvil', { timeout: 240_000 }, () => {
       const me = await participantState(chain.deployer, { taskId: id, account: address(who) });
       assert.equal(me.status, 'member', `depth ${depth} dropped node${who}'s commit`);
       await assertSettledAndPaid(id);
-      // Dropped, or moved when the node's identical re-commit (same nonce, same salt) was mined
-      // before its tracker looked; either way one line, and "never mined" only if the tracker never saw it.
+      // Reported by the tracker (dropped from the block it saw, or moved when the node's identical
+      // re-commit was mined before it looked) or by the sender (TRANSACTION_DROPPED, when it never got
+      // the receipt) — under load possibly both, but never the same line twice.
       const commitLines = txLines(who, id, first.transactionHash);
-      assert.equal(commitLines.length, 1, `the drop was logged once:\n${commitLines.join('\n')}`);
+      assert.ok(commitLines.length >= 1, 'the drop was logged');
+      assert.equal(new Set(commitLines).size, commitLines.length, `logged twice:\n${commitLines.join('\n')}`);
     }
 
     // Reveals, the finalize and every claim (the creator's refund among them) dropped after every

@@ -6,8 +6,9 @@ import type { SentTxJournal } from '../../store/sentTxs.ts';
  * Follows every sent or mined but unconfirmed transaction the node sent:
  * mined once a receipt appears, confirmed once its block is at
  * `confirmedBlock` or deeper, moved when a reorg put it into another block,
- * dropped (logged once) when the chain no longer has it — neither a receipt
- * nor a pending transaction the endpoint knows. A dropped transaction is not
+ * dropped when the chain no longer has it — neither a receipt nor a pending
+ * transaction the endpoint knows (logged when it had been seen mined; the
+ * sender reports one it never saw mined as TRANSACTION_DROPPED). A dropped transaction is not
  * sent again from here: the worker re-derives its next step from the chain,
  * which sends it again while its window is open. Returns the tasks whose
  * transactions were dropped or moved.
@@ -30,11 +31,8 @@ export async function trackSentTxs(
     if (!receipt) {
       if (await isPending(ctx, tx.txHash)) continue; // waiting in the pool (again, after a reorg)
       sentTxs.mark(tx.txHash, 'dropped', null);
-      log(
-        tx.block === null
-          ? `${what}: never mined, dropped`
-          : `${what}: reorg: dropped from block ${tx.block}`,
-      );
+      // One never seen mined is the sender's to report (TRANSACTION_DROPPED), not logged twice.
+      if (tx.block !== null) log(`${what}: reorg: dropped from block ${tx.block}`);
       touched.push(tx.taskId);
     } else if (receipt.blockNumber <= confirmedBlock) {
       sentTxs.mark(tx.txHash, 'confirmed', receipt.blockNumber);
