@@ -10,7 +10,11 @@ import { gelu, linear } from '../../tensor/index.ts';
 import { ExchangeAnswerInvalidError, ExchangeRequestInvalidError } from '../errors.ts';
 import type { CacheWindow } from '../exchange.ts';
 import type { HeadGroupCache } from './kvCache.ts';
+import { scratch } from './scratch.ts';
 import type { AttnShardWeights, HeadShardWeights, MlpShardWeights } from './weights.ts';
+
+/** The scratch slot of each intermediate. */
+const SLOT = { qkv: 0, q: 1, y: 2, scores: 3, probs: 4, hidden: 5 } as const;
 
 /**
  * An attention shard's answer for T new rows x (T, C): applies `window` to
@@ -43,15 +47,15 @@ export function attnPartial(
   cache.checkAppend(window, T);
   cache.applyWindow(window);
   const base = cache.length;
-  const qkv = new Float32Array(T * 3 * g * hd);
+  const qkv = scratch(SLOT.qkv, T * 3 * g * hd);
   linear(x, w.qkv, w.qkvBias, T, C, 3 * g * hd, qkv); // (T, 3·g·hd): the group's q, k, v side by side
-  const q = new Float32Array(g * T * hd); // (g, T, hd)
+  const q = scratch(SLOT.q, g * T * hd); // (g, T, hd)
   const kv = cache.append(T);
   splitHeads(qkv, T, g, hd, headScale(hd), q, kv);
   const R = T - outFrom;
-  const y = new Float32Array(R * g * hd); // (R, g·hd): the heads' outputs side by side
-  const scores = new Float32Array(base + T);
-  const probs = new Float32Array(base + T);
+  const y = scratch(SLOT.y, R * g * hd); // (R, g·hd): the heads' outputs side by side
+  const scores = scratch(SLOT.scores, base + T);
+  const probs = scratch(SLOT.probs, base + T);
   const hs = cache.capacity * hd;
   for (let t = outFrom; t < T; t++) {
     const n = base + t + 1;
@@ -73,7 +77,7 @@ export function mlpPartial(w: MlpShardWeights, x: Float32Array, T: number): Floa
   const C = w.dModel;
   const n = w.rowEnd - w.rowStart;
   checkRows(x, T, C);
-  const h = new Float32Array(T * n);
+  const h = scratch(SLOT.hidden, T * n);
   linear(x, w.fc, w.fcBias, T, C, n, h); // (T, n)
   gelu(h, h); // (T, n)
   const partial = new Float32Array(T * C);
@@ -116,7 +120,9 @@ export function sumPartials(
   }
   if (bias) {
     const C = bias.length;
-    for (let i = 0; i < out.length; i++) out[i] = fround(out[i]! + bias[i % C]!);
+    for (let row = 0; row < out.length; row += C) {
+      for (let c = 0; c < C; c++) out[row + c] = fround(out[row + c]! + bias[c]!);
+    }
   }
 }
 
