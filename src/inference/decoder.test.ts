@@ -78,11 +78,13 @@ describe('Decoder over the local exchange backend', () => {
     const want = new Gpt(params).forward(prompt);
     for (const sharding of SHARDINGS) {
       const a = new Decoder(params, localExchangeBackend(params, sharding));
-      const b = new Decoder(params, localExchangeBackend(params, sharding, { placement: 'kernel' }));
+      const kernel = localExchangeBackend(params, sharding, { placement: 'kernel' });
+      const b = new Decoder(params, kernel);
       const la = await a.forward(prompt, prompt.length);
       assert.deepEqual(bits(la), bits(await b.forward(prompt, prompt.length)), JSON.stringify(sharding));
       for (let i = 0; i < la.length; i++) assert.ok(Math.abs(la[i]! - want[i]!) < 1e-5, `logit ${i}`);
       assert.deepEqual(bits(await a.forward([34], 1)), bits(await b.forward([34], 1)));
+      kernel.dispose();
     }
   });
 

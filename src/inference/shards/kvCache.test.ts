@@ -23,9 +23,9 @@ describe('HeadGroupCache', () => {
     const cache = filled(5);
     cache.applyWindow({ keepFrom: 2, keepTo: 4 });
     assert.equal(cache.length, 2);
-    assert.deepEqual(entries(cache.keys, 0, 2), [2, 3]);
-    assert.deepEqual(entries(cache.keys, 1, 2), [102, 103]);
-    assert.deepEqual(entries(cache.values, 1, 2), [-102, -103]);
+    assert.deepEqual(entries(cache.append(0).k, 0, 2), [2, 3]);
+    assert.deepEqual(entries(cache.append(0).k, 1, 2), [102, 103]);
+    assert.deepEqual(entries(cache.append(0).v, 1, 2), [-102, -103]);
     assert.equal(cache.append(1).offset, 2);
     cache.applyWindow({ keepFrom: 0, keepTo: 0 });
     assert.equal(cache.length, 0);
@@ -44,7 +44,7 @@ describe('HeadGroupCache', () => {
     assert.throws(() => cache.checkAppend({ keepFrom: 1, keepTo: 4 }, 4), { name: 'KvCacheFullError' });
     assert.throws(() => cache.append(3), { name: 'KvCacheFullError' });
     assert.equal(cache.length, 4);
-    assert.deepEqual(entries(cache.keys, 1, 4), [100, 101, 102, 103]);
+    assert.deepEqual(entries(cache.append(0).k, 1, 4), [100, 101, 102, 103]);
     cache.checkAppend({ keepFrom: 1, keepTo: 4 }, 3);
   });
 });

@@ -37,16 +37,6 @@ export class HeadGroupCache {
     return this.#length;
   }
 
-  /** Keys (heads, capacity, headDim); entries beyond `length` are stale. */
-  get keys(): Float32Array {
-    return this.#buffers()[0];
-  }
-
-  /** Values (heads, capacity, headDim); entries beyond `length` are stale. */
-  get values(): Float32Array {
-    return this.#buffers()[1];
-  }
-
   /**
    * Throws unless `window` can be applied and `rows` appended after it:
    * CacheWindowInvalidError for a window outside [0, length], KvCacheFullError
