@@ -85,7 +85,12 @@ export class InferSessionUnfundedError extends BaseError {
   override name = 'InferSessionUnfundedError';
 }
 
-/** A cache window operation does not fit the cache it is applied to (keepFrom <= keepTo <= length). */
+/** An exchange shard's weights do not fit its exchange: bad range, or a buffer of the wrong size. */
+export class ExchangeShardInvalidError extends BaseError {
+  override name = 'ExchangeShardInvalidError';
+}
+
+/** A cache window keeps entries the cache does not hold (keepTo beyond its length, or keepFrom after keepTo). */
 export class CacheWindowInvalidError extends BaseError {
   override name = 'CacheWindowInvalidError';
 }
@@ -98,4 +103,14 @@ export class InferCacheMissingError extends BaseError {
 /** A host holds as many session caches as it may and none is idle enough to evict: try again later or elsewhere. */
 export class InferHostBusyError extends BaseError {
   override name = 'InferHostBusyError';
+}
+
+/** An exchange request does not fit its exchange: unknown name, wrong kind or layer, or rows and input that disagree. */
+export class ExchangeRequestInvalidError extends BaseError {
+  override name = 'ExchangeRequestInvalidError';
+}
+
+/** An exchange backend answered with the wrong number of shard outputs or an output of the wrong size. */
+export class ExchangeAnswerInvalidError extends BaseError {
+  override name = 'ExchangeAnswerInvalidError';
 }

@@ -25,6 +25,8 @@ export * from './errors.ts';
 export { type GenerateOptions, generate } from './generate.ts';
 export { GptGenerator, type LinearRequest, type MatrixName } from './generator.ts';
 export { Gpt } from './gpt.ts';
+export { attendRow, headScale, type KvTarget, splitHeads } from './layers/attention.ts';
+export { embed } from './layers/embedding.ts';
 export { allocBuffer, freeBuffer, type Placement } from './memory.ts';
 export {
   type BlockWeights,
@@ -49,6 +51,7 @@ export {
 } from './safetensors.ts';
 export { argmax, checkSamplingOptions, type SamplingOptions, sampleToken } from './sample.ts';
 export { CharTokenizer, UNKNOWN_CHAR, UNKNOWN_CHAR_ID } from './tokenizers/char.ts';
+export { checkTokenIds } from './tokenizers/checkIds.ts';
 export { GPT2_END_OF_TEXT, GPT2_VOCAB_SIZE, Gpt2Tokenizer } from './tokenizers/gpt2.ts';
 export { TokenTextStream } from './tokenizers/stream.ts';
 export type { Tokenizer } from './tokenizers/tokenizer.ts';

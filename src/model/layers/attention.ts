@@ -23,7 +23,12 @@ import { type GptConfig, headDim } from '../config.ts';
 
 /** 1/sqrt(headDim) in f32: q is multiplied by it before the score dot products. */
 export function attentionScale(config: GptConfig): number {
-  return Math.fround(1 / Math.sqrt(headDim(config)));
+  return headScale(headDim(config));
+}
+
+/** 1/sqrt(headDim) in f32 for heads of `headDim` (what `attentionScale` gives for a config). */
+export function headScale(headDim: number): number {
+  return Math.fround(1 / Math.sqrt(headDim));
 }
 
 /** Where split-out keys and values go: per-head buffers of `capacity` rows, written from row `offset`. */
