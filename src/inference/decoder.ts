@@ -153,7 +153,7 @@ export class Decoder {
 }
 
 /** Options of `decodeTokens`: sampling (temperature, top-k, top-p), the seed, and when to stop. */
-export type DecodeTokensOptions = SamplingOptions & {
+export type DecodeOptions = SamplingOptions & {
   maxNewTokens: number;
   /** Seed of the sampling RNG (stream 0), so every run of a prompt samples the same tokens. */
   seed: number;
@@ -174,7 +174,7 @@ export async function* decodeTokens(
   params: GptParams,
   prompt: readonly number[],
   backend: ExchangeBackend,
-  options: DecodeTokensOptions,
+  options: DecodeOptions,
 ): AsyncGenerator<number, void, void> {
   if (options.maxNewTokens < 1) return;
   const decoder = new Decoder(params, backend);

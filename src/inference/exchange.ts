@@ -1,6 +1,5 @@
 import type { GptConfig } from '../model/index.ts';
 import { mlpDim } from '../model/index.ts';
-import type { MatrixSpec } from './matrices.ts';
 
 /**
  * The exchanges of a decoding step in the second version of distributed
@@ -13,8 +12,18 @@ import type { MatrixSpec } from './matrices.ts';
  */
 export type ExchangeKind = 'attn' | 'mlp' | 'lm_head';
 
-/** One exchange as planned: like a matrix (name, layer, units cut into shards, input width), of an exchange kind. */
-export type ExchangeSpec = Omit<MatrixSpec, 'matrix'> & { readonly matrix: ExchangeKind };
+/** One exchange as planned: its name, layer, kind, the units its shards are cut from, and its input width. */
+export type ExchangeSpec = {
+  /** `h.{layer}.attn`, `h.{layer}.mlp`, or `wte.weight` for the tied output head. */
+  readonly name: string;
+  /** Block index, or -1 for the output head. */
+  readonly layer: number;
+  readonly matrix: ExchangeKind;
+  /** Units cut into shards: heads (attn), c_fc rows (mlp), vocabulary rows (lm_head). */
+  readonly rows: number;
+  /** Width of the input rows (dModel). */
+  readonly cols: number;
+};
 
 /**
  * Every exchange of a GPT decoding step, in order, as the planner cuts them:

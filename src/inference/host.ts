@@ -21,8 +21,12 @@ import {
 import { InferMalformedError, InferMessageTooLargeError } from './errors.ts';
 import { checkHosted, computeAttention, computeStacked, exchangeShardKey, type PartWork } from './hostCompute.ts';
 import { HostSessions } from './hostSessions.ts';
-import { type KernelPlacement, placeInKernelMemory } from './shards/placement.ts';
-import { checkExchangeShard, type ExchangeShardWeights } from './shards/weights.ts';
+import {
+  checkExchangeShard,
+  type ExchangeShardWeights,
+  type PlacedShard,
+  placeShardInKernelMemory,
+} from './shards/weights.ts';
 import {
   decodeF32,
   f32Frame,
@@ -114,7 +118,8 @@ export class InferenceHost {
   readonly #sessions: HostSessions;
   /** The shards served, by key: the given ones, or their kernel-memory copies while started. */
   readonly #shards = new Map<string, ExchangeShardWeights>();
-  #placement: KernelPlacement | undefined;
+  /** Kernel-memory copies made on start, freed on stop. */
+  #placed: PlacedShard<ExchangeShardWeights>[] = [];
 
   /** Call `start` to begin serving. */
   constructor(host: ConcordHost, init: InferenceHostInit) {
@@ -134,9 +139,9 @@ export class InferenceHost {
 
   /** Places the shards' weights (see `placement`) and registers the protocol handler. */
   async start(): Promise<void> {
-    if ((this.#init.placement ?? 'kernel') === 'kernel' && !this.#placement) {
-      this.#placement = placeInKernelMemory(this.#init.shards);
-      for (const s of this.#placement.shards) this.#shards.set(keyOf(s), s);
+    if ((this.#init.placement ?? 'kernel') === 'kernel' && this.#placed.length === 0) {
+      this.#placed = this.#init.shards.map(placeShardInKernelMemory);
+      for (const p of this.#placed) this.#shards.set(keyOf(p.weights), p.weights);
     }
     await this.#host.handle(INFERENCE_PROTOCOL_ID, (stream) => this.#handle(stream), {
       maxInboundStreams: this.#init.maxInboundStreams ?? MAX_INBOUND_INFER_STREAMS,
@@ -150,8 +155,7 @@ export class InferenceHost {
   async stop(): Promise<void> {
     await this.#host.unhandle(INFERENCE_PROTOCOL_ID);
     for (const s of this.#init.shards) this.#shards.set(keyOf(s), s);
-    this.#placement?.free();
-    this.#placement = undefined;
+    for (const p of this.#placed.splice(0)) p.free();
   }
 
   /** Answers messages on one stream until the gateway closes it, a message fails, or the stream idles out. */

@@ -1,5 +1,6 @@
 import type { Hex } from 'viem';
 import { vectorDigest } from '../core/digest.ts';
+import { KvCacheFullError } from '../model/index.ts';
 import { InferCacheMissingError, InferMalformedError, InferShardNotHostedError } from './errors.ts';
 import type { HostSessions } from './hostSessions.ts';
 import { checkWindow } from './inputChain.ts';
@@ -54,6 +55,8 @@ export function computeAttention(
     }
     try {
       checkWindow(item, held?.chain.length ?? 0);
+      if (held) held.cache.checkAppend(item, item.rows);
+      else if (item.rows > contextLength) throw new KvCacheFullError(contextLength);
     } catch (cause) {
       throw new InferMalformedError(`shard ${key}: ${(cause as Error).message}`, { cause });
     }

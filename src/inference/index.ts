@@ -1,17 +1,28 @@
 /**
- * Distributed inference (docs/inference.md): the shard planner, the host and
- * gateway of `/concord/infer/1.0.0`, per-partial-product consensus, the
+ * Distributed inference (docs/inference.md): the shard planner, the exchange
+ * shards and the decode loop, the host and gateway of `/concord/infer/1.0.0`,
+ * per-partial-product consensus, the
  * session receipt, and its settlement on chain (`session.settlement`, `settleAndSlash`).
  */
 export type { SessionAdmission, SessionAuth } from './admission.ts';
-export { callHost, type HostAnswer, type HostCall, HostChannel, type HostPeer } from './callHost.ts';
 export * from './constants.ts';
-export { type DecodeOptions, decode, type LinearBackend, localBackend } from './decode.ts';
+export { Decoder, type DecodeOptions, decodeTokens } from './decoder.ts';
 export * from './errors.ts';
 export { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
 export { InferenceHost, type InferenceHostInit, type InferenceHostStats, serveInference } from './host.ts';
-export { checkHostedShard, type HostedShard, hostedShardsFromParams, shardKey } from './hostedShards.ts';
-export { gptMatrices, type MatrixSpec, matrixWeights } from './matrices.ts';
+export {
+  type CacheWindow,
+  type ExchangeBackend,
+  type ExchangeKind,
+  type ExchangeRequest,
+  type ExchangeSpec,
+  gptExchanges,
+} from './exchange.ts';
+export type { ShardVote } from './exchangeRound.ts';
+export { HostHealth } from './hostHealth.ts';
+export { type HostPeer, HostLink, type PartAnswer, type PartCall } from './hostLink.ts';
+export { hostedShardsFromParams } from './hostedShards.ts';
+export { type LocalExchangeBackend, localExchangeBackend } from './localExchangeBackend.ts';
 export {
   type HostCandidate,
   type PlanShardsParameters,
@@ -32,15 +43,22 @@ export {
   type SessionReceipt,
 } from './receipt.ts';
 export {
-  type ConsensusMode,
   type HostFailure,
   InferenceSession,
   type SealEvery,
   type SessionStats,
-  type ShardVote,
   type SignatureCheck,
   type TokenEvent,
 } from './session.ts';
+export type { ConsensusMode } from './shardDecision.ts';
+export {
+  checkExchangeShard,
+  cutExchangeShard,
+  type AttnShardWeights,
+  type ExchangeShardWeights,
+  type HeadShardWeights,
+  type MlpShardWeights,
+} from './shards/weights.ts';
 export {
   type SettlementOutcome,
   type SlashedHost,
@@ -53,4 +71,4 @@ export {
   findEquivocations,
   type SessionSettlement,
 } from './settlement.ts';
-export type { RequestHeader, RequestItem } from './wire.ts';
+export type { RequestHeader, RequestItem, RequestPart } from './wire.ts';

@@ -2,7 +2,7 @@ import { type Address, encodePacked, getAddress, type Hex, keccak256 } from 'vie
 import { compareAddresses } from '../core/order.ts';
 import { logF32 } from '../tensor/index.ts';
 import { ShardPlanInvalidError } from './errors.ts';
-import type { MatrixSpec } from './matrices.ts';
+import type { ExchangeSpec } from './exchange.ts';
 
 /** A node that may host shards, with the stake that weighs its chance of being chosen. */
 export type HostCandidate = { readonly address: Address; readonly stake: bigint };
@@ -14,7 +14,7 @@ export type Sharding = { readonly rowsPerShard: number } | { readonly shardsPerM
 export type PlanShardsParameters = {
   /** Digest of the model version (mixed into every score, so each version spreads differently). */
   readonly modelDigest: Hex;
-  readonly matrices: readonly MatrixSpec[];
+  readonly matrices: readonly ExchangeSpec[];
   readonly hosts: readonly HostCandidate[];
   /** Hosts that compute each shard (r). */
   readonly replicas: number;
@@ -25,7 +25,7 @@ export type PlanShardsParameters = {
 
 /** One row shard of one matrix and who serves it. */
 export type ShardAssignment = {
-  readonly matrix: MatrixSpec;
+  readonly matrix: ExchangeSpec;
   /** Index of the shard within its matrix. */
   readonly shard: number;
   /** First row (inclusive) and last row (exclusive) of the weight the shard holds. */

@@ -9,7 +9,7 @@ import type { SessionAdmission } from './admission.ts';
 import { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
 import { type InferenceHost, serveInference } from './host.ts';
 import { hostedShardsFromParams } from './hostedShards.ts';
-import { gptMatrices } from './matrices.ts';
+import { gptExchanges } from './exchange.ts';
 import { planShards, type Sharding, type ShardPlan } from './planner.ts';
 
 /** Chain id the test networks sign for. */
@@ -78,7 +78,7 @@ export async function startTestInferenceNetwork(
   );
   const plan = planShards({
     modelDigest: paramsDigest(options.params),
-    matrices: gptMatrices(options.params.config),
+    matrices: gptExchanges(options.params.config),
     hosts: accounts.map((a) => ({ address: a.address, stake: 100n })),
     replicas: options.replicas,
     standbys: options.standbys,
@@ -93,6 +93,7 @@ export async function startTestInferenceNetwork(
       domain,
       signer,
       model: plan.parameters.modelDigest,
+      config: options.params.config,
       admit: options.admit ?? admitEverySession,
       shards: hostedShardsFromParams(served, plan, account.address),
     });
@@ -116,6 +117,7 @@ export async function startTestInferenceNetwork(
     gatewayHost,
     gateway,
     async stop() {
+      await gateway.close();
       await Promise.all([gatewayHost.stop(), ...hosts.map((h) => h.libp2p.stop())]);
     },
   };

@@ -50,7 +50,7 @@ export type ModelServiceOptions = {
   pollIntervalMs?: number;
   /** Time one checkpoint fetch from one peer may take; default 120 s. */
   fetchTimeoutMs?: number;
-  /** Gateway settings; default per-token sealing, other fields the gateway's defaults. */
+  /** Gateway settings; the gateway's defaults where absent. */
   gateway?: Partial<Pick<InferenceGatewayInit, 'mode' | 'timeoutMs' | 'signatureCheck' | 'sealEvery'>>;
 };
 
@@ -279,12 +279,13 @@ class NodeModels implements NodeModelService {
         params: checkpoint.params,
         peers,
         tokenizer: checkpoint.tokenizer,
-        sealEvery: 'token',
+        log: (line) => this.#deps.log(`gateway: ${t.model.name}@${t.model.version.index}: ${line}`),
         ...this.#options.gateway,
       });
       const self = getAddress(this.#deps.ctx.account.address);
       const shards = hostedShardsFromParams(t.servedParams, plan, self);
       await t.serving?.host?.stop();
+      await t.serving?.gateway.close();
       const host =
         shards.length === 0
           ? null
@@ -292,6 +293,7 @@ class NodeModels implements NodeModelService {
               domain: this.#domain,
               signer: localSigner(this.#deps.ctx),
               model: plan.parameters.modelDigest,
+              config: checkpoint.params.config,
               admit: chainSessionAdmission(this.#deps.ctx, {
                 modelId: t.model.modelId,
                 versionIndex: t.model.version.index,

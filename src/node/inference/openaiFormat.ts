@@ -1,5 +1,5 @@
 import type { Address, Hex } from 'viem';
-import type { ShardVote } from '../../inference/session.ts';
+import type { ShardVote } from '../../inference/exchangeRound.ts';
 
 /** Which OpenAI endpoint a completion answers: `/v1/completions` or `/v1/chat/completions`. */
 export type CompletionKind = 'text' | 'chat';

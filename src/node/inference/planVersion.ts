@@ -1,6 +1,6 @@
 import { type Address, getAddress, type Hex } from 'viem';
 import type { ActiveNode } from '../../chain/actions/activeNodes.ts';
-import { gptMatrices, planShards, type ShardPlan } from '../../inference/index.ts';
+import { gptExchanges, planShards, type ShardPlan } from '../../inference/index.ts';
 import type { GptConfig } from '../../model/index.ts';
 import { ModelPlanEmptyError } from '../errors.ts';
 
@@ -41,7 +41,7 @@ export function planVersion(
   const replicas = Math.min(sharding.replicas, hosts.length);
   const plan = planShards({
     modelDigest: digest,
-    matrices: gptMatrices(config),
+    matrices: gptExchanges(config),
     hosts,
     replicas,
     standbys: sharding.standbys,
