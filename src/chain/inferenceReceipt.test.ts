@@ -10,6 +10,7 @@ import {
   type InferenceRequest,
   matrixId,
   type PartialProductsStatement,
+  receiptForTokens,
   sessionIdOf,
   signRequest,
   signStatement,
@@ -169,6 +170,28 @@ describe('buildReceipt', () => {
     assert.equal(receipt.votesRoot, votesRoot([...statements].reverse(), DOMAIN));
     const proof = statementProof(statements, statements[1]!, DOMAIN);
     assert.ok(proof && verifyMerkleProof(proof, receipt.votesRoot, statementLeaf(statements[1]!, DOMAIN)));
+  });
+
+  it('bills fewer tokens with receiptForTokens: wins capped at them, the rest unchanged', () => {
+    const statements = [0, 1, 2].flatMap((step) => [
+      tallied(1, statement(step, [h('a')]), [true]),
+      tallied(2, statement(step, [h(step === 2 ? 'b' : 'a')]), [step !== 2]),
+    ]);
+    const full = buildReceipt({ request: REQUEST, tokens: 3n, statements, domain: DOMAIN });
+    const winsOf = (r: typeof full) => Object.fromEntries(r.results.map((x) => [x.host, x.wins]));
+    assert.deepEqual(winsOf(full), { [devAccount(1).address]: 3, [devAccount(2).address]: 2 });
+    const one = receiptForTokens(full, 1n);
+    assert.equal(one.tokens, 1n);
+    assert.equal(one.votesRoot, full.votesRoot);
+    assert.deepEqual(
+      one.results,
+      full.results.map((r) => ({ ...r, wins: 1 })),
+    );
+    assert.deepEqual(winsOf(receiptForTokens(full, 0n)), {
+      [devAccount(1).address]: 0,
+      [devAccount(2).address]: 0,
+    });
+    assert.deepEqual(receiptForTokens(full, 3n), full);
   });
 
   it('refuses answers of another session and outcome lists of the wrong length', () => {

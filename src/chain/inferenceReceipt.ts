@@ -141,13 +141,25 @@ export function buildReceipt(params: BuildReceiptParameters): InferenceReceipt {
       }
     });
   }
-  const cap = Number(params.tokens < 0xffff_ffffn ? params.tokens : 0xffff_ffffn);
-  return {
-    request: params.request,
-    tokens: params.tokens,
-    votesRoot: votesRoot(params.statements, params.domain),
-    results: [...tallies.values()].map((r) => ({ ...r, wins: Math.min(r.wins, cap) })).sort(compareResults),
-  };
+  return receiptForTokens(
+    {
+      request: params.request,
+      tokens: params.tokens,
+      votesRoot: votesRoot(params.statements, params.domain),
+      results: [...tallies.values()].sort(compareResults),
+    },
+    params.tokens,
+  );
+}
+
+/**
+ * The receipt billing `tokens` (the querier pays `tokens * creditsPerToken`):
+ * every host's wins capped at `tokens`, the contract's bound. A gateway bills
+ * fewer tokens than it generated when some never reached the client.
+ */
+export function receiptForTokens(receipt: InferenceReceipt, tokens: bigint): InferenceReceipt {
+  const cap = Number(tokens < 0xffff_ffffn ? tokens : 0xffff_ffffn);
+  return { ...receipt, tokens, results: receipt.results.map((r) => ({ ...r, wins: Math.min(r.wins, cap) })) };
 }
 
 /**

@@ -187,14 +187,6 @@ export async function askDemo(options: AskDemoOptions): Promise<DemoAnswer> {
     if (chunk.concord?.session !== undefined) answer.session = chunk.concord.session;
     if (chunk.concord?.settlement !== undefined) answer.settlement = chunk.concord.settlement;
     if (chunk.concord?.settlementError !== undefined) answer.settlementError = chunk.concord.settlementError;
-    if (choice?.finish_reason === 'error') {
-      throw new DevnetAnswerError(
-        `The gateway failed mid-answer: ${chunk.concord?.error ?? 'no reason given'}.`,
-        {
-          hint: 'Read the gateway node’s log in <dir>/node*/node.log.',
-        },
-      );
-    }
   }
   if (answer.finishReason === null) {
     throw new DevnetAnswerError(

@@ -44,6 +44,11 @@ before(async () => {
     for (const [i, text] of [...prompt].entries()) {
       reply.raw.write(sseEvent(chunk(text, null, { token: i, agreed: [], outvoted: [] })));
     }
+    if (prompt === 'fail') {
+      const error = { code: 'HOSTS_UNAVAILABLE', message: 'The hosts could not compute the answer.' };
+      reply.raw.end(sseEvent({ error }) + SSE_DONE_EVENT);
+      return reply;
+    }
     reply.raw.write(sseEvent(chunk('', 'length', { session: `0x${'ab'.repeat(32)}`, settlement: null })));
     reply.raw.write(SSE_DONE_EVENT);
     reply.raw.end(sseEvent(chunk(`after done, stream=${stream}`, null, {})));
@@ -145,6 +150,17 @@ describe('NodeClient', () => {
     );
     assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'length');
     assert.equal(chunks.at(-1)?.concord?.session, `0x${'ab'.repeat(32)}`);
+  });
+
+  it('throws NodeApiError with the code of an error event that ends the stream', async () => {
+    const chunks: CompletionChunk[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const c of new NodeClient(url).streamCompletion({ prompt: 'fail' })) chunks.push(c);
+      })(),
+      { name: 'NodeApiError', apiCode: 'HOSTS_UNAVAILABLE' },
+    );
+    assert.equal(chunks.length, 4);
   });
 
   it('names a node that does not answer', async () => {

@@ -46,9 +46,11 @@ export type CompletionChunk = {
     session?: Hex;
     settlement?: SettlementView | null;
     settlementError?: string;
-    error?: string;
   };
 };
+
+/** The event that ends a completion stream that failed after its first token. */
+type StreamErrorEvent = { error: { code?: string; message?: string } };
 
 /** A thin client of one node's HTTP API; `token` is needed only for writes. */
 export class NodeClient {
@@ -88,14 +90,24 @@ export class NodeClient {
 
   /**
    * `POST /v1/completions` with `stream: true`: yields each chunk as it
-   * arrives, until the stream's `[DONE]`.
+   * arrives, until the stream's `[DONE]`. Throws NodeApiError for an error
+   * status, and for the error event of a stream that failed mid-answer.
    */
   async *streamCompletion(body: Record<string, unknown>): AsyncGenerator<CompletionChunk, void, void> {
     const res = await this.send('POST', '/v1/completions', { ...body, stream: true }, STREAM_TIMEOUT_MS);
     if (res.body === null) return;
     for await (const data of readSseData(res.body)) {
       if (data === SSE_DONE) return;
-      yield JSON.parse(data) as CompletionChunk;
+      const event = JSON.parse(data) as CompletionChunk | StreamErrorEvent;
+      if ('error' in event) {
+        const e = event.error;
+        throw new NodeApiError(`The completion failed mid-answer: ${e.code}: ${e.message}`, {
+          status: res.status,
+          apiCode: e.code,
+          hint: 'Only the tokens received are billed; retry the prompt with a new request.',
+        });
+      }
+      yield event;
     }
   }
 
@@ -151,5 +163,8 @@ function apiErrorHint(status: number): string {
     return 'Writes need the API token of the node (its <data dir>/api-token): pass --token-file or --data.';
   }
   if (status === 404) return 'Check the id; a node without the route may be older than this CLI.';
+  if (status === 429 || status === 502 || status === 503) {
+    return 'The node is busy, or its model or hosts are not available; retry in a few seconds (see its Retry-After).';
+  }
   return 'Check the arguments (`concord <command> --help` lists them); the node log <data dir>/node.log says more.';
 }

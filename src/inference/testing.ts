@@ -50,6 +50,8 @@ export type TestInferenceNetworkOptions = {
   domain?: InferenceDomain;
   /** Whether hosts serve a session (default {@link admitEverySession}). */
   admit?: SessionAdmission;
+  /** Concurrent inbound inference streams each host accepts per connection (default the host's). */
+  maxInboundStreams?: number;
   gateway?: Partial<Omit<InferenceGatewayInit, 'host' | 'domain' | 'plan' | 'params' | 'peers'>>;
 };
 
@@ -96,6 +98,7 @@ export async function startTestInferenceNetwork(
       config: options.params.config,
       admit: options.admit ?? admitEverySession,
       shards: hostedShardsFromParams(served, plan, account.address),
+      ...(options.maxInboundStreams === undefined ? {} : { maxInboundStreams: options.maxInboundStreams }),
     });
     hosts.push({ account, libp2p, server });
   }

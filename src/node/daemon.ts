@@ -22,6 +22,7 @@ import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
 import { assertServing, checkHealth } from './health.ts';
+import { type AdmissionLimits, CompletionAdmission } from './inference/completionAdmission.ts';
 import { CreditReservations } from './inference/creditReservations.ts';
 import { createModelService, type NodeModelService } from './inference/modelService.ts';
 import type { ModelService } from './inference/types.ts';
@@ -69,6 +70,8 @@ export type NodeConfig = {
   shardsPerMatrix?: number | undefined;
   /** The price this node's gateway asks per generated token, in credits (default 1). */
   creditsPerToken?: bigint | undefined;
+  /** How many completions the gateway runs and queues at once (default `DEFAULT_ADMISSION_LIMITS`). */
+  admission?: Partial<AdmissionLimits> | undefined;
   /** Tests only: commit wrong results, and serve partial products from perturbed weights. */
   lie?: boolean | undefined;
   /** Tests only: replay another member's commitment instead of computing. */
@@ -256,6 +259,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       apiToken,
       creditsPerToken,
       reservations: new CreditReservations(),
+      admission: new CompletionAdmission(config.admission),
       metrics,
       log: config.log,
     });

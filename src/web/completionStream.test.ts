@@ -136,15 +136,17 @@ describe('the playground lines', () => {
       settlementLine({ ...base, settlement: null, settlementError: 'SessionAlreadySettled' }),
       '5 tokens (stop) · session 0x121212… · not settled: SessionAlreadySettled',
     );
-    assert.equal(
-      settlementLine({
-        ...base,
-        finishReason: 'error',
-        error: 'no host answered',
-        settlement: null,
-        settlementError: null,
+    const failed = parseStreamEvent(
+      JSON.stringify({
+        error: { code: 'HOSTS_UNAVAILABLE', message: 'no host answered' },
+        usage: { prompt_tokens: 1, completion_tokens: 5, total_tokens: 6 },
+        concord: { session: TX, settlement: null },
       }),
-      '5 tokens (error: no host answered) · session 0x121212… · not settled',
+    );
+    assert.equal(failed?.type, 'final');
+    assert.equal(
+      settlementLine(failed as Extract<typeof failed, { type: 'final' }>),
+      '5 tokens (failed: HOSTS_UNAVAILABLE: no host answered) · session 0x121212… · not settled',
     );
   });
 

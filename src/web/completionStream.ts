@@ -6,18 +6,20 @@ import { escapeHtml, shortHex } from './html.ts';
  * node's OpenAI-compatible shape plus the `concord` field; see
  * docs/inference.md). Token chunks carry the token id and the hosts that agreed on, or were
  * outvoted on, that token's partial products; the final chunk carries the
- * finish reason, usage and the on-chain settlement.
+ * finish reason, usage and the on-chain settlement, and so does the error
+ * event that ends a stream that failed mid-answer (`{ error, usage, concord }`).
  */
 export type StreamEvent =
   | { type: 'token'; tokenId: number; text: string; agreed: string[]; outvoted: string[] }
   | {
       type: 'final';
-      finishReason: string;
+      /** `stop` or `length`; null when generation failed (see `error`). */
+      finishReason: string | null;
       completionTokens: number | null;
       session: string | null;
       settlement: Settlement | null;
       settlementError: string | null;
-      /** Why generation failed, when the finish reason is `error`. */
+      /** Why generation failed (`CODE: message`), from the error event. */
       error: string | null;
     }
   | { type: 'done' };
@@ -47,16 +49,17 @@ export function parseStreamEvent(data: string): StreamEvent | null {
   const choice = Array.isArray(chunk.choices) && isObject(chunk.choices[0]) ? chunk.choices[0] : {};
   const concord = isObject(chunk.concord) ? chunk.concord : {};
   const piece = typeof choice.text === 'string' ? choice.text : chatDelta(choice);
-  if (typeof choice.finish_reason === 'string') {
+  const failed = isObject(chunk.error) ? chunk.error : null;
+  if (typeof choice.finish_reason === 'string' || failed !== null) {
     const usage = isObject(chunk.usage) ? chunk.usage : {};
     return {
       type: 'final',
-      finishReason: choice.finish_reason,
+      finishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : null,
       completionTokens: typeof usage.completion_tokens === 'number' ? usage.completion_tokens : null,
       session: typeof concord.session === 'string' ? concord.session : null,
       settlement: parseSettlement(concord.settlement),
       settlementError: typeof concord.settlementError === 'string' ? concord.settlementError : null,
-      error: typeof concord.error === 'string' ? concord.error : null,
+      error: failed === null ? null : `${text(failed.code)}: ${text(failed.message)}`,
     };
   }
   if (typeof concord.token !== 'number') return null;
@@ -111,7 +114,7 @@ export function tokenHostsRowHtml(e: TokenEvent, position: number): string {
 
 /** The line shown when the answer ends: tokens, finish reason, session and its settlement (or why none). */
 export function settlementLine(e: Extract<StreamEvent, { type: 'final' }>): string {
-  const head = `${e.completionTokens ?? '?'} tokens (${e.finishReason}${e.error ? `: ${e.error}` : ''})`;
+  const head = `${e.completionTokens ?? '?'} tokens (${e.error === null ? e.finishReason : `failed: ${e.error}`})`;
   const session = e.session ? ` · session ${short(e.session)}` : '';
   if (e.settlement) {
     const slashed = e.settlement.slashed.map((s) => ` · slashed ${short(s.host)} ${s.amount} wei`).join('');

@@ -20,8 +20,6 @@ export type AskResult = {
   finishReason: string | null;
   settlement: SettlementView | null;
   settlementError?: string;
-  /** Why generation failed, when `finishReason` is `error`. */
-  error?: string;
   /** Who paid: the `--key` account, or the node itself (API token). */
   querier: Address | 'node';
 };
@@ -103,7 +101,7 @@ export const askCommand: Command = {
       stdout('');
       stderr(summary(result));
     }
-    return result.finishReason === 'error' || result.finishReason === null ? 1 : 0;
+    return result.finishReason === null ? 1 : 0;
   },
 };
 
@@ -158,7 +156,6 @@ async function streamAnswer(
     if (chunk.concord?.session !== undefined) result.session = chunk.concord.session;
     if (chunk.concord?.settlement !== undefined) result.settlement = chunk.concord.settlement;
     if (chunk.concord?.settlementError !== undefined) result.settlementError = chunk.concord.settlementError;
-    if (chunk.concord?.error !== undefined) result.error = chunk.concord.error;
   }
   return result;
 }
@@ -172,8 +169,7 @@ function summary(r: AskResult): string {
           : ''
       }`
     : `not settled${r.settlementError ? `: ${r.settlementError}` : ''}`;
-  const ended = r.error === undefined ? (r.finishReason ?? 'no final chunk') : `error: ${r.error}`;
-  return `[${r.tokens} tokens, ${ended}; session ${r.session ?? '?'}; ${settled}]`;
+  return `[${r.tokens} tokens, ${r.finishReason ?? 'no final chunk'}; session ${r.session ?? '?'}; ${settled}]`;
 }
 
 function integer(

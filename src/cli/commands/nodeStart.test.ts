@@ -21,13 +21,25 @@ it('refuses out-of-range model serving flags before starting anything (UsageErro
     { 'shards-per-matrix': '1.5' },
     { 'credits-per-token': '1e15' },
     { 'credits-per-token': '-3' },
+    { 'max-running': '0' },
+    { 'max-queued': '-1' },
+    { 'queue-wait': '0' },
+    { 'queue-wait': '2.5' },
   ]) {
     await assert.rejects(start(values), { name: 'UsageError' }, JSON.stringify(values));
   }
 });
 
 it('documents the model serving flags in its usage', () => {
-  for (const flag of ['--replicas N', '--standbys N', '--shards-per-matrix N', '--credits-per-token N']) {
+  for (const flag of [
+    '--replicas N',
+    '--standbys N',
+    '--shards-per-matrix N',
+    '--credits-per-token N',
+    '--max-running N',
+    '--max-queued N',
+    '--queue-wait S',
+  ]) {
     assert.ok(nodeStartCommand.usage.includes(flag), flag);
   }
 });

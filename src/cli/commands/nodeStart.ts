@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readDeployment } from '../../chain/deployment.ts';
 import { deploymentFile } from '../../chain/localChain.ts';
 import { startNode } from '../../node/daemon.ts';
+import { type AdmissionLimits, DEFAULT_ADMISSION_LIMITS } from '../../node/inference/completionAdmission.ts';
 import { DEFAULT_TASK_POLICY, type TaskPolicy } from '../../node/worker/taskPolicy.ts';
 import { DEFAULT_CONFIRMATIONS } from '../../node/worker/worker.ts';
 import { nodeDashboardDeps } from '../../web/nodeDashboard.ts';
@@ -24,6 +25,7 @@ export const nodeStartCommand: Command = {
     '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT] [--api-host HOST]',
     '                          [--stake WEI] [--poll-ms N] [--chain-wait S] [--confirmations N]',
     '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--credits-per-token N]',
+    '                          [--max-running N] [--max-queued N] [--queue-wait S]',
     '                          [--max-bond WEI] [--max-slash-multiple N] [--min-commit-seconds N] [--min-reveal-seconds N]',
     '                          [--max-lock-seconds N]',
     '',
@@ -50,6 +52,9 @@ export const nodeStartCommand: Command = {
     '  --standbys N          standby hosts per shard (default 1)',
     '  --shards-per-matrix N row shards each weight matrix is cut into (default 4)',
     '  --credits-per-token N    credits this gateway asks per generated token (default 1)',
+    `  --max-running N       completions this gateway generates at once (default ${DEFAULT_ADMISSION_LIMITS.maxRunning})`,
+    `  --max-queued N        completions that wait for a slot; beyond, 429 with Retry-After (default ${DEFAULT_ADMISSION_LIMITS.maxQueued})`,
+    `  --queue-wait S        longest wait for a slot, then 503 with Retry-After (default ${DEFAULT_ADMISSION_LIMITS.maxWaitMs / 1000})`,
     `  --max-bond WEI        refuse tasks whose bond is higher (default ${DEFAULT_TASK_POLICY.maxBond})`,
     `  --max-slash-multiple N  refuse tasks whose stakeSlash exceeds N x the base reward (default ${DEFAULT_TASK_POLICY.maxSlashMultiple})`,
     `  --min-commit-seconds N  refuse tasks with less time left to commit (default ${DEFAULT_TASK_POLICY.minCommitSeconds})`,
@@ -76,6 +81,9 @@ export const nodeStartCommand: Command = {
     standbys: { type: 'string' },
     'shards-per-matrix': { type: 'string' },
     'credits-per-token': { type: 'string' },
+    'max-running': { type: 'string' },
+    'max-queued': { type: 'string' },
+    'queue-wait': { type: 'string' },
     'max-bond': { type: 'string' },
     'max-slash-multiple': { type: 'string' },
     'min-commit-seconds': { type: 'string' },
@@ -114,6 +122,7 @@ export const nodeStartCommand: Command = {
       standbys: intOption(values.standbys, '--standbys', 0, 64),
       shardsPerMatrix: intOption(values['shards-per-matrix'], '--shards-per-matrix', 1, 4096),
       creditsPerToken: bigintOption(values['credits-per-token'], '--credits-per-token'),
+      admission: admissionOf(values),
       taskPolicy: taskPolicyOf(values),
       lie: values.lie === true,
       lazy: values.lazy === true,
@@ -145,6 +154,18 @@ function taskPolicyOf(values: Record<string, unknown>): TaskPolicy {
       intOption(values['min-reveal-seconds'], '--min-reveal-seconds', 0, 86_400) ?? d.minRevealSeconds,
     maxLockSeconds:
       intOption(values['max-lock-seconds'], '--max-lock-seconds', 1, 30 * 86_400) ?? d.maxLockSeconds,
+  };
+}
+
+/** The gateway's admission limits from the flags; those not given keep `DEFAULT_ADMISSION_LIMITS`. */
+function admissionOf(values: Record<string, unknown>): Partial<AdmissionLimits> {
+  const maxRunning = intOption(values['max-running'], '--max-running', 1, 4096);
+  const maxQueued = intOption(values['max-queued'], '--max-queued', 0, 1_000_000);
+  const wait = intOption(values['queue-wait'], '--queue-wait', 1, 3600);
+  return {
+    ...(maxRunning === undefined ? {} : { maxRunning }),
+    ...(maxQueued === undefined ? {} : { maxQueued }),
+    ...(wait === undefined ? {} : { maxWaitMs: wait * 1000 }),
   };
 }
 

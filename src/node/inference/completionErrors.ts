@@ -1,4 +1,5 @@
-import { BaseError } from '../../core/errors.ts';
+import { BaseError, type BaseErrorParameters } from '../../core/errors.ts';
+import { GatewayConfigError, InferShardUndecidedError } from '../../inference/errors.ts';
 
 /**
  * An error of the completion routes that answers with its own HTTP status.
@@ -76,4 +77,93 @@ export class ServedModelNotFoundError extends CompletionError {
 export class ModelNotReadyError extends CompletionError {
   override name = 'ModelNotReadyError';
   readonly status = 503;
+}
+
+/** A refusal or failure the client may retry: answered with a `Retry-After` header of `retryAfterSeconds`. */
+export abstract class RetryableCompletionError extends CompletionError {
+  /** Whole seconds after which a retry may succeed (at least 1). */
+  readonly retryAfterSeconds: number;
+
+  constructor(shortMessage: string, params: BaseErrorParameters & { retryAfterSeconds: number }) {
+    super(shortMessage, params);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(params.retryAfterSeconds));
+  }
+}
+
+/** Every running slot and every queue place of this gateway is taken (HTTP 429, code `QUEUE_FULL`). */
+export class QueueFullError extends RetryableCompletionError {
+  override name = 'QueueFullError';
+  readonly status = 429;
+}
+
+/** The request waited in the gateway's queue as long as it may without getting a slot (HTTP 503, code `NO_CAPACITY`). */
+export class NoCapacityError extends RetryableCompletionError {
+  override name = 'NoCapacityError';
+  readonly status = 503;
+}
+
+/** The hosts of a shard failed or did not answer, and no standby was left (HTTP 503, code `HOSTS_UNAVAILABLE`). */
+export class HostsUnavailableError extends RetryableCompletionError {
+  override name = 'HostsUnavailableError';
+  readonly status = 503;
+}
+
+/** The hosts of a shard answered, but no answer reached a majority (HTTP 502, code `NO_CONSENSUS`). */
+export class NoConsensusError extends CompletionError {
+  override name = 'NoConsensusError';
+  readonly status = 502;
+}
+
+/** Distributed generation failed for another named reason (HTTP 502, code `INFERENCE_FAILED`). */
+export class InferenceFailedError extends CompletionError {
+  override name = 'InferenceFailedError';
+  readonly status = 502;
+}
+
+/** The client closed the connection while its request waited for a slot (status 499, never seen by it). */
+export class ClientClosedRequestError extends CompletionError {
+  override name = 'ClientClosedRequestError';
+  readonly status = 499;
+}
+
+/** Seconds a client is asked to wait after the hosts failed a session (`HOSTS_UNAVAILABLE`). */
+export const HOSTS_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The error a completion answers with when the session's generation threw
+ * `err`, given the host calls that failed during the session: a shard left
+ * undecided after host failures is 503 `HOSTS_UNAVAILABLE` (retry later), one
+ * undecided among answering hosts 502 `NO_CONSENSUS`, any other named error
+ * 502 `INFERENCE_FAILED`; anything else (a bug) is returned as it is (500).
+ */
+export function generationFailure(err: unknown, failures: readonly { error: string }[]): unknown {
+  if (!(err instanceof BaseError)) return err;
+  const reason = `${err.name}: ${err.shortMessage}`;
+  const unavailable = err instanceof GatewayConfigError || failures.length > 0;
+  if (err instanceof InferShardUndecidedError && !unavailable) {
+    return new NoConsensusError('The hosts answered, but no answer reached a majority.', {
+      cause: err,
+      details: reason,
+      hint: 'The hosts disagree; the gateway operator should check the model version they serve.',
+    });
+  }
+  if (err instanceof InferShardUndecidedError || err instanceof GatewayConfigError) {
+    return new HostsUnavailableError(
+      `The hosts could not compute the answer (failed host calls: ${countFailures(failures)}).`,
+      {
+        cause: err,
+        details: reason,
+        hint: 'The hosts are busy or unreachable; retry after the Retry-After delay.',
+        retryAfterSeconds: HOSTS_RETRY_AFTER_SECONDS,
+      },
+    );
+  }
+  return new InferenceFailedError(`Distributed generation failed: ${reason}.`, { cause: err });
+}
+
+/** `InferTimeoutError ×2, InferTransportError ×1` (or `none`). */
+function countFailures(failures: readonly { error: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const f of failures) counts.set(f.error, (counts.get(f.error) ?? 0) + 1);
+  return counts.size === 0 ? 'none' : [...counts].map(([name, n]) => `${name} ×${n}`).join(', ');
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type Address, parseEther } from 'viem';
+import { type Address, type Hex, type LocalAccount, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { sharesAbi } from '../../../generated/contracts/index.ts';
 import { buyCredits } from '../../chain/actions/buyCredits.ts';
@@ -14,14 +14,23 @@ import type { ConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../chain/devChain.ts';
 import { sendAs } from '../../chain/devRpc.ts';
-import { startTestInferenceNetwork, type TestInferenceNetwork } from '../../inference/testing.ts';
+import { type InferenceRequest, signRequest } from '../../chain/inferenceRequest.ts';
+import { type InferenceRequestJson, requestToJson } from '../../chain/requestJson.ts';
+import {
+  startTestInferenceNetwork,
+  type TestInferenceNetwork,
+  type TestInferenceNetworkOptions,
+} from '../../inference/testing.ts';
 import { CharTokenizer, GptParams, makeGptConfig } from '../../model/index.ts';
 import type { Store } from '../../store/openStore.ts';
 import { type CompletionRouteDeps, registerCompletionRoutes } from '../api/routes/completions.ts';
+import { chainNow } from '../chainTime.ts';
 import { Secret } from '../secret.ts';
 import { createTxLock } from '../txLock.ts';
+import { CompletionAdmission } from './completionAdmission.ts';
 import { CreditReservations } from './creditReservations.ts';
 import { lyingParams } from './lyingParams.ts';
+import { creditsDomain } from './querier.ts';
 import type { ModelService, ServedModel, ServedModelStatus } from './types.ts';
 
 /** Name of the ready model of the completion test bed. */
@@ -57,6 +66,17 @@ export type CompletionTestBed = {
   querier: ConcordContext;
   /** The node's data directory (its store). */
   dataDir: string;
+  /**
+   * Another loopback network serving {@link TEST_MODEL}'s version (same
+   * parameters, host accounts, plan and model id, so its sessions settle like
+   * the bed's), with `options` changed (say, fewer inbound streams per host),
+   * and a ModelService that serves it as {@link TEST_MODEL}. Stopped with the bed.
+   */
+  serveAgain(options?: Partial<Pick<TestInferenceNetworkOptions, 'maxInboundStreams' | 'gateway'>>): Promise<{
+    net: TestInferenceNetwork;
+    served: ServedModel;
+    models: ModelService;
+  }>;
   /** Route deps over `store` (the test bed opens one; pass another to simulate a restart). */
   deps(store: Store, overrides?: Partial<CompletionRouteDeps>): CompletionRouteDeps;
   /** A fastify app with the completion routes (same JSON schema options as the node's API). */
@@ -160,10 +180,8 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
         host: null,
       };
     };
-    const served = await serve(
-      TEST_MODEL,
-      await startTestInferenceNetwork({ ...common, hosts: 2, replicas: 1, standbys: 1 }),
-    );
+    const testNetwork = { ...common, hosts: 2, replicas: 1, standbys: 1 };
+    const served = await serve(TEST_MODEL, await startTestInferenceNetwork(testNetwork));
     const lying = lyingParams(params);
     const liar = await serve(
       LIAR_MODEL,
@@ -193,6 +211,12 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
       gateway,
       querier,
       dataDir,
+      async serveAgain(options = {}) {
+        const net = await startTestInferenceNetwork({ ...testNetwork, ...options });
+        nets.push(net);
+        const again: ServedModel = { ...served, plan: net.plan, gateway: net.gateway };
+        return { net, served: again, models: fixedModelService([again]) };
+      },
       deps: (store, overrides = {}) => ({
         models,
         ctx: gateway,
@@ -201,6 +225,7 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
         apiToken: new Secret(TEST_API_TOKEN),
         creditsPerToken: TEST_CREDITS_PER_TOKEN,
         reservations: new CreditReservations(),
+        admission: new CompletionAdmission(),
         log: () => undefined,
         ...overrides,
       }),
@@ -239,4 +264,34 @@ export async function heldCredits(
 ): Promise<bigint> {
   const d = await depositOf(ctx, { querier: ctx.account.address, gateway: bed.gateway.account.address });
   return (await creditsOf(ctx)) + d.granted + d.bought;
+}
+
+/**
+ * A request of `signer` for the bed's {@link TEST_MODEL} through the bed's
+ * gateway (a fresh random nonce, deadline ten minutes ahead, a cap of 1000
+ * credits unless `overrides` say otherwise), its signature, and the
+ * `concord` field of a completion body carrying both.
+ */
+export async function signedCompletion(
+  bed: Pick<CompletionTestBed, 'gateway' | 'served'>,
+  signer: Pick<LocalAccount, 'address' | 'signTypedData'>,
+  overrides: Partial<InferenceRequest> = {},
+): Promise<{
+  request: InferenceRequest;
+  signature: Hex;
+  body: { concord: { request: InferenceRequestJson; signature: Hex } };
+}> {
+  const request: InferenceRequest = {
+    querier: signer.address,
+    gateway: bed.gateway.account.address,
+    modelId: bed.served.modelId,
+    versionIndex: bed.served.versionIndex,
+    creditsPerToken: TEST_CREDITS_PER_TOKEN,
+    maxCredits: 1000n,
+    nonce: BigInt(toHex(crypto.getRandomValues(new Uint8Array(16)))),
+    deadline: BigInt((await chainNow(bed.gateway)) + 600),
+    ...overrides,
+  };
+  const signature = await signRequest(signer, request, creditsDomain(bed.gateway));
+  return { request, signature, body: { concord: { request: requestToJson(request), signature } } };
 }

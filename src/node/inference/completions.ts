@@ -1,10 +1,12 @@
 import type { Hex } from 'viem';
 import type { ConcordContext } from '../../chain/context.ts';
+import { receiptForTokens } from '../../chain/inferenceReceipt.ts';
 import { BaseError } from '../../core/errors.ts';
 import type { InferenceSession } from '../../inference/session.ts';
 import { settleAndSlash } from '../../inference/settle.ts';
 import { GPT2_END_OF_TEXT, Gpt2Tokenizer, type SamplingOptions, TokenTextStream } from '../../model/index.ts';
 import type { TxLock } from '../txLock.ts';
+import { generationFailure } from './completionErrors.ts';
 import { type FinishReason, type SettlementView, summarizeVotes, type TokenVotes } from './openaiFormat.ts';
 import type { PaidQuery } from './querier.ts';
 import { StopSequenceFilter } from './stopSequences.ts';
@@ -31,7 +33,17 @@ export type CompletionSettler = {
 /** One generated token as it streams: the text it releases ('' while held back) and the hosts behind it. */
 export type TokenOutput = { token: number; text: string; votes: TokenVotes };
 
-/** A finished completion: the tokens and text, why it ended, and what settling did. */
+/** How a completion reports to the HTTP side while it runs. */
+export type CompletionHooks = {
+  /** Called with each token; returns whether it reached the client (a streamed chunk was written). */
+  onToken?: (output: TokenOutput) => boolean;
+  /** Aborts generation after the current token: the client went away. */
+  signal?: AbortSignal;
+  /** Called once generation is over, before settling (gives the admission slot back). */
+  onGenerated?: () => void;
+};
+
+/** A finished completion: the tokens and text, how it ended, what was billed and what settling did. */
 export type CompletionResult = {
   session: Hex;
   tokens: number[];
@@ -39,9 +51,19 @@ export type CompletionResult = {
   text: string;
   /** The part of `text` released only at the end (held back for a possible stop sequence or a split character). */
   tail: string;
+  /** Why generation ended (meaningful when it did not fail). */
   finishReason: FinishReason;
-  /** Why generation failed, when `finishReason` is `error`. */
-  error?: string;
+  /**
+   * Why generation failed, as the error to answer with (`generationFailure`:
+   * 503 `HOSTS_UNAVAILABLE`, 502 `NO_CONSENSUS`, ...); absent when it did not.
+   */
+  failure?: unknown;
+  /**
+   * Tokens the querier pays for: all generated when generation ended normally
+   * and the client stayed, else only those `onToken` delivered.
+   */
+  billedTokens: number;
+  /** The settlement; null when it failed, or when nothing was billed and nobody is to be slashed (no transaction). */
   settlement: SettlementView | null;
   settlementError?: string;
 };
@@ -49,20 +71,22 @@ export type CompletionResult = {
 /**
  * Runs a paid completion on the served model's gateway: opens the session
  * named by the request, generates up to `maxNewTokens` tokens (stopping at a
- * stop sequence, GPT-2's end-of-text token, or when `signal` aborts, say the
- * client went away), calls `onToken` for each, and then, whatever happened,
- * settles the tokens generated: `settleAndSlash` under the node's tx lock.
- * A refused settlement is reported in `settlementError`; the answer stands.
- * The session's reserved credits are released at the end either way.
+ * stop sequence, GPT-2's end-of-text token, or when `hooks.signal` aborts, say
+ * the client went away), calls `hooks.onToken` for each, and then, whatever
+ * happened, settles under the node's tx lock (`settleAndSlash`), billing only
+ * what the client got: every token when the answer completed, else the tokens
+ * delivered before the failure or the client left. A session that bills
+ * nothing and slashes nobody is not settled. A refused settlement is reported
+ * in `settlementError`; the answer stands. The session's reserved credits are
+ * released at the end either way.
  */
 export async function runCompletion(
   job: CompletionJob,
   settler: CompletionSettler,
-  onToken: (output: TokenOutput) => void,
-  signal?: AbortSignal,
+  hooks: CompletionHooks = {},
 ): Promise<CompletionResult> {
   try {
-    return await serveAndSettle(job, settler, onToken, signal);
+    return await serveAndSettle(job, settler, hooks);
   } finally {
     job.paid.release();
   }
@@ -71,18 +95,19 @@ export async function runCompletion(
 async function serveAndSettle(
   job: CompletionJob,
   settler: CompletionSettler,
-  onToken: (output: TokenOutput) => void,
-  signal?: AbortSignal,
+  hooks: CompletionHooks,
 ): Promise<CompletionResult> {
   const { served, paid } = job;
+  const { signal } = hooks;
   const session = served.gateway.openSession({ auth: { request: paid.request, signature: paid.signature } });
   const stopToken = served.tokenizer instanceof Gpt2Tokenizer ? GPT2_END_OF_TEXT : undefined;
   const decoder = new TokenTextStream(served.tokenizer);
   const filter = new StopSequenceFilter(job.stop);
   const tokens: number[] = [];
+  let delivered = 0;
   let text = '';
   let finishReason: FinishReason = 'length';
-  let error: string | undefined;
+  let failure: unknown;
   /** Releases what the decoder and the stop filter hold back, once no more tokens come. */
   const drain = () => {
     const last = filter.push(decoder.flush());
@@ -102,41 +127,53 @@ async function serveAndSettle(
           ? { text: drain().text, stopped: true }
           : filter.push(decoder.push(event.token));
       text += released.text;
-      onToken({ token: event.token, text: released.text, votes: summarizeVotes(event.votes) });
+      if (hooks.onToken?.({ token: event.token, text: released.text, votes: summarizeVotes(event.votes) }))
+        delivered++;
       if (released.stopped) finishReason = 'stop';
       if (released.stopped || signal?.aborted) break;
     }
   } catch (err) {
-    finishReason = 'error';
-    error = describe(err);
+    failure = generationFailure(err, session.failures);
+    settler.log(`inference: session ${paid.session} failed after ${tokens.length} tokens: ${describe(err)}`);
+  } finally {
+    hooks.onGenerated?.();
   }
   let tail = '';
   if (finishReason !== 'stop') {
     const last = drain();
     tail = last.text;
-    if (last.stopped && finishReason === 'length') finishReason = 'stop';
+    if (last.stopped) finishReason = 'stop';
   }
   text += tail;
-  const settled = await settle(session, job, settler);
+  const billedTokens = failure !== undefined || signal?.aborted ? delivered : tokens.length;
+  const settled = await settle(session, job, settler, billedTokens);
   return {
     session: paid.session,
     tokens,
     text,
     tail,
     finishReason,
-    ...(error === undefined ? {} : { error }),
+    ...(failure === undefined ? {} : { failure }),
+    billedTokens,
     ...settled,
   };
 }
 
-/** Builds the session's settlement and sends it; a failure becomes `settlementError` (and a log line). */
+/**
+ * Builds the session's settlement billing `billedTokens` and sends it, unless
+ * it bills nothing and accuses nobody; a failure becomes `settlementError`
+ * (and a log line).
+ */
 async function settle(
   session: InferenceSession,
   job: CompletionJob,
   settler: CompletionSettler,
+  billedTokens: number,
 ): Promise<Pick<CompletionResult, 'settlement' | 'settlementError'>> {
   try {
-    const settlement = await session.settlement(job.paid.request);
+    const built = await session.settlement(job.paid.request);
+    if (billedTokens === 0 && built.evidence.length === 0) return { settlement: null };
+    const settlement = { ...built, receipt: receiptForTokens(built.receipt, BigInt(billedTokens)) };
     const outcome = await settler.txLock.run(() =>
       settleAndSlash(settler.ctx, settlement, job.paid.signature),
     );

@@ -7,8 +7,12 @@ export type CompletionKind = 'text' | 'chat';
 /** One message of a chat completion request. */
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 
-/** Why generation ended: a stop sequence or the stop token (`stop`), `max_tokens` (`length`), or a failure (`error`). */
-export type FinishReason = 'stop' | 'length' | 'error';
+/**
+ * Why generation ended: a stop sequence or the stop token (`stop`), or
+ * `max_tokens` (`length`). A failure has no finish reason: it is an error
+ * status, or mid-stream an error event.
+ */
+export type FinishReason = 'stop' | 'length';
 
 /** Token counts of a completion, as OpenAI reports them. */
 export type CompletionUsage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
@@ -28,8 +32,6 @@ export type FinalConcord = {
   session: Hex;
   settlement: SettlementView | null;
   settlementError?: string;
-  /** Why generation failed, when `finish_reason` is `error`. */
-  error?: string;
 };
 
 /** What every chunk of one completion shares: its id, creation time (unix s), model name and endpoint. */
@@ -96,6 +98,14 @@ export function tokenChunk(
     choices: [chunkChoice(h.kind, text, null, first)],
     concord: { token, agreed: votes.agreed, outvoted: votes.outvoted },
   };
+}
+
+/**
+ * A streamed chunk of text released without a token of its own and without
+ * a finish: what was held back when generation failed mid-stream.
+ */
+export function textChunk(h: CompletionHeader, text: string) {
+  return { ...chunkBase(h), choices: [chunkChoice(h.kind, text, null, false)] };
 }
 
 /** The last streamed chunk: any text released at the end, why generation ended, usage and settlement. */

@@ -7,12 +7,15 @@ import {
   requestFromJson,
 } from '../../../chain/requestJson.ts';
 import type { Store } from '../../../store/openStore.ts';
+import type { CompletionAdmission, ReleaseSlot } from '../../inference/completionAdmission.ts';
 import {
+  ClientClosedRequestError,
   CompletionError,
   InvalidRequestError,
   QuerierSignatureRequiredError,
+  RetryableCompletionError,
 } from '../../inference/completionErrors.ts';
-import { type CompletionJob, runCompletion } from '../../inference/completions.ts';
+import { type CompletionJob, type CompletionResult, runCompletion } from '../../inference/completions.ts';
 import type { CreditReservations } from '../../inference/creditReservations.ts';
 import {
   type ChatMessage,
@@ -23,6 +26,7 @@ import {
   completionId,
   completionResponse,
   finalChunk,
+  textChunk,
   tokenChunk,
 } from '../../inference/openaiFormat.ts';
 import { admitSelfPaidRequest, admitSignedRequest, type PaidQuery } from '../../inference/querier.ts';
@@ -53,7 +57,7 @@ export const MAX_STOP_LENGTH = 256;
  * chain as the node's account (the gateway that settles), the tx lock every
  * sender of that account shares, the store (served session ids, for replay
  * protection across restarts), the API token (self-paid completions), the
- * price it asks per token, the error counter and a log.
+ * price it asks per token, its admission control, the error counter and a log.
  */
 export type CompletionRouteDeps = {
   models: ModelService;
@@ -65,6 +69,8 @@ export type CompletionRouteDeps = {
   creditsPerToken: bigint;
   /** The credits promised to this gateway's open sessions (one instance per node). */
   reservations: CreditReservations;
+  /** How many completions run and wait at once (one instance per node). */
+  admission: CompletionAdmission;
   metrics?: Pick<NodeMetrics, 'errors'> | undefined;
   log: (line: string) => void;
 };
@@ -110,9 +116,12 @@ const signedRequestSchema = {
 const PAYMENT_DESCRIPTION =
   'Paid by a querier-signed request in `concord: { request, signature }` (integers as decimal strings; ' +
   'see GET /v1/models for the gateway, price and signing domain), or with the API token by the node itself. ' +
-  'With `stream: true` the answer is server-sent events: one chunk per token with ' +
-  '`concord: { token, agreed, outvoted }`, a final chunk with `finish_reason`, `usage` and ' +
-  '`concord: { session, settlement, settlementError? }`, then `data: [DONE]`. See docs/inference.md.';
+  'With `stream: true` the answer is server-sent events, begun only once the first token is decided: one ' +
+  'chunk per token with `concord: { token, agreed, outvoted }`, a final chunk with `finish_reason` ' +
+  '(`stop` or `length`), `usage` and `concord: { session, settlement, settlementError? }`, then ' +
+  '`data: [DONE]`; a failure after the first token ends the stream with ' +
+  '`data: { error: { code, message }, usage, concord }` then `data: [DONE]`. A busy gateway queues the ' +
+  'request, then refuses it with 429 or 503 and a `Retry-After` header. See docs/inference.md.';
 
 const errorWith = (description: string) => ({ ...errorBody, description });
 
@@ -130,7 +139,15 @@ const completionResponses = {
   ),
   404: errorWith('`MODEL_NOT_FOUND`.'),
   409: errorWith('`REQUEST_REPLAYED`: this session was served before or is settled.'),
-  503: errorWith('`MODEL_NOT_READY`: the model is loading or failed.'),
+  429: errorWith(
+    '`QUEUE_FULL`: every running slot and queue place is taken; retry after `Retry-After` seconds. Nothing was reserved or billed.',
+  ),
+  502: errorWith(
+    '`NO_CONSENSUS` (the hosts answered but disagree), `INFERENCE_FAILED`: generation failed before the answer was complete; only delivered tokens are billed.',
+  ),
+  503: errorWith(
+    '`MODEL_NOT_READY` (loading or failed), `NO_CAPACITY` (no slot freed within the longest wait), `HOSTS_UNAVAILABLE` (hosts failed or did not answer); with `Retry-After` except `MODEL_NOT_READY`.',
+  ),
 } as const;
 
 /** Fields both endpoints take; unknown OpenAI fields (`user`, penalties, …) are accepted and ignored. */
@@ -181,9 +198,14 @@ const chatSchema = {
  * `GET /v1/models`, `POST /v1/completions` and `POST /v1/chat/completions`
  * (streamed as server-sent events with `stream: true`). A completion is paid
  * by a querier-signed request in the body (`concord: { request, signature }`)
- * or, with the node's API token, by the node itself. A client that goes away
- * stops generation after the current token; what was generated is settled.
- * Errors answer with the API's error body and the codes of `completionErrors.ts`.
+ * or, with the node's API token, by the node itself. Before any payment check,
+ * it takes a slot of `deps.admission` (waiting in its queue, or refused with
+ * 429/503 and `Retry-After`), so a refused request reserves and spends
+ * nothing. The status line is sent only once the first token is decided: a
+ * failure before it answers with an error status; after it, the stream ends
+ * with an error event. A client that goes away stops generation after the
+ * current token; only the tokens it received are billed. Errors answer with
+ * the API's error body and the codes of `completionErrors.ts`.
  */
 export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionRouteDeps): void {
   registerModelRoutes(app, deps);
@@ -205,82 +227,109 @@ export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionR
       txLock: deps.txLock,
       reservations: deps.reservations,
     };
-    let paid: PaidQuery;
+    let pay: () => Promise<PaidQuery>;
     if (body.concord !== undefined) {
       const signed = requestFromJson(body.concord.request);
-      paid = await admitSignedRequest(querier, served, signed, body.concord.signature, maxTokens);
+      const signature = body.concord.signature;
+      pay = () => admitSignedRequest(querier, served, signed, signature, maxTokens);
     } else if (request.headers.authorization !== undefined) {
       await checkToken(request);
-      paid = await admitSelfPaidRequest(querier, served, maxTokens);
+      pay = () => admitSelfPaidRequest(querier, served, maxTokens);
     } else {
       throw new QuerierSignatureRequiredError('A completion must be paid for.', {
         hint: "Send `concord: { request, signature }` signed by a querier with credits, or the node's API token as 'Authorization: Bearer <token>'.",
       });
     }
-    const job: CompletionJob = {
-      served,
-      paid,
-      promptTokens,
-      sampling: { temperature: body.temperature ?? 1, topK: body.top_k ?? 0, topP: body.top_p ?? 1 },
-      seed: body.seed ?? randomSeed(),
-      stop,
-    };
-    const header: CompletionHeader = {
-      id: completionId(kind, paid.session),
-      created: Math.floor(Date.now() / 1000),
-      model: served.name,
-      kind,
-    };
-    if (body.stream === true) return await stream(reply, header, job);
-    const result = await runCompletion(job, deps, () => undefined, clientGone(reply));
-    return completionResponse(header, result.text, result.finishReason, usage(job, result.tokens.length), {
-      session: result.session,
-      tokens: result.tokens,
-      settlement: result.settlement,
-      ...optional(result),
-    });
+    const gone = clientGone(reply);
+    const slot = await deps.admission.acquire(gone);
+    try {
+      const paid = await pay();
+      const job: CompletionJob = {
+        served,
+        paid,
+        promptTokens,
+        sampling: { temperature: body.temperature ?? 1, topK: body.top_k ?? 0, topP: body.top_p ?? 1 },
+        seed: body.seed ?? randomSeed(),
+        stop,
+      };
+      const header: CompletionHeader = {
+        id: completionId(kind, paid.session),
+        created: Math.floor(Date.now() / 1000),
+        model: served.name,
+        kind,
+      };
+      if (body.stream === true) return await stream(reply, header, job, gone, slot);
+      const result = await runCompletion(job, deps, { signal: gone, onGenerated: slot });
+      if (result.failure !== undefined) throw result.failure;
+      return completionResponse(header, result.text, result.finishReason, usage(job, result.tokens.length), {
+        ...finalConcord(result),
+        tokens: result.tokens,
+      });
+    } finally {
+      slot();
+    }
   };
 
-  /** Streams the completion as server-sent events. */
-  const stream = async (reply: FastifyReply, header: CompletionHeader, job: CompletionJob): Promise<void> => {
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    const gone = clientGone(reply);
-    let first = true;
+  /**
+   * Streams the completion as server-sent events, sending the status line and
+   * headers with the first token; a failure before it is thrown (answered as
+   * an error status), one after it ends the stream with an error event.
+   */
+  const stream = async (
+    reply: FastifyReply,
+    header: CompletionHeader,
+    job: CompletionJob,
+    gone: AbortSignal,
+    slot: ReleaseSlot,
+  ): Promise<void> => {
+    let raw: FastifyReply['raw'] | undefined;
+    const begin = (): FastifyReply['raw'] => {
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      return reply.raw;
+    };
+    let result: CompletionResult;
     try {
-      const result = await runCompletion(
-        job,
-        deps,
-        (t) => {
-          if (gone.aborted) return;
+      result = await runCompletion(job, deps, {
+        signal: gone,
+        onGenerated: slot,
+        onToken: (t) => {
+          if (gone.aborted) return false;
+          const first = raw === undefined;
+          raw ??= begin();
           raw.write(sseEvent(tokenChunk(header, t.token, t.text, t.votes, first)));
-          first = false;
+          return true;
         },
-        gone,
-      );
-      if (gone.aborted) return;
-      const final = finalChunk(
-        header,
-        result.tail,
-        result.finishReason,
-        usage(job, result.tokens.length),
-        {
-          session: result.session,
-          settlement: result.settlement,
-          ...optional(result),
-        },
-        first,
-      );
-      raw.write(sseEvent(final));
+      });
     } catch (err) {
+      if (raw === undefined) throw err;
       deps.log(`inference: completion stream failed: ${err instanceof Error ? err.message : String(err)}`);
-      raw.write(sseEvent({ error: toApiError(err).body.error }));
+      raw.end(sseEvent({ error: completionErrorOf(err).body.error }) + SSE_DONE_EVENT);
+      return;
+    }
+    if (raw === undefined && result.failure !== undefined) throw result.failure;
+    if (gone.aborted) {
+      if (raw === undefined) throw closed();
+      raw.end();
+      return;
+    }
+    const first = raw === undefined;
+    raw ??= begin();
+    const report = usage(job, result.tokens.length);
+    if (result.failure === undefined) {
+      raw.write(
+        sseEvent(finalChunk(header, result.tail, result.finishReason, report, finalConcord(result), first)),
+      );
+    } else {
+      const { error } = completionErrorOf(result.failure).body;
+      deps.metrics?.errors.inc({ code: error.code });
+      if (result.tail !== '') raw.write(sseEvent(textChunk(header, result.tail)));
+      raw.write(sseEvent({ error, usage: report, concord: finalConcord(result) }));
     }
     raw.end(SSE_DONE_EVENT);
   };
@@ -324,11 +373,17 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return gone.signal;
 }
 
-/** The final chunk's optional fields: `settlementError` and `error`, when present. */
-function optional(result: { settlementError?: string; error?: string }) {
+/** The error a request answers when its client left before anything was sent (it never arrives). */
+function closed(): ClientClosedRequestError {
+  return new ClientClosedRequestError('The client closed the connection before the first token.');
+}
+
+/** The `concord` field of a final chunk, non-streamed answer or error event: session and settlement. */
+function finalConcord(result: CompletionResult) {
   return {
+    session: result.session,
+    settlement: result.settlement,
     ...(result.settlementError === undefined ? {} : { settlementError: result.settlementError }),
-    ...(result.error === undefined ? {} : { error: result.error }),
   };
 }
 
@@ -389,26 +444,33 @@ function randomSeed(): number {
 }
 
 /**
- * Answers errors of the completion routes: a CompletionError with its own
- * status and code, a schema violation as 400 `INVALID_REQUEST`, anything else
- * as the API's other routes do (`toApiError`); counted in the error metric.
+ * The status and body of an error of the completion routes: a CompletionError
+ * with its own status and code, a schema violation as 400 `INVALID_REQUEST`,
+ * anything else as the API's other routes answer it (`toApiError`).
+ */
+function completionErrorOf(thrown: unknown): { status: number; body: ApiErrorBody } {
+  const err = thrown instanceof Error && 'validation' in thrown ? invalid(thrown.message) : thrown;
+  if (err instanceof CompletionError) {
+    const message = err.hint ? `${err.shortMessage} ${err.hint}` : err.shortMessage;
+    return { status: err.status, body: { error: { code: err.code, message } } };
+  }
+  return toApiError(err);
+}
+
+/**
+ * Answers errors of the completion routes (`completionErrorOf`), with
+ * `Retry-After` on a retryable one; counted in the error metric, server
+ * errors other than the routes' own logged.
  */
 function completionErrorHandler(deps: Pick<CompletionRouteDeps, 'metrics' | 'log'>) {
   return async (thrown: unknown, _request: FastifyRequest, reply: FastifyReply) => {
-    const err = thrown instanceof Error && 'validation' in thrown ? invalid(thrown.message) : thrown;
-    let status: number;
-    let body: ApiErrorBody;
-    if (err instanceof CompletionError) {
-      status = err.status;
-      body = {
-        error: { code: err.code, message: err.hint ? `${err.shortMessage} ${err.hint}` : err.shortMessage },
-      };
-    } else {
-      ({ status, body } = toApiError(err));
-      if (status >= 500) deps.log(`api: internal error: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const { status, body } = completionErrorOf(thrown);
+    if (status >= 500 && !(thrown instanceof CompletionError))
+      deps.log(`api: internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
     deps.metrics?.errors.inc({ code: body.error.code });
     if (status === 401) reply.header('www-authenticate', 'Bearer');
+    if (thrown instanceof RetryableCompletionError)
+      reply.header('retry-after', String(thrown.retryAfterSeconds));
     return reply.status(status).send(body);
   };
 }
