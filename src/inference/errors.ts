@@ -84,3 +84,8 @@ export class InferSessionUnauthorizedError extends BaseError {
 export class InferSessionUnfundedError extends BaseError {
   override name = 'InferSessionUnfundedError';
 }
+
+/** A speculative decoding option (the number of draft tokens) is out of range. */
+export class InvalidSpeculationOptionsError extends BaseError {
+  override name = 'InvalidSpeculationOptionsError';
+}

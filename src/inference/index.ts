@@ -1,6 +1,6 @@
 /**
  * Distributed inference (docs/inference.md): the shard planner, the host and
- * gateway of `/concord/infer/1.0.0`, per-partial-product consensus, the
+ * gateway of `/concord/infer/1.0.0`, per-partial-product consensus, speculative decoding, the
  * session receipt, and its settlement on chain (`session.settlement`, `settleAndSlash`).
  */
 export type { SessionAdmission, SessionAuth } from './admission.ts';
@@ -11,6 +11,7 @@ export * from './errors.ts';
 export { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
 export { InferenceHost, type InferenceHostInit, type InferenceHostStats, serveInference } from './host.ts';
 export { checkHostedShard, type HostedShard, hostedShardsFromParams, shardKey } from './hostedShards.ts';
+export { LocalSpeculationTarget } from './localTarget.ts';
 export { gptMatrices, type MatrixSpec, matrixWeights } from './matrices.ts';
 export {
   type HostCandidate,
@@ -53,4 +54,12 @@ export {
   findEquivocations,
   type SessionSettlement,
 } from './settlement.ts';
+export {
+  DEFAULT_DRAFT_TOKENS,
+  type DraftModel,
+  type SpeculateOptions,
+  type SpeculationRound,
+  type SpeculationTarget,
+  speculativeDecode,
+} from './speculate.ts';
 export type { RequestHeader, RequestItem } from './wire.ts';
