@@ -1,10 +1,7 @@
+import { GRAM_BASE as BASE, countGrams, MAX_GRAM_LENGTH as MAX_ORDER } from '../model/ngramCounts.ts';
 import { logF32 } from '../tensor/math.ts';
 import { NgramModelError } from './errors.ts';
 import type { BitsPerChar } from './evaluate.ts';
-
-/** Ids are packed 7 bits each into one exact integer key, so vocabularies up to 128 and orders up to 7 fit. */
-const BASE = 128;
-const MAX_ORDER = 7;
 
 /** Per-context statistics of one order: total count and how many continuations were seen 1, 2 and 3+ times. */
 type ContextStats = { total: Float64Array; n1: Int32Array; n2: Int32Array; n3: Int32Array };
@@ -99,18 +96,6 @@ export class KneserNeyCharModel {
     }
     return { bpc: nats / chars / Math.LN2, chars };
   }
-}
-
-/** Raw counts of every n-gram of length `n` (key: ids packed oldest-most-significant). */
-function countGrams(ids: Int32Array, n: number): Map<number, number> {
-  const counts = new Map<number, number>();
-  const top = BASE ** (n - 1);
-  let gram = 0;
-  for (let i = 0; i < ids.length; i++) {
-    gram = (gram % top) * BASE + (ids[i] as number);
-    if (i >= n - 1) counts.set(gram, (counts.get(gram) ?? 0) + 1);
-  }
-  return counts;
 }
 
 /** Continuation counts of k-grams: the number of distinct (k+1)-grams ending with each. */

@@ -55,6 +55,11 @@ export class Decoder {
     this.#dropped = new Array<number>(params.config.nLayers).fill(0);
   }
 
+  /** Most entries the window holds (the model's context length); a forward past it slides first. */
+  get capacity(): number {
+    return this.config.contextLength;
+  }
+
   /** Number of entries in the window (the position of the next token, before any slide). */
   get length(): number {
     return this.#length;

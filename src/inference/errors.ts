@@ -114,3 +114,8 @@ export class ExchangeRequestInvalidError extends BaseError {
 export class ExchangeAnswerInvalidError extends BaseError {
   override name = 'ExchangeAnswerInvalidError';
 }
+
+/** A speculative decoding option (the number of draft tokens) is out of range. */
+export class InvalidSpeculationOptionsError extends BaseError {
+  override name = 'InvalidSpeculationOptionsError';
+}

@@ -1,7 +1,7 @@
 /**
  * Distributed inference (docs/inference.md): the shard planner, the exchange
- * shards and the decode loop, the host and gateway of `/concord/infer/1.0.0`,
- * per-partial-product consensus, the
+ * shards and the decode loop, speculative decoding, the host and gateway of
+ * `/concord/infer/1.0.0`, per-partial-product consensus, the
  * session receipt, and its settlement on chain (`session.settlement`, `settleAndSlash`).
  */
 export type { SessionAdmission, SessionAuth } from './admission.ts';
@@ -23,6 +23,7 @@ export { HostHealth } from './hostHealth.ts';
 export { type HostPeer, HostLink, type PartAnswer, type PartCall } from './hostLink.ts';
 export { hostedShardsFromParams } from './hostedShards.ts';
 export { type LocalExchangeBackend, localExchangeBackend } from './localExchangeBackend.ts';
+export { LocalSpeculationTarget } from './localTarget.ts';
 export {
   type HostCandidate,
   type PlanShardsParameters,
@@ -71,4 +72,12 @@ export {
   findEquivocations,
   type SessionSettlement,
 } from './settlement.ts';
+export {
+  DEFAULT_DRAFT_TOKENS,
+  type DraftModel,
+  type SpeculateOptions,
+  type SpeculationRound,
+  type SpeculationTarget,
+  speculativeDecode,
+} from './speculate.ts';
 export type { RequestHeader, RequestItem, RequestPart } from './wire.ts';

@@ -207,3 +207,14 @@ export class InvalidOptimizerStateError extends BaseError {
     });
   }
 }
+
+/** An n-gram draft model's options are out of range, or its tables (e.g. from a file) are inconsistent. */
+export class InvalidNgramDraftError extends BaseError {
+  override name = 'InvalidNgramDraftError';
+  constructor(problem: string, params: BaseErrorParameters = {}) {
+    super(`Invalid n-gram draft model: ${problem}.`, {
+      hint: 'Train it with NgramDraft.train or read a file written by encodeNgramDraft (models/README.md).',
+      ...params,
+    });
+  }
+}

@@ -29,6 +29,19 @@ export { attendRow, headScale, type KvTarget, splitHeads } from './layers/attent
 export { embed } from './layers/embedding.ts';
 export { allocBuffer, freeBuffer, type Placement } from './memory.ts';
 export {
+  type DraftProposal,
+  MAX_DRAFT_VOCAB,
+  NgramDraft,
+  type NgramDraftOptions,
+  type NgramTables,
+} from './ngramDraft.ts';
+export {
+  type DecodedNgramDraft,
+  decodeNgramDraft,
+  encodeNgramDraft,
+  NGRAM_DRAFT_METADATA_KEY,
+} from './ngramDraftFile.ts';
+export {
   type BlockWeights,
   countParams,
   GptParams,
@@ -49,7 +62,14 @@ export {
   type ImportGptOptions,
   importGpt,
 } from './safetensors.ts';
-export { argmax, checkSamplingOptions, type SamplingOptions, sampleToken } from './sample.ts';
+export {
+  argmax,
+  checkSamplingOptions,
+  type SamplingOptions,
+  sampleToken,
+  sampleWeights,
+  tokenDistribution,
+} from './sample.ts';
 export { CharTokenizer, UNKNOWN_CHAR, UNKNOWN_CHAR_ID } from './tokenizers/char.ts';
 export { checkTokenIds } from './tokenizers/checkIds.ts';
 export { GPT2_END_OF_TEXT, GPT2_VOCAB_SIZE, Gpt2Tokenizer } from './tokenizers/gpt2.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from './rng.ts';
-import { argmax, sampleToken } from './sample.ts';
+import { argmax, sampleToken, sampleWeights, tokenDistribution } from './sample.ts';
 
 describe('sampleToken', () => {
   const logits = new Float32Array([1, 3, 2, 3, -1]);
@@ -49,5 +49,41 @@ describe('sampleToken', () => {
       () => sampleToken(new Float32Array([0, Number.NaN]), rng),
       (e: Error) => e.name.includes('NonFinite'),
     );
+  });
+});
+
+describe('tokenDistribution and sampleWeights', () => {
+  const logits = new Float32Array([1, 3, 2, 3, -1, 0.5]);
+
+  it('is the distribution sampleToken draws from: its support is the kept set and it sums to 1', () => {
+    for (const options of [{}, { temperature: 0.6 }, { topK: 3 }, { topP: 0.7, temperature: 1.4 }]) {
+      const p = tokenDistribution(logits, options);
+      assert.ok(Math.abs(p.reduce((s, v) => s + v, 0) - 1) < 1e-12);
+      const rng = new Rng(8);
+      const counts = new Array(logits.length).fill(0);
+      const n = 6000;
+      for (let i = 0; i < n; i++) counts[sampleToken(logits, rng, options)]++;
+      counts.forEach((c, i) => {
+        if (p[i] === 0) assert.equal(c, 0, `token ${i} is outside the kept set`);
+        else assert.ok(Math.abs(c / n - (p[i] as number)) < 0.03, `token ${i}: ${c / n} vs ${p[i]}`);
+      });
+    }
+    assert.deepEqual(
+      Array.from(tokenDistribution(logits, { topK: 2 })).map((v) => v > 0),
+      [false, true, false, true, false, false],
+    );
+    assert.deepEqual(Array.from(tokenDistribution(logits, { temperature: 0 })), [0, 1, 0, 0, 0, 0]);
+  });
+
+  it('sampleWeights draws in proportion to the weights and never picks a zero weight', () => {
+    const weights = [0.5, 0, 1.5, 2, 0];
+    const rng = new Rng(2);
+    const counts = new Array(weights.length).fill(0);
+    for (let i = 0; i < 8000; i++) counts[sampleWeights(weights, rng)]++;
+    assert.equal(counts[1], 0);
+    assert.equal(counts[4], 0);
+    weights.forEach((w, i) => {
+      assert.ok(Math.abs(counts[i] / 8000 - w / 4) < 0.02, `index ${i}`);
+    });
   });
 });

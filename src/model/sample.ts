@@ -27,25 +27,23 @@ export function checkSamplingOptions(options: SamplingOptions): Required<Samplin
   return { temperature, topK, topP };
 }
 
-/** Index of the largest logit; the lowest index wins a tie. */
-export function argmax(logits: Float32Array): number {
+/** Index of the largest value; the lowest index wins a tie. */
+export function argmax(values: ArrayLike<number>): number {
   let best = 0;
-  for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
   return best;
 }
 
+/** The tokens a draw may pick, in the order the draw walks them, with their f32 probabilities (not renormalized). */
+type Candidates = { probs: Float32Array; id: (i: number) => number; kept: number };
+
 /**
- * Draws the next token id. Deterministic for a given RNG state: probabilities
- * come from the softmax kernel of logits/temperature (f32); with top-k or
- * top-p, candidates are ordered by probability then id and cut, otherwise
- * taken in id order; one uniform draw walks the kept probabilities (summed in
- * f64 in that order).
+ * Probabilities from the softmax kernel of logits/temperature (f32); with
+ * top-k or top-p, candidates ordered by probability then id and cut,
+ * otherwise every id in id order.
  */
-export function sampleToken(logits: Float32Array, rng: Rng, options: SamplingOptions = {}): number {
-  const { temperature, topK, topP } = checkSamplingOptions(options);
-  if (logits.length === 0) throw new InvalidSamplingOptionsError('logits', 'must not be empty');
-  assertFiniteF32(logits);
-  if (temperature === 0) return argmax(logits);
+function candidates(logits: Float32Array, options: Required<SamplingOptions>): Candidates {
+  const { temperature, topK, topP } = options;
   const probs = new Float32Array(logits.length);
   scale(logits, 1 / temperature, probs);
   softmax(probs, 1, probs.length, probs);
@@ -69,13 +67,74 @@ export function sampleToken(logits: Float32Array, rng: Rng, options: SamplingOpt
       }
     }
   }
+  return { probs, id, kept };
+}
+
+/** Validated options of a draw from `logits` (non-empty, finite). */
+function checkDraw(logits: Float32Array, options: SamplingOptions): Required<SamplingOptions> {
+  const checked = checkSamplingOptions(options);
+  if (logits.length === 0) throw new InvalidSamplingOptionsError('logits', 'must not be empty');
+  assertFiniteF32(logits);
+  return checked;
+}
+
+/**
+ * One uniform draw walking `n` non-negative weights in index order (summed in
+ * f64): the first index whose running sum exceeds u · total. If rounding
+ * leaves u at the total, the last index of positive weight.
+ */
+function walk(n: number, weight: (i: number) => number, rng: Rng): number {
   let total = 0;
-  for (let i = 0; i < kept; i++) total += probs[id(i)] as number;
+  for (let i = 0; i < n; i++) total += weight(i);
   const u = rng.uniform() * total;
   let acc = 0;
-  for (let i = 0; i < kept; i++) {
-    acc += probs[id(i)] as number;
-    if (u < acc) return id(i);
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weight(i);
+    acc += w;
+    if (u < acc) return i;
+    if (w > 0) last = i;
   }
-  return id(kept - 1);
+  return last;
+}
+
+/**
+ * Draws the next token id. Deterministic for a given RNG state: probabilities
+ * come from the softmax kernel of logits/temperature (f32); with top-k or
+ * top-p, candidates are ordered by probability then id and cut, otherwise
+ * taken in id order; one uniform draw walks the kept probabilities (summed in
+ * f64 in that order).
+ */
+export function sampleToken(logits: Float32Array, rng: Rng, options: SamplingOptions = {}): number {
+  const checked = checkDraw(logits, options);
+  if (checked.temperature === 0) return argmax(logits);
+  const { probs, id, kept } = candidates(logits, checked);
+  return id(walk(kept, (i) => probs[id(i)] as number, rng));
+}
+
+/**
+ * The distribution `sampleToken` draws from, per token id (f64): the kept
+ * candidates' probabilities divided by their f64 sum, zero elsewhere;
+ * temperature 0 puts all the mass on the argmax.
+ */
+export function tokenDistribution(logits: Float32Array, options: SamplingOptions = {}): Float64Array {
+  const checked = checkDraw(logits, options);
+  const p = new Float64Array(logits.length);
+  if (checked.temperature === 0) {
+    p[argmax(logits)] = 1;
+    return p;
+  }
+  const { probs, id, kept } = candidates(logits, checked);
+  let total = 0;
+  for (let i = 0; i < kept; i++) total += probs[id(i)] as number;
+  for (let i = 0; i < kept; i++) p[id(i)] = (probs[id(i)] as number) / total;
+  return p;
+}
+
+/**
+ * Draws an index with probability proportional to `weights` (non-negative,
+ * with a positive sum): one uniform draw walks them in index order, summed in f64.
+ */
+export function sampleWeights(weights: ArrayLike<number>, rng: Rng): number {
+  return walk(weights.length, (i) => weights[i] as number, rng);
 }

@@ -8,3 +8,8 @@ export const SHIPPED_CHECKPOINT = fileURLToPath(
 
 /** The shipped checkpoint's file name, for labels in benchmark output. */
 export const SHIPPED_CHECKPOINT_NAME = basename(SHIPPED_CHECKPOINT);
+
+/** Path of the shipped model's n-gram draft for speculative decoding (`models/README.md`, `decodeNgramDraft`). */
+export const SHIPPED_DRAFT = fileURLToPath(
+  new URL('../../models/concord-char-v3-draft.safetensors', import.meta.url),
+);
