@@ -26,23 +26,42 @@
  * response, their signing CPU time too), and the CPU time per token of the
  * gateway and of the host processes together (local's for scale): CPU time
  * moves less with machine load than wall time.
- * Run: `node bin/run.mjs bench/inference.ts [tokens] [small|gpt2|both] [--replicas 1,3] [--shards 1,2,4] [--config default,fast]`
+ *
+ * Across a wide-area link: with `--rtt`, the gateway reaches each host process
+ * through its own delay proxy (bench/support/delayProxy.ts, rtt/2 of delay
+ * each way; rtt 0 dials the hosts directly), every configuration is measured
+ * at each round-trip time, and per configuration and RTT the bench also
+ * reports
+ * - the time to first token of a `--ttft-prompt`-token prompt (default 128;
+ *   0 skips it), in ms and in decode steps (TTFT / median ms per token), with
+ *   local decoding's for scale;
+ * - with `--sessions` naming a count above 1: N concurrent sessions on one
+ *   gateway, each generating `tokens` tokens from its own 4-token prompt;
+ *   aggregate tokens/s = N × tokens / wall time from the start to the last
+ *   token (the prompts' prefill included), and its ratio to one session
+ *   measured the same way.
+ * Every distributed token is checked against local decoding.
+ * Run: `node bin/run.mjs bench/inference.ts [tokens] [small|gpt2|both] [--replicas 1,3] [--shards 1,2,4]
+ * [--config default,fast] [--rtt 0,20,50] [--sessions 1,16] [--ttft-prompt 128]`
  * (node flags such as `--cpu-prof` are passed on to the host processes).
  */
 
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { multiaddr } from '@multiformats/multiaddr';
+import { isStartable } from '@libp2p/interface';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import type { Address, Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { decode, localBackend } from '../src/inference/decode.ts';
+import { type DecodeOptions, decode, localBackend } from '../src/inference/decode.ts';
 import { InferenceGateway } from '../src/inference/gateway.ts';
 import type { SealEvery, SignatureCheck } from '../src/inference/session.ts';
 import { TEST_DOMAIN } from '../src/inference/testing.ts';
 import { GPT2_SMALL, type GptParams } from '../src/model/index.ts';
 import { SHIPPED_CHECKPOINT, SHIPPED_CHECKPOINT_NAME } from '../src/model/shipped.ts';
+import type { ConcordHost } from '../src/p2p/createHost.ts';
 import { startTestHost } from '../src/p2p/testing.ts';
+import { type DelayProxy, startDelayProxy } from './support/delayProxy.ts';
 import {
   type BenchModelSource,
   type BenchPlanOptions,
@@ -65,11 +84,26 @@ const CONFIGS: Record<string, { signatureCheck: SignatureCheck; sealEvery: SealE
   fast: { signatureCheck: 'at-receipt', sealEvery: 'token' },
 };
 const configNames = listArg('--config', 'default,fast').filter((c) => c in CONFIGS);
+/** Round-trip times between the gateway and every host, in ms (0: direct). */
+const rtts = listArg('--rtt', '0').map(Number);
+/** Concurrent session counts; the concurrency measure runs when one is above 1. */
+const sessionCounts = listArg('--sessions', '1').map(Number);
+const ttftPromptTokens = Number(listArg('--ttft-prompt', '128')[0]);
+if (
+  !rtts.every((r) => Number.isFinite(r) && r >= 0) ||
+  !sessionCounts.every((n) => Number.isInteger(n) && n >= 1) ||
+  !(Number.isInteger(ttftPromptTokens) && ttftPromptTokens >= 0)
+) {
+  console.error('--rtt takes ms >= 0, --sessions counts >= 1, --ttft-prompt a token count >= 0');
+  process.exit(2);
+}
+const concurrency = sessionCounts.some((n) => n > 1) ? [1, ...sessionCounts.filter((n) => n > 1)] : [];
 const HOSTS = 4;
 /** Generous per-call timeout: this bench measures speed, not failover, on machines that may be loaded. */
 const CALL_TIMEOUT_MS = 120_000;
 const prompt = [1, 2, 3, 4];
 const options = { temperature: 0, maxNewTokens: tokens, seed: 1 };
+const firstTokenOptions = { ...options, maxNewTokens: 1 };
 const root = new URL('..', import.meta.url).pathname;
 
 /** One distributed configuration, with the two local baselines measured in lockstep with it. */
@@ -85,6 +119,81 @@ type Row = {
   /** CPU time per token of local decoding with the weights in kernel memory, for scale. */
   localKernelCpuMs: number;
 };
+
+/** What the WAN measures found for one distributed configuration at one RTT. */
+type WanRow = {
+  name: string;
+  /** Median ms per token of the lockstep run. */
+  ms: number;
+  /** Time to the first token of the long prompt: distributed and local (weights in kernel memory); null when skipped. */
+  ttft: { ms: number; localMs: number } | null;
+  /** Aggregate tokens/s per concurrent session count. */
+  aggregate: Map<number, number>;
+};
+
+/**
+ * How the gateway reaches the hosts at one round-trip time: its own libp2p
+ * node (fresh, so no connection is shared with another RTT's), the peers map
+ * it is given and the delay proxies in between (none at RTT 0).
+ */
+type Link = {
+  rtt: number;
+  gatewayHost: ConcordHost;
+  peers: Map<Address, Multiaddr[]>;
+  proxies: DelayProxy[];
+};
+
+/** Opens the link of one RTT to hosts that listen at `started`'s multiaddrs. */
+async function openLink(
+  rtt: number,
+  started: readonly { address: Address; multiaddrs: string[] }[],
+): Promise<Link> {
+  // A node that listens could be dialled back by the hosts, and its DHT learns
+  // the hosts' own addresses from other peers and dials them: either direct
+  // connection would then carry the sessions' streams past the proxies. So the
+  // gateway's node does not listen, and its DHT is stopped.
+  const gatewayHost = await startTestHost({ listen: [] });
+  const dht: unknown = gatewayHost.services.dht;
+  if (isStartable(dht)) await dht.stop();
+  if (rtt === 0) {
+    const peers = new Map(started.map((s) => [s.address, s.multiaddrs.map((m) => multiaddr(m))]));
+    return { rtt, gatewayHost, peers, proxies: [] };
+  }
+  const proxies: DelayProxy[] = [];
+  const peers = new Map<Address, Multiaddr[]>();
+  for (const s of started) {
+    const listen = s.multiaddrs
+      .map((m) => /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/p2p\/(\w+)$/.exec(m))
+      .find((m) => m !== null);
+    if (!listen) throw new Error(`host ${s.address} has no 127.0.0.1 TCP address: ${s.multiaddrs.join(' ')}`);
+    const proxy = await startDelayProxy({
+      target: { host: '127.0.0.1', port: Number(listen[1]) },
+      oneWayDelayMs: rtt / 2,
+    });
+    proxies.push(proxy);
+    peers.set(s.address, [multiaddr(`/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${listen[2]}`)]);
+  }
+  return { rtt, gatewayHost, peers, proxies };
+}
+
+/** Throws unless every connection of the link's gateway goes through one of its proxies. */
+function assertProxied(link: Link): void {
+  const ports = new Set(link.proxies.map((p) => String(p.port)));
+  for (const connection of link.gatewayHost.getConnections()) {
+    const port = /\/tcp\/(\d+)/.exec(connection.remoteAddr.toString())?.[1];
+    if (port === undefined || !ports.has(port)) {
+      throw new Error(
+        `at RTT ${link.rtt} ms the gateway reached ${connection.remoteAddr} past the delay proxies`,
+      );
+    }
+  }
+}
+
+/** Stops the link's gateway node, then its proxies. */
+async function closeLink(link: Link): Promise<void> {
+  await link.gatewayHost.stop();
+  await Promise.all(link.proxies.map((p) => p.close()));
+}
 
 /** This process's CPU time so far (user + system), in ms. */
 const cpuMs = () => {
@@ -126,6 +235,30 @@ async function lockstep(
 /** The tokens of a session's event stream. */
 async function* tokensOf(events: AsyncIterable<{ token: number }>): AsyncGenerator<number> {
   for await (const e of events) yield e.token;
+}
+
+/** A session's tokens for `p`; throws, naming the hosts' failures, when generation fails or any host failed. */
+async function* checked(
+  session: ReturnType<InferenceGateway['openSession']>,
+  p: readonly number[],
+  decodeOptions: DecodeOptions,
+): AsyncGenerator<number> {
+  try {
+    yield* tokensOf(session.generate(p, decodeOptions));
+  } catch (err) {
+    throw new Error(`generation failed; host failures: ${JSON.stringify(session.failures)}`, { cause: err });
+  }
+  if (session.failures.length > 0) throw new Error(`host failures: ${JSON.stringify(session.failures)}`);
+}
+
+/** The first token of a stream and the ms it took to come; reads the stream to its end (give it one token). */
+async function firstToken(stream: AsyncIterator<number>): Promise<{ token: number; ms: number }> {
+  const started = performance.now();
+  const first = await stream.next();
+  if (first.done) throw new Error('the stream yielded no token');
+  const ms = performance.now() - started;
+  for (let next = await stream.next(); !next.done; next = await stream.next());
+  return { token: first.value, ms };
 }
 
 /** A host process and its JSON-lines channel (one request at a time). */
@@ -191,74 +324,97 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
   ): Promise<void> {
     const digest = paramsDigest(params);
     const kernelParams = params.clone('kernel');
-    const gatewayHost = await startTestHost();
-    const peers = new Map(started.map((s) => [s.address, s.multiaddrs.map((m) => multiaddr(m))]));
+    const links: Link[] = [];
     const rows: Row[] = [];
+    const wanRows: WanRow[] = [];
+    const showRtt = rtts.some((r) => r > 0);
+    const ttftPrompt = Array.from(
+      { length: ttftPromptTokens },
+      (_, i) => 1 + (i % (params.config.vocabSize - 1)),
+    );
+    // Local time to first token: the faster of two runs (the first also warms the code up).
+    const localFirst = () => firstToken(decode(kernelParams, ttftPrompt, localBackend, firstTokenOptions));
+    const localTtft =
+      ttftPromptTokens > 0
+        ? [await localFirst(), await localFirst()].reduce((a, b) => (b.ms < a.ms ? b : a))
+        : null;
+    /** Local tokens per prompt (weights in kernel memory), computed once each. */
+    const expected = new Map<string, string>();
+    const localTokens = async (p: readonly number[]) => {
+      const key = p.join();
+      if (!expected.has(key)) {
+        const out: number[] = [];
+        for await (const t of decode(kernelParams, p, localBackend, options)) out.push(t);
+        expected.set(key, out.join());
+      }
+      return expected.get(key)!;
+    };
     try {
+      for (const rtt of rtts) links.push(await openLink(rtt, started));
       for (const replicas of replicaCounts) {
         for (const shardsPerMatrix of shardCounts) {
           const planOptions: BenchPlanOptions = { replicas, standbys: 0, shardsPerMatrix };
           await Promise.all(processes.map((p) => p.request({ serve: planOptions })));
           const plan = benchPlan(digest, params.config, addresses, planOptions);
-          for (const configName of configNames) {
-            const config = CONFIGS[configName]!;
-            const gateway = new InferenceGateway({
-              host: gatewayHost,
-              domain: TEST_DOMAIN,
-              plan,
-              params,
-              peers,
-              timeoutMs: CALL_TIMEOUT_MS,
-              ...config,
-            });
-            const before = await hostStats();
-            const session = gateway.openSession();
-            const [localJs, localKernel, distributed] = await lockstep([
-              decode(params, prompt, localBackend, options),
-              decode(kernelParams, prompt, localBackend, options),
-              tokensOf(session.generate(prompt, options)),
-            ]).catch((err: unknown) => {
-              throw new Error(`generation failed; host failures: ${JSON.stringify(session.failures)}`, {
-                cause: err,
+          for (const link of links) {
+            for (const configName of configNames) {
+              const config = CONFIGS[configName]!;
+              const gateway = new InferenceGateway({
+                host: link.gatewayHost,
+                domain: TEST_DOMAIN,
+                plan,
+                params,
+                peers: link.peers,
+                timeoutMs: CALL_TIMEOUT_MS,
+                ...config,
               });
-            });
-            const expected = localJs!.tokens.join();
-            if (localKernel!.tokens.join() !== expected) throw new Error('the local runs disagree');
-            if (distributed!.tokens.join() !== expected) {
-              throw new Error(
-                `distributed tokens ${distributed!.tokens.join()} differ from local ${expected}`,
-              );
+              const name = `r=${replicas}, ${shardsPerMatrix} shard(s)/matrix, ${configName}${showRtt ? `, RTT ${link.rtt} ms` : ''}`;
+              const row = await lockstepRow(gateway, config, name);
+              if (link.rtt > 0) assertProxied(link);
+              rows.push(row);
+              const wan: WanRow = { name, ms: row.ms, ttft: null, aggregate: new Map() };
+              if (localTtft) {
+                const ttft = await firstToken(checked(gateway.openSession(), ttftPrompt, firstTokenOptions));
+                if (ttft.token !== localTtft.token) {
+                  throw new Error(
+                    `distributed first token ${ttft.token} differs from local ${localTtft.token}`,
+                  );
+                }
+                wan.ttft = { ms: ttft.ms, localMs: localTtft.ms };
+              }
+              for (const n of concurrency) {
+                const prompts = Array.from({ length: n }, (_, i) => [
+                  1,
+                  2,
+                  3,
+                  4 + (i % (params.config.vocabSize - 4)),
+                ]);
+                const begun = performance.now();
+                const outputs = await Promise.all(
+                  prompts.map(async (p) => {
+                    const out: number[] = [];
+                    for await (const t of checked(gateway.openSession(), p, options)) out.push(t);
+                    return out;
+                  }),
+                );
+                const wall = performance.now() - begun;
+                for (const [i, out] of outputs.entries()) {
+                  if (out.join() !== (await localTokens(prompts[i]!))) {
+                    throw new Error(
+                      `session ${i} of ${n}: distributed tokens ${out.join()} differ from local`,
+                    );
+                  }
+                }
+                wan.aggregate.set(n, (n * tokens) / (wall / 1000));
+              }
+              wanRows.push(wan);
             }
-            if (session.failures.length > 0) {
-              throw new Error(`host failures: ${JSON.stringify(session.failures)}`);
-            }
-            const total = distributed!.times.reduce((a, b) => a + b, 0);
-            const after = await hostStats();
-            const hostSigning = config.sealEvery === 'response' ? after.signMs - before.signMs : 0;
-            const measured = distributed!.times.length;
-            const receiptStart = performance.now();
-            const receipt = await session.receipt();
-            const name = `r=${replicas}, ${shardsPerMatrix} shard(s)/matrix, ${configName}`;
-            console.log(
-              `  ${name}: ${session.stats.calls} host calls, receipt of ${receipt.votes} votes in ${(performance.now() - receiptStart).toFixed(0)} ms`,
-            );
-            rows.push({
-              name,
-              ms: median(distributed!.times),
-              localJsMs: median(localJs!.times),
-              localKernelMs: median(localKernel!.times),
-              consensusShare: Math.min(1, (session.stats.consensusMs + hostSigning) / total),
-              gatewayCpuMs: distributed!.cpuMs / measured,
-              // Host work covers every decoding step: the prompt's and one per later token.
-              hostsCpuMs: (after.cpuMs - before.cpuMs) / (prompt.length + measured),
-              localKernelCpuMs: localKernel!.cpuMs / measured,
-            });
           }
         }
       }
     } finally {
       kernelParams.dispose();
-      await gatewayHost.stop();
+      for (const link of links) await closeLink(link);
     }
     console.log(
       '  | distributed | tokens/s | ms/token (median) | local ms/token: JS heap / kernel memory | vs local JS heap | vs local kernel memory | consensus share | CPU ms/token: gateway + hosts (local) |',
@@ -268,6 +424,71 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
       console.log(
         `  | ${row.name} | ${(1000 / row.ms).toFixed(2)} | ${row.ms.toFixed(1)} | ${row.localJsMs.toFixed(1)} / ${row.localKernelMs.toFixed(1)} | ${(row.localJsMs / row.ms).toFixed(2)} | ${(row.localKernelMs / row.ms).toFixed(2)} | ${(100 * row.consensusShare).toFixed(0)}% | ${row.gatewayCpuMs.toFixed(1)} + ${row.hostsCpuMs.toFixed(1)} (${row.localKernelCpuMs.toFixed(1)}) |`,
       );
+    }
+    if (!localTtft && concurrency.length === 0) return;
+    console.log(
+      `\n  | distributed | tokens/s, 1 session | TTFT, ${ttftPromptTokens}-token prompt: ms (local, kernel memory) | TTFT in decode steps |${concurrency.map((n) => ` ${n} session(s): aggregate tok/s (× 1 session) |`).join('')}`,
+    );
+    console.log(`  |---|---|---|---|${concurrency.map(() => '---|').join('')}`);
+    for (const w of wanRows) {
+      const ttft = w.ttft ? `${w.ttft.ms.toFixed(0)} (${w.ttft.localMs.toFixed(0)})` : '–';
+      const steps = w.ttft ? (w.ttft.ms / w.ms).toFixed(1) : '–';
+      const one = w.aggregate.get(1) ?? Number.NaN;
+      const aggregate = concurrency.map((n) => {
+        const a = w.aggregate.get(n)!;
+        return ` ${a.toFixed(2)} (${(a / one).toFixed(2)}×) |`;
+      });
+      console.log(`  | ${w.name} | ${(1000 / w.ms).toFixed(2)} | ${ttft} | ${steps} |${aggregate.join('')}`);
+    }
+
+    /**
+     * One session of `gateway` decoding in lockstep with the two local
+     * baselines; throws unless all three yield the same tokens without host failures.
+     */
+    async function lockstepRow(
+      gateway: InferenceGateway,
+      config: { sealEvery: SealEvery },
+      name: string,
+    ): Promise<Row> {
+      const before = await hostStats();
+      const session = gateway.openSession();
+      const [localJs, localKernel, distributed] = await lockstep([
+        decode(params, prompt, localBackend, options),
+        decode(kernelParams, prompt, localBackend, options),
+        tokensOf(session.generate(prompt, options)),
+      ]).catch((err: unknown) => {
+        throw new Error(`generation failed; host failures: ${JSON.stringify(session.failures)}`, {
+          cause: err,
+        });
+      });
+      const expected = localJs!.tokens.join();
+      if (localKernel!.tokens.join() !== expected) throw new Error('the local runs disagree');
+      if (distributed!.tokens.join() !== expected) {
+        throw new Error(`distributed tokens ${distributed!.tokens.join()} differ from local ${expected}`);
+      }
+      if (session.failures.length > 0) {
+        throw new Error(`host failures: ${JSON.stringify(session.failures)}`);
+      }
+      const total = distributed!.times.reduce((a, b) => a + b, 0);
+      const after = await hostStats();
+      const hostSigning = config.sealEvery === 'response' ? after.signMs - before.signMs : 0;
+      const measured = distributed!.times.length;
+      const receiptStart = performance.now();
+      const receipt = await session.receipt();
+      console.log(
+        `  ${name}: ${session.stats.calls} host calls, receipt of ${receipt.votes} votes in ${(performance.now() - receiptStart).toFixed(0)} ms`,
+      );
+      return {
+        name,
+        ms: median(distributed!.times),
+        localJsMs: median(localJs!.times),
+        localKernelMs: median(localKernel!.times),
+        consensusShare: Math.min(1, (session.stats.consensusMs + hostSigning) / total),
+        gatewayCpuMs: distributed!.cpuMs / measured,
+        // Host work covers every decoding step: the prompt's and one per later token.
+        hostsCpuMs: (after.cpuMs - before.cpuMs) / (prompt.length + measured),
+        localKernelCpuMs: localKernel!.cpuMs / measured,
+      };
     }
   }
 
@@ -282,7 +503,7 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
 }
 
 console.log(
-  `distributed inference, ${tokens} tokens greedy, ${HOSTS} host processes, shards per matrix ${shardCounts.join('/')}, gateway configs ${configNames.join('/')}`,
+  `distributed inference, ${tokens} tokens greedy, ${HOSTS} host processes, shards per matrix ${shardCounts.join('/')}, gateway configs ${configNames.join('/')}, RTT ${rtts.join('/')} ms${concurrency.length > 0 ? `, concurrent sessions ${concurrency.join('/')}` : ''}${ttftPromptTokens > 0 ? `, TTFT of a ${ttftPromptTokens}-token prompt` : ''}`,
 );
 if (which === 'small' || which === 'both') {
   await run(`network model (${SHIPPED_CHECKPOINT_NAME})`, { kind: 'checkpoint', path: SHIPPED_CHECKPOINT });
