@@ -20,7 +20,7 @@ import { shardRanges } from './planner.ts';
 import { attnPartial, headLogits, mlpPartial } from './shards/compute.ts';
 import { HeadGroupCache } from './shards/kvCache.ts';
 import { type AttnShardWeights, cutExchangeShard, type ExchangeShardWeights } from './shards/weights.ts';
-import { admitEverySession, paramsDigest, TEST_CHAIN_ID, TEST_DOMAIN } from './testing.ts';
+import { paramsDigest, TEST_CHAIN_ID, TEST_DOMAIN } from './testing.ts';
 import {
   decodeF32,
   f32Frame,
@@ -107,8 +107,7 @@ class Expected {
   static stacked(matrix: 'mlp' | 'lm_head', shard: number, x: Float32Array, n: number) {
     const w = shardOf(matrix, shard);
     if (w.kind === 'attn') throw new Error('not a stacked shard');
-    const out = w.kind === 'mlp' ? mlpPartial(w, x, n) : headLogits(w, x, n);
-    return { out, input: vectorDigest(x) };
+    return w.kind === 'mlp' ? mlpPartial(w, x, n) : headLogits(w, x, n);
   }
 }
 
@@ -230,8 +229,8 @@ describe('inference host /concord/infer/1.0.0 (v2)', () => {
     const reply = await ask([[part(s, 0, items), x]]);
     const expected = [
       new Expected().attn(1, x[0]!, 3, { keepFrom: 0, keepTo: 0 }).out,
-      Expected.stacked('mlp', 0, x[1]!, 2).out,
-      Expected.stacked('lm_head', 1, x[2]!, 2).out,
+      Expected.stacked('mlp', 0, x[1]!, 2),
+      Expected.stacked('lm_head', 1, x[2]!, 2),
     ];
     assert.equal(expected[2]!.length, 2 * 20); // two rows of the shard's 20 vocabulary rows
     const answer = answered(reply, 0);
@@ -250,7 +249,7 @@ describe('inference host /concord/infer/1.0.0 (v2)', () => {
     const x = [rows(1, 4), rows(3, 5), rows(2, 6)];
     const before = main.server.stats.served;
     const reply = await ask(
-      x.map((xi, i) => [
+      x.map((xi) => [
         part(newSession(), 0, [item('mlp', 1, xi.length / C), item('lm_head', 0, xi.length / C)]),
         [xi, xi],
       ]),
@@ -258,8 +257,8 @@ describe('inference host /concord/infer/1.0.0 (v2)', () => {
     x.forEach((xi, p) => {
       const n = xi.length / C;
       sameBits(answered(reply, p), [
-        Expected.stacked('mlp', 1, xi, n).out,
-        Expected.stacked('lm_head', 0, xi, n).out,
+        Expected.stacked('mlp', 1, xi, n),
+        Expected.stacked('lm_head', 0, xi, n),
       ]);
     });
     assert.equal(main.server.stats.served, before + 1);
@@ -305,9 +304,9 @@ describe('inference host /concord/infer/1.0.0 (v2)', () => {
     );
     sameBits(answered(reply, 0), [
       new Expected().attn(0, x, 2, { keepFrom: 0, keepTo: 0 }).out,
-      Expected.stacked('mlp', 1, x, 2).out,
+      Expected.stacked('mlp', 1, x, 2),
     ]);
-    sameBits(answered(reply, 7), [Expected.stacked('lm_head', 1, x, 2).out]);
+    sameBits(answered(reply, 7), [Expected.stacked('lm_head', 1, x, 2)]);
     const count = (code: string) => (main.server.stats.refused[code] ?? 0) - (before[code] ?? 0);
     assert.deepEqual(
       [count('NOT_HOSTED'), count('REPLAYED'), count('MALFORMED'), count('UNAUTHORIZED')],

@@ -34,7 +34,7 @@ const steps: Array<{ window: (length: number) => CacheWindow; n: number }> = [
   { window: () => ({ keepFrom: 0, keepTo: 7 }), n: 2 }, // rollback: 2 of 3 draft rows rejected
   { window: (l) => ({ keepFrom: l - 4, keepTo: l }), n: 1 }, // slide: keep the newest 4
   { window: (l) => ({ keepFrom: 0, keepTo: l }), n: 2 },
-  { window: (l) => ({ keepFrom: 1, keepTo: 3 }), n: 1 }, // a slide that also rolls back
+  { window: () => ({ keepFrom: 1, keepTo: 3 }), n: 1 }, // a slide that also rolls back
   { window: (l) => ({ keepFrom: l - 1, keepTo: l }), n: 2 },
 ];
 
