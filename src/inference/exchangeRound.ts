@@ -34,14 +34,7 @@ export type ExchangeContext = {
   /** Whether `host` already holds this session's window of attention shard `key` (it was sent every exchange of it); marks it as holding it from now. */
   markFed(key: string, host: Address): boolean;
   /** Sends one part to `host`, recording its items as answered; resolves to the answer, or undefined when the host failed (then retired). */
-  ask(
-    host: Address,
-    step: number,
-    items: readonly RequestItem[],
-    inputs: readonly Float32Array[],
-    outputLengths: readonly number[],
-    statement: (answer: PartAnswer) => StatementItem[],
-  ): Promise<PartAnswer | undefined>;
+  ask(host: Address, step: number, items: readonly RequestItem[], inputs: readonly Float32Array[], outputLengths: readonly number[], statement: (answer: PartAnswer) => StatementItem[]): Promise<PartAnswer | undefined>;
   /** A shard's answer lost (outvoted, or undecided). */
   lost(host: Address, step: number, s: ShardAssignment): void;
   won(host: Address): void;

@@ -19,13 +19,7 @@ import {
   MAX_UNSEALED_ITEMS,
 } from './constants.ts';
 import { InferMalformedError, InferMessageTooLargeError } from './errors.ts';
-import {
-  checkHosted,
-  computeAttention,
-  computeStacked,
-  exchangeShardKey,
-  type PartWork,
-} from './hostCompute.ts';
+import { checkHosted, computeAttention, computeStacked, exchangeShardKey, type PartWork } from './hostCompute.ts';
 import { HostSessions } from './hostSessions.ts';
 import {
   checkExchangeShard,
@@ -260,9 +254,7 @@ export class InferenceHost {
         );
       }
       if (state.unsealed.length + part.items.length > MAX_UNSEALED_ITEMS) {
-        throw new INFER_ERROR_CLASSES.TOO_LARGE(
-          `more than ${MAX_UNSEALED_ITEMS} unsigned items; seal more often`,
-        );
+        throw new INFER_ERROR_CLASSES.TOO_LARGE(`more than ${MAX_UNSEALED_ITEMS} unsigned items; seal more often`);
       }
       state.lastStep = part.step;
       const work: PartWork = { part, inputs, outputs: [], inputDigests: [] };
@@ -294,11 +286,7 @@ export class InferenceHost {
     if (!part.seal) return { ok: true, signature: null, digests };
     const items = state.unsealed;
     state.unsealed = [];
-    const signature = await signStatement(
-      this.#init.signer,
-      { session: part.session, items },
-      this.#init.domain,
-    );
+    const signature = await signStatement(this.#init.signer, { session: part.session, items }, this.#init.domain);
     return { ok: true, signature, digests };
   }
 

@@ -25,8 +25,8 @@ import type { HostLink, PartAnswer } from './hostLink.ts';
 import type { ShardAssignment, ShardPlan } from './planner.ts';
 import type { SessionReceipt } from './receipt.ts';
 import { ShardRoster } from './roster.ts';
-import type { SessionSettlement } from './settlement.ts';
 import type { ConsensusMode } from './shardDecision.ts';
+import type { SessionSettlement } from './settlement.ts';
 import { VoteLedger } from './voteLedger.ts';
 import type { RequestItem } from './wire.ts';
 
@@ -177,7 +177,7 @@ export class InferenceSession {
       vote: (vote) => {
         this.#tokenVotes.push(vote);
       },
-    };
+      };
   }
 
   /** The distributed exchange, as a backend for the decode loop. */

@@ -8,12 +8,7 @@ export type ConsensusMode =
   | { readonly kind: 'tolerant'; readonly epsilon: number };
 
 /** One host's answer for one shard, at the step it was asked. */
-export type Ballot = {
-  readonly host: Address;
-  readonly step: number;
-  readonly digest: Hex;
-  readonly rows: Float32Array;
-};
+export type Ballot = { readonly host: Address; readonly step: number; readonly digest: Hex; readonly rows: Float32Array };
 
 /** A decided shard: the agreeing hosts, the result, and whether a later answer agrees with it. */
 export type ShardDecision = {

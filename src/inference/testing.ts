@@ -6,10 +6,10 @@ import type { GptParams } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { startTestHost } from '../p2p/testing.ts';
 import type { SessionAdmission } from './admission.ts';
-import { gptExchanges } from './exchange.ts';
 import { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
 import { type InferenceHost, serveInference } from './host.ts';
 import { hostedShardsFromParams } from './hostedShards.ts';
+import { gptExchanges } from './exchange.ts';
 import { planShards, type Sharding, type ShardPlan } from './planner.ts';
 
 /** Chain id the test networks sign for. */

@@ -11,10 +11,7 @@ import { type HostTally, receiptOfVotes, type SessionReceipt } from './receipt.t
 import { buildSettlement, type SessionSettlement } from './settlement.ts';
 
 /** Names one answered item of one host: whose answer, for which partial product. */
-function answerKey(
-  host: Address,
-  item: { step: number; layer: number; matrix: string; shard: number },
-): string {
+function answerKey(host: Address, item: { step: number; layer: number; matrix: string; shard: number }): string {
   return `${host}/${item.step}/${item.layer}/${item.matrix}/${item.shard}`;
 }
 
