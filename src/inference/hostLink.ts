@@ -57,8 +57,9 @@ type Pending = { call: PartCall; resolve: (a: PartAnswer) => void; reject: (e: u
  * (the next dials again) and rejects each of its parts with a named error
  * (InferTimeoutError, InferTransportError, InferResponseMismatchError,
  * InferMalformedError); a part the host refused rejects alone with the
- * refusal's error class. The querier's auth is sent with a session's parts
- * until the host has answered one.
+ * refusal's error class. A stream the host has ended (it closes streams left
+ * idle) is not reused: the next message dials again. The querier's auth is
+ * sent with a session's parts until the host has answered one.
  */
 export class HostLink {
   readonly #host: ConcordHost;
@@ -145,6 +146,14 @@ export class HostLink {
     const onAbort = () => stream?.abort(new InferTimeoutError('The inference call timed out.'));
     signal.addEventListener('abort', onAbort, { once: true });
     try {
+      // A host gives up on a stream left idle longer than its serve timeout: never reuse one it ended.
+      if (
+        this.#open &&
+        (this.#open.stream.status !== 'open' || this.#open.stream.remoteWriteStatus !== 'writable')
+      ) {
+        this.#open.stream.abort(new InferTransportError('The host ended the inference stream.'));
+        this.#open = undefined;
+      }
       if (!this.#open) {
         const s = await this.#host.dialProtocol(this.#peer, INFERENCE_PROTOCOL_ID, { signal });
         this.#open = { stream: s, reader: new FrameReader(s) };

@@ -6,6 +6,7 @@ import type { SessionAuth } from './admission.ts';
 import { MAX_ITEMS_PER_REQUEST, MAX_PARTS_PER_REQUEST, MAX_ROWS_PER_ITEM } from './constants.ts';
 import {
   InferCacheMissingError,
+  InferHostBusyError,
   InferMalformedError,
   InferMessageTooLargeError,
   InferRefusedError,
@@ -13,7 +14,6 @@ import {
   InferSessionUnauthorizedError,
   InferSessionUnfundedError,
   InferShardNotHostedError,
-  InferHostBusyError,
 } from './errors.ts';
 import type { ExchangeKind } from './exchange.ts';
 
@@ -165,11 +165,17 @@ function parsePart(raw: unknown): RequestPart {
   if (!Array.isArray(v.items) || v.items.length < min || v.items.length > MAX_ITEMS_PER_REQUEST) {
     throw malformed(`items is not a list of ${min}..${MAX_ITEMS_PER_REQUEST} shards`);
   }
+  const items = v.items.map(parseItem);
+  // A host checks a part's attention windows against its caches before computing any item; a shard
+  // named twice would be computed on a cache its first item already changed.
+  if (new Set(items.map((i) => `${i.layer}/${i.matrix}/${i.shard}`)).size !== items.length) {
+    throw malformed('a shard appears twice in a part');
+  }
   return {
     session: (v.session as string).toLowerCase() as Hex,
     step: v.step as number,
     seal: v.seal,
-    items: v.items.map(parseItem),
+    items,
     auth: parseAuth(v.auth),
   };
 }
@@ -183,7 +189,8 @@ function parseItem(raw: unknown): RequestItem {
     return n as number;
   };
   if (!Number.isSafeInteger(item.layer) || (item.layer as number) < -1) throw malformed('layer is not >= -1');
-  if (!EXCHANGE_KINDS.includes(item.matrix as ExchangeKind)) throw malformed('matrix is not an exchange kind');
+  if (!EXCHANGE_KINDS.includes(item.matrix as ExchangeKind))
+    throw malformed('matrix is not an exchange kind');
   if (!Number.isSafeInteger(item.shard) || (item.shard as number) < 0) throw malformed('shard is not >= 0');
   const parsed = {
     layer: item.layer as number,
@@ -255,7 +262,9 @@ function isRefusal(value: unknown): boolean {
 
 function parseRefusal(value: unknown): { ok: false; code: InferErrorCode; message: string } {
   const v = record(value, ['ok', 'code', 'message'], 'refusal');
-  if (typeof v.code !== 'string' || !(v.code in INFER_ERROR_CLASSES)) throw malformed('unknown refusal code');
+  // Own keys only: `in` would also accept names every object inherits (`toString`, `constructor`).
+  if (typeof v.code !== 'string' || !Object.hasOwn(INFER_ERROR_CLASSES, v.code))
+    throw malformed('unknown refusal code');
   return { ok: false, code: v.code as InferErrorCode, message: String(v.message).slice(0, 200) };
 }
 
