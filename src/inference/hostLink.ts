@@ -57,8 +57,9 @@ type Pending = { call: PartCall; resolve: (a: PartAnswer) => void; reject: (e: u
  * (the next dials again) and rejects each of its parts with a named error
  * (InferTimeoutError, InferTransportError, InferResponseMismatchError,
  * InferMalformedError); a part the host refused rejects alone with the
- * refusal's error class. The querier's auth is sent with a session's parts
- * until the host has answered one.
+ * refusal's error class. A stream the host closed or reset while idle is
+ * replaced by a new one before the next message. The querier's auth is sent
+ * with a session's parts until the host has answered one.
  */
 export class HostLink {
   readonly #host: ConcordHost;
@@ -145,7 +146,8 @@ export class HostLink {
     const onAbort = () => stream?.abort(new InferTimeoutError('The inference call timed out.'));
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      if (!this.#open) {
+      // A host closes a stream idle for its serve timeout, and a dropped connection takes its streams along.
+      if (this.#open?.stream.status !== 'open') {
         const s = await this.#host.dialProtocol(this.#peer, INFERENCE_PROTOCOL_ID, { signal });
         this.#open = { stream: s, reader: new FrameReader(s) };
       }
