@@ -6,10 +6,10 @@ import type { GptParams } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { startTestHost } from '../p2p/testing.ts';
 import type { SessionAdmission } from './admission.ts';
+import { gptExchanges } from './exchange.ts';
 import { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
 import { type InferenceHost, serveInference } from './host.ts';
 import { hostedShardsFromParams } from './hostedShards.ts';
-import { gptExchanges } from './exchange.ts';
 import { planShards, type Sharding, type ShardPlan } from './planner.ts';
 
 /** Chain id the test networks sign for. */
@@ -52,6 +52,8 @@ export type TestInferenceNetworkOptions = {
   admit?: SessionAdmission;
   /** Concurrent inbound inference streams each host accepts per connection (default the host's). */
   maxInboundStreams?: number;
+  /** How long each host waits for the next request on a stream before closing it, ms (default the host's). */
+  serveTimeoutMs?: number;
   gateway?: Partial<Omit<InferenceGatewayInit, 'host' | 'domain' | 'plan' | 'params' | 'peers'>>;
 };
 
@@ -99,6 +101,7 @@ export async function startTestInferenceNetwork(
       admit: options.admit ?? admitEverySession,
       shards: hostedShardsFromParams(served, plan, account.address),
       ...(options.maxInboundStreams === undefined ? {} : { maxInboundStreams: options.maxInboundStreams }),
+      ...(options.serveTimeoutMs === undefined ? {} : { timeoutMs: options.serveTimeoutMs }),
     });
     hosts.push({ account, libp2p, server });
   }
