@@ -1,13 +1,16 @@
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import {
   type Address,
+  bytesToHex,
   encodeAbiParameters,
   getAddress,
   type Hex,
-  hashTypedData,
+  hexToBytes,
+  isAddressEqual,
   keccak256,
   type LocalAccount,
+  recoverAddress,
   toBytes,
-  verifyTypedData,
 } from 'viem';
 import { isBytes32 } from '../core/bytes32.ts';
 import { BaseError } from '../core/errors.ts';
@@ -110,27 +113,114 @@ export function statementTypedData(statement: PartialProductsStatement, domain: 
   } as const;
 }
 
-/** The EIP-712 digest of `statement` (equals `InferenceSettlement.hashStatement`). */
+const encoder = new TextEncoder();
+const PARTIAL_PRODUCTS_TYPEHASH = keccak_256(
+  encoder.encode(
+    'PartialProducts(bytes32 session,Item[] items)Item(uint64 step,int32 layer,string matrix,uint32 shard,bytes32 input,bytes32 digest)',
+  ),
+);
+const ITEM_TYPEHASH = keccak_256(
+  encoder.encode('Item(uint64 step,int32 layer,string matrix,uint32 shard,bytes32 input,bytes32 digest)'),
+);
+/** keccak256 of each matrix name seen (a handful per model). */
+const matrixHashes = new Map<string, Uint8Array>();
+/** Per domain (chain id and contract), its EIP-712 separator. */
+const separators = new Map<string, Uint8Array>();
+
+/**
+ * The EIP-712 digest of `statement` (equals `InferenceSettlement.hashStatement`
+ * and viem's `hashTypedData(statementTypedData(...))`, which tests check):
+ * encoded straight into bytes with one keccak per item — hosts, gateways and
+ * receipts hash every answer of a session, and the generic typed-data encoder
+ * was the largest CPU cost of serving a small model.
+ */
 export function hashStatement(statement: PartialProductsStatement, domain: InferenceDomain): Hex {
-  return hashTypedData(statementTypedData(statement, domain));
+  const key = `${domain.chainId}/${domain.settlement ?? ''}`;
+  checkStatement(statement);
+  const items = new Uint8Array(32 * statement.items.length);
+  const item = new Uint8Array(7 * 32);
+  const view = new DataView(item.buffer);
+  item.set(ITEM_TYPEHASH, 0);
+  statement.items.forEach((it, i) => {
+    item.fill(0, 32, 96);
+    view.setBigUint64(56, BigInt(it.step));
+    item.fill(it.layer < 0 ? 0xff : 0, 64, 92); // int32, sign-extended to 32 bytes
+    view.setInt32(92, it.layer);
+    item.set(matrixHash(it.matrix), 96);
+    item.fill(0, 128, 160);
+    view.setUint32(156, it.shard);
+    item.set(hexToBytes(it.input), 160);
+    item.set(hexToBytes(it.digest), 192);
+    items.set(keccak_256(item), 32 * i);
+  });
+  const struct = new Uint8Array(96);
+  struct.set(PARTIAL_PRODUCTS_TYPEHASH, 0);
+  struct.set(hexToBytes(statement.session), 32);
+  struct.set(keccak_256(items), 64);
+  const message = new Uint8Array(66);
+  message[0] = 0x19;
+  message[1] = 0x01;
+  message.set(separator(domain, key), 2);
+  message.set(keccak_256(struct), 34);
+  return bytesToHex(keccak_256(message));
 }
 
-/** A host's signature of its answer with its EVM key. */
+function matrixHash(name: string): Uint8Array {
+  let h = matrixHashes.get(name);
+  if (!h) {
+    h = keccak_256(encoder.encode(name));
+    matrixHashes.set(name, h);
+  }
+  return h;
+}
+
+function separator(domain: InferenceDomain, key: string): Uint8Array {
+  let sep = separators.get(key);
+  if (!sep) {
+    const withContract = domain.settlement !== undefined;
+    const type = `EIP712Domain(string name,string version,uint256 chainId${withContract ? ',address verifyingContract' : ''})`;
+    const fields = [
+      { type: 'bytes32' },
+      { type: 'bytes32' },
+      { type: 'bytes32' },
+      { type: 'uint256' },
+      ...(withContract ? [{ type: 'address' }] : []),
+    ];
+    const values = [
+      keccak256(toBytes(type)),
+      keccak256(toBytes(INFERENCE_PROTOCOL_ID)),
+      keccak256(toBytes('1')),
+      BigInt(domain.chainId),
+      ...(withContract ? [domain.settlement!] : []),
+    ];
+    sep = hexToBytes(keccak256(encodeAbiParameters(fields, values)));
+    separators.set(key, sep);
+  }
+  return sep;
+}
+
+/** What signs statements: an EVM key that signs a 32-byte hash (any viem LocalAccount). */
+export type StatementSigner = { readonly address: Address; sign(parameters: { hash: Hex }): Promise<Hex> };
+
+/** A host's signature of its answer with its EVM key (over `hashStatement`, as EIP-712 signs). */
 export async function signStatement(
-  host: Pick<LocalAccount, 'signTypedData'>,
+  host: Pick<StatementSigner, 'sign'>,
   statement: PartialProductsStatement,
   domain: InferenceDomain,
 ): Promise<Hex> {
-  return await host.signTypedData(statementTypedData(statement, domain));
+  return await host.sign({ hash: hashStatement(statement, domain) });
 }
 
 /** Whether `signed.signature` is `signed.host`'s signature of `signed.statement` in `domain`. */
 export async function verifyStatement(signed: SignedStatement, domain: InferenceDomain): Promise<boolean> {
-  const typed = statementTypedData(signed.statement, domain);
   try {
-    return await verifyTypedData({ address: getAddress(signed.host), signature: signed.signature, ...typed });
+    const hash = hashStatement(signed.statement, domain);
+    return isAddressEqual(
+      await recoverAddress({ hash, signature: signed.signature }),
+      getAddress(signed.host),
+    );
   } catch {
-    return false; // a malformed signature is simply not a valid one
+    return false; // a malformed signature (or statement) is simply not a valid one
   }
 }
 

@@ -1,7 +1,12 @@
 import type { Stream } from '@libp2p/interface';
-import { concatBytes, type Hex, type LocalAccount } from 'viem';
+import { concatBytes, type Hex } from 'viem';
 import { sessionIdOf } from '../chain/inferenceRequest.ts';
-import { INFERENCE_PROTOCOL_ID, type InferenceDomain, signStatement } from '../chain/inferenceStatement.ts';
+import {
+  INFERENCE_PROTOCOL_ID,
+  type InferenceDomain,
+  type StatementSigner,
+  signStatement,
+} from '../chain/inferenceStatement.ts';
 import { vectorDigest } from '../core/digest.ts';
 import type { GptConfig } from '../model/index.ts';
 import { asError } from '../p2p/asError.ts';
@@ -44,7 +49,7 @@ export type InferenceHostInit = {
   /** Where the signatures count: chain id and, for on-chain settlement, the InferenceSettlement address. */
   domain: InferenceDomain;
   /** The host's EVM key (any viem LocalAccount fits). */
-  signer: Pick<LocalAccount, 'address' | 'signTypedData'>;
+  signer: StatementSigner;
   /** Digest of the model version the shards are cut from; requests for another version are refused. */
   model: Hex;
   /** The model's shape: input width (dModel) and the context length an attention cache holds. */

@@ -1,4 +1,4 @@
-import type { Address, Hex, LocalAccount } from 'viem';
+import type { Address, Hex, PrivateKeyAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { InferenceDomain } from '../chain/inferenceStatement.ts';
 import { digestBytes } from '../core/digest.ts';
@@ -28,7 +28,7 @@ export const admitEverySession: SessionAdmission = async () => undefined;
 
 /** One in-process inference host of a test network. */
 export type TestInferenceHost = {
-  readonly account: LocalAccount;
+  readonly account: PrivateKeyAccount;
   readonly libp2p: ConcordHost;
   readonly server: InferenceHost;
 };
@@ -45,7 +45,7 @@ export type TestInferenceNetworkOptions = {
   /** Per host index, a key that signs instead of the registered one (a forging host). */
   forgeSignatures?: (index: number) => boolean;
   /** The hosts' keys by index, e.g. registered anvil dev accounts (default: fresh random keys). */
-  accounts?: readonly LocalAccount[];
+  accounts?: readonly PrivateKeyAccount[];
   /** Where hosts sign (default {@link TEST_DOMAIN}); include the InferenceSettlement address to settle on chain. */
   domain?: InferenceDomain;
   /** Whether hosts serve a session (default {@link admitEverySession}). */

@@ -1,5 +1,6 @@
 import type { Address, Hex, LocalAccount } from 'viem';
 import type { ConcordContext } from '../chain/context.ts';
+import type { StatementSigner } from '../chain/inferenceStatement.ts';
 import { BaseError } from '../core/errors.ts';
 import { type BlobPurpose, signBlobRequest } from '../p2p/blobRequest.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
@@ -86,13 +87,15 @@ export async function fetchFromProviders(
   });
 }
 
-/** The node account as a signer of typed data (NodeSignerError unless it is a local key). */
-export function localSigner(ctx: ConcordContext): Pick<LocalAccount, 'address' | 'signTypedData'> {
+/** The node account as a signer of typed data and of hashes (NodeSignerError unless it is a local key). */
+export function localSigner(
+  ctx: ConcordContext,
+): Pick<LocalAccount, 'address' | 'signTypedData'> & StatementSigner {
   const account = ctx.account;
-  if (account.type !== 'local' || account.signTypedData === undefined) {
-    throw new NodeSignerError('The node account cannot sign blob requests.', {
+  if (account.type !== 'local' || account.signTypedData === undefined || account.sign === undefined) {
+    throw new NodeSignerError('The node account cannot sign blob requests or inference answers.', {
       hint: 'Run the node with a local private key (--key FILE).',
     });
   }
-  return { address: account.address, signTypedData: account.signTypedData };
+  return { address: account.address, signTypedData: account.signTypedData, sign: account.sign };
 }
