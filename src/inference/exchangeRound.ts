@@ -34,7 +34,14 @@ export type ExchangeContext = {
   /** Whether `host` already holds this session's window of attention shard `key` (it was sent every exchange of it); marks it as holding it from now. */
   markFed(key: string, host: Address): boolean;
   /** Sends one part to `host`, recording its items as answered; resolves to the answer, or undefined when the host failed (then retired). */
-  ask(host: Address, step: number, items: readonly RequestItem[], inputs: readonly Float32Array[], outputLengths: readonly number[], statement: (answer: PartAnswer) => StatementItem[]): Promise<PartAnswer | undefined>;
+  ask(
+    host: Address,
+    step: number,
+    items: readonly RequestItem[],
+    inputs: readonly Float32Array[],
+    outputLengths: readonly number[],
+    statement: (answer: PartAnswer) => StatementItem[],
+  ): Promise<PartAnswer | undefined>;
   /** A shard's answer lost (outvoted, or undecided). */
   lost(host: Address, step: number, s: ShardAssignment): void;
   won(host: Address): void;
@@ -84,6 +91,8 @@ export async function runExchange(
     decided: undefined,
   }));
   let wake = () => {};
+  /** Set when the exchange failed: answers still arriving for its undecided shards lose. */
+  let abandoned = false;
   const item = (st: ShardState, host: Address, revote: boolean): { item: RequestItem; x: Float32Array } => {
     const base = { layer: request.layer, matrix: kind, shard: st.s.shard };
     if (kind !== 'attn') return { item: { ...base, rows, keepFrom: 0, keepTo: 0, outFrom: 0 }, x };
@@ -127,6 +136,7 @@ export async function runExchange(
           if (!answer) return;
           const ballot = { host, step: atStep, digest: answer.digests[i]!, rows: answer.outputs[i]! };
           if (st.decided) judgeLate(ctx, st, ballot);
+          else if (abandoned) ctx.lost(host, atStep, st.s);
           else st.ballots.push(ballot);
         });
         wake();
@@ -170,6 +180,7 @@ export async function runExchange(
       if (states.every((st) => st.decided)) break;
     }
   } catch (err) {
+    abandoned = true;
     for (const st of states) {
       if (!st.decided) for (const b of [...st.replaced, ...st.ballots]) ctx.lost(b.host, b.step, st.s);
     }
