@@ -50,7 +50,10 @@ describe('planShards', () => {
     };
     const plan = planShards(params);
     // four shards per exchange, but never more than its units: an attention exchange of 2 heads has 2
-    assert.equal(plan.shards.length, matrices.reduce((n, m) => n + Math.min(m.rows, 4), 0));
+    assert.equal(
+      plan.shards.length,
+      matrices.reduce((n, m) => n + Math.min(m.rows, 4), 0),
+    );
     assert.deepEqual(
       plan.shards.filter((s) => s.matrix.name === 'h.0.attn').map((s) => [s.rowStart, s.rowEnd]),
       [

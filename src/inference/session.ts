@@ -7,7 +7,7 @@ import type { GptParams, Tokenizer } from '../model/index.ts';
 import { TokenTextStream } from '../model/index.ts';
 import type { SessionAuth } from './admission.ts';
 import { AttnHistory } from './attnHistory.ts';
-import { type DecodeOptions, Decoder, decodeTokens } from './decoder.ts';
+import { Decoder, decodeTokens } from './decoder.ts';
 import {
   InferMalformedError,
   InferResponseMismatchError,
@@ -27,7 +27,7 @@ import type { SessionReceipt } from './receipt.ts';
 import { ShardRoster } from './roster.ts';
 import type { SessionSettlement } from './settlement.ts';
 import type { ConsensusMode } from './shardDecision.ts';
-import { type DraftModel, speculativeDecode } from './speculate.ts';
+import { type DraftModel, type SpeculateOptions, speculativeDecode } from './speculate.ts';
 import { VoteLedger } from './voteLedger.ts';
 import type { RequestItem } from './wire.ts';
 
@@ -81,13 +81,9 @@ export type TokenEvent = {
  * Options of `InferenceSession.generate`: those of decoding, and optionally a
  * draft model whose proposals the hosts verify, several tokens per pass
  * (speculative decoding: the same tokens with temperature 0, the same
- * distribution when sampling).
+ * distribution when sampling; `draftTokens` and `onRound` apply then).
  */
-export type GenerateOptions = DecodeOptions & {
-  readonly draft?: DraftModel;
-  /** Draft tokens per verification pass (default DEFAULT_DRAFT_TOKENS). */
-  readonly draftTokens?: number;
-};
+export type GenerateOptions = SpeculateOptions & { readonly draft?: DraftModel };
 
 /** Counters of a session: host parts sent, and wall time spent checking signatures. */
 export type SessionStats = { calls: number; consensusMs: number };
@@ -128,6 +124,8 @@ export class InferenceSession {
   readonly #inflight = new Set<Promise<unknown>>();
   /** Hosts that failed a call (not asked to seal any more). */
   readonly #failed = new Set<Address>();
+  /** Hosts sent unsealed parts since their last sealing part: those the next seal asks (it covers exactly these parts). */
+  readonly #unsealedAsks = new Set<Address>();
   #tokenVotes: ShardVote[] = [];
   #step = 0;
   #tokens = 0;
@@ -230,14 +228,16 @@ export class InferenceSession {
   }
 
   /**
-   * Asks every host holding unsigned answers for its signature over them
-   * (`generate` does it after each token when sealing per token). A host that
-   * does not sign exactly what it answered is failed and retired. Outvoted
-   * hosts are asked too: their signed losing answers are the evidence that
-   * slashes them.
+   * Asks every host sent unsealed parts since its last signature to sign what
+   * it answered (`generate` does it after each token when sealing per token;
+   * the seal travels behind parts still in flight on the host's stream, so it
+   * covers them too, and a host asked nothing since signs nothing). A host
+   * that does not sign exactly what it answered is failed and retired.
+   * Outvoted hosts are asked too: their signed losing answers are the
+   * evidence that slashes them.
    */
   async seal(): Promise<void> {
-    const hosts = this.#ledger.unsealedHosts().filter((h) => !this.#failed.has(h));
+    const hosts = [...this.#unsealedAsks].filter((h) => !this.#failed.has(h));
     await Promise.all(hosts.map((h) => this.#ask(h, this.#step++, [], [], [], () => [], true)));
   }
 
@@ -306,6 +306,8 @@ export class InferenceSession {
     this.#lastStep.set(host, step);
     this.stats.calls++;
     const seal = forceSeal || this.#config.sealEvery === 'response';
+    if (seal) this.#unsealedAsks.delete(host);
+    else this.#unsealedAsks.add(host);
     const call = this.#config
       .link(host)
       .submit({
