@@ -203,3 +203,34 @@ describe('a host killed mid-answer', () => {
     }
   });
 });
+
+describe('a host that dropped a session’s caches', () => {
+  it('is sent the whole window again, and the session goes on with the same tokens', async () => {
+    // One cached session per host, droppable at once: two interleaved sessions take each other's caches.
+    const net = await startTestInferenceNetwork({
+      params,
+      hosts: 2,
+      replicas: 1,
+      standbys: 0,
+      sharding,
+      hostInit: (_, init) => ({ ...init, sessions: new HostSessions({ maxCached: 1, idleMs: 0 }) }),
+    });
+    try {
+      const a = net.gateway.openSession().generate(prompt, run);
+      const b = net.gateway.openSession().generate(prompt, run);
+      const tokens: [number[], number[]] = [[], []];
+      for (let i = 0; i < run.maxNewTokens; i++) {
+        for (const [j, gen] of [a, b].entries()) {
+          const next = await gen.next();
+          assert.ok(!next.done);
+          tokens[j]!.push(next.value.token);
+        }
+      }
+      const want = await localTokens();
+      assert.deepEqual(tokens, [want, want]);
+      assert.ok(net.hosts.some((h) => (h.server.stats.refused.NO_CACHE ?? 0) > 0));
+    } finally {
+      await net.stop();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import type { SessionAuth } from './admission.ts';
 import { AttnHistory } from './attnHistory.ts';
 import { Decoder, decodeTokens } from './decoder.ts';
 import {
+  InferCacheMissingError,
   InferMalformedError,
   InferResponseMismatchError,
   InferShardNotHostedError,
@@ -176,6 +177,9 @@ export class InferenceSession {
         set.add(host);
         return had;
       },
+      unfed: (key, host) => {
+        this.#fed.get(key)?.delete(host);
+      },
       ask: (host, step, items, inputs, lengths, statement) =>
         this.#ask(host, step, items, inputs, lengths, statement, false),
       lost: (host, step, s) =>
@@ -291,8 +295,10 @@ export class InferenceSession {
   /**
    * Sends one part to a host (sealed when asked, or when sealing every
    * answer), records its items as answered and takes its signature. Resolves
-   * to the answer, or to undefined after a failure (the host is then failed
-   * and retired).
+   * to the answer; to 'window-lost' when the host refused for lacking the
+   * session's attention caches (it may drop those of idle sessions: not a
+   * failure, the exchange sends it the window again); or to undefined after a
+   * failure (the host is then failed and retired).
    */
   #ask(
     host: Address,
@@ -302,7 +308,7 @@ export class InferenceSession {
     outputLengths: readonly number[],
     statement: (answer: PartAnswer) => StatementItem[],
     forceSeal: boolean,
-  ): Promise<PartAnswer | undefined> {
+  ): Promise<PartAnswer | 'window-lost' | undefined> {
     this.#lastStep.set(host, step);
     this.stats.calls++;
     const seal = forceSeal || this.#config.sealEvery === 'response';
@@ -325,6 +331,7 @@ export class InferenceSession {
         return answer;
       })
       .catch((err: unknown) => {
+        if (err instanceof InferCacheMissingError) return 'window-lost' as const;
         this.#fail(host, step, err);
         return undefined;
       });
