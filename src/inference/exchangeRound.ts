@@ -75,7 +75,8 @@ type ShardState = {
  * vote by asking its voters and a standby again at a fresh step. Resolves to
  * one decided output per shard, in shard order. Attention hosts that do not
  * hold the session's window (a standby joining, a host that dropped the
- * session's caches) are sent the whole window, the latter at a fresh step. Throws InferShardUndecidedError when a shard runs out of hosts.
+ * session's caches) are sent the whole window, the latter at a fresh step.
+ * Throws InferShardUndecidedError when a shard runs out of hosts.
  */
 export async function runExchange(
   ctx: ExchangeContext,

@@ -88,7 +88,7 @@ describe('host health across sessions', () => {
             },
       gateway: {
         health: new HostHealth({ now: () => clock }),
-        timeoutMs: 1000,
+        timeoutMs: 1500,
         log: (line) => log.push(line),
       },
     });
