@@ -33,8 +33,22 @@ export type ExchangeContext = {
   history(layer: number): AttnHistory;
   /** Whether `host` already holds this session's window of attention shard `key` (it was sent every exchange of it); marks it as holding it from now. */
   markFed(key: string, host: Address): boolean;
-  /** Sends one part to `host`, recording its items as answered; resolves to the answer, or undefined when the host failed (then retired). */
-  ask(host: Address, step: number, items: readonly RequestItem[], inputs: readonly Float32Array[], outputLengths: readonly number[], statement: (answer: PartAnswer) => StatementItem[]): Promise<PartAnswer | undefined>;
+  /** Marks `host` as not holding the window of attention shard `key` (it dropped the session's caches). */
+  unfed(key: string, host: Address): void;
+  /**
+   * Sends one part to `host`, recording its items as answered; resolves to
+   * the answer, to 'window-lost' when the host no longer holds the session's
+   * attention caches (InferCacheMissingError; it stays in the session), or to
+   * undefined when the host failed (then retired).
+   */
+  ask(
+    host: Address,
+    step: number,
+    items: readonly RequestItem[],
+    inputs: readonly Float32Array[],
+    outputLengths: readonly number[],
+    statement: (answer: PartAnswer) => StatementItem[],
+  ): Promise<PartAnswer | 'window-lost' | undefined>;
   /** A shard's answer lost (outvoted, or undecided). */
   lost(host: Address, step: number, s: ShardAssignment): void;
   won(host: Address): void;
@@ -60,8 +74,9 @@ type ShardState = {
  * their host is retired), asks standbys when hosts fail, and breaks a split
  * vote by asking its voters and a standby again at a fresh step. Resolves to
  * one decided output per shard, in shard order. Attention hosts that do not
- * hold the session's window (a standby joining, a host that lost it) are sent
- * the whole window. Throws InferShardUndecidedError when a shard runs out of hosts.
+ * hold the session's window (a standby joining, a host that dropped the
+ * session's caches) are sent the whole window, the latter at a fresh step.
+ * Throws InferShardUndecidedError when a shard runs out of hosts.
  */
 export async function runExchange(
   ctx: ExchangeContext,
@@ -84,12 +99,14 @@ export async function runExchange(
     decided: undefined,
   }));
   let wake = () => {};
+  /** Set when the exchange failed: answers still arriving for its undecided shards lose. */
+  let abandoned = false;
+  const keyOf = (st: ShardState) => `${request.layer}/attn/${st.s.shard}`;
   const item = (st: ShardState, host: Address, revote: boolean): { item: RequestItem; x: Float32Array } => {
     const base = { layer: request.layer, matrix: kind, shard: st.s.shard };
     if (kind !== 'attn') return { item: { ...base, rows, keepFrom: 0, keepTo: 0, outFrom: 0 }, x };
-    const key = `${request.layer}/attn/${st.s.shard}`;
     if (revote) return { item: { ...base, rows, keepFrom: 0, keepTo: kept, outFrom }, x }; // it appended these rows already
-    if (ctx.markFed(key, host)) return { item: { ...base, rows, ...window, outFrom }, x };
+    if (ctx.markFed(keyOf(st), host)) return { item: { ...base, rows, ...window, outFrom }, x };
     const all = history!.rows.slice();
     const total = history!.length;
     return { item: { ...base, rows: total, keepFrom: 0, keepTo: 0, outFrom: total - outRows }, x: all };
@@ -124,9 +141,16 @@ export async function runExchange(
       .then((answer) => {
         list.forEach((st, i) => {
           st.pending.delete(host);
+          if (answer === 'window-lost') {
+            // asked again (unless decided meanwhile), with the whole window
+            ctx.unfed(keyOf(st), host);
+            st.asked.delete(host);
+            return;
+          }
           if (!answer) return;
           const ballot = { host, step: atStep, digest: answer.digests[i]!, rows: answer.outputs[i]! };
           if (st.decided) judgeLate(ctx, st, ballot);
+          else if (abandoned) ctx.lost(host, atStep, st.s);
           else st.ballots.push(ballot);
         });
         wake();
@@ -170,6 +194,7 @@ export async function runExchange(
       if (states.every((st) => st.decided)) break;
     }
   } catch (err) {
+    abandoned = true;
     for (const st of states) {
       if (!st.decided) for (const b of [...st.replaced, ...st.ballots]) ctx.lost(b.host, b.step, st.s);
     }

@@ -44,6 +44,7 @@ export {
   type SessionReceipt,
 } from './receipt.ts';
 export {
+  type GenerateOptions,
   type HostFailure,
   InferenceSession,
   type SealEvery,

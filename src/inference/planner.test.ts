@@ -3,14 +3,14 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type Address, getAddress, keccak256, toHex } from 'viem';
 import { makeGptConfig } from '../model/index.ts';
-import { gptMatrices } from './matrices.ts';
+import { gptExchanges } from './exchange.ts';
 import { type HostCandidate, planShards, replan, shardRanges, shardsOfHost } from './planner.ts';
 
 const MODEL = keccak256(toHex('model v1'));
 const addr = (i: number): Address => getAddress(`0x${(i + 1).toString(16).padStart(40, '0')}`);
 const hostsOf = (n: number, stake = (i: number) => BigInt(1 + (i % 3))): HostCandidate[] =>
   Array.from({ length: n }, (_, i) => ({ address: addr(i), stake: stake(i) }));
-const matrices = gptMatrices(
+const matrices = gptExchanges(
   makeGptConfig({ vocabSize: 50, contextLength: 16, dModel: 16, nHeads: 2, nLayers: 2 }),
 );
 
@@ -49,7 +49,18 @@ describe('planShards', () => {
       sharding: { shardsPerMatrix: 4 },
     };
     const plan = planShards(params);
-    assert.equal(plan.shards.length, matrices.length * 4);
+    // four shards per exchange, but never more than its units: an attention exchange of 2 heads has 2
+    assert.equal(
+      plan.shards.length,
+      matrices.reduce((n, m) => n + Math.min(m.rows, 4), 0),
+    );
+    assert.deepEqual(
+      plan.shards.filter((s) => s.matrix.name === 'h.0.attn').map((s) => [s.rowStart, s.rowEnd]),
+      [
+        [0, 1],
+        [1, 2],
+      ],
+    );
     for (const s of plan.shards) {
       assert.equal(s.hosts.length, 3);
       assert.equal(s.standbys.length, 2);

@@ -7,8 +7,9 @@ import type { GptParams, Tokenizer } from '../model/index.ts';
 import { TokenTextStream } from '../model/index.ts';
 import type { SessionAuth } from './admission.ts';
 import { AttnHistory } from './attnHistory.ts';
-import { type DecodeOptions, decodeTokens } from './decoder.ts';
+import { Decoder, decodeTokens } from './decoder.ts';
 import {
+  InferCacheMissingError,
   InferMalformedError,
   InferResponseMismatchError,
   InferShardNotHostedError,
@@ -25,8 +26,9 @@ import type { HostLink, PartAnswer } from './hostLink.ts';
 import type { ShardAssignment, ShardPlan } from './planner.ts';
 import type { SessionReceipt } from './receipt.ts';
 import { ShardRoster } from './roster.ts';
-import type { ConsensusMode } from './shardDecision.ts';
 import type { SessionSettlement } from './settlement.ts';
+import type { ConsensusMode } from './shardDecision.ts';
+import { type DraftModel, type SpeculateOptions, speculativeDecode } from './speculate.ts';
 import { VoteLedger } from './voteLedger.ts';
 import type { RequestItem } from './wire.ts';
 
@@ -76,6 +78,14 @@ export type TokenEvent = {
   readonly votes: readonly ShardVote[];
 };
 
+/**
+ * Options of `InferenceSession.generate`: those of decoding, and optionally a
+ * draft model whose proposals the hosts verify, several tokens per pass
+ * (speculative decoding: the same tokens with temperature 0, the same
+ * distribution when sampling; `draftTokens` and `onRound` apply then).
+ */
+export type GenerateOptions = SpeculateOptions & { readonly draft?: DraftModel };
+
 /** Counters of a session: host parts sent, and wall time spent checking signatures. */
 export type SessionStats = { calls: number; consensusMs: number };
 
@@ -113,6 +123,10 @@ export class InferenceSession {
   readonly #fed = new Map<string, Set<Address>>();
   readonly #lastStep = new Map<Address, number>();
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Hosts that failed a call (not asked to seal any more). */
+  readonly #failed = new Set<Address>();
+  /** Hosts sent unsealed parts since their last sealing part: those the next seal asks (it covers exactly these parts). */
+  readonly #unsealedAsks = new Set<Address>();
   #tokenVotes: ShardVote[] = [];
   #step = 0;
   #tokens = 0;
@@ -163,6 +177,9 @@ export class InferenceSession {
         set.add(host);
         return had;
       },
+      unfed: (key, host) => {
+        this.#fed.get(key)?.delete(host);
+      },
       ask: (host, step, items, inputs, lengths, statement) =>
         this.#ask(host, step, items, inputs, lengths, statement, false),
       lost: (host, step, s) =>
@@ -177,7 +194,7 @@ export class InferenceSession {
       vote: (vote) => {
         this.#tokenVotes.push(vote);
       },
-      };
+    };
   }
 
   /** The distributed exchange, as a backend for the decode loop. */
@@ -186,12 +203,21 @@ export class InferenceSession {
 
   /**
    * Streams the continuation of `prompt` token by token, with the votes that
-   * decided each. Same tokens as local decoding in the plan's order when the
-   * hosts are honest (or outvoted).
+   * decided each (with a draft, a pass's votes come with its first token).
+   * Same tokens as local decoding in the plan's order (`decodeTokens`, or
+   * `speculativeDecode` on a Decoder with a draft) when the hosts are honest
+   * (or outvoted).
    */
-  async *generate(prompt: readonly number[], options: DecodeOptions): AsyncGenerator<TokenEvent, void, void> {
+  async *generate(
+    prompt: readonly number[],
+    options: GenerateOptions,
+  ): AsyncGenerator<TokenEvent, void, void> {
     const text = this.#config.tokenizer ? new TokenTextStream(this.#config.tokenizer) : undefined;
-    for await (const token of decodeTokens(this.#config.params, prompt, this.backend, options)) {
+    const { params } = this.#config;
+    const tokens = options.draft
+      ? speculativeDecode(new Decoder(params, this.backend), options.draft, prompt, options)
+      : decodeTokens(params, prompt, this.backend, options);
+    for await (const token of tokens) {
       this.#tokens++;
       if (this.#config.sealEvery === 'token') this.#track(this.seal());
       const votes = this.#tokenVotes;
@@ -206,12 +232,16 @@ export class InferenceSession {
   }
 
   /**
-   * Asks every host holding unsigned answers for its signature over them
-   * (`generate` does it after each token when sealing per token). A host that
-   * does not sign exactly what it answered is failed and retired.
+   * Asks every host sent unsealed parts since its last signature to sign what
+   * it answered (`generate` does it after each token when sealing per token;
+   * the seal travels behind parts still in flight on the host's stream, so it
+   * covers them too, and a host asked nothing since signs nothing). A host
+   * that does not sign exactly what it answered is failed and retired.
+   * Outvoted hosts are asked too: their signed losing answers are the
+   * evidence that slashes them.
    */
   async seal(): Promise<void> {
-    const hosts = this.#ledger.unsealedHosts().filter((h) => !this.#roster.retired(h));
+    const hosts = [...this.#unsealedAsks].filter((h) => !this.#failed.has(h));
     await Promise.all(hosts.map((h) => this.#ask(h, this.#step++, [], [], [], () => [], true)));
   }
 
@@ -265,8 +295,10 @@ export class InferenceSession {
   /**
    * Sends one part to a host (sealed when asked, or when sealing every
    * answer), records its items as answered and takes its signature. Resolves
-   * to the answer, or to undefined after a failure (the host is then failed
-   * and retired).
+   * to the answer; to 'window-lost' when the host refused for lacking the
+   * session's attention caches (it may drop those of idle sessions: not a
+   * failure, the exchange sends it the window again); or to undefined after a
+   * failure (the host is then failed and retired).
    */
   #ask(
     host: Address,
@@ -276,10 +308,12 @@ export class InferenceSession {
     outputLengths: readonly number[],
     statement: (answer: PartAnswer) => StatementItem[],
     forceSeal: boolean,
-  ): Promise<PartAnswer | undefined> {
+  ): Promise<PartAnswer | 'window-lost' | undefined> {
     this.#lastStep.set(host, step);
     this.stats.calls++;
     const seal = forceSeal || this.#config.sealEvery === 'response';
+    if (seal) this.#unsealedAsks.delete(host);
+    else this.#unsealedAsks.add(host);
     const call = this.#config
       .link(host)
       .submit({
@@ -297,6 +331,7 @@ export class InferenceSession {
         return answer;
       })
       .catch((err: unknown) => {
+        if (err instanceof InferCacheMissingError) return 'window-lost' as const;
         this.#fail(host, step, err);
         return undefined;
       });
@@ -312,6 +347,7 @@ export class InferenceSession {
   #fail(host: Address, step: number, err: unknown): void {
     const name = err instanceof BaseError ? err.name : 'Error';
     this.failures.push({ host, step, error: name });
+    this.#failed.add(host);
     this.#ledger.tally(host).failures++;
     this.#ledger.dropUnsealed(host); // a failed host's pending answers will not be signed
     if (HOST_FAULTS.some((cls) => err instanceof cls)) this.#config.health.failed(host);

@@ -28,10 +28,12 @@ import {
 } from '../chain/inferenceReceipt.ts';
 import type { InferenceRequest } from '../chain/inferenceRequest.ts';
 import { vectorDigest } from '../core/digest.ts';
-import { Gpt, GptParams, generate, makeGptConfig, Rng } from '../model/index.ts';
+import { GptParams, makeGptConfig } from '../model/index.ts';
 import { chainSessionAdmission } from '../node/inference/hostAdmission.ts';
-import { callHost } from './callHost.ts';
-import { gptMatrices } from './matrices.ts';
+import { decodeTokens } from './decoder.ts';
+import { gptExchanges } from './exchange.ts';
+import { HostLink } from './hostLink.ts';
+import { localExchangeBackend } from './localExchangeBackend.ts';
 import type { SealEvery, SignatureCheck } from './session.ts';
 import { settleAndSlash } from './settle.ts';
 import { paramsDigest, startTestInferenceNetwork, type TestInferenceNetwork } from './testing.ts';
@@ -45,6 +47,7 @@ const PRICE = 3n;
 const STAKE = parseEther('100');
 const SLASH = parseEther('10');
 const UNITS_PER_CREDIT = 1000n;
+const sharding = { shardsPerMatrix: 2 };
 /** Dev accounts 1..4 are staked hosts; 5 queries; 6 is the (staked) gateway. */
 const HOST_ACCOUNTS = [1, 2, 3, 4];
 const QUERIER = 5;
@@ -65,12 +68,14 @@ describe('settling inference sessions on chain (anvil)', () => {
   const actor = (i: number): ConcordContext => chain.actors[i - 1]!;
   const hostAccounts = HOST_ACCOUNTS.map((i) => privateKeyToAccount(devAccount(i).privateKey));
   const querier = privateKeyToAccount(devAccount(QUERIER).privateKey);
-  const localTokens = generate(new Gpt(params), prompt, new Rng(sampling.seed), {
-    ...sampling,
-    maxNewTokens: TOKENS,
-  });
+  /** The tokens of local decoding in the plan's order (what every honest network answers). */
+  const localTokens: number[] = [];
 
   before(async () => {
+    const backend = localExchangeBackend(params, sharding);
+    for await (const t of decodeTokens(params, prompt, backend, { ...sampling, maxNewTokens: TOKENS }))
+      localTokens.push(t);
+    backend.dispose();
     chain = await startDevChain({
       actors: 6,
       deploy: { unitsPerCredit: UNITS_PER_CREDIT, equivocationSlash: SLASH },
@@ -121,7 +126,7 @@ describe('settling inference sessions on chain (anvil)', () => {
       hosts: options.hosts,
       replicas: options.replicas,
       standbys: options.standbys,
-      sharding: { shardsPerMatrix: 2 },
+      sharding,
       accounts: hostAccounts,
       admit: chainSessionAdmission(actor(1), { modelId, versionIndex: 0n }),
       domain: { chainId, settlement: chain.deployment.addresses.inferenceSettlement },
@@ -170,10 +175,18 @@ describe('settling inference sessions on chain (anvil)', () => {
       functionName: 'balanceOf',
       args: [host, shardArtifactId(digest, layer, matrix, shard)],
     });
-  const matrixNames = new Map(gptMatrices(config).map((m) => [matrixId(m.matrix), m.matrix as string]));
+  const matrixNames = new Map(gptExchanges(config).map((m) => [matrixId(m.matrix), m.matrix as string]));
 
   it('r = 3 with a lying host: debits the querier, pays the winners in shard units, slashes the liar once', async () => {
-    const net = await network({ hosts: 4, replicas: 3, standbys: 1, liar: 0 });
+    // every answer signed and checked as it comes (the next test seals once per token, checked at receipt)
+    const net = await network({
+      hosts: 4,
+      replicas: 3,
+      standbys: 1,
+      liar: 0,
+      sealEvery: 'response',
+      signatureCheck: 'each-response',
+    });
     try {
       const liar = hostAccounts[0]!.address;
       const { request, signature } = await signedRequest();
@@ -329,25 +342,26 @@ describe('settling inference sessions on chain (anvil)', () => {
         credits,
       );
       const session = sessionIdOf(request);
-      const shard = net.plan.shards.find((s) => s.matrix.layer === 0 && s.matrix.matrix === 'attn.c_attn')!;
+      const shard = net.plan.shards.find((s) => s.matrix.layer === 0 && s.matrix.matrix === 'mlp')!;
       const honest = Float32Array.from({ length: config.dModel }, (_, i) => Math.sin(i));
       const fed = Float32Array.from({ length: config.dModel }, (_, i) => Math.cos(i));
-      const item = { layer: 0, matrix: 'attn.c_attn' as const, shard: shard.shard };
+      const item = { layer: 0, matrix: 'mlp' as const, shard: shard.shard };
       const signed: SignedStatement[] = [];
       for (const [i, h] of net.hosts.entries()) {
         const input = i === 0 ? fed : honest; // host 0 is the victim
-        const answer = await callHost(net.gatewayHost, h.libp2p.getMultiaddrs(), {
-          header: {
+        const link = new HostLink(net.gatewayHost, h.libp2p.getMultiaddrs(), net.plan.parameters.modelDigest);
+        const answer = await link.submit({
+          part: {
             session,
-            model: net.plan.parameters.modelDigest,
             step: 0,
             seal: true,
-            items: [item],
+            items: [{ ...item, rows: 1, keepFrom: 0, keepTo: 0, outFrom: 0 }],
             auth: { request, signature },
           },
           inputs: [input],
-          rows: [shard.rowEnd - shard.rowStart],
+          outputLengths: [config.dModel],
         });
+        await link.close();
         signed.push({
           host: h.account.address,
           statement: {
@@ -366,7 +380,7 @@ describe('settling inference sessions on chain (anvil)', () => {
       });
       await settleSession(attacker, { receipt, querierSignature: signature });
       // The signatures are genuine, but the victim answered another input than the "majority".
-      const toKey = (st: SignedStatement) => ({ ...st.statement.items[0]!, matrix: 'attn.c_attn' });
+      const toKey = (st: SignedStatement) => st.statement.items[0]!;
       const evidence: Evidence = {
         session,
         accused: toChainStatement(toKey(victim), victim),
@@ -390,19 +404,29 @@ describe('settling inference sessions on chain (anvil)', () => {
     const net = await network({ hosts: 1, replicas: 1, standbys: 0 });
     try {
       const h = net.hosts[0]!;
-      const shard = net.plan.shards[0]!;
+      const shard = net.plan.shards.find((s) => s.matrix.matrix === 'mlp')!;
+      const link = new HostLink(net.gatewayHost, h.libp2p.getMultiaddrs(), net.plan.parameters.modelDigest);
       const ask = (session: Hex, auth: { request: InferenceRequest; signature: Hex } | null) =>
-        callHost(net.gatewayHost, h.libp2p.getMultiaddrs(), {
-          header: {
+        link.submit({
+          part: {
             session,
-            model: net.plan.parameters.modelDigest,
             step: 0,
             seal: true,
-            items: [{ layer: shard.matrix.layer, matrix: shard.matrix.matrix, shard: shard.shard }],
+            items: [
+              {
+                layer: shard.matrix.layer,
+                matrix: 'mlp',
+                shard: shard.shard,
+                rows: 1,
+                keepFrom: 0,
+                keepTo: 0,
+                outFrom: 0,
+              },
+            ],
             auth,
           },
-          inputs: [new Float32Array(shard.matrix.cols)],
-          rows: [shard.rowEnd - shard.rowStart],
+          inputs: [new Float32Array(config.dModel)],
+          outputLengths: [config.dModel],
         });
       const { request, signature } = await signedRequest();
       await assert.rejects(ask(sessionIdOf(request), null), { name: 'InferSessionUnauthorizedError' });
@@ -420,6 +444,7 @@ describe('settling inference sessions on chain (anvil)', () => {
       });
       const answer = await ask(sessionIdOf(request), { request, signature });
       assert.equal(answer.digests.length, 1);
+      await link.close();
     } finally {
       await net.stop();
     }

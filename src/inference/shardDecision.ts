@@ -8,7 +8,12 @@ export type ConsensusMode =
   | { readonly kind: 'tolerant'; readonly epsilon: number };
 
 /** One host's answer for one shard, at the step it was asked. */
-export type Ballot = { readonly host: Address; readonly step: number; readonly digest: Hex; readonly rows: Float32Array };
+export type Ballot = {
+  readonly host: Address;
+  readonly step: number;
+  readonly digest: Hex;
+  readonly rows: Float32Array;
+};
 
 /** A decided shard: the agreeing hosts, the result, and whether a later answer agrees with it. */
 export type ShardDecision = {
@@ -16,6 +21,12 @@ export type ShardDecision = {
   readonly rows: Float32Array;
   agrees(ballot: Ballot): boolean;
 };
+
+/** Distinct participants for comparing two vectors with `decideTolerant`. */
+const PAIR: readonly [Address, Address] = [
+  '0x0000000000000000000000000000000000000001',
+  '0x0000000000000000000000000000000000000002',
+];
 
 /**
  * Decides a shard from the answers so far, or returns undefined while it
@@ -39,6 +50,7 @@ export function decideShard(
     if (decision.winner === null) return undefined;
     const winner = decision.winner;
     const won = ballots.filter((b) => b.digest.toLowerCase() === winner);
+    if (won.length < quorum) return undefined; // a majority of the answers so far, not yet of the replicas
     return {
       winners: won.map((b) => b.host),
       rows: won[0]!.rows,
@@ -50,15 +62,16 @@ export function decideShard(
     mode.epsilon,
   );
   if (!decision.hasMajority || decision.members.length < quorum) return undefined;
-  const representative = decision.representative;
+  const rows = decision.representative.vector;
   return {
     winners: decision.members.map((m) => m.participant),
-    rows: representative.vector,
+    rows,
+    // Two placeholder participants: the ballot judged may be the representative's own host's.
     agrees: (b) =>
       decideTolerant(
         [
-          { ...representative, stake: 1n },
-          { participant: b.host, stake: 1n, vector: b.rows },
+          { participant: PAIR[0], stake: 1n, vector: rows },
+          { participant: PAIR[1], stake: 1n, vector: b.rows },
         ],
         mode.epsilon,
       ).members.length === 2,

@@ -8,7 +8,7 @@ import { startTestHost } from '../p2p/testing.ts';
 import type { SessionAdmission } from './admission.ts';
 import { gptExchanges } from './exchange.ts';
 import { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
-import { type InferenceHost, serveInference } from './host.ts';
+import { type InferenceHost, type InferenceHostInit, serveInference } from './host.ts';
 import { hostedShardsFromParams } from './hostedShards.ts';
 import { planShards, type Sharding, type ShardPlan } from './planner.ts';
 
@@ -52,12 +52,15 @@ export type TestInferenceNetworkOptions = {
   admit?: SessionAdmission;
   /** Concurrent inbound inference streams each host accepts per connection (default the host's). */
   maxInboundStreams?: number;
-  /** How long each host waits for the next request on a stream before closing it, ms (default the host's). */
-  serveTimeoutMs?: number;
+  /**
+   * Per host index, its init as the test wants it (e.g. an admission or a
+   * signer that waits: a slow host, or one that stops mid-answer); default as built.
+   */
+  hostInit?: (index: number, init: InferenceHostInit, libp2p: ConcordHost) => InferenceHostInit;
   gateway?: Partial<Omit<InferenceGatewayInit, 'host' | 'domain' | 'plan' | 'params' | 'peers'>>;
 };
 
-/** A running loopback network: hosts, a gateway host and the plan; `stop()` closes every libp2p node. */
+/** A running loopback network: hosts, a gateway host and the plan; `stop()` stops the hosts and closes every libp2p node. */
 export type TestInferenceNetwork = {
   readonly plan: ShardPlan;
   readonly hosts: readonly TestInferenceHost[];
@@ -65,6 +68,21 @@ export type TestInferenceNetwork = {
   readonly gateway: InferenceGateway;
   stop(): Promise<void>;
 };
+
+/** The plan a test network of these host addresses runs (equal stakes), e.g. to pick a host by its shards before starting it. */
+export function testNetworkPlan(
+  options: Pick<TestInferenceNetworkOptions, 'params' | 'replicas' | 'standbys' | 'sharding'>,
+  hosts: readonly Address[],
+): ShardPlan {
+  return planShards({
+    modelDigest: paramsDigest(options.params),
+    matrices: gptExchanges(options.params.config),
+    hosts: hosts.map((address) => ({ address, stake: 100n })),
+    replicas: options.replicas,
+    standbys: options.standbys,
+    sharding: options.sharding,
+  });
+}
 
 /**
  * Starts `hosts` libp2p inference hosts and a gateway on 127.0.0.1 in this
@@ -80,20 +98,16 @@ export async function startTestInferenceNetwork(
     { length: options.hosts },
     (_, i) => options.accounts?.[i] ?? privateKeyToAccount(generatePrivateKey()),
   );
-  const plan = planShards({
-    modelDigest: paramsDigest(options.params),
-    matrices: gptExchanges(options.params.config),
-    hosts: accounts.map((a) => ({ address: a.address, stake: 100n })),
-    replicas: options.replicas,
-    standbys: options.standbys,
-    sharding: options.sharding,
-  });
+  const plan = testNetworkPlan(
+    options,
+    accounts.map((a) => a.address),
+  );
   const hosts: TestInferenceHost[] = [];
   for (const [i, account] of accounts.entries()) {
     const libp2p = await startTestHost();
     const signer = options.forgeSignatures?.(i) ? privateKeyToAccount(generatePrivateKey()) : account;
     const served = options.servedParams?.(i) ?? options.params;
-    const server = await serveInference(libp2p, {
+    const init: InferenceHostInit = {
       domain,
       signer,
       model: plan.parameters.modelDigest,
@@ -101,8 +115,8 @@ export async function startTestInferenceNetwork(
       admit: options.admit ?? admitEverySession,
       shards: hostedShardsFromParams(served, plan, account.address),
       ...(options.maxInboundStreams === undefined ? {} : { maxInboundStreams: options.maxInboundStreams }),
-      ...(options.serveTimeoutMs === undefined ? {} : { timeoutMs: options.serveTimeoutMs }),
-    });
+    };
+    const server = await serveInference(libp2p, options.hostInit?.(i, init, libp2p) ?? init);
     hosts.push({ account, libp2p, server });
   }
   const gatewayHost = await startTestHost();
@@ -124,6 +138,7 @@ export async function startTestInferenceNetwork(
     gateway,
     async stop() {
       await gateway.close();
+      await Promise.all(hosts.map((h) => h.server.stop())); // frees the shards' kernel memory
       await Promise.all([gatewayHost.stop(), ...hosts.map((h) => h.libp2p.stop())]);
     },
   };

@@ -11,7 +11,10 @@ import { type HostTally, receiptOfVotes, type SessionReceipt } from './receipt.t
 import { buildSettlement, type SessionSettlement } from './settlement.ts';
 
 /** Names one answered item of one host: whose answer, for which partial product. */
-function answerKey(host: Address, item: { step: number; layer: number; matrix: string; shard: number }): string {
+function answerKey(
+  host: Address,
+  item: { step: number; layer: number; matrix: string; shard: number },
+): string {
   return `${host}/${item.step}/${item.layer}/${item.matrix}/${item.shard}`;
 }
 
@@ -47,11 +50,6 @@ export class VoteLedger {
     const list = this.#unsealed.get(host) ?? [];
     list.push(...items);
     this.#unsealed.set(host, list);
-  }
-
-  /** Hosts with answers they have not signed yet. */
-  unsealedHosts(): Address[] {
-    return [...this.#unsealed].filter(([, items]) => items.length > 0).map(([h]) => h);
   }
 
   /**
