@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Hex, LocalAccount } from 'viem';
+import type { Hex, PrivateKeyAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { devAccount } from '../chain/devAccounts.ts';
 import { GptParams, makeGptConfig } from '../model/index.ts';
@@ -36,11 +36,11 @@ async function tokensOf(session: InferenceSession): Promise<number[]> {
 }
 
 /** Fixed keys, so the plan (and which host serves what) is the same on every run. */
-const devKeys = (n: number): LocalAccount[] =>
+const devKeys = (n: number): PrivateKeyAccount[] =>
   Array.from({ length: n }, (_, i) => privateKeyToAccount(devAccount(i + 1).privateKey));
 
 /** The plan of a network and the index of the host serving its first shard (the first attention head group). */
-function planOf(shape: Omit<TestInferenceNetworkOptions, 'accounts'>, accounts: readonly LocalAccount[]) {
+function planOf(shape: Omit<TestInferenceNetworkOptions, 'accounts'>, accounts: readonly PrivateKeyAccount[]) {
   const plan = testNetworkPlan(
     shape,
     accounts.map((a) => a.address),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { LocalAccount } from 'viem';
+import type { PrivateKeyAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { devAccount } from '../chain/devAccounts.ts';
 import { type InferenceRequest, sessionIdOf } from '../chain/inferenceRequest.ts';
@@ -85,7 +85,7 @@ const devKeys = (n: number, from = 1) =>
 /** Index of the host serving the plan's first shard (asked from the first exchange on). */
 function firstHost(
   options: Omit<TestInferenceNetworkOptions, 'accounts'>,
-  accounts: readonly LocalAccount[],
+  accounts: readonly PrivateKeyAccount[],
 ): number {
   const plan = testNetworkPlan(
     options,
