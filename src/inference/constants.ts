@@ -26,3 +26,5 @@ export const MAX_CACHED_SESSIONS = 64;
 export const CACHE_IDLE_MS = 5_000;
 /** How long a gateway avoids a host that failed or timed out, across sessions. */
 export const HOST_COOLDOWN_MS = 30_000;
+/** Tokens between two host signatures when sealing per token (the rest are signed at settlement). */
+export const DEFAULT_SEAL_TOKENS = 8;

@@ -40,7 +40,10 @@ const devKeys = (n: number): PrivateKeyAccount[] =>
   Array.from({ length: n }, (_, i) => privateKeyToAccount(devAccount(i + 1).privateKey));
 
 /** The plan of a network and the index of the host serving its first shard (the first attention head group). */
-function planOf(shape: Omit<TestInferenceNetworkOptions, 'accounts'>, accounts: readonly PrivateKeyAccount[]) {
+function planOf(
+  shape: Omit<TestInferenceNetworkOptions, 'accounts'>,
+  accounts: readonly PrivateKeyAccount[],
+) {
   const plan = testNetworkPlan(
     shape,
     accounts.map((a) => a.address),
@@ -189,8 +192,11 @@ describe('a host killed mid-answer', () => {
       const host = accounts[victim]!.address;
       assert.equal(killer!.killedAt, prompt.length + 3);
       assert.ok(session.failures.length > 0 && session.failures.every((f) => f.host === host));
-      assert.equal(log.length, 1);
-      assertFailoverLine(log[0]!, plan, host, 'InferTransportError');
+      assert.equal(log.length, 1, log.join('\n'));
+      // The stream breaks (transport) or, on a loaded machine, the call times out first.
+      const why = session.failures[0]!.error;
+      assert.ok(['InferTransportError', 'InferTimeoutError'].includes(why), why);
+      assertFailoverLine(log[0]!, plan, host, why);
       // The standby held none of the window when the victim died, and holds all of it now.
       assert.equal(standbyHeldIt, false);
       const window = prompt.length + run.maxNewTokens - 1;

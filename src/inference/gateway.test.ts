@@ -339,7 +339,7 @@ describe('sealing per token (the default)', () => {
         ...shape,
         accounts,
         forgeSignatures: (i) => i === forgerIndex,
-        gateway: { signatureCheck: 'each-response' },
+        gateway: { signatureCheck: 'each-response', sealTokens: 1 },
       },
       async (net) => {
         const session = net.gateway.openSession();

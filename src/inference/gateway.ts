@@ -6,7 +6,7 @@ import type { InferenceDomain } from '../chain/inferenceStatement.ts';
 import type { GptParams, Tokenizer } from '../model/index.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import type { SessionAuth } from './admission.ts';
-import { DEFAULT_CALL_TIMEOUT_MS } from './constants.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_SEAL_TOKENS } from './constants.ts';
 import { GatewayConfigError } from './errors.ts';
 import { gptExchanges } from './exchange.ts';
 import { HostHealth } from './hostHealth.ts';
@@ -34,8 +34,10 @@ export type InferenceGatewayInit = {
   timeoutMs?: number;
   /** Default 'at-receipt': signatures are checked in bulk when the receipt is built. */
   signatureCheck?: SignatureCheck;
-  /** Default 'token': hosts sign once per token. */
+  /** Default 'token': hosts sign once every `sealTokens` tokens. */
   sealEvery?: SealEvery;
+  /** Tokens per signature with per-token sealing; default DEFAULT_SEAL_TOKENS (8). */
+  sealTokens?: number;
   /** Turns tokens into streamed text. */
   tokenizer?: Tokenizer;
   /** The memory of failed hosts across sessions (default: a fresh one with HOST_COOLDOWN_MS). */
@@ -112,6 +114,7 @@ export class InferenceGateway {
       mode: init.mode ?? { kind: 'exact' },
       signatureCheck: init.signatureCheck ?? 'at-receipt',
       sealEvery: init.sealEvery ?? 'token',
+      sealTokens: init.sealTokens ?? DEFAULT_SEAL_TOKENS,
       tokenizer: init.tokenizer,
       log: init.log ?? (() => {}),
     });

@@ -24,7 +24,13 @@ import {
   MAX_UNSEALED_ITEMS,
 } from './constants.ts';
 import { InferMalformedError, InferMessageTooLargeError } from './errors.ts';
-import { checkHosted, computeAttention, computeStacked, exchangeShardKey, type PartWork } from './hostCompute.ts';
+import {
+  checkHosted,
+  computeAttention,
+  computeStacked,
+  exchangeShardKey,
+  type PartWork,
+} from './hostCompute.ts';
 import { HostSessions } from './hostSessions.ts';
 import {
   checkExchangeShard,
@@ -259,7 +265,9 @@ export class InferenceHost {
         );
       }
       if (state.unsealed.length + part.items.length > MAX_UNSEALED_ITEMS) {
-        throw new INFER_ERROR_CLASSES.TOO_LARGE(`more than ${MAX_UNSEALED_ITEMS} unsigned items; seal more often`);
+        throw new INFER_ERROR_CLASSES.TOO_LARGE(
+          `more than ${MAX_UNSEALED_ITEMS} unsigned items; seal more often`,
+        );
       }
       state.lastStep = part.step;
       const work: PartWork = { part, inputs, outputs: [], inputDigests: [] };
@@ -291,7 +299,11 @@ export class InferenceHost {
     if (!part.seal) return { ok: true, signature: null, digests };
     const items = state.unsealed;
     state.unsealed = [];
-    const signature = await signStatement(this.#init.signer, { session: part.session, items }, this.#init.domain);
+    const signature = await signStatement(
+      this.#init.signer,
+      { session: part.session, items },
+      this.#init.domain,
+    );
     return { ok: true, signature, digests };
   }
 

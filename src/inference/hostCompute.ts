@@ -51,7 +51,9 @@ export function computeAttention(
     const key = exchangeShardKey(item.layer, item.matrix, item.shard);
     const held = sessions.get(part.session).windows.get(key);
     if (item.keepTo > 0 && !held) {
-      throw new InferCacheMissingError(`no attention cache of shard ${key} for this session; send the window`);
+      throw new InferCacheMissingError(
+        `no attention cache of shard ${key} for this session; send the window`,
+      );
     }
     try {
       checkWindow(item, held?.chain.length ?? 0);

@@ -93,7 +93,10 @@ export class HostSessions {
     let victim: Hex | undefined;
     for (const id of this.#cached) {
       const s = this.#sessions.get(id)!;
-      if (now - s.usedAt >= this.#idleMs && (victim === undefined || s.usedAt < this.#sessions.get(victim)!.usedAt))
+      if (
+        now - s.usedAt >= this.#idleMs &&
+        (victim === undefined || s.usedAt < this.#sessions.get(victim)!.usedAt)
+      )
         victim = id;
     }
     if (victim === undefined) {

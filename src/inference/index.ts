@@ -6,10 +6,8 @@
  */
 export type { SessionAdmission, SessionAuth } from './admission.ts';
 export * from './constants.ts';
-export { Decoder, type DecodeOptions, decodeTokens } from './decoder.ts';
+export { type DecodeOptions, Decoder, decodeTokens } from './decoder.ts';
 export * from './errors.ts';
-export { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
-export { InferenceHost, type InferenceHostInit, type InferenceHostStats, serveInference } from './host.ts';
 export {
   type CacheWindow,
   type ExchangeBackend,
@@ -19,9 +17,11 @@ export {
   gptExchanges,
 } from './exchange.ts';
 export type { ShardVote } from './exchangeRound.ts';
-export { HostHealth } from './hostHealth.ts';
-export { type HostPeer, HostLink, type PartAnswer, type PartCall } from './hostLink.ts';
+export { InferenceGateway, type InferenceGatewayInit } from './gateway.ts';
+export { InferenceHost, type InferenceHostInit, type InferenceHostStats, serveInference } from './host.ts';
 export { hostedShardsFromParams } from './hostedShards.ts';
+export { HostHealth } from './hostHealth.ts';
+export { HostLink, type HostPeer, type PartAnswer, type PartCall } from './hostLink.ts';
 export { type LocalExchangeBackend, localExchangeBackend } from './localExchangeBackend.ts';
 export { LocalSpeculationTarget } from './localTarget.ts';
 export {
@@ -52,15 +52,6 @@ export {
   type SignatureCheck,
   type TokenEvent,
 } from './session.ts';
-export type { ConsensusMode } from './shardDecision.ts';
-export {
-  checkExchangeShard,
-  cutExchangeShard,
-  type AttnShardWeights,
-  type ExchangeShardWeights,
-  type HeadShardWeights,
-  type MlpShardWeights,
-} from './shards/weights.ts';
 export {
   type SettlementOutcome,
   type SlashedHost,
@@ -73,6 +64,15 @@ export {
   findEquivocations,
   type SessionSettlement,
 } from './settlement.ts';
+export type { ConsensusMode } from './shardDecision.ts';
+export {
+  type AttnShardWeights,
+  checkExchangeShard,
+  cutExchangeShard,
+  type ExchangeShardWeights,
+  type HeadShardWeights,
+  type MlpShardWeights,
+} from './shards/weights.ts';
 export {
   DEFAULT_DRAFT_TOKENS,
   type DraftModel,

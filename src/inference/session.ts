@@ -40,11 +40,12 @@ import type { RequestItem } from './wire.ts';
 export type SignatureCheck = 'each-response' | 'at-receipt';
 
 /**
- * How often hosts sign: every answer, or once per token per host over
- * everything it answered for that token (one secp256k1 signature instead of
- * one per exchange; answers are used as they arrive over the authenticated
- * stream, the signature is asked without waiting for it, and a host that then
- * refuses to sign them is failed).
+ * How often hosts sign: every answer, or per token — once every
+ * `sealTokens` tokens per host, over everything it answered since its last
+ * signature (one secp256k1 signature instead of one per exchange; answers
+ * are used as they arrive over the authenticated stream, the signature is
+ * asked without waiting for it, and a host that then refuses to sign them is
+ * failed).
  */
 export type SealEvery = 'response' | 'token';
 
@@ -60,6 +61,8 @@ export type SessionConfig = {
   readonly mode: ConsensusMode;
   readonly signatureCheck: SignatureCheck;
   readonly sealEvery: SealEvery;
+  /** With per-token sealing, the tokens between two signatures (the session's last answers are signed at settlement). */
+  readonly sealTokens: number;
   readonly tokenizer: Tokenizer | undefined;
   /** One line per failover. */
   readonly log: (line: string) => void;
@@ -219,7 +222,9 @@ export class InferenceSession {
       : decodeTokens(params, prompt, this.backend, options);
     for await (const token of tokens) {
       this.#tokens++;
-      if (this.#config.sealEvery === 'token') this.#track(this.seal());
+      if (this.#config.sealEvery === 'token' && this.#tokens % this.#config.sealTokens === 0) {
+        this.#track(this.seal());
+      }
       const votes = this.#tokenVotes;
       this.#tokenVotes = [];
       yield { token, text: text?.push(token) ?? '', votes };
@@ -245,9 +250,10 @@ export class InferenceSession {
     await Promise.all(hosts.map((h) => this.#ask(h, this.#step++, [], [], [], () => [], true)));
   }
 
-  /** The receipt so far; with `at-receipt` checking, a host with a bad signature is recorded as failed and its statement is left out of the root. */
+  /** The receipt so far (hosts are asked to sign what they answered since their last signature first); with `at-receipt` checking, a host with a bad signature is recorded as failed and its statement is left out of the root. */
   async receipt(): Promise<SessionReceipt> {
     await this.close();
+    await this.seal();
     const votes = await this.#checkedVotes();
     return this.#ledger.receipt(votes, this.#config.plan.parameters.modelDigest, this.#tokens);
   }

@@ -10,6 +10,9 @@ import { InferSignatureError } from './errors.ts';
 import { type HostTally, receiptOfVotes, type SessionReceipt } from './receipt.ts';
 import { buildSettlement, type SessionSettlement } from './settlement.ts';
 
+/** Signatures checked between two turns of the event loop. */
+const VERIFY_CHUNK = 8;
+
 /** Names one answered item of one host: whose answer, for which partial product. */
 function answerKey(
   host: Address,
@@ -95,7 +98,12 @@ export class VoteLedger {
     if (!verifyNow) return this.#votes;
     const from = this.#verified;
     const unchecked = this.#votes.slice(from); // votes arriving meanwhile stay unchecked, after these
-    const valid = await Promise.all(unchecked.map((v) => verifyStatement(v, this.#domain)));
+    const valid: boolean[] = [];
+    for (const v of unchecked) {
+      valid.push(await verifyStatement(v, this.#domain));
+      // A recovery is milliseconds of CPU: let the node's other work (pings, other sessions) run between them.
+      if (valid.length % VERIFY_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
     const good = unchecked.filter((v, i) => {
       if (!valid[i]) onBad(v.host);
       return valid[i];
