@@ -23,7 +23,6 @@ export { hostedShardsFromParams } from './hostedShards.ts';
 export { HostHealth } from './hostHealth.ts';
 export { HostLink, type HostPeer, type PartAnswer, type PartCall } from './hostLink.ts';
 export { type LocalExchangeBackend, localExchangeBackend } from './localExchangeBackend.ts';
-export { LocalSpeculationTarget } from './localTarget.ts';
 export {
   type HostCandidate,
   type PlanShardsParameters,

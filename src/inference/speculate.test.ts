@@ -14,7 +14,8 @@ import {
   sampleWeights,
   tokenDistribution,
 } from '../model/index.ts';
-import { LocalSpeculationTarget } from './localTarget.ts';
+import { Decoder } from './decoder.ts';
+import { localExchangeBackend } from './localExchangeBackend.ts';
 import {
   type DraftModel,
   type SpeculateOptions,
@@ -168,7 +169,7 @@ describe('speculativeDecode, greedy', () => {
     const prompts = [[], [3], [1, 4, 1, 5, 9, 2], [2, 7, 1, 8, 2, 8, 1, 8, 2, 8, 4]];
     for (const prompt of prompts) {
       const want = await plainGreedy(new WindowTarget(model), prompt, 40);
-      const wantLocal = await plainGreedy(new LocalSpeculationTarget(params), prompt, 40);
+      const wantLocal = await plainGreedy(localTarget(params), prompt, 40);
       const base = Math.max(Math.min(prompt.length, config.contextLength), 1);
       for (const draftTokens of [1, 2, 3, 4, 8]) {
         for (const wrongEvery of [0, 1, 3]) {
@@ -176,7 +177,7 @@ describe('speculativeDecode, greedy', () => {
           const options = { maxNewTokens: 40, temperature: 0, seed: 1, draftTokens };
           const { tokens } = await collect(new WindowTarget(model), draft, prompt, options);
           assert.deepEqual(tokens, want, `prompt ${prompt}, k ${draftTokens}, wrong every ${wrongEvery}`);
-          const local = await collect(new LocalSpeculationTarget(params), draft, prompt, options);
+          const local = await collect(localTarget(params), draft, prompt, options);
           assert.deepEqual(local.tokens, wantLocal, `local target, prompt ${prompt}, k ${draftTokens}`);
         }
       }
@@ -386,3 +387,8 @@ describe('speculativeDecode, sampling', () => {
     assert.ok(others.some((o) => o.tokens.join() !== a.tokens.join()));
   });
 });
+
+/** The local decoder in one shard per exchange: the model's own bits, with the design's sliding window. */
+function localTarget(params: GptParams): Decoder {
+  return new Decoder(params, localExchangeBackend(params, { shardsPerMatrix: 1 }));
+}

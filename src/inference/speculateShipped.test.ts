@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadCharCorpus } from '../data/corpus.ts';
+import type { GptParams } from '../model/index.ts';
 import { decodeNgramDraft, Gpt, generate, importGpt, Rng } from '../model/index.ts';
 import { SHIPPED_CHECKPOINT, SHIPPED_DRAFT } from '../model/shipped.ts';
-import { LocalSpeculationTarget } from './localTarget.ts';
+import { Decoder } from './decoder.ts';
+import { localExchangeBackend } from './localExchangeBackend.ts';
 import { speculativeDecode } from './speculate.ts';
 
 describe('speculative decoding of the shipped model with its n-gram draft', () => {
@@ -34,8 +36,7 @@ describe('speculative decoding of the shipped model with its n-gram draft', () =
             accepted += r.accepted;
           },
         };
-        for await (const t of speculativeDecode(new LocalSpeculationTarget(params), draft, prompt, options))
-          got.push(t);
+        for await (const t of speculativeDecode(localTarget(params), draft, prompt, options)) got.push(t);
         assert.deepEqual(got, want, `k = ${draftTokens}`);
       }
       // Measured here: 0.88, 0.78 and 0.68 of the draft tokens accepted for k = 2, 4 and 8.
@@ -43,3 +44,8 @@ describe('speculative decoding of the shipped model with its n-gram draft', () =
     }
   });
 });
+
+/** The local decoder in one shard per exchange: the model's own bits, with the design's sliding window. */
+function localTarget(params: GptParams): Decoder {
+  return new Decoder(params, localExchangeBackend(params, { shardsPerMatrix: 1 }));
+}

@@ -44,28 +44,3 @@ describe('GptGenerator on the kernel pool', () => {
     }
   });
 });
-
-describe('GptGenerator.rollback', () => {
-  const params = GptParams.init(
-    makeGptConfig({ vocabSize: 20, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 2 }),
-    5,
-  );
-
-  it('forgets the entries after the position: the next step equals a decoder that never saw them', () => {
-    const gen = new Gpt(params).generator();
-    gen.prefill([3, 1, 4, 1, 5]);
-    gen.rollback(2);
-    assert.equal(gen.position, 2);
-    const got = Array.from(gen.step(9));
-    const want = Array.from(new Gpt(params).generator().prefill([3, 1, 9]) as Float32Array);
-    assert.deepEqual(got, want);
-  });
-
-  it('rejects positions outside [0, position] with SequenceShapeError', () => {
-    const gen = new Gpt(params).generator();
-    gen.prefill([1, 2]);
-    for (const bad of [-1, 3, 1.5]) assert.throws(() => gen.rollback(bad), { name: 'SequenceShapeError' });
-    gen.rollback(0);
-    assert.equal(gen.position, 0);
-  });
-});

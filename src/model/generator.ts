@@ -1,6 +1,6 @@
 import { add, gelu, layerNorm, linear } from '../tensor/index.ts';
 import { type GptConfig, headDim, mlpDim } from './config.ts';
-import { KvCacheFullError, SequenceShapeError } from './errors.ts';
+import { KvCacheFullError } from './errors.ts';
 import { attendRow, attentionScale, splitHeads } from './layers/attention.ts';
 import { embed } from './layers/embedding.ts';
 import { allocBuffer, freeBuffer, type Placement } from './memory.ts';
@@ -92,21 +92,6 @@ export class GptGenerator {
   /** Empties the cache. */
   reset(): void {
     this.#position = 0;
-  }
-
-  /**
-   * Forgets the cache entries from `position` on (e.g. rejected speculative
-   * tokens): the next step runs at `position`. Throws SequenceShapeError
-   * unless 0 <= position <= the current position.
-   */
-  rollback(position: number): void {
-    if (!Number.isInteger(position) || position < 0 || position > this.#position) {
-      throw new SequenceShapeError(
-        `cannot roll back to position ${position} of a cache holding ${this.#position} tokens`,
-        'Roll back to a position between 0 and the current position.',
-      );
-    }
-    this.#position = position;
   }
 
   /** Frees the cache and workspace if they live in kernel memory; the generator must not be used afterwards. */
