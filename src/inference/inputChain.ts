@@ -1,9 +1,10 @@
-import { concatHex, type Hex, keccak256, numberToHex } from 'viem';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex, type Hex, hexToBytes } from 'viem';
 import { vectorDigest } from '../core/digest.ts';
 import { CacheWindowInvalidError } from './errors.ts';
 import type { CacheWindow } from './exchange.ts';
 
-const ZERO: Hex = `0x${'00'.repeat(32)}`;
+const ZERO = new Uint8Array(32);
 
 /**
  * What an attention answer is bound to: the digests of every input row in the
@@ -15,8 +16,8 @@ const ZERO: Hex = `0x${'00'.repeat(32)}`;
  * honest host look like a liar by feeding it another history.
  */
 export class InputChain {
-  #rows: Hex[] = [];
-  #links: Hex[] = [];
+  #rows: Uint8Array[] = [];
+  #links: Uint8Array[] = [];
 
   /** Rows in the window. */
   get length(): number {
@@ -39,14 +40,19 @@ export class InputChain {
 
   /** Appends `rows` rows of width `width` from `x` (row-major). */
   append(x: Float32Array, rows: number, width: number): void {
-    const digests: Hex[] = [];
-    for (let t = 0; t < rows; t++) digests.push(vectorDigest(x.subarray(t * width, (t + 1) * width)));
+    const digests: Uint8Array[] = [];
+    for (let t = 0; t < rows; t++) {
+      digests.push(hexToBytes(vectorDigest(x.subarray(t * width, (t + 1) * width))));
+    }
     this.#push(digests);
   }
 
   /** The input digest of an answer giving the window's last `outRows` rows: keccak256(last link ‖ uint32 outRows). */
   digest(outRows: number): Hex {
-    return keccak256(concatHex([this.#links.at(-1) ?? ZERO, numberToHex(outRows, { size: 4 })]));
+    const message = new Uint8Array(36);
+    message.set(this.#links.at(-1) ?? ZERO, 0);
+    new DataView(message.buffer).setUint32(32, outRows);
+    return bytesToHex(keccak_256(message));
   }
 
   /** An independent copy (for a step that may be abandoned). */
@@ -57,9 +63,12 @@ export class InputChain {
     return copy;
   }
 
-  #push(digests: readonly Hex[]): void {
+  #push(digests: readonly Uint8Array[]): void {
+    const pair = new Uint8Array(64);
     for (const d of digests) {
-      this.#links.push(keccak256(concatHex([this.#links.at(-1) ?? ZERO, d])));
+      pair.set(this.#links.at(-1) ?? ZERO, 0);
+      pair.set(d, 32);
+      this.#links.push(keccak_256(pair));
       this.#rows.push(d);
     }
   }
