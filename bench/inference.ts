@@ -5,28 +5,31 @@
  * 127.0.0.1 — TCP, Noise, Yamux — its own copy of the model, its shards'
  * weights copied into kernel memory by the host); the gateway runs in this
  * process. The gateway and the four hosts share the machine's cores, so the
- * hosts of one matrix compute in parallel only as far as the cores allow.
+ * hosts of one exchange compute in parallel only as far as the cores allow.
  *
  * For each model (the network's checkpoint `models/concord-char-v3.safetensors`
  * and a GPT-2-small-sized model of 124M random parameters from a seed, which
  * every process builds alike) and each distributed configuration — r = 1 and
- * r = 3 (exact majority), each `--shards` count of row shards per matrix, each
- * gateway configuration (`default`: hosts sign every response and the gateway
- * checks every signature as it arrives; `fast`: hosts sign once per token and
- * signatures are checked when the receipt is built) — it decodes greedily in
- * lockstep, one token of each in turn, so that a change of machine load hits
- * all three alike:
- * - local, weights on the JS heap (what `decode` does with plain params);
- * - local, weights in kernel memory (the fastest single process);
+ * r = 3 (exact majority), each `--shards` count of shards per exchange, each
+ * gateway configuration (`default`, the gateway's: hosts sign once per token and
+ * signatures are checked when the receipt is built; `strict`: hosts sign every
+ * response and the gateway checks every signature as it arrives) — it decodes
+ * greedily in lockstep, one token of each in turn, so that a change of machine
+ * load hits all three alike:
+ * - local, `decodeTokens` with every shard of the plan computed here, weights in
+ *   kernel memory (the fastest single process; the plan's order, so the same bits);
+ * - local, `GptGenerator` with weights in kernel memory (today's single-process
+ *   decoder; its sums are the plan's only with one shard per exchange, so its
+ *   time is shown only where its tokens match);
  * - distributed.
- * All three must yield the same tokens; the bench fails otherwise. Prints per
- * configuration tokens/s, median ms per token, both local medians and the
- * ratios, the consensus layer's share of the token time (deciding votes,
+ * Distributed must yield the tokens of the local plan-order run; the bench fails
+ * otherwise. Prints per configuration tokens/s, median ms per token, the local
+ * medians and the ratios, the consensus layer's share of the token time (deciding votes,
  * checking signatures, the per-token seal round trips; when hosts sign every
  * response, their signing CPU time too), and the CPU time per token of the
  * gateway and of the host processes together (local's for scale): CPU time
  * moves less with machine load than wall time.
- * Run: `node bin/run.mjs bench/inference.ts [tokens] [small|gpt2|both] [--replicas 1,3] [--shards 1,2,4] [--config default,fast]`
+ * Run: `node bin/run.mjs bench/inference.ts [tokens] [small|gpt2|both] [--replicas 1,3] [--shards 1,2,4] [--config default,strict]`
  * (node flags such as `--cpu-prof` are passed on to the host processes).
  */
 
@@ -36,11 +39,12 @@ import type { Readable, Writable } from 'node:stream';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Address, Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { decode, localBackend } from '../src/inference/decode.ts';
+import { decodeTokens } from '../src/inference/decoder.ts';
 import { InferenceGateway } from '../src/inference/gateway.ts';
+import { localExchangeBackend } from '../src/inference/localExchangeBackend.ts';
 import type { SealEvery, SignatureCheck } from '../src/inference/session.ts';
 import { TEST_DOMAIN } from '../src/inference/testing.ts';
-import { GPT2_SMALL, type GptParams } from '../src/model/index.ts';
+import { GPT2_SMALL, GptGenerator, type GptParams, Rng, sampleToken } from '../src/model/index.ts';
 import { SHIPPED_CHECKPOINT, SHIPPED_CHECKPOINT_NAME } from '../src/model/shipped.ts';
 import { startTestHost } from '../src/p2p/testing.ts';
 import {
@@ -61,10 +65,10 @@ const listArg = (flag: string, fallback: string) => {
 const shardCounts = listArg('--shards', '1,2,4').map(Number);
 const replicaCounts = listArg('--replicas', '1,3').map(Number);
 const CONFIGS: Record<string, { signatureCheck: SignatureCheck; sealEvery: SealEvery }> = {
-  default: { signatureCheck: 'each-response', sealEvery: 'response' },
-  fast: { signatureCheck: 'at-receipt', sealEvery: 'token' },
+  default: { signatureCheck: 'at-receipt', sealEvery: 'token' },
+  strict: { signatureCheck: 'each-response', sealEvery: 'response' },
 };
-const configNames = listArg('--config', 'default,fast').filter((c) => c in CONFIGS);
+const configNames = listArg('--config', 'default,strict').filter((c) => c in CONFIGS);
 const HOSTS = 4;
 /** Generous per-call timeout: this bench measures speed, not failover, on machines that may be loaded. */
 const CALL_TIMEOUT_MS = 120_000;
@@ -76,8 +80,9 @@ const root = new URL('..', import.meta.url).pathname;
 type Row = {
   name: string;
   ms: number;
-  localJsMs: number;
   localKernelMs: number;
+  /** GptGenerator's, when its tokens equal the plan-order run's (else undefined). */
+  generatorMs: number | undefined;
   consensusShare: number;
   /** CPU time per token: the gateway's (this process, while it generated) and the host processes' together. */
   gatewayCpuMs: number;
@@ -121,6 +126,23 @@ async function lockstep(
   }
   for (const o of out) o.times.shift();
   return out;
+}
+
+/** Greedy tokens of `GptGenerator` (cache and workspace in kernel memory), sampled as `decodeTokens` samples. */
+async function* generatorTokens(params: GptParams): AsyncGenerator<number> {
+  const gen = new GptGenerator(params, 'kernel');
+  const rng = new Rng(options.seed);
+  try {
+    let logits = gen.prefill(prompt)!;
+    for (let produced = 1; ; produced++) {
+      const token = sampleToken(logits, rng, options);
+      yield token;
+      if (produced >= options.maxNewTokens) return;
+      logits = gen.step(token);
+    }
+  } finally {
+    gen.dispose();
+  }
 }
 
 /** The tokens of a session's event stream. */
@@ -200,6 +222,7 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
           const planOptions: BenchPlanOptions = { replicas, standbys: 0, shardsPerMatrix };
           await Promise.all(processes.map((p) => p.request({ serve: planOptions })));
           const plan = benchPlan(digest, params.config, addresses, planOptions);
+          const sharding = { shardsPerMatrix };
           for (const configName of configNames) {
             const config = CONFIGS[configName]!;
             const gateway = new InferenceGateway({
@@ -213,17 +236,19 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
             });
             const before = await hostStats();
             const session = gateway.openSession();
-            const [localJs, localKernel, distributed] = await lockstep([
-              decode(params, prompt, localBackend, options),
-              decode(kernelParams, prompt, localBackend, options),
+            const backend = localExchangeBackend(params, sharding, { placement: 'kernel' });
+            const [localKernel, generator, distributed] = await lockstep([
+              decodeTokens(params, prompt, backend, options),
+              generatorTokens(kernelParams),
               tokensOf(session.generate(prompt, options)),
-            ]).catch((err: unknown) => {
-              throw new Error(`generation failed; host failures: ${JSON.stringify(session.failures)}`, {
-                cause: err,
-              });
-            });
-            const expected = localJs!.tokens.join();
-            if (localKernel!.tokens.join() !== expected) throw new Error('the local runs disagree');
+            ])
+              .catch((err: unknown) => {
+                throw new Error(`generation failed; host failures: ${JSON.stringify(session.failures)}`, {
+                  cause: err,
+                });
+              })
+              .finally(() => backend.dispose());
+            const expected = localKernel!.tokens.join();
             if (distributed!.tokens.join() !== expected) {
               throw new Error(
                 `distributed tokens ${distributed!.tokens.join()} differ from local ${expected}`,
@@ -238,15 +263,16 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
             const measured = distributed!.times.length;
             const receiptStart = performance.now();
             const receipt = await session.receipt();
-            const name = `r=${replicas}, ${shardsPerMatrix} shard(s)/matrix, ${configName}`;
+            await gateway.close();
+            const name = `r=${replicas}, ${shardsPerMatrix} shard(s)/exchange, ${configName}`;
             console.log(
               `  ${name}: ${session.stats.calls} host calls, receipt of ${receipt.votes} votes in ${(performance.now() - receiptStart).toFixed(0)} ms`,
             );
             rows.push({
               name,
               ms: median(distributed!.times),
-              localJsMs: median(localJs!.times),
               localKernelMs: median(localKernel!.times),
+              generatorMs: generator!.tokens.join() === expected ? median(generator!.times) : undefined,
               consensusShare: Math.min(1, (session.stats.consensusMs + hostSigning) / total),
               gatewayCpuMs: distributed!.cpuMs / measured,
               // Host work covers every decoding step: the prompt's and one per later token.
@@ -261,12 +287,12 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
       await gatewayHost.stop();
     }
     console.log(
-      '  | distributed | tokens/s | ms/token (median) | local ms/token: JS heap / kernel memory | vs local JS heap | vs local kernel memory | consensus share | CPU ms/token: gateway + hosts (local) |',
+      '  | distributed | tokens/s | ms/token (median) | local ms/token: plan order / GptGenerator | vs local plan order | vs GptGenerator | consensus share | CPU ms/token: gateway + hosts (local) |',
     );
     console.log('  |---|---|---|---|---|---|---|---|');
     for (const row of rows) {
       console.log(
-        `  | ${row.name} | ${(1000 / row.ms).toFixed(2)} | ${row.ms.toFixed(1)} | ${row.localJsMs.toFixed(1)} / ${row.localKernelMs.toFixed(1)} | ${(row.localJsMs / row.ms).toFixed(2)} | ${(row.localKernelMs / row.ms).toFixed(2)} | ${(100 * row.consensusShare).toFixed(0)}% | ${row.gatewayCpuMs.toFixed(1)} + ${row.hostsCpuMs.toFixed(1)} (${row.localKernelCpuMs.toFixed(1)}) |`,
+        `  | ${row.name} | ${(1000 / row.ms).toFixed(2)} | ${row.ms.toFixed(1)} | ${row.localKernelMs.toFixed(1)} / ${row.generatorMs?.toFixed(1) ?? 'other tokens'} | ${(row.localKernelMs / row.ms).toFixed(2)} | ${row.generatorMs === undefined ? '-' : (row.generatorMs / row.ms).toFixed(2)} | ${(100 * row.consensusShare).toFixed(0)}% | ${row.gatewayCpuMs.toFixed(1)} + ${row.hostsCpuMs.toFixed(1)} (${row.localKernelCpuMs.toFixed(1)}) |`,
       );
     }
   }

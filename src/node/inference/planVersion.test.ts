@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type Address, getAddress, keccak256, toHex } from 'viem';
-import { gptMatrices } from '../../inference/index.ts';
+import { gptExchanges } from '../../inference/index.ts';
 import { makeGptConfig } from '../../model/index.ts';
 import { isPlannedHost, planVersion, servingHosts } from './planVersion.ts';
 import { nodeSetKey } from './registryState.ts';
@@ -21,7 +21,7 @@ describe('planVersion', () => {
       shardsPerMatrix: 3,
     });
     assert.equal(replicas, 2);
-    assert.equal(plan.shards.length, gptMatrices(config).length * 3);
+    assert.equal(plan.shards.length, gptExchanges(config).length * 3);
     for (const s of plan.shards) {
       assert.equal(s.hosts.length, 2);
       assert.equal(s.standbys.length, 1);
