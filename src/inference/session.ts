@@ -211,7 +211,7 @@ export class InferenceSession {
    * does not sign exactly what it answered is failed and retired.
    */
   async seal(): Promise<void> {
-    const hosts = this.#ledger.unsealedHosts().filter((h) => !this.#roster.retired(h));
+    const hosts = this.#ledger.unsealedHosts(); // outvoted hosts too: their signed losing answers are the evidence
     await Promise.all(hosts.map((h) => this.#ask(h, this.#step++, [], [], [], () => [], true)));
   }
 
