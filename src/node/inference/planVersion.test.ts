@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type Address, getAddress, keccak256, toHex } from 'viem';
-import { gptExchanges } from '../../inference/index.ts';
+import { gptExchanges, shardRanges } from '../../inference/index.ts';
 import { makeGptConfig } from '../../model/index.ts';
 import { isPlannedHost, planVersion, servingHosts } from './planVersion.ts';
 import { nodeSetKey } from './registryState.ts';
@@ -14,14 +14,19 @@ const account = (i: number): Address => getAddress(`0x${(i + 1).toString(16).pad
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ account: account(i), stake: 100n }));
 
 describe('planVersion', () => {
-  it('plans every matrix of the model with the asked replicas, standbys and shards', () => {
+  it('plans every exchange of the model with the asked replicas, standbys and shards', () => {
     const { plan, replicas } = planVersion(digest, config, nodes(5), {
       replicas: 2,
       standbys: 1,
       shardsPerMatrix: 3,
     });
     assert.equal(replicas, 2);
-    assert.equal(plan.shards.length, gptExchanges(config).length * 3);
+    const cut = gptExchanges(config).map((m) => shardRanges(m.rows, { shardsPerMatrix: 3 }).length);
+    assert.equal(
+      plan.shards.length,
+      cut.reduce((a, b) => a + b, 0),
+    );
+    assert.ok(cut[0]! < 3, 'an attention exchange is cut into at most one shard per head');
     for (const s of plan.shards) {
       assert.equal(s.hosts.length, 2);
       assert.equal(s.standbys.length, 1);
