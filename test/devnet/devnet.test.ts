@@ -16,9 +16,9 @@ import { type DevnetState, devnetLayout, readDevnetState } from '../../src/devne
 import { DEVNET_CREDITS_PER_TOKEN } from '../../src/devnet/startDevnet.ts';
 import { resolveChainReader } from '../../src/devnet/target.ts';
 import { devnetAggregateSpec, devnetGradientSpecs, devnetShards } from '../../src/devnet/trainingRound.ts';
-import { decodeTokens, localExchangeBackend } from '../../src/inference/index.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { DEFAULT_SHARDING } from '../../src/node/inference/planVersion.ts';
+import { localPlanTokens } from '../../src/node/testing/localDecode.ts';
 import { aggregateKind } from '../../src/tasks/aggregate.ts';
 import { readCheckpoint } from '../../src/tasks/checkpoint.ts';
 import { gradientKind } from '../../src/tasks/gradient.ts';
@@ -166,16 +166,13 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     const { params, metadata } = readCheckpoint(localCheckpoint);
     const tokenizer = tokenizerFromMetadata(metadata, params.config.vocabSize);
     // The nodes serve with their default sharding; local decoding in that plan's order gives the same bits.
-    const backend = localExchangeBackend(params, { shardsPerMatrix: DEFAULT_SHARDING.shardsPerMatrix });
-    const tokens: number[] = [];
-    for await (const t of decodeTokens(params, tokenizer.encode(DEMO_PROMPT), backend, {
+    const sharding = { shardsPerMatrix: DEFAULT_SHARDING.shardsPerMatrix };
+    const tokens = await localPlanTokens(params, sharding, tokenizer.encode(DEMO_PROMPT), {
       maxNewTokens: DEMO_SAMPLING.max_tokens,
       seed: DEMO_SAMPLING.seed,
       temperature: DEMO_SAMPLING.temperature,
       topK: DEMO_SAMPLING.top_k,
-    }))
-      tokens.push(t);
-    backend.dispose();
+    });
     assert.equal(answer.prompt, DEMO_PROMPT);
     assert.equal(answer.text, tokenizer.decode(tokens));
     assert.equal(answer.tokens, tokens.length);

@@ -24,10 +24,11 @@ import type { AskResult } from '../../src/cli/commands/ask.ts';
 import { ensureDeposit, signedRequest } from '../../src/devnet/askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
 import { type CompletionChunk, NodeClient } from '../../src/devnet/nodeClient.ts';
-import { decodeTokens, gptExchanges, localExchangeBackend } from '../../src/inference/index.ts';
+import { gptExchanges } from '../../src/inference/index.ts';
 import { GptParams, makeGptConfig, type SamplingOptions } from '../../src/model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { chatPrompt } from '../../src/node/inference/openaiFormat.ts';
+import { localPlanTokens } from '../../src/node/testing/localDecode.ts';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../../src/tasks/checkpoint.ts';
 import { tokenizerFromMetadata } from '../../src/tasks/tokenizerMetadata.ts';
 import { type NodeProcess, spawnNode, waitFor } from './nodeProcess.ts';
@@ -124,15 +125,13 @@ async function localTokens(checkpoint: Checkpoint, prompt: string, maxNewTokens:
     topK: SAMPLING.top_k,
     topP: SAMPLING.top_p,
   };
-  const backend = localExchangeBackend(params, { shardsPerMatrix: SHARDS_PER_MATRIX });
-  const tokens: number[] = [];
-  try {
-    const options = { ...sampling, seed: SAMPLING.seed, maxNewTokens };
-    for await (const t of decodeTokens(params, tokenizer.encode(prompt), backend, options)) tokens.push(t);
-  } finally {
-    backend.dispose();
-  }
-  return tokens;
+  const options = { ...sampling, seed: SAMPLING.seed, maxNewTokens };
+  return await localPlanTokens(
+    params,
+    { shardsPerMatrix: SHARDS_PER_MATRIX },
+    tokenizer.encode(prompt),
+    options,
+  );
 }
 
 /** A streamed completion through node `i` paid with its API token: the tokens, the final chunk, who was outvoted. */

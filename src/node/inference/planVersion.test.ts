@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { type Address, getAddress, keccak256, toHex } from 'viem';
 import { gptExchanges, shardRanges } from '../../inference/index.ts';
 import { makeGptConfig } from '../../model/index.ts';
-import { isPlannedHost, planVersion, servingHosts } from './planVersion.ts';
+import { hostedShardsKey, isPlannedHost, planVersion, servingHosts } from './planVersion.ts';
 import { nodeSetKey } from './registryState.ts';
 import { hostContext, parseHostContext } from './versionCheckpoint.ts';
 
@@ -43,6 +43,24 @@ describe('planVersion', () => {
     assert.equal(replicas, 2);
     assert.deepEqual(new Set(servingHosts(plan)), new Set([account(0), account(1)]));
     assert.ok(!isPlannedHost(plan, account(9)), 'a node without stake hosts nothing');
+  });
+
+  it('keys a host by the shards it holds: unchanged when a stake change moves none of them', () => {
+    const sharding = { replicas: 2, standbys: 1, shardsPerMatrix: 2 };
+    const before = planVersion(digest, config, nodes(3), sharding).plan;
+    // With three nodes, two replicas and one standby, every node holds every shard whatever the stakes.
+    const slashed = [{ ...nodes(3)[0]!, stake: 90n }, ...nodes(3).slice(1)];
+    const after = planVersion(digest, config, slashed, sharding).plan;
+    for (let i = 0; i < 3; i++)
+      assert.equal(hostedShardsKey(after, account(i)), hostedShardsKey(before, account(i)));
+    assert.notEqual(hostedShardsKey(before, account(0)), '');
+    assert.equal(hostedShardsKey(before, account(9)), '');
+    // Five nodes: each holds a subset, so some node's key differs from another's, and a new node changes keys.
+    const five = planVersion(digest, config, nodes(5), { ...sharding, standbys: 0 }).plan;
+    const keys = new Set(nodes(5).map((n) => hostedShardsKey(five, n.account)));
+    assert.ok(keys.size > 1);
+    const six = planVersion(digest, config, nodes(6), { ...sharding, standbys: 0 }).plan;
+    assert.ok(nodes(5).some((n) => hostedShardsKey(six, n.account) !== hostedShardsKey(five, n.account)));
   });
 
   it('refuses to plan without a staked node (ModelPlanEmptyError)', () => {
