@@ -2,8 +2,8 @@
  * Speculative decoding of the shipped model (models/concord-char-v3.safetensors)
  * with its n-gram draft (models/concord-char-v3-draft.safetensors), on a local
  * KV-cache target, against non-speculative decoding on the same target
- * (one token per pass) in the same run; today's `decode` with the local
- * backend is printed for reference.
+ * (one token per pass) in the same run; `decodeTokens` with the local exchange
+ * backend (one shard per exchange) is printed for reference.
  *
  * Prompts are held-out speeches (every tenth speech of the corpus, never
  * trained on). For each draft length k: tokens/s, target passes, and the
@@ -22,7 +22,8 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadCharCorpus } from '../src/data/corpus.ts';
-import { decode, localBackend } from '../src/inference/decode.ts';
+import { decodeTokens } from '../src/inference/decoder.ts';
+import { localExchangeBackend } from '../src/inference/localExchangeBackend.ts';
 import { LocalSpeculationTarget } from '../src/inference/localTarget.ts';
 import { type SpeculationTarget, speculativeDecode } from '../src/inference/speculate.ts';
 import { decodeNgramDraft } from '../src/model/ngramDraftFile.ts';
@@ -110,16 +111,18 @@ console.log(
       .join(' ')}`,
 );
 
-// Warm-up (compiles the kernels and the decode loops), then today's decode (greedy, local backend) for reference.
+// Warm-up (compiles the kernels and the decode loops), then decodeTokens (greedy, local exchange backend) for reference.
+const backend = localExchangeBackend(params, { shardsPerMatrix: 1 });
 await run(4, 1, 0);
-for await (const _ of decode(params, prompts[0]!, localBackend, { maxNewTokens, seed: 1 })) void _;
+for await (const _ of decodeTokens(params, prompts[0]!, backend, { maxNewTokens, seed: 1 })) void _;
 const started = performance.now();
 for (const prompt of prompts) {
-  for await (const _ of decode(params, prompt, localBackend, { maxNewTokens, temperature: 0, seed: 1 }))
+  for await (const _ of decodeTokens(params, prompt, backend, { maxNewTokens, temperature: 0, seed: 1 }))
     void _;
 }
 const decodeRate = total / ((performance.now() - started) / 1000);
-console.log(`today's decode (greedy, local backend): ${decodeRate.toFixed(0)} tokens/s`);
+backend.dispose();
+console.log(`decodeTokens (greedy, local exchange backend): ${decodeRate.toFixed(0)} tokens/s`);
 console.log('');
 console.log('| mode | pass delay | k | tokens/s | vs k=0 | passes | tokens/pass | accepted/proposed |');
 console.log('|---|---|---|---|---|---|---|---|');

@@ -59,6 +59,7 @@ for (let next = await lines.next(); !next.done; next = await lines.next()) {
     domain: TEST_DOMAIN,
     signer: account,
     model: digest,
+    config: params.config,
     admit: admitEverySession,
     shards,
   });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Address, Hex } from 'viem';
 import { digestBytes } from '../../src/core/digest.ts';
+import { gptExchanges } from '../../src/inference/exchange.ts';
 import type { InferenceHostStats } from '../../src/inference/host.ts';
-import { gptMatrices } from '../../src/inference/matrices.ts';
 import { planShards, type ShardPlan } from '../../src/inference/planner.ts';
 import { type GptConfig, GptParams, type Placement } from '../../src/model/index.ts';
 import { readCheckpoint } from '../../src/tasks/checkpoint.ts';
@@ -40,7 +40,7 @@ export function paramsDigest(params: GptParams): Hex {
 
 /**
  * The shard plan every process of the benchmark computes alike (as every node
- * does): equal stakes, the model's matrices, the model's digest.
+ * does): equal stakes, the model's exchanges, the model's digest.
  */
 export function benchPlan(
   modelDigest: Hex,
@@ -50,7 +50,7 @@ export function benchPlan(
 ): ShardPlan {
   return planShards({
     modelDigest,
-    matrices: gptMatrices(config),
+    matrices: gptExchanges(config),
     hosts: hosts.map((address) => ({ address, stake: 100n })),
     replicas: options.replicas,
     standbys: options.standbys,

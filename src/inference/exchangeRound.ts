@@ -232,4 +232,5 @@ function judgeLate(ctx: ExchangeContext, st: ShardState, ballot: Ballot): void {
   }
   ctx.lost(ballot.host, ballot.step, st.s);
   ctx.outvoted(ballot.host);
+  ctx.vote({ name: st.s.matrix.name, shard: st.s.shard, agreed: [], outvoted: [ballot.host] });
 }

@@ -16,8 +16,9 @@ import { type DevnetState, devnetLayout, readDevnetState } from '../../src/devne
 import { DEVNET_CREDITS_PER_TOKEN } from '../../src/devnet/startDevnet.ts';
 import { resolveChainReader } from '../../src/devnet/target.ts';
 import { devnetAggregateSpec, devnetGradientSpecs, devnetShards } from '../../src/devnet/trainingRound.ts';
-import { decode, localBackend } from '../../src/inference/decode.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
+import { DEFAULT_SHARDING } from '../../src/node/inference/planVersion.ts';
+import { localPlanTokens } from '../../src/node/testing/localDecode.ts';
 import { aggregateKind } from '../../src/tasks/aggregate.ts';
 import { readCheckpoint } from '../../src/tasks/checkpoint.ts';
 import { gradientKind } from '../../src/tasks/gradient.ts';
@@ -164,14 +165,14 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     assert.ok(answer && localCheckpoint, 'an answer, and the local checkpoint from the test before');
     const { params, metadata } = readCheckpoint(localCheckpoint);
     const tokenizer = tokenizerFromMetadata(metadata, params.config.vocabSize);
-    const tokens: number[] = [];
-    for await (const t of decode(params, tokenizer.encode(DEMO_PROMPT), localBackend, {
+    // The nodes serve with their default sharding; local decoding in that plan's order gives the same bits.
+    const sharding = { shardsPerMatrix: DEFAULT_SHARDING.shardsPerMatrix };
+    const tokens = await localPlanTokens(params, sharding, tokenizer.encode(DEMO_PROMPT), {
       maxNewTokens: DEMO_SAMPLING.max_tokens,
       seed: DEMO_SAMPLING.seed,
       temperature: DEMO_SAMPLING.temperature,
       topK: DEMO_SAMPLING.top_k,
-    }))
-      tokens.push(t);
+    });
     assert.equal(answer.prompt, DEMO_PROMPT);
     assert.equal(answer.text, tokenizer.decode(tokens));
     assert.equal(answer.tokens, tokens.length);

@@ -24,10 +24,11 @@ import type { AskResult } from '../../src/cli/commands/ask.ts';
 import { ensureDeposit, signedRequest } from '../../src/devnet/askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
 import { type CompletionChunk, NodeClient } from '../../src/devnet/nodeClient.ts';
-import { gptMatrices } from '../../src/inference/matrices.ts';
-import { Gpt, GptParams, generate, makeGptConfig, Rng, type SamplingOptions } from '../../src/model/index.ts';
+import { gptExchanges } from '../../src/inference/index.ts';
+import { GptParams, makeGptConfig, type SamplingOptions } from '../../src/model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { chatPrompt } from '../../src/node/inference/openaiFormat.ts';
+import { localPlanTokens } from '../../src/node/testing/localDecode.ts';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../../src/tasks/checkpoint.ts';
 import { tokenizerFromMetadata } from '../../src/tasks/tokenizerMetadata.ts';
 import { type NodeProcess, spawnNode, waitFor } from './nodeProcess.ts';
@@ -112,8 +113,11 @@ async function servedEverywhere(name: string): Promise<void> {
   );
 }
 
-/** The tokens local, single-process `generate` gives for the same prompt, sampling and seed. */
-function localTokens(checkpoint: Checkpoint, prompt: string, maxNewTokens: number): number[] {
+/**
+ * The tokens local, single-process decoding gives for the same prompt, sampling
+ * and seed, summing the shards' partials in the nodes' plan order.
+ */
+async function localTokens(checkpoint: Checkpoint, prompt: string, maxNewTokens: number): Promise<number[]> {
   const { params, metadata } = checkpoint;
   const tokenizer = tokenizerFromMetadata(metadata, params.config.vocabSize);
   const sampling: SamplingOptions = {
@@ -121,10 +125,13 @@ function localTokens(checkpoint: Checkpoint, prompt: string, maxNewTokens: numbe
     topK: SAMPLING.top_k,
     topP: SAMPLING.top_p,
   };
-  return generate(new Gpt(params), tokenizer.encode(prompt), new Rng(SAMPLING.seed), {
-    ...sampling,
-    maxNewTokens,
-  });
+  const options = { ...sampling, seed: SAMPLING.seed, maxNewTokens };
+  return await localPlanTokens(
+    params,
+    { shardsPerMatrix: SHARDS_PER_MATRIX },
+    tokenizer.encode(prompt),
+    options,
+  );
 }
 
 /** A streamed completion through node `i` paid with its API token: the tokens, the final chunk, who was outvoted. */
@@ -242,7 +249,7 @@ describe('distributed inference across four node processes', { timeout: 600_000 
         prompt,
         max_tokens: 12,
       });
-      assert.deepEqual(tokens, localTokens(shipped, prompt, 12));
+      assert.deepEqual(tokens, await localTokens(shipped, prompt, 12));
       assert.equal(final.choices[0]!.finish_reason, 'length');
       assert.equal(final.usage?.completion_tokens, 12);
       assert.ok(outvoted.has(liar), 'the liar was outvoted');
@@ -259,7 +266,7 @@ describe('distributed inference across four node processes', { timeout: 600_000 
 
       // Every honest host won shard ownership units of the served version; the liar won none.
       const digest = (await client(1).models()).find((m) => m.id === SHIPPED_MODEL_NAME)!.concord.digest;
-      const ids = gptMatrices(shipped.params.config).flatMap((m) =>
+      const ids = gptExchanges(shipped.params.config).flatMap((m) =>
         Array.from({ length: SHARDS_PER_MATRIX }, (_, s) => shardArtifactId(digest, m.layer, m.matrix, s)),
       );
       const unitsOf = async (host: Address) => {
@@ -307,7 +314,7 @@ describe('distributed inference across four node processes', { timeout: 600_000 
       const first = await postSigned(2, signed, 'Hi', 3);
       assert.equal(first.status, 200, JSON.stringify(first.body));
       const concord = first.body.concord as { tokens: number[]; settlement: { credits: string } | null };
-      assert.deepEqual(concord.tokens, localTokens(shipped, 'Hi', 3));
+      assert.deepEqual(concord.tokens, await localTokens(shipped, 'Hi', 3));
       assert.equal(concord.settlement?.credits, (3n * PRICE).toString());
       assert.equal(await creditsOf(querier), creditsBefore - 3n * PRICE);
       const replayed = await postSigned(2, signed, 'Hi', 3);
@@ -328,7 +335,7 @@ describe('distributed inference across four node processes', { timeout: 600_000 
         concord: { tokens: number[]; settlement: unknown };
       };
       assert.equal(answer.object, 'chat.completion');
-      const want = localTokens(shipped, chatPrompt(messages), 5);
+      const want = await localTokens(shipped, chatPrompt(messages), 5);
       assert.deepEqual(answer.concord.tokens, want);
       const tokenizer = tokenizerFromMetadata(shipped.metadata, shipped.params.config.vocabSize);
       assert.equal(answer.choices[0]!.message.role, 'assistant');
@@ -362,7 +369,7 @@ describe('distributed inference across four node processes', { timeout: 600_000 
       );
       const result = JSON.parse(stdout) as AskResult;
       const tokenizer = tokenizerFromMetadata(shipped.metadata, shipped.params.config.vocabSize);
-      assert.equal(result.text, tokenizer.decode(localTokens(shipped, prompt, 6)));
+      assert.equal(result.text, tokenizer.decode(await localTokens(shipped, prompt, 6)));
       assert.equal(result.querier, querier.account.address);
       assert.equal(result.settlement?.credits, (6n * PRICE).toString());
       assert.deepEqual(
@@ -389,7 +396,7 @@ describe('distributed inference across four node processes', { timeout: 600_000 
       );
       assert.ok(killed);
       assert.equal(await nodes[VICTIM]!.exited, 'SIGKILL');
-      assert.deepEqual(tokens, localTokens(shipped, prompt, 24));
+      assert.deepEqual(tokens, await localTokens(shipped, prompt, 24));
       assert.equal(final.choices[0]!.finish_reason, 'length');
       // The victim computed the first token and, dead, not the last: the others took over its shards.
       const victim = address(VICTIM);
@@ -423,7 +430,7 @@ describe('distributed inference across four node processes', { timeout: 600_000 
         prompt,
         max_tokens: 8,
       });
-      assert.deepEqual(tokens, localTokens(random, prompt, 8));
+      assert.deepEqual(tokens, await localTokens(random, prompt, 8));
       assert.ok(outvoted.has(address(LIAR)), 'the liar lies about the new model too');
       assert.equal(final.concord?.settlementError, undefined);
       assert.equal(final.concord?.settlement?.credits, (8n * PRICE).toString());

@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { writeDeployment } from '../../chain/deployment.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
-import { Gpt, generate, Rng } from '../../model/index.ts';
 import { listenApi } from '../../node/api/createApi.ts';
 import {
   type CompletionTestBed,
@@ -18,6 +17,7 @@ import {
   TEST_CREDITS_PER_TOKEN,
   TEST_MODEL,
 } from '../../node/inference/completionTesting.ts';
+import { localPlanTokens } from '../../node/testing/localDecode.ts';
 import { openStore, type Store } from '../../store/openStore.ts';
 import { UsageError } from '../command.ts';
 import { askCommand } from './ask.ts';
@@ -50,10 +50,17 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function localText(prompt: string, maxNewTokens: number, seed: number, temperature: number): string {
-  const { tokenizer, params } = bed.served;
-  const ids = generate(new Gpt(params), tokenizer.encode(prompt), new Rng(seed), {
+/** The text local decoding in the plan's order gives for the same prompt, sampling and seed. */
+async function localText(
+  prompt: string,
+  maxNewTokens: number,
+  seed: number,
+  temperature: number,
+): Promise<string> {
+  const { tokenizer, params, plan } = bed.served;
+  const ids = await localPlanTokens(params, plan.parameters.sharding, tokenizer.encode(prompt), {
     temperature,
+    seed,
     maxNewTokens,
   });
   return tokenizer.decode(ids);
@@ -87,7 +94,7 @@ describe('concord ask', () => {
     );
     const result = JSON.parse(stdout);
     assert.equal(result.model, TEST_MODEL);
-    assert.equal(result.text, localText('Hello', 5, 9, 0.7));
+    assert.equal(result.text, await localText('Hello', 5, 9, 0.7));
     assert.equal(result.tokens, 5);
     assert.equal(result.finishReason, 'length');
     assert.equal(result.querier, bed.querier.account.address);
@@ -110,7 +117,7 @@ describe('concord ask', () => {
       '--temperature',
       '0',
     );
-    assert.equal(out.stdout, `${localText('ab', 4, 0, 0)}\n`);
+    assert.equal(out.stdout, `${await localText('ab', 4, 0, 0)}\n`);
     assert.match(
       out.stderr,
       /\[4 tokens, length; session 0x[0-9a-f]{64}; settled: 8 credits \(tx 0x[0-9a-f]{64}\)\]/,

@@ -50,7 +50,7 @@ export const nodeStartCommand: Command = {
     `  --confirmations N     blocks on top before a transaction counts as confirmed (default ${DEFAULT_CONFIRMATIONS})`,
     '  --replicas N          hosts that compute each shard of a model (default 1)',
     '  --standbys N          standby hosts per shard (default 1)',
-    '  --shards-per-matrix N row shards each weight matrix is cut into (default 4)',
+    '  --shards-per-matrix N shards each exchange (heads, MLP rows, vocabulary) is cut into (default 4)',
     '  --credits-per-token N    credits this gateway asks per generated token (default 1)',
     `  --max-running N       completions this gateway generates at once (default ${DEFAULT_ADMISSION_LIMITS.maxRunning})`,
     `  --max-queued N        completions that wait for a slot; beyond, 429 with Retry-After (default ${DEFAULT_ADMISSION_LIMITS.maxQueued})`,

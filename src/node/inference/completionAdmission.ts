@@ -1,4 +1,4 @@
-import { MAX_INBOUND_INFER_STREAMS } from '../../inference/constants.ts';
+import { MAX_CACHED_SESSIONS } from '../../inference/constants.ts';
 import { ClientClosedRequestError, NoCapacityError, QueueFullError } from './completionErrors.ts';
 
 /** How many completions a gateway runs and queues, and how long one may wait. */
@@ -12,12 +12,14 @@ export type AdmissionLimits = {
 };
 
 /**
- * The limits of `concord node start` unless its flags say otherwise: as many
- * running sessions as a host accepts inference streams from one gateway
- * (a session holds one stream per host), 64 waiting, 30 s of waiting at most.
+ * The limits of `concord node start` unless its flags say otherwise: 16
+ * running sessions, a quarter of the sessions a host keeps attention caches
+ * for (MAX_CACHED_SESSIONS; beyond, it answers BUSY), leaving room for other
+ * gateways' sessions and for ended ones whose caches a host keeps until they
+ * are idle; 64 waiting, 30 s of waiting at most.
  */
 export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
-  maxRunning: MAX_INBOUND_INFER_STREAMS,
+  maxRunning: MAX_CACHED_SESSIONS / 4,
   maxQueued: 64,
   maxWaitMs: 30_000,
 };

@@ -8,8 +8,7 @@ import {
   RetryableCompletionError,
 } from './completionErrors.ts';
 
-const undecided = () =>
-  new InferShardUndecidedError('No answer for shard 0 of attn.c_attn reached a majority.');
+const undecided = () => new InferShardUndecidedError('No answer for shard 0 of h.0.attn reached a majority.');
 
 describe('generationFailure', () => {
   it('makes a shard undecided after failed host calls 503 HOSTS_UNAVAILABLE with Retry-After, naming the failures', () => {

@@ -69,10 +69,10 @@ export type CompletionTestBed = {
   /**
    * Another loopback network serving {@link TEST_MODEL}'s version (same
    * parameters, host accounts, plan and model id, so its sessions settle like
-   * the bed's), with `options` changed (say, fewer inbound streams per host),
+   * the bed's), with the gateway's `options` changed,
    * and a ModelService that serves it as {@link TEST_MODEL}. Stopped with the bed.
    */
-  serveAgain(options?: Partial<Pick<TestInferenceNetworkOptions, 'maxInboundStreams' | 'gateway'>>): Promise<{
+  serveAgain(options?: Partial<Pick<TestInferenceNetworkOptions, 'gateway'>>): Promise<{
     net: TestInferenceNetwork;
     served: ServedModel;
     models: ModelService;

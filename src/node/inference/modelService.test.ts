@@ -27,7 +27,7 @@ import { poolId } from '../../chain/poolId.ts';
 import { type TaskParams, taskKindId } from '../../chain/taskTypes.ts';
 import { digestBytes } from '../../core/digest.ts';
 import { randomSalt } from '../../core/salt.ts';
-import { CharTokenizer, Gpt, GptParams, generate, makeGptConfig, Rng } from '../../model/index.ts';
+import { CharTokenizer, GptParams, makeGptConfig } from '../../model/index.ts';
 import { signBlobRequest } from '../../p2p/blobRequest.ts';
 import { serveBlobs, storeBlobSource } from '../../p2p/blobServer.ts';
 import { type ConcordHost, createHost } from '../../p2p/createHost.ts';
@@ -41,6 +41,7 @@ import { createBlobAuthorizer } from '../blobAccess.ts';
 import { localSigner } from '../blobFetcher.ts';
 import { cachedChainNow, chainNow } from '../chainTime.ts';
 import { ensureRegistered } from '../ensureRegistered.ts';
+import { localPlanTokens } from '../testing/localDecode.ts';
 import { createModelService, type NodeModelService } from './modelService.ts';
 import { selfSignedRequest } from './querier.ts';
 
@@ -80,8 +81,9 @@ function checkpointOf(seed: number): { params: GptParams; bytes: Uint8Array } {
 const genesis = checkpointOf(1);
 const next = checkpointOf(2);
 
-function localTokens(params: GptParams, maxNewTokens: number): number[] {
-  return generate(new Gpt(params), prompt, new Rng(sampling.seed), { ...sampling, maxNewTokens });
+/** The tokens local decoding in the plan's order gives (every plan here cuts 2 shards per exchange). */
+function localTokens(params: GptParams, maxNewTokens: number): Promise<number[]> {
+  return localPlanTokens(params, { shardsPerMatrix: 2 }, prompt, { ...sampling, maxNewTokens });
 }
 
 /** Generates through `node`'s gateway; returns the tokens and the hosts outvoted on any shard or failed. */
@@ -174,7 +176,7 @@ describe('model service', () => {
     // Node 2's gateway reaches node 1's host although neither was given the other's address;
     // its own host lies and is outvoted by node 0 and node 1.
     const run = await distributed(nodes[2]!, 6);
-    assert.deepEqual(run.tokens, localTokens(genesis.params, 6));
+    assert.deepEqual(run.tokens, await localTokens(genesis.params, 6));
     assert.deepEqual([...run.outvoted], [nodes[LIAR]!.ctx.account.address]);
     assert.equal(run.failed.size, 0);
     const served = nodes[1]!.models.resolve('tiny-char@0');
@@ -255,7 +257,7 @@ describe('model service', () => {
     assert.equal(nodes[2]!.models.status()[0]!.digest, digest);
     assert.throws(() => nodes[2]!.models.resolve('tiny-char@0'), { name: 'ModelNotServedError' });
     const run = await distributed(nodes[0]!, 6);
-    assert.deepEqual(run.tokens, localTokens(next.params, 6));
+    assert.deepEqual(run.tokens, await localTokens(next.params, 6));
     assert.deepEqual([...run.outvoted], [nodes[LIAR]!.ctx.account.address]);
     assert.equal(run.failed.size, 0);
   });
@@ -271,7 +273,7 @@ describe('model service', () => {
     assert.equal(nodes[0]!.models.status()[0]!.replicas, 2, 'as many replicas as nodes are left');
     assert.equal(leaving.models.resolve().host, null);
     const run = await distributed(leaving, 6);
-    assert.deepEqual(run.tokens, localTokens(next.params, 6));
+    assert.deepEqual(run.tokens, await localTokens(next.params, 6));
     assert.equal(run.outvoted.size, 0);
     assert.equal(run.failed.size, 0);
   });
@@ -283,7 +285,7 @@ describe('model service', () => {
     const hosts = nodes[0]!.models.status()[0]!.hosts;
     assert.ok(hosts.includes(bogus.account.address), 'every shard has the bogus node as a host');
     const run = await distributed(nodes[1]!, 4);
-    assert.deepEqual(run.tokens, localTokens(next.params, 4));
+    assert.deepEqual(run.tokens, await localTokens(next.params, 4));
     assert.deepEqual([...run.failed], [bogus.account.address]);
   });
 });

@@ -21,6 +21,7 @@ import { chainSessionAdmission } from './hostAdmission.ts';
 import { lyingParams } from './lyingParams.ts';
 import {
   DEFAULT_SHARDING,
+  hostedShardsKey,
   isPlannedHost,
   planVersion,
   type ShardingOptions,
@@ -75,6 +76,8 @@ type Serving = {
   readonly gateway: InferenceGateway;
   readonly host: InferenceHost | null;
   readonly hostedShards: number;
+  /** `hostedShardsKey` of the plan for this node: a new plan with the same key keeps the host. */
+  readonly hostedKey: string;
 };
 
 /** One model of the registry at its latest version, and how far this node got serving it. */
@@ -283,25 +286,34 @@ class NodeModels implements NodeModelService {
         ...this.#options.gateway,
       });
       const self = getAddress(this.#deps.ctx.account.address);
-      const shards = hostedShardsFromParams(t.servedParams, plan, self);
-      await t.serving?.host?.stop();
-      await t.serving?.gateway.close();
-      const host =
-        shards.length === 0
-          ? null
-          : await serveInference(this.#deps.host, {
-              domain: this.#domain,
-              signer: localSigner(this.#deps.ctx),
-              model: plan.parameters.modelDigest,
-              config: checkpoint.params.config,
-              admit: chainSessionAdmission(this.#deps.ctx, {
-                modelId: t.model.modelId,
-                versionIndex: t.model.version.index,
-              }),
-              shards,
-            });
+      const hostedKey = hostedShardsKey(plan, self);
+      const previous = t.serving;
+      // A replan that leaves this node's shards as they were (say, only a stake changed) keeps
+      // its host running: restarting it would drop the attention caches of every session in flight.
+      let host = previous?.host ?? null;
+      let hostedShards = previous?.hostedShards ?? 0;
+      if (previous?.hostedKey !== hostedKey) {
+        const shards = hostedShardsFromParams(t.servedParams, plan, self);
+        await previous?.host?.stop();
+        host =
+          shards.length === 0
+            ? null
+            : await serveInference(this.#deps.host, {
+                domain: this.#domain,
+                signer: localSigner(this.#deps.ctx),
+                model: plan.parameters.modelDigest,
+                config: checkpoint.params.config,
+                admit: chainSessionAdmission(this.#deps.ctx, {
+                  modelId: t.model.modelId,
+                  versionIndex: t.model.version.index,
+                }),
+                shards,
+              });
+        hostedShards = shards.length;
+      }
+      await previous?.gateway.close();
       gw.peers.warmUp(peers);
-      t.serving = { plan, replicas, nodesKey, gateway, host, hostedShards: shards.length };
+      t.serving = { plan, replicas, nodesKey, gateway, host, hostedShards, hostedKey };
       t.state = 'ready';
       delete t.error;
       const short =
@@ -309,7 +321,7 @@ class NodeModels implements NodeModelService {
           ? ` (only ${replicas} of ${this.#sharding.replicas} replicas: too few nodes)`
           : '';
       this.#deps.log(
-        `models: serving ${t.model.name}@${t.model.version.index} over ${state.nodes.length} nodes, ${shards.length} shards here${short}`,
+        `models: serving ${t.model.name}@${t.model.version.index} over ${state.nodes.length} nodes, ${hostedShards} shards here${short}`,
       );
     } catch (err) {
       if (this.#abort.signal.aborted) return;

@@ -30,9 +30,9 @@ describe('OpenAI formatting', () => {
 
   it('counts a host outvoted on any shard of a token as outvoted, not as agreeing', () => {
     const votes = [
-      { name: 'h.0.attn.c_attn', shard: 0, agreed: [c, a], outvoted: [b] },
-      { name: 'h.0.attn.c_attn', shard: 1, agreed: [b, a], outvoted: [] },
-      { name: 'h.0.mlp.c_fc', shard: 0, agreed: [a, c], outvoted: [] },
+      { name: 'h.0.attn', shard: 0, agreed: [c, a], outvoted: [b] },
+      { name: 'h.0.attn', shard: 1, agreed: [b, a], outvoted: [] },
+      { name: 'h.0.mlp', shard: 0, agreed: [a, c], outvoted: [] },
     ];
     assert.deepEqual(summarizeVotes(votes), { agreed: [a, c], outvoted: [b] });
     assert.deepEqual(summarizeVotes([]), { agreed: [], outvoted: [] });

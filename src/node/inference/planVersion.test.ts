@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type Address, getAddress, keccak256, toHex } from 'viem';
-import { gptMatrices } from '../../inference/index.ts';
+import { gptExchanges, shardRanges } from '../../inference/index.ts';
 import { makeGptConfig } from '../../model/index.ts';
-import { isPlannedHost, planVersion, servingHosts } from './planVersion.ts';
+import { hostedShardsKey, isPlannedHost, planVersion, servingHosts } from './planVersion.ts';
 import { nodeSetKey } from './registryState.ts';
 import { hostContext, parseHostContext } from './versionCheckpoint.ts';
 
@@ -14,14 +14,19 @@ const account = (i: number): Address => getAddress(`0x${(i + 1).toString(16).pad
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ account: account(i), stake: 100n }));
 
 describe('planVersion', () => {
-  it('plans every matrix of the model with the asked replicas, standbys and shards', () => {
+  it('plans every exchange of the model with the asked replicas, standbys and shards', () => {
     const { plan, replicas } = planVersion(digest, config, nodes(5), {
       replicas: 2,
       standbys: 1,
       shardsPerMatrix: 3,
     });
     assert.equal(replicas, 2);
-    assert.equal(plan.shards.length, gptMatrices(config).length * 3);
+    const cut = gptExchanges(config).map((m) => shardRanges(m.rows, { shardsPerMatrix: 3 }).length);
+    assert.equal(
+      plan.shards.length,
+      cut.reduce((a, b) => a + b, 0),
+    );
+    assert.ok(cut[0]! < 3, 'an attention exchange is cut into at most one shard per head');
     for (const s of plan.shards) {
       assert.equal(s.hosts.length, 2);
       assert.equal(s.standbys.length, 1);
@@ -38,6 +43,24 @@ describe('planVersion', () => {
     assert.equal(replicas, 2);
     assert.deepEqual(new Set(servingHosts(plan)), new Set([account(0), account(1)]));
     assert.ok(!isPlannedHost(plan, account(9)), 'a node without stake hosts nothing');
+  });
+
+  it('keys a host by the shards it holds: unchanged when a stake change moves none of them', () => {
+    const sharding = { replicas: 2, standbys: 1, shardsPerMatrix: 2 };
+    const before = planVersion(digest, config, nodes(3), sharding).plan;
+    // With three nodes, two replicas and one standby, every node holds every shard whatever the stakes.
+    const slashed = [{ ...nodes(3)[0]!, stake: 90n }, ...nodes(3).slice(1)];
+    const after = planVersion(digest, config, slashed, sharding).plan;
+    for (let i = 0; i < 3; i++)
+      assert.equal(hostedShardsKey(after, account(i)), hostedShardsKey(before, account(i)));
+    assert.notEqual(hostedShardsKey(before, account(0)), '');
+    assert.equal(hostedShardsKey(before, account(9)), '');
+    // Five nodes: each holds a subset, so some node's key differs from another's, and a new node changes keys.
+    const five = planVersion(digest, config, nodes(5), { ...sharding, standbys: 0 }).plan;
+    const keys = new Set(nodes(5).map((n) => hostedShardsKey(five, n.account)));
+    assert.ok(keys.size > 1);
+    const six = planVersion(digest, config, nodes(6), { ...sharding, standbys: 0 }).plan;
+    assert.ok(nodes(5).some((n) => hostedShardsKey(six, n.account) !== hostedShardsKey(five, n.account)));
   });
 
   it('refuses to plan without a staked node (ModelPlanEmptyError)', () => {

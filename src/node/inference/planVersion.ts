@@ -56,6 +56,19 @@ export function isPlannedHost(plan: ShardPlan, account: Address): boolean {
   return plan.shards.some((s) => s.hosts.includes(a) || s.standbys.includes(a));
 }
 
+/**
+ * The shards `account` serves or stands by for under `plan`, as one string:
+ * two plans give the same key exactly when the account holds the same shard
+ * weights under both (its host can keep running, with its sessions' caches).
+ */
+export function hostedShardsKey(plan: ShardPlan, account: Address): string {
+  const a = getAddress(account);
+  return plan.shards
+    .filter((s) => s.hosts.includes(a) || s.standbys.includes(a))
+    .map((s) => `${s.matrix.name}/${s.shard}:${s.rowStart}-${s.rowEnd}`)
+    .join(',');
+}
+
 /** The hosts that serve at least one shard, in the order they first appear. */
 export function servingHosts(plan: ShardPlan): Address[] {
   return [...new Set(plan.shards.flatMap((s) => s.hosts))];

@@ -6,7 +6,6 @@ import type { Hex, LocalAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { depositOf } from '../../../chain/actions/depositOf.ts';
 import { type InferenceRequest, sessionIdOf } from '../../../chain/inferenceRequest.ts';
-import { Gpt, generate, Rng } from '../../../model/index.ts';
 import { openStore, type Store } from '../../../store/openStore.ts';
 import { chainNow } from '../../chainTime.ts';
 import {
@@ -22,6 +21,7 @@ import {
 } from '../../inference/completionTesting.ts';
 import { chatPrompt } from '../../inference/openaiFormat.ts';
 import { parseSseData, SSE_DONE } from '../../inference/sse.ts';
+import { localPlanTokens } from '../../testing/localDecode.ts';
 import { listenApi } from '../createApi.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read OpenAI-shaped JSON bodies field by field.
@@ -42,16 +42,17 @@ after(async () => {
   await bed?.stop();
 });
 
-/** The text local, single-process generation gives for the same prompt, sampling and seed. */
-function localText(
+/** The text local decoding in the plan's order gives for the same prompt, sampling and seed. */
+async function localText(
   prompt: string,
   maxNewTokens: number,
   options: { temperature: number; topK?: number; seed: number },
-) {
-  const { tokenizer, params } = bed.served;
-  const tokens = generate(new Gpt(params), tokenizer.encode(prompt), new Rng(options.seed), {
+): Promise<string> {
+  const { tokenizer, params, plan } = bed.served;
+  const tokens = await localPlanTokens(params, plan.parameters.sharding, tokenizer.encode(prompt), {
     temperature: options.temperature,
     topK: options.topK ?? 0,
+    seed: options.seed,
     maxNewTokens,
   });
   return tokenizer.decode(tokens);
@@ -117,7 +118,10 @@ describe('POST /v1/completions', () => {
     const answer = res.body as Json;
     assert.equal(answer.object, 'text_completion');
     assert.equal(answer.model, TEST_MODEL);
-    assert.equal(answer.choices[0].text, localText('Hello', 6, { temperature: 0.8, topK: 20, seed: 7 }));
+    assert.equal(
+      answer.choices[0].text,
+      await localText('Hello', 6, { temperature: 0.8, topK: 20, seed: 7 }),
+    );
     assert.equal(answer.choices[0].finish_reason, 'length');
     assert.deepEqual(answer.usage, { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 });
     assert.equal(answer.concord.session, sessionIdOf(request));
@@ -153,7 +157,7 @@ describe('POST /v1/completions', () => {
       assert.deepEqual(c.concord.outvoted, []);
     }
     const text = all.map((c) => c.choices[0].text).join('');
-    assert.equal(text, localText('ab', 5, { temperature: 0, seed: 0 }));
+    assert.equal(text, await localText('ab', 5, { temperature: 0, seed: 0 }));
     assert.equal(final.choices[0].finish_reason, 'length');
     assert.equal(final.usage.completion_tokens, 5);
     assert.equal(final.concord.settlement.credits, (5n * TEST_CREDITS_PER_TOKEN).toString());
@@ -173,7 +177,7 @@ describe('POST /v1/completions', () => {
     const all = chunks(res.raw.payload);
     assert.equal(
       all.map((c) => c.choices[0].text).join(''),
-      localText('lie', 3, { temperature: 0, seed: 0 }),
+      await localText('lie', 3, { temperature: 0, seed: 0 }),
     );
     // Outvoted on its first answers, the liar is retired for the rest of the session.
     assert.deepEqual(all[0]!.concord.outvoted, [bed.liarHost]);
@@ -191,7 +195,7 @@ describe('POST /v1/completions', () => {
   });
 
   it('cuts the text at a stop sequence and pays only the tokens generated', async () => {
-    const full = localText('x', 12, { temperature: 0, seed: 0 });
+    const full = await localText('x', 12, { temperature: 0, seed: 0 });
     const stop = full.slice(4, 6);
     const want = full.slice(0, full.indexOf(stop));
     const { body } = await signed(bed.querier.account);
@@ -226,7 +230,7 @@ describe('POST /v1/completions', () => {
     const ids = bed.served.tokenizer.encode('Hi');
     const res = await post('/v1/completions', { ...body, prompt: ids, max_tokens: 3, temperature: 0 });
     assert.equal(res.status, 200);
-    assert.equal(res.body.choices[0].text, localText('Hi', 3, { temperature: 0, seed: 0 }));
+    assert.equal(res.body.choices[0].text, await localText('Hi', 3, { temperature: 0, seed: 0 }));
   });
 
   it('with the API token and no signed request, the node pays as its own querier', async () => {
@@ -274,7 +278,7 @@ describe('POST /v1/chat/completions', () => {
     assert.equal(all[0]!.object, 'chat.completion.chunk');
     assert.equal(all[0]!.choices[0].delta.role, 'assistant');
     const text = all.map((c) => c.choices[0].delta.content ?? '').join('');
-    assert.equal(text, localText(chatPrompt([...messages]), 4, { temperature: 0.5, seed: 3 }));
+    assert.equal(text, await localText(chatPrompt([...messages]), 4, { temperature: 0.5, seed: 3 }));
     const final = all.at(-1)!;
     assert.equal(final.choices[0].finish_reason, 'length');
     assert.match(final.concord.settlement.txHash, /^0x[0-9a-f]{64}$/);
@@ -289,7 +293,7 @@ describe('POST /v1/chat/completions', () => {
     assert.equal(res.body.choices[0].message.role, 'assistant');
     assert.equal(
       res.body.choices[0].message.content,
-      localText(chatPrompt(messages as never), 3, { temperature: 0, seed: 0 }),
+      await localText(chatPrompt(messages as never), 3, { temperature: 0, seed: 0 }),
     );
   });
 });
@@ -460,7 +464,7 @@ describe('over a listening socket', () => {
       const all = chunks(await res.text());
       assert.equal(
         all.map((c) => c.choices[0].text).join(''),
-        localText('fetch', 4, { temperature: 0, seed: 0 }),
+        await localText('fetch', 4, { temperature: 0, seed: 0 }),
       );
 
       const long = await signed(bed.querier.account, { maxCredits: 4096n * TEST_CREDITS_PER_TOKEN });
