@@ -8,7 +8,6 @@ import {
   hexToBytes,
   isAddressEqual,
   keccak256,
-  type LocalAccount,
   recoverAddress,
   toBytes,
 } from 'viem';
