@@ -43,14 +43,18 @@
  *   aggregate tokens/s = N × tokens / wall time from the start to the last
  *   token (the prompts' prefill included), and its ratio to one session
  *   measured the same way.
+ * - with `--draft-tokens k` (network model only): one greedy session
+ *   speculating with the shipped n-gram draft, k tokens per pass: tokens/s
+ *   and the share of drafted tokens accepted.
  * Every distributed token is checked against local decoding in the plan's order
  * (`decodeTokens` over `localExchangeBackend` with the plan's sharding, per prompt).
  * Run: `node bin/run.mjs bench/inference.ts [tokens] [small|gpt2|both] [--replicas 1,3] [--shards 1,2,4]
- * [--config default,strict] [--rtt 0,20,50] [--sessions 1,16] [--ttft-prompt 128]`
+ * [--config default,strict] [--rtt 0,20,50] [--sessions 1,16] [--ttft-prompt 128] [--draft-tokens 4]`
  * (node flags such as `--cpu-prof` are passed on to the host processes).
  */
 
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { isStartable } from '@libp2p/interface';
@@ -63,8 +67,15 @@ import { type LocalExchangeBackend, localExchangeBackend } from '../src/inferenc
 import type { Sharding } from '../src/inference/planner.ts';
 import type { SealEvery, SignatureCheck } from '../src/inference/session.ts';
 import { TEST_DOMAIN } from '../src/inference/testing.ts';
-import { GPT2_SMALL, GptGenerator, type GptParams, Rng, sampleToken } from '../src/model/index.ts';
-import { SHIPPED_CHECKPOINT, SHIPPED_CHECKPOINT_NAME } from '../src/model/shipped.ts';
+import {
+  decodeNgramDraft,
+  GPT2_SMALL,
+  GptGenerator,
+  type GptParams,
+  Rng,
+  sampleToken,
+} from '../src/model/index.ts';
+import { SHIPPED_CHECKPOINT, SHIPPED_CHECKPOINT_NAME, SHIPPED_DRAFT } from '../src/model/shipped.ts';
 import type { ConcordHost } from '../src/p2p/createHost.ts';
 import { startTestHost } from '../src/p2p/testing.ts';
 import { type DelayProxy, startDelayProxy } from './support/delayProxy.ts';
@@ -95,6 +106,8 @@ const rtts = listArg('--rtt', '0').map(Number);
 /** Concurrent session counts; the concurrency measure runs when one is above 1. */
 const sessionCounts = listArg('--sessions', '1').map(Number);
 const ttftPromptTokens = Number(listArg('--ttft-prompt', '128')[0]);
+/** Draft tokens per pass for a speculative session (network model only, its shipped n-gram draft); 0 skips it. */
+const draftTokens = Number(listArg('--draft-tokens', '0')[0]);
 if (
   !rtts.every((r) => Number.isFinite(r) && r >= 0) ||
   !sessionCounts.every((n) => Number.isInteger(n) && n >= 1) ||
@@ -136,6 +149,8 @@ type WanRow = {
   ttft: { ms: number; localMs: number } | null;
   /** Aggregate tokens/s per concurrent session count. */
   aggregate: Map<number, number>;
+  /** One speculative session: tokens/s and the share of drafted tokens accepted; null when not run. */
+  speculative: { tokensPerSecond: number; acceptance: number } | null;
 };
 
 /**
@@ -360,6 +375,10 @@ class HostProcess {
 async function run(label: string, source: BenchModelSource): Promise<void> {
   const keys: Hex[] = Array.from({ length: HOSTS }, () => generatePrivateKey());
   const processes = keys.map(() => new HostProcess());
+  const draft =
+    draftTokens > 0 && source.kind === 'checkpoint' && source.path === SHIPPED_CHECKPOINT
+      ? decodeNgramDraft(readFileSync(SHIPPED_DRAFT)).draft
+      : undefined;
   try {
     const loading = performance.now();
     const params = loadBenchModel(source, 'js');
@@ -448,11 +467,11 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
         `  | ${row.name} | ${(1000 / row.ms).toFixed(2)} | ${row.ms.toFixed(1)} | ${row.localKernelMs.toFixed(1)} / ${row.generatorMs?.toFixed(1) ?? 'other tokens'} | ${(row.localKernelMs / row.ms).toFixed(2)} | ${row.generatorMs === undefined ? '-' : (row.generatorMs / row.ms).toFixed(2)} | ${(100 * row.consensusShare).toFixed(0)}% | ${row.gatewayCpuMs.toFixed(1)} + ${row.hostsCpuMs.toFixed(1)} (${row.localKernelCpuMs.toFixed(1)}) |`,
       );
     }
-    if (ttftPromptTokens === 0 && concurrency.length === 0) return;
+    if (ttftPromptTokens === 0 && concurrency.length === 0 && !draft) return;
     console.log(
-      `\n  | distributed | tokens/s, 1 session | TTFT, ${ttftPromptTokens}-token prompt: ms (local, plan order) | TTFT in decode steps |${concurrency.map((n) => ` ${n} session(s): aggregate tok/s (× 1 session) |`).join('')}`,
+      `\n  | distributed | tokens/s, 1 session | speculative (k = ${draftTokens}): tokens/s, acceptance | TTFT, ${ttftPromptTokens}-token prompt: ms (local, plan order) | TTFT in decode steps |${concurrency.map((n) => ` ${n} session(s): aggregate tok/s (× 1 session) |`).join('')}`,
     );
-    console.log(`  |---|---|---|---|${concurrency.map(() => '---|').join('')}`);
+    console.log(`  |---|---|---|---|---|${concurrency.map(() => '---|').join('')}`);
     for (const w of wanRows) {
       const ttft = w.ttft ? `${w.ttft.ms.toFixed(0)} (${w.ttft.localMs.toFixed(0)})` : '–';
       const steps = w.ttft ? (w.ttft.ms / w.ms).toFixed(1) : '–';
@@ -461,7 +480,12 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
         const a = w.aggregate.get(n)!;
         return ` ${a.toFixed(2)} (${(a / one).toFixed(2)}×) |`;
       });
-      console.log(`  | ${w.name} | ${(1000 / w.ms).toFixed(2)} | ${ttft} | ${steps} |${aggregate.join('')}`);
+      const spec = w.speculative
+        ? `${w.speculative.tokensPerSecond.toFixed(2)}, ${w.speculative.acceptance.toFixed(2)}`
+        : '–';
+      console.log(
+        `  | ${w.name} | ${(1000 / w.ms).toFixed(2)} | ${spec} | ${ttft} | ${steps} |${aggregate.join('')}`,
+      );
     }
 
     /**
@@ -476,7 +500,29 @@ async function run(label: string, source: BenchModelSource): Promise<void> {
       name: string,
       ms: number,
     ): Promise<WanRow> {
-      const wan: WanRow = { name, ms, ttft: null, aggregate: new Map() };
+      const wan: WanRow = { name, ms, ttft: null, aggregate: new Map(), speculative: null };
+      if (draft) {
+        let proposed = 0;
+        let accepted = 0;
+        const begun = performance.now();
+        const out: number[] = [];
+        const session = gateway.openSession();
+        const stream = session.generate(prompt, {
+          ...options,
+          draft,
+          draftTokens,
+          onRound: (r) => {
+            proposed += r.proposed;
+            accepted += r.accepted;
+          },
+        });
+        for await (const e of stream) out.push(e.token);
+        const wall = performance.now() - begun;
+        if (out.join() !== (await reference.tokens(prompt))) {
+          throw new Error(`speculative tokens ${out.join()} differ from local`);
+        }
+        wan.speculative = { tokensPerSecond: tokens / (wall / 1000), acceptance: accepted / proposed };
+      }
       if (localTtft) {
         const ttft = await firstToken(checked(gateway.openSession(), ttftPrompt, firstTokenOptions));
         if (ttft.token !== localTtft.token) {
