@@ -1,9 +1,9 @@
 /**
  * Speculative decoding of the shipped model (models/concord-char-v3.safetensors)
  * with its n-gram draft (models/concord-char-v3-draft.safetensors), on a local
- * KV-cache target, against non-speculative decoding on the same target
- * (one token per pass) in the same run; `decodeTokens` with the local exchange
- * backend (one shard per exchange) is printed for reference.
+ * target (a Decoder over the local exchange backend, one shard per exchange),
+ * against non-speculative decoding on the same target (one token per pass) in
+ * the same run; `decodeTokens` with the same backend is printed for reference.
  *
  * Prompts are held-out speeches (every tenth speech of the corpus, never
  * trained on). For each draft length k: tokens/s, target passes, and the
@@ -22,9 +22,8 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadCharCorpus } from '../src/data/corpus.ts';
-import { decodeTokens } from '../src/inference/decoder.ts';
+import { Decoder, decodeTokens } from '../src/inference/decoder.ts';
 import { localExchangeBackend } from '../src/inference/localExchangeBackend.ts';
-import { LocalSpeculationTarget } from '../src/inference/localTarget.ts';
 import { type SpeculationTarget, speculativeDecode } from '../src/inference/speculate.ts';
 import { decodeNgramDraft } from '../src/model/ngramDraftFile.ts';
 import { importGpt } from '../src/model/safetensors.ts';
@@ -82,7 +81,8 @@ async function run(k: number, temperature: number, passMs: number): Promise<Run>
   const out: Run = { tokens: [], seconds: 0, passes: 0, proposed: 0, accepted: 0 };
   const started = performance.now();
   for (const [i, prompt] of prompts.entries()) {
-    const target = new DelayedTarget(new LocalSpeculationTarget(params), passMs);
+    const local = localExchangeBackend(params, { shardsPerMatrix: 1 });
+    const target = new DelayedTarget(new Decoder(params, local), passMs);
     const tokens: number[] = [];
     const options = {
       maxNewTokens,
@@ -94,7 +94,11 @@ async function run(k: number, temperature: number, passMs: number): Promise<Run>
         out.accepted += r.accepted;
       },
     };
-    for await (const t of speculativeDecode(target, draft, prompt, options)) tokens.push(t);
+    try {
+      for await (const t of speculativeDecode(target, draft, prompt, options)) tokens.push(t);
+    } finally {
+      local.dispose();
+    }
     out.tokens.push(tokens);
     out.passes += target.passes;
   }

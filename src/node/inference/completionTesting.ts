@@ -178,6 +178,7 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
         plan: net.plan,
         gateway: net.gateway,
         host: null,
+        draft: undefined,
       };
     };
     const testNetwork = { ...common, hosts: 2, replicas: 1, standbys: 1 };

@@ -119,6 +119,9 @@ async function serveAndSettle(
       seed: job.seed,
       maxNewTokens: paid.maxNewTokens,
       ...(stopToken === undefined ? {} : { stopToken }),
+      // Greedy answers speculate (the same tokens, fewer round trips); sampled ones decode one token
+      // per pass, so a seed gives exactly the tokens of local decoding.
+      ...(served.draft && job.sampling.temperature === 0 ? { draft: served.draft } : {}),
     });
     for await (const event of events) {
       tokens.push(event.token);

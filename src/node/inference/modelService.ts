@@ -176,6 +176,7 @@ class NodeModels implements NodeModelService {
       plan: serving.plan,
       gateway: serving.gateway,
       host: serving.host,
+      draft: checkpoint.draft,
     };
   }
 

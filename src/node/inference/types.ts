@@ -1,6 +1,7 @@
 import type { Address, Hex } from 'viem';
 import type { InferenceGateway } from '../../inference/gateway.ts';
 import type { InferenceHost } from '../../inference/host.ts';
+import type { DraftModel } from '../../inference/index.ts';
 import type { ShardPlan } from '../../inference/planner.ts';
 import type { GptParams, Tokenizer } from '../../model/index.ts';
 
@@ -23,6 +24,8 @@ export type ServedModel = {
   readonly plan: ShardPlan;
   readonly gateway: InferenceGateway;
   readonly host: InferenceHost | null;
+  /** The draft greedy sessions speculate with (`draftFor`), or none. */
+  readonly draft: DraftModel | undefined;
 };
 
 /** What `GET /v1/models` and the dashboard show of a served (or loading) model version. */

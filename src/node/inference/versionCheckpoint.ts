@@ -4,13 +4,16 @@ import { committeeOf } from '../../chain/actions/committeeOf.ts';
 import type { ModelVersion } from '../../chain/actions/latestVersion.ts';
 import { participantState } from '../../chain/actions/participantState.ts';
 import type { ConcordContext } from '../../chain/context.ts';
+import type { DraftModel } from '../../inference/index.ts';
 import type { GptParams, Tokenizer } from '../../model/index.ts';
 import { readCheckpoint } from '../../tasks/checkpoint.ts';
-import { tokenizerFromMetadata } from '../../tasks/tokenizerMetadata.ts';
+import { TOKENIZER_METADATA_KEY, tokenizerFromMetadata } from '../../tasks/tokenizerMetadata.ts';
 import { type BlobFetcherDeps, fetchFromProviders } from '../blobFetcher.ts';
+import { draftFor } from './draftModel.ts';
 
 /** A model version's checkpoint as a node serves it. */
-export type VersionCheckpoint = { params: GptParams; tokenizer: Tokenizer };
+/** A loaded version: its parameters, its tokenizer, and the draft a gateway may speculate with (none when no draft fits its tokenizer). */
+export type VersionCheckpoint = { params: GptParams; tokenizer: Tokenizer; draft: DraftModel | undefined };
 
 /** The blob request context of a version's checkpoint: `<modelId>:<versionIndex>`. */
 export function hostContext(modelId: bigint, versionIndex: bigint): string {
@@ -75,5 +78,9 @@ export async function loadVersionCheckpoint(
     ...(params.signal ? { signal: params.signal } : {}),
   });
   const { params: gpt, metadata } = readCheckpoint(deps.blobs.getBlob(params.digest));
-  return { params: gpt, tokenizer: tokenizerFromMetadata(metadata, gpt.config.vocabSize) };
+  return {
+    params: gpt,
+    tokenizer: tokenizerFromMetadata(metadata, gpt.config.vocabSize),
+    draft: draftFor(metadata[TOKENIZER_METADATA_KEY]),
+  };
 }
