@@ -64,6 +64,12 @@ export type ContractCall = TxOptions & {
 const RECEIPT_TIMEOUT_MS = 120_000;
 /** How long the endpoint must not know a sent transaction before it counts as dropped. */
 const DROPPED_AFTER_MS = 2_000;
+/**
+ * How long a sent transaction may wait behind a nonce missing from the chain before it counts as
+ * dropped. Concord sends one transaction at a time and waits for its receipt, so a gap means a reorg
+ * dropped an earlier one; the wait allows for pipelined sends whose earlier nonce is about to be mined.
+ */
+const GAPPED_AFTER_MS = 15_000;
 
 /** Sends a contract call, waits for its receipt, and throws {@link ChainRevertError} if it reverted. */
 export async function sendContract(clients: ConcordClients, call: ContractCall): Promise<TransactionReceipt> {
@@ -201,6 +207,9 @@ async function isKnown(clients: ConcordClients, hash: Hex): Promise<boolean> {
 
 /**
  * Polls for the receipt of `hash`; transport failures count as "not yet".
+ * Throws TransactionDroppedError when the endpoint no longer knows the
+ * transaction, or when it waits behind a nonce the chain no longer has for
+ * `gappedAfterMs` (default 15 s).
  * A reverted transaction is replayed as a call on the state before its
  * block and, if it succeeds there, on the state after it (a transaction
  * earlier in the same block, e.g. another node's `finalize`, made it fail)
@@ -210,9 +219,12 @@ export async function waitForReceipt(
   clients: ConcordClients,
   hash: Hex,
   call?: ContractCall,
+  options: { gappedAfterMs?: number } = {},
 ): Promise<TransactionReceipt> {
+  const gappedAfterMs = options.gappedAfterMs ?? GAPPED_AFTER_MS;
   const deadline = Date.now() + RECEIPT_TIMEOUT_MS;
   let unknownSince: number | undefined;
+  let gapSince: number | undefined;
   for (;;) {
     try {
       const receipt = await clients.publicClient.getTransactionReceipt({ hash });
@@ -223,19 +235,31 @@ export async function waitForReceipt(
     }
     // A reorg can drop a transaction mined after it was sent: stop waiting once the node has not known it
     // for a while (a load-balanced endpoint may briefly answer from a backend that has not seen it yet).
-    const known = await clients.publicClient.getTransaction({ hash }).then(
-      () => true,
+    const pending = await clients.publicClient.getTransaction({ hash }).then(
+      (tx) => tx,
       (err: unknown) => {
-        if (err instanceof TransactionNotFoundError) return false;
-        if (isTransientRpcError(err)) return true;
+        if (err instanceof TransactionNotFoundError) return null;
+        if (isTransientRpcError(err)) return undefined;
         throw err;
       },
     );
-    unknownSince = known ? undefined : (unknownSince ?? Date.now());
+    unknownSince = pending !== null ? undefined : (unknownSince ?? Date.now());
     if (unknownSince !== undefined && Date.now() - unknownSince >= DROPPED_AFTER_MS) {
       throw new TransactionDroppedError(`Transaction ${hash} was dropped before it got a receipt.`, {
         hint: 'A reorg removed it; the caller decides from the chain whether to send it again.',
       });
+    }
+    // A reorg can also drop an earlier transaction of ours and leave this one waiting behind a nonce the
+    // chain no longer has: it would never be mined. The next send takes that nonce and fills the gap.
+    const gapped = pending ? await waitsBehindGap(clients, pending) : false;
+    gapSince = gapped ? (gapSince ?? Date.now()) : undefined;
+    if (gapSince !== undefined && Date.now() - gapSince >= gappedAfterMs) {
+      throw new TransactionDroppedError(
+        `Transaction ${hash} waits behind a nonce the chain no longer has (an earlier transaction was dropped).`,
+        {
+          hint: 'A reorg removed an earlier transaction; the caller decides from the chain what to send again.',
+        },
+      );
     }
     if (Date.now() > deadline) {
       throw new ReceiptTimeoutError(`No receipt for transaction ${hash} after ${RECEIPT_TIMEOUT_MS} ms.`, {
@@ -244,6 +268,18 @@ export async function waitForReceipt(
     }
     await new Promise((r) => setTimeout(r, clients.pollingInterval));
   }
+}
+
+/** Whether a pending transaction's nonce is above the sender's mined count (an earlier one is missing). */
+async function waitsBehindGap(
+  clients: ConcordClients,
+  tx: { from: Address; nonce: number; blockNumber: bigint | null },
+): Promise<boolean> {
+  if (tx.blockNumber !== null) return false;
+  const mined = await clients.publicClient
+    .getTransactionCount({ address: tx.from, blockTag: 'latest' })
+    .catch(() => undefined);
+  return mined !== undefined && tx.nonce > mined;
 }
 
 async function explainRevert(

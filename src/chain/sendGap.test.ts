@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { type DevChain, startDevChain } from './devChain.ts';
+import { setAutomine } from './devRpc.ts';
+import { waitForReceipt } from './send.ts';
+
+let chain: DevChain;
+before(async () => {
+  chain = await startDevChain({ actors: 1 });
+});
+after(async () => {
+  await chain?.stop();
+});
+
+describe('waitForReceipt behind a nonce gap', () => {
+  it('gives up with TransactionDroppedError when a transaction waits behind a nonce the chain does not have', async () => {
+    const { publicClient, walletClient, account } = chain.deployer;
+    await setAutomine(chain.deployer, false);
+    try {
+      const mined = await publicClient.getTransactionCount({ address: account.address, blockTag: 'latest' });
+      // Nonce `mined` is missing (as after a reorg that dropped it): this one can never be mined.
+      const hash = await walletClient.sendTransaction({
+        account,
+        chain: walletClient.chain,
+        to: privateKeyToAccount(generatePrivateKey()).address,
+        value: 1n,
+        nonce: mined + 1,
+      });
+      const started = Date.now();
+      await assert.rejects(waitForReceipt(chain.deployer, hash, undefined, { gappedAfterMs: 1_000 }), {
+        name: 'TransactionDroppedError',
+        message: /waits behind a nonce/,
+      });
+      assert.ok(Date.now() - started < 10_000, 'it gave up after the gap wait, not the receipt timeout');
+    } finally {
+      await setAutomine(chain.deployer, true);
+    }
+  });
+});
