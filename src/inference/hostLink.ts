@@ -44,6 +44,9 @@ export type PartCall = {
 /** A host's answer to one part: per item its digest and output (checked to match), and a signature when sealed. */
 export type PartAnswer = { signature: Hex | null; digests: Hex[]; outputs: Float32Array[] };
 
+/** Sessions a link remembers as served by its host; a gateway's link lives as long as the gateway. */
+const MAX_ADMITTED_SESSIONS = 4096;
+
 type Pending = { call: PartCall; resolve: (a: PartAnswer) => void; reject: (e: unknown) => void };
 
 /**
@@ -67,7 +70,8 @@ export class HostLink {
   readonly #model: Hex;
   readonly #timeoutMs: number;
   readonly #queue: Pending[] = [];
-  readonly #admitted = new Set<Hex>();
+  /** Sessions the host has answered (their auth is not sent again), the most recent MAX_ADMITTED_SESSIONS. */
+  readonly #served = new Set<Hex>();
   #open: { stream: Stream; reader: FrameReader } | undefined;
   #busy = false;
   #scheduled = false;
@@ -95,6 +99,14 @@ export class HostLink {
     await open?.stream.close().catch((err: unknown) => open.stream.abort(asError(err)));
   }
 
+  /** Remembers that the host served `session`; the oldest is forgotten beyond the bound (its auth is then just sent again). */
+  #admitted(session: Hex): void {
+    this.#served.delete(session);
+    this.#served.add(session);
+    if (this.#served.size > MAX_ADMITTED_SESSIONS)
+      this.#served.delete(this.#served.values().next().value as Hex);
+  }
+
   #schedule(): void {
     if (this.#busy || this.#scheduled || this.#queue.length === 0) return;
     this.#scheduled = true;
@@ -114,7 +126,7 @@ export class HostLink {
         const a = answers[i]!;
         if (a instanceof Error) p.reject(a);
         else {
-          this.#admitted.add(p.call.part.session);
+          this.#admitted(p.call.part.session);
           p.resolve(a);
         }
       });
@@ -186,7 +198,7 @@ export class HostLink {
   ): Promise<Array<PartAnswer | Error>> {
     const parts = calls.map(({ part }) => ({
       ...part,
-      auth: this.#admitted.has(part.session) ? null : part.auth,
+      auth: this.#served.has(part.session) ? null : part.auth,
     }));
     const frames = calls.flatMap((c) => c.inputs.map(f32Frame));
     // One write per message: fewer Yamux frames and Noise messages than one per frame.
