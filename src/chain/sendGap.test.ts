@@ -27,12 +27,11 @@ describe('waitForReceipt behind a nonce gap', () => {
         value: 1n,
         nonce: mined + 1,
       });
-      const started = Date.now();
+      // The named reason shows it gave up behind the gap, not at the 120 s receipt timeout.
       await assert.rejects(waitForReceipt(chain.deployer, hash, undefined, { gappedAfterMs: 1_000 }), {
         name: 'TransactionDroppedError',
         message: /waits behind a nonce/,
       });
-      assert.ok(Date.now() - started < 10_000, 'it gave up after the gap wait, not the receipt timeout');
     } finally {
       await setAutomine(chain.deployer, true);
     }

@@ -5,11 +5,6 @@ export class ShardPlanInvalidError extends BaseError {
   override name = 'ShardPlanInvalidError';
 }
 
-/** A host was given a shard whose weights do not match its declared shape. */
-export class HostedShardInvalidError extends BaseError {
-  override name = 'HostedShardInvalidError';
-}
-
 /** An inference message broke the wire format (truncated, not JSON, off-schema). */
 export class InferMalformedError extends BaseError {
   override name = 'InferMalformedError';

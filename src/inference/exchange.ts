@@ -1,5 +1,6 @@
 import type { GptConfig } from '../model/index.ts';
 import { mlpDim } from '../model/index.ts';
+import { CacheWindowInvalidError } from './errors.ts';
 
 /**
  * The exchanges of a decoding step in the second version of distributed
@@ -82,3 +83,25 @@ export type ExchangeRequest = {
  * exact bits of the shard kernels gives the same tokens.
  */
 export type ExchangeBackend = (request: ExchangeRequest) => Promise<readonly Float32Array[]>;
+
+/** Throws CacheWindowInvalidError unless 0 <= keepFrom <= keepTo <= length (integers): the window fits a cache of `length` entries. */
+export function checkWindow(window: CacheWindow, length: number): void {
+  const { keepFrom, keepTo } = window;
+  if (
+    !Number.isSafeInteger(keepFrom) ||
+    !Number.isSafeInteger(keepTo) ||
+    keepFrom < 0 ||
+    keepFrom > keepTo ||
+    keepTo > length
+  ) {
+    throw new CacheWindowInvalidError(
+      `Cache window [${keepFrom}, ${keepTo}) does not fit a cache of ${length} entries.`,
+      { hint: 'keepFrom and keepTo are integers with 0 <= keepFrom <= keepTo <= the entries held.' },
+    );
+  }
+}
+
+/** The key a host files an exchange shard under, and a gateway names a shard's attention window by. */
+export function exchangeShardKey(layer: number, matrix: ExchangeKind, shard: number): string {
+  return `${layer}/${matrix}/${shard}`;
+}

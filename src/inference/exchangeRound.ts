@@ -2,7 +2,7 @@ import type { Address, Hex } from 'viem';
 import type { StatementItem } from '../chain/inferenceStatement.ts';
 import { vectorDigest } from '../core/digest.ts';
 import type { AttnHistory } from './attnHistory.ts';
-import type { ExchangeRequest } from './exchange.ts';
+import { type ExchangeRequest, exchangeShardKey } from './exchange.ts';
 import type { PartAnswer } from './hostLink.ts';
 import type { ShardAssignment } from './planner.ts';
 import type { ShardRoster } from './roster.ts';
@@ -101,7 +101,7 @@ export async function runExchange(
   let wake = () => {};
   /** Set when the exchange failed: answers still arriving for its undecided shards lose. */
   let abandoned = false;
-  const keyOf = (st: ShardState) => `${request.layer}/attn/${st.s.shard}`;
+  const keyOf = (st: ShardState) => exchangeShardKey(request.layer, 'attn', st.s.shard);
   const item = (st: ShardState, host: Address, revote: boolean): { item: RequestItem; x: Float32Array } => {
     const base = { layer: request.layer, matrix: kind, shard: st.s.shard };
     if (kind !== 'attn') return { item: { ...base, rows, keepFrom: 0, keepTo: 0, outFrom: 0 }, x };

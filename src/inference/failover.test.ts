@@ -6,7 +6,7 @@ import { devAccount } from '../chain/devAccounts.ts';
 import { GptParams, makeGptConfig } from '../model/index.ts';
 import { HOST_COOLDOWN_MS } from './constants.ts';
 import { decodeTokens } from './decoder.ts';
-import { exchangeShardKey } from './hostCompute.ts';
+import { exchangeShardKey } from './exchange.ts';
 import { HostHealth } from './hostHealth.ts';
 import { HostSessions, type ShardWindow } from './hostSessions.ts';
 import { localExchangeBackend } from './localExchangeBackend.ts';

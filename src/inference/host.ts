@@ -24,13 +24,8 @@ import {
   MAX_UNSEALED_ITEMS,
 } from './constants.ts';
 import { InferMalformedError, InferMessageTooLargeError } from './errors.ts';
-import {
-  checkHosted,
-  computeAttention,
-  computeStacked,
-  exchangeShardKey,
-  type PartWork,
-} from './hostCompute.ts';
+import { exchangeShardKey } from './exchange.ts';
+import { checkHosted, computeAttention, computeStacked, type PartWork } from './hostCompute.ts';
 import { HostSessions } from './hostSessions.ts';
 import {
   checkExchangeShard,

@@ -2,16 +2,11 @@ import type { Hex } from 'viem';
 import { vectorDigest } from '../core/digest.ts';
 import { KvCacheFullError } from '../model/index.ts';
 import { InferCacheMissingError, InferMalformedError, InferShardNotHostedError } from './errors.ts';
+import { checkWindow, exchangeShardKey } from './exchange.ts';
 import type { HostSessions } from './hostSessions.ts';
-import { checkWindow } from './inputChain.ts';
 import { attnPartial, headLogits, mlpPartial } from './shards/compute.ts';
 import type { AttnShardWeights, ExchangeShardWeights } from './shards/weights.ts';
 import type { RequestPart } from './wire.ts';
-
-/** The key a host files an exchange shard under. */
-export function exchangeShardKey(layer: number, matrix: string, shard: number): string {
-  return `${layer}/${matrix}/${shard}`;
-}
 
 /** One admitted part with its inputs; `outputs` and `inputDigests` are filled by `computeAttention` and `computeStacked`. */
 export type PartWork = {
@@ -56,9 +51,11 @@ export function computeAttention(
       );
     }
     try {
-      checkWindow(item, held?.chain.length ?? 0);
       if (held) held.cache.checkAppend(item, item.rows);
-      else if (item.rows > contextLength) throw new KvCacheFullError(contextLength);
+      else {
+        checkWindow(item, 0);
+        if (item.rows > contextLength) throw new KvCacheFullError(contextLength);
+      }
     } catch (cause) {
       throw new InferMalformedError(`shard ${key}: ${(cause as Error).message}`, { cause });
     }

@@ -117,14 +117,4 @@ describe('InputChain', () => {
     assert.equal(chain.length, 3);
     assert.equal(chain.digest(1), before);
   });
-
-  it('clones independently', () => {
-    const chain = fromScratch(rows(3, 4));
-    const copy = chain.clone();
-    copy.applyWindow({ keepFrom: 0, keepTo: 1 });
-    copy.append(rows(1, 5), 1, W);
-    assert.equal(chain.length, 3);
-    assert.equal(chain.digest(1), fromScratch(rows(3, 4)).digest(1));
-    assert.notEqual(copy.digest(1), chain.digest(1));
-  });
 });

@@ -1,8 +1,7 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, type Hex, hexToBytes } from 'viem';
 import { vectorDigest } from '../core/digest.ts';
-import { CacheWindowInvalidError } from './errors.ts';
-import type { CacheWindow } from './exchange.ts';
+import { type CacheWindow, checkWindow } from './exchange.ts';
 
 const ZERO = new Uint8Array(32);
 
@@ -55,14 +54,6 @@ export class InputChain {
     return bytesToHex(keccak_256(message));
   }
 
-  /** An independent copy (for a step that may be abandoned). */
-  clone(): InputChain {
-    const copy = new InputChain();
-    copy.#rows = [...this.#rows];
-    copy.#links = [...this.#links];
-    return copy;
-  }
-
   #push(digests: readonly Uint8Array[]): void {
     const pair = new Uint8Array(64);
     for (const d of digests) {
@@ -71,21 +62,5 @@ export class InputChain {
       this.#links.push(keccak_256(pair));
       this.#rows.push(d);
     }
-  }
-}
-
-/** Throws CacheWindowInvalidError unless 0 <= keepFrom <= keepTo <= length (integers). */
-export function checkWindow(window: CacheWindow, length: number): void {
-  const { keepFrom, keepTo } = window;
-  if (
-    !Number.isSafeInteger(keepFrom) ||
-    !Number.isSafeInteger(keepTo) ||
-    keepFrom < 0 ||
-    keepFrom > keepTo ||
-    keepTo > length
-  ) {
-    throw new CacheWindowInvalidError(
-      `Cache window [${keepFrom}, ${keepTo}) does not fit a cache of ${length} entries.`,
-    );
   }
 }

@@ -5,8 +5,7 @@ import {
   type KvTarget,
   type Placement,
 } from '../../model/index.ts';
-import { CacheWindowInvalidError } from '../errors.ts';
-import type { CacheWindow } from '../exchange.ts';
+import { type CacheWindow, checkWindow } from '../exchange.ts';
 
 /**
  * The keys and values of one attention shard's head group in one session:
@@ -43,22 +42,8 @@ export class HeadGroupCache {
    * when the kept entries plus the rows exceed the capacity. Changes nothing.
    */
   checkAppend(window: CacheWindow, rows: number): void {
+    checkWindow(window, this.#length);
     const { keepFrom, keepTo } = window;
-    if (
-      !Number.isSafeInteger(keepFrom) ||
-      !Number.isSafeInteger(keepTo) ||
-      keepFrom < 0 ||
-      keepFrom > keepTo
-    ) {
-      throw new CacheWindowInvalidError(`Cache window [${keepFrom}, ${keepTo}) is not a range.`, {
-        hint: 'keepFrom and keepTo are integers with 0 <= keepFrom <= keepTo.',
-      });
-    }
-    if (keepTo > this.#length) {
-      throw new CacheWindowInvalidError(`Cache window [${keepFrom}, ${keepTo}) goes beyond the cache.`, {
-        details: `the cache holds ${this.#length} entries`,
-      });
-    }
     if (keepTo - keepFrom + rows > this.capacity) throw new KvCacheFullError(this.capacity);
   }
 
