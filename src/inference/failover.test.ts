@@ -6,6 +6,7 @@ import { devAccount } from '../chain/devAccounts.ts';
 import { GptParams, makeGptConfig } from '../model/index.ts';
 import { HOST_COOLDOWN_MS } from './constants.ts';
 import { decodeTokens } from './decoder.ts';
+import { InferCacheMissingError } from './errors.ts';
 import { exchangeShardKey } from './exchange.ts';
 import { HostHealth } from './hostHealth.ts';
 import { HostSessions, type ShardWindow } from './hostSessions.ts';
@@ -235,6 +236,37 @@ describe('a host that dropped a session’s caches', () => {
       const want = await localTokens();
       assert.deepEqual(tokens, [want, want]);
       assert.ok(net.hosts.some((h) => (h.server.stats.refused.NO_CACHE ?? 0) > 0));
+    } finally {
+      await net.stop();
+    }
+  });
+});
+
+/** A lying host's sessions: it claims to hold no cache, even when sent the whole window. */
+class NoCacheSessions extends HostSessions {
+  override window(): ShardWindow {
+    throw new InferCacheMissingError('no cache, ever');
+  }
+}
+
+describe('a host that always claims to have lost its caches', () => {
+  it('is failed once it refuses the whole window too, instead of being sent it again forever', async () => {
+    const shape = { params, hosts: 3, replicas: 1, standbys: 2, sharding };
+    const accounts = devKeys(3);
+    const { first: liar } = planOf(shape, accounts);
+    const net = await startTestInferenceNetwork({
+      ...shape,
+      accounts,
+      hostInit: (i, init) => (i === liar ? { ...init, sessions: new NoCacheSessions() } : init),
+    });
+    try {
+      const session = net.gateway.openSession();
+      assert.deepEqual(await tokensOf(session), await localTokens());
+      const host = accounts[liar]!.address;
+      assert.ok(
+        session.failures.some((f) => f.host === host && f.error === 'InferCacheMissingError'),
+        JSON.stringify(session.failures),
+      );
     } finally {
       await net.stop();
     }

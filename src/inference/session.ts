@@ -302,8 +302,9 @@ export class InferenceSession {
    * Sends one part to a host (sealed when asked, or when sealing every
    * answer), records its items as answered and takes its signature. Resolves
    * to the answer; to 'window-lost' when the host refused for lacking the
-   * session's attention caches (it may drop those of idle sessions: not a
-   * failure, the exchange sends it the window again); or to undefined after a
+   * session's attention caches it was asked to keep (it may drop those of idle
+   * sessions: not a failure, the exchange sends it the window again; the same
+   * refusal of a whole window is a failure); or to undefined after a
    * failure (the host is then failed and retired).
    */
   #ask(
@@ -337,7 +338,10 @@ export class InferenceSession {
         return answer;
       })
       .catch((err: unknown) => {
-        if (err instanceof InferCacheMissingError) return 'window-lost' as const;
+        // Only a part that kept cache entries can lack them: a host refusing the whole window so is failed.
+        if (err instanceof InferCacheMissingError && items.some((i) => i.keepTo > 0)) {
+          return 'window-lost' as const;
+        }
         this.#fail(host, step, err);
         return undefined;
       });
