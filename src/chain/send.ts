@@ -67,9 +67,9 @@ const DROPPED_AFTER_MS = 2_000;
 /**
  * How long a sent transaction may wait behind a nonce missing from the chain before it counts as
  * dropped. Concord sends one transaction at a time and waits for its receipt, so a gap means a reorg
- * dropped an earlier one; the wait allows for pipelined sends whose earlier nonce is about to be mined.
+ * dropped an earlier one; the wait allows for a re-included earlier transaction about to be mined again.
  */
-const GAPPED_AFTER_MS = 15_000;
+const GAPPED_AFTER_MS = 5_000;
 
 /** Sends a contract call, waits for its receipt, and throws {@link ChainRevertError} if it reverted. */
 export async function sendContract(clients: ConcordClients, call: ContractCall): Promise<TransactionReceipt> {
@@ -209,7 +209,7 @@ async function isKnown(clients: ConcordClients, hash: Hex): Promise<boolean> {
  * Polls for the receipt of `hash`; transport failures count as "not yet".
  * Throws TransactionDroppedError when the endpoint no longer knows the
  * transaction, or when it waits behind a nonce the chain no longer has for
- * `gappedAfterMs` (default 15 s).
+ * `gappedAfterMs` (default 5 s).
  * A reverted transaction is replayed as a call on the state before its
  * block and, if it succeeds there, on the state after it (a transaction
  * earlier in the same block, e.g. another node's `finalize`, made it fail)
