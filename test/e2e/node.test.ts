@@ -400,7 +400,11 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     // node1 died after its commit was mined but before its journal marked it mined: the journal held
     // the transaction as sent (recorded when the endpoint took it), so the restarted node followed it
     // to confirmation and revealed with the salt journaled before the commit was sent.
-    assert.ok(nodes[1]!.output.some((line) => line.includes('journal committed (commit confirmed)')));
+    const journal = nodes[1]!.output.filter((line) => line.includes(`task ${id}: `));
+    assert.ok(
+      journal.some((line) => line.includes('journal committed (commit confirmed)')),
+      journal.join('\n'),
+    );
   });
 
   it("a lazy node that replays another member's commitment loses its bond and its stakeSlash and gains nothing", async () => {

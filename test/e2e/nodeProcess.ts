@@ -32,7 +32,8 @@ export type NodeProcess = {
  */
 export async function spawnNode(options: NodeProcessOptions, timeoutMs = 60_000): Promise<NodeProcess> {
   const output: string[] = [];
-  const collect = (d: Buffer) => output.push(...d.toString().trimEnd().split('\n'));
+  const stdout = lineCollector(output);
+  const stderr = lineCollector(output);
   const { child, info, exited } = await startNodeProcess({
     dataDir: options.dataDir,
     args: [
@@ -42,8 +43,8 @@ export async function spawnNode(options: NodeProcessOptions, timeoutMs = 60_000)
     spawn: { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) },
     timeoutMs,
     onSpawn: (spawned) => {
-      spawned.stdout?.on('data', collect);
-      spawned.stderr?.on('data', collect);
+      spawned.stdout?.on('data', stdout);
+      spawned.stderr?.on('data', stderr);
     },
     failure: () => new Error(`node in ${options.dataDir} did not start:\n${output.slice(-30).join('\n')}`),
   });
@@ -60,6 +61,19 @@ export async function spawnNode(options: NodeProcessOptions, timeoutMs = 60_000)
       if (!done) child.kill('SIGTERM');
       await exited;
     },
+  };
+}
+
+/**
+ * Appends each whole line of a stream to `output`. A chunk may end inside a line (a busy reader
+ * gets many writes in one read), so the unfinished rest waits for the next chunk.
+ */
+function lineCollector(output: string[]): (chunk: Buffer) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop()!;
+    output.push(...lines.filter((line) => line.length > 0));
   };
 }
 
