@@ -17,7 +17,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createModel } from '../src/chain/actions/createModel.ts';
@@ -116,9 +116,13 @@ try {
   lag.enable();
   await ask(0); // warm-up: streams between the nodes, code paths; not counted
   const alone: Outcome[] = [];
+  const cpuAlone = cpuSince();
   for (let i = 0; i < singles; i++) alone.push(await ask(1 + i));
+  const cpuPerTokenAlone = cpuAlone() / (singles * tokens);
   const lagAlone = lagSince();
+  const cpuTogether = cpuSince();
   const together = await Promise.all(Array.from({ length: concurrent }, (_, i) => ask(100 + i)));
+  const cpuPerTokenTogether = cpuTogether() / (concurrent * tokens);
   const lagTogether = lagSince();
   const loadAfterConcurrent = uptime();
   const flood = await Promise.all(Array.from({ length: burst }, (_, i) => ask(1000 + i)));
@@ -144,6 +148,13 @@ try {
   console.log(
     `ratio ${concurrent} concurrent vs 1 alone: ${(togetherRate / aloneRate).toFixed(2)}x aggregate tokens/s (target >= 8x)`,
   );
+  // This process is every node and the client: its CPU time per token, not the waiting between
+  // exchanges, bounds what batching can gain on this machine.
+  const wallPerTokenAlone = 1000 / aloneRate;
+  const cores = availableParallelism();
+  console.log(
+    `CPU time of this process per token (all threads: nodes, client, settlement): alone ${cpuPerTokenAlone.toFixed(1)} ms, ${concurrent} concurrent ${cpuPerTokenTogether.toFixed(1)} ms; one session alone takes ${wallPerTokenAlone.toFixed(1)} ms of wall per token, so ${cores} cores bound the ratio at ${((wallPerTokenAlone * cores) / cpuPerTokenTogether).toFixed(2)}x`,
+  );
   console.log(`load after ${concurrent}:    ${loadAfterConcurrent}`);
   console.log('');
   console.log(`${burst} concurrent requests (${lagFlood}):`);
@@ -163,6 +174,15 @@ try {
 }
 
 /** One streamed chat completion paid by a fresh signed request of `who` (as `concord ask --key`). */
+/** Returns a function giving this process's CPU time (user + system, ms) since this call. */
+function cpuSince(): () => number {
+  const start = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1000;
+  };
+}
+
 async function chat(
   who: ConcordContext,
   node: NodeClient,

@@ -121,8 +121,10 @@ const PARTIAL_PRODUCTS_TYPEHASH = keccak_256(
 const ITEM_TYPEHASH = keccak_256(
   encoder.encode('Item(uint64 step,int32 layer,string matrix,uint32 shard,bytes32 input,bytes32 digest)'),
 );
-/** keccak256 of each matrix name seen (a handful per model). */
+/** keccak256 of each matrix name seen (a handful per model; at most {@link MAX_CACHED_NAMES}). */
 const matrixHashes = new Map<string, Uint8Array>();
+/** Names cached at most: a peer's statement may carry any name, so the caches stay bounded. */
+const MAX_CACHED_NAMES = 4096;
 /** Per domain (chain id and contract), its EIP-712 separator. */
 const separators = new Map<string, Uint8Array>();
 
@@ -135,6 +137,21 @@ const separators = new Map<string, Uint8Array>();
  */
 export function hashStatement(statement: PartialProductsStatement, domain: InferenceDomain): Hex {
   const key = `${domain.chainId}/${domain.settlement ?? ''}`;
+  const known = statementHashes.get(statement);
+  if (known?.key === key) return known.hash;
+  const hash = encodeStatementHash(statement, domain, key);
+  statementHashes.set(statement, { key, hash });
+  return hash;
+}
+
+/**
+ * The digest of each statement object hashed: a gateway verifies an answer and later puts it
+ * into its receipt's Merkle tree, and the hash would otherwise be computed twice. Statements
+ * are never changed once made (a host's is built to be signed, a gateway's parsed from the wire).
+ */
+const statementHashes = new WeakMap<PartialProductsStatement, { key: string; hash: Hex }>();
+
+function encodeStatementHash(statement: PartialProductsStatement, domain: InferenceDomain, key: string): Hex {
   checkStatement(statement);
   const items = new Uint8Array(32 * statement.items.length);
   const item = new Uint8Array(7 * 32);
@@ -168,7 +185,7 @@ function matrixHash(name: string): Uint8Array {
   let h = matrixHashes.get(name);
   if (!h) {
     h = keccak_256(encoder.encode(name));
-    matrixHashes.set(name, h);
+    if (matrixHashes.size < MAX_CACHED_NAMES) matrixHashes.set(name, h);
   }
   return h;
 }
@@ -238,8 +255,16 @@ export function statementLeaf(signed: SignedStatement, domain: InferenceDomain):
 
 /** `keccak256(name)`: how the contract names a matrix. */
 export function matrixId(name: string): Hex {
-  return keccak256(toBytes(name));
+  let id = matrixIds.get(name);
+  if (id === undefined) {
+    id = bytesToHex(matrixHash(name));
+    if (matrixIds.size < MAX_CACHED_NAMES) matrixIds.set(name, id);
+  }
+  return id;
 }
+
+/** {@link matrixId} of each matrix name seen (receipts name every answer's matrix). */
+const matrixIds = new Map<string, Hex>();
 
 /** An item as the contract takes it. */
 export function toChainItem(item: StatementItem): ChainItem {
