@@ -97,6 +97,7 @@ function fixedModelService(served: readonly ServedModel[]): ModelService {
     state: 'ready',
     replicas: m.plan.parameters.replicas,
     hostedShards: 0,
+    hostedBytes: 0,
     hosts: m.plan.parameters.hosts.map((h) => h.address),
   });
   const first = served[0]!;

@@ -4,7 +4,8 @@ import type { ConcordContext } from '../../chain/context.ts';
 import type { InferenceDomain } from '../../chain/inferenceStatement.ts';
 import { BaseError } from '../../core/errors.ts';
 import {
-  hostedShardsFromParams,
+  type ExchangeShardWeights,
+  exchangeLeafRange,
   InferenceGateway,
   type InferenceGatewayInit,
   type InferenceHost,
@@ -12,13 +13,14 @@ import {
   serveInference,
 } from '../../inference/index.ts';
 import type { GptParams } from '../../model/index.ts';
+import { BASE_LEAF, type PieceLayout, vocabLeaves } from '../../model/pieces/index.ts';
 import type { ConcordHost } from '../../p2p/createHost.ts';
 import type { BlobStore } from '../../store/blobStore.ts';
 import { localSigner } from '../blobFetcher.ts';
 import { ModelNotServedError } from '../errors.ts';
 import { GatewayPeers, startGatewayHost } from './gatewayPeers.ts';
 import { chainSessionAdmission } from './hostAdmission.ts';
-import { lyingParams } from './lyingParams.ts';
+import { lyingShard } from './lyingParams.ts';
 import {
   DEFAULT_SHARDING,
   hostedShardsKey,
@@ -29,7 +31,15 @@ import {
 } from './planVersion.ts';
 import { nodeSetKey, type RegistryModel, type RegistryState, readRegistryState } from './registryState.ts';
 import type { ModelService, ServedModel, ServedModelStatus } from './types.ts';
-import { checkpointProviders, loadVersionCheckpoint, type VersionCheckpoint } from './versionCheckpoint.ts';
+import { checkpointProviders } from './versionCheckpoint.ts';
+import {
+  hostedShardKey,
+  loadGatewayParams,
+  loadHostedShards,
+  loadVersionBase,
+  type VersionBase,
+  type VersionSource,
+} from './versionPieces.ts';
 
 /** What model serving needs from the node: the chain, its libp2p host, its blob store and its log. */
 export type ModelServiceDeps = {
@@ -49,21 +59,32 @@ export type ModelServiceOptions = {
   lie?: boolean;
   /** How often the registry is read; default 2000 ms. */
   pollIntervalMs?: number;
-  /** Time one checkpoint fetch from one peer may take; default 120 s. */
+  /** Time one fetch of pieces from one peer may take; default 120 s. */
   fetchTimeoutMs?: number;
   /** Gateway settings; the gateway's defaults where absent. */
   gateway?: Partial<Pick<InferenceGatewayInit, 'mode' | 'timeoutMs' | 'signatureCheck' | 'sealEvery'>>;
 };
 
-/** A `host` blob request as the blob server's authorizer hands it over. */
-export type HostFetchQuery = { modelId: bigint; versionIndex: bigint; digest: Hex; requester: Address };
+/**
+ * A `host` request as the blob and pieces servers' authorizer hands it over:
+ * `leaves` is the range of pieces asked for (absent: the whole checkpoint).
+ */
+export type HostFetchQuery = {
+  modelId: bigint;
+  versionIndex: bigint;
+  digest: Hex;
+  requester: Address;
+  leaves?: readonly [number, number];
+};
 
 /** The node's ModelService plus the rights check its blob server asks for `host` fetches. */
 export type NodeModelService = ModelService & {
   /**
-   * Whether `requester` may fetch the checkpoint of this version: the digest
-   * is the version's and the requester serves or stands by for a shard of its
-   * plan, recomputed from the active nodes on chain now.
+   * Whether `requester` may fetch pieces of this version: the digest is the
+   * version's and, under its plan recomputed from the active nodes on chain
+   * now, the requester serves or stands by for a shard whose pieces overlap
+   * the range; the base and vocabulary pieces (what every gateway holds) go
+   * to any active node. The whole checkpoint (no range) only to a planned host.
    */
   mayFetchCheckpoint(query: HostFetchQuery): Promise<boolean>;
 };
@@ -76,6 +97,8 @@ type Serving = {
   readonly gateway: InferenceGateway;
   readonly host: InferenceHost | null;
   readonly hostedShards: number;
+  /** Bytes of model weights the host holds (its shards and standby shards). */
+  readonly hostedBytes: number;
   /** `hostedShardsKey` of the plan for this node: a new plan with the same key keeps the host. */
   readonly hostedKey: string;
 };
@@ -85,9 +108,12 @@ type Tracked = {
   readonly model: RegistryModel;
   state: ServedModelStatus['state'];
   error?: string;
-  checkpoint?: VersionCheckpoint;
-  /** The weights this node's host answers from (the checkpoint's, or perturbed with `lie`). */
-  servedParams?: GptParams;
+  /** The version's base piece: config, tokenizer, the gateway's own weights. */
+  base?: VersionBase;
+  /** The gateway's parameters: the base piece and the embeddings, nothing hosted. */
+  gatewayParams?: GptParams;
+  /** The shards the host holds, by `hostedShardKey` (kept across replans). */
+  held?: ReadonlyMap<string, ExchangeShardWeights>;
   serving?: Serving;
 };
 
@@ -153,15 +179,15 @@ class NodeModels implements NodeModelService {
         { hint: 'GET /v1/models lists the models this node serves (name, name@version or model id).' },
       );
     }
-    const { checkpoint, serving } = t;
-    if (t.state !== 'ready' || checkpoint === undefined || serving === undefined) {
+    const { base, gatewayParams, serving } = t;
+    if (t.state !== 'ready' || base === undefined || gatewayParams === undefined || serving === undefined) {
       throw new ModelNotServedError(
         `Model ${t.model.name}@${t.model.version.index} is not ready on this node.`,
         {
           details: t.error === undefined ? t.state : `${t.state}: ${t.error}`,
           hint:
             t.state === 'loading'
-              ? 'The node is fetching the checkpoint or planning its hosts; try again in a few seconds.'
+              ? 'The node is fetching its pieces of the model or planning its hosts; try again in a few seconds.'
               : 'See the error; the node retries on its next registry read.',
         },
       );
@@ -171,12 +197,12 @@ class NodeModels implements NodeModelService {
       versionIndex: t.model.version.index,
       name: t.model.name,
       digest: t.model.version.digest,
-      params: checkpoint.params,
-      tokenizer: checkpoint.tokenizer,
+      params: gatewayParams,
+      tokenizer: base.tokenizer,
       plan: serving.plan,
       gateway: serving.gateway,
       host: serving.host,
-      draft: checkpoint.draft,
+      draft: base.draft,
     };
   }
 
@@ -190,12 +216,22 @@ class NodeModels implements NodeModelService {
     const t = this.#tracked.find(
       (x) => x.model.modelId === query.modelId && x.model.version.index === query.versionIndex,
     );
-    if (t?.checkpoint === undefined || t.model.version.digest.toLowerCase() !== query.digest.toLowerCase()) {
+    if (t?.base === undefined || t.model.version.digest.toLowerCase() !== query.digest.toLowerCase()) {
       return false;
     }
     const nodes = await activeNodes(this.#deps.ctx);
-    const { plan } = planVersion(t.model.version.digest, t.checkpoint.params.config, nodes, this.#sharding);
-    return isPlannedHost(plan, query.requester);
+    const requester = getAddress(query.requester);
+    if (!nodes.some((n) => n.stake > 0n && getAddress(n.account) === requester)) return false;
+    const { layout, config } = t.base;
+    if (query.leaves !== undefined && isGatewayRange(layout, query.leaves)) return true;
+    const { plan } = planVersion(t.model.version.digest, config, nodes, this.#sharding);
+    if (query.leaves === undefined) return isPlannedHost(plan, requester);
+    const [start, end] = query.leaves;
+    return plan.shards.some((s) => {
+      if (!s.hosts.includes(requester) && !s.standbys.includes(requester)) return false;
+      const [from, to] = exchangeLeafRange(layout, s.matrix, [s.rowStart, s.rowEnd]);
+      return start < to && from < end;
+    });
   }
 
   async stop(): Promise<void> {
@@ -230,6 +266,7 @@ class NodeModels implements NodeModelService {
       ...(t.error === undefined ? {} : { error: t.error }),
       replicas: t.serving?.replicas ?? this.#sharding.replicas,
       hostedShards: t.serving?.hostedShards ?? 0,
+      hostedBytes: t.serving?.hostedBytes ?? 0,
       hosts: t.serving ? servingHosts(t.serving.plan) : [],
     };
   }
@@ -260,29 +297,25 @@ class NodeModels implements NodeModelService {
     if (primary !== undefined) await this.#serve(primary, state);
   }
 
-  /** Loads the version's checkpoint if needed and (re)plans when the node set changed. */
+  /** Loads the version's pieces this node needs and (re)plans when the node set changed. */
   async #serve(t: Tracked, state: RegistryState): Promise<void> {
     const nodesKey = nodeSetKey(state.nodes);
     if (t.state === 'ready' && t.serving?.nodesKey === nodesKey) return;
     try {
-      const checkpoint = t.checkpoint ?? (await this.#load(t.model, state));
-      t.checkpoint = checkpoint;
-      t.servedParams ??= this.#options.lie ? lyingParams(checkpoint.params) : checkpoint.params;
-      const { plan, replicas } = planVersion(
-        t.model.version.digest,
-        checkpoint.params.config,
-        state.nodes,
-        this.#sharding,
-      );
+      const source = await this.#source(t.model, state);
+      const base = t.base ?? (await loadVersionBase(this.#fetchDeps(), source));
+      t.base = base;
+      const { plan, replicas } = planVersion(t.model.version.digest, base.config, state.nodes, this.#sharding);
+      t.gatewayParams ??= await loadGatewayParams(this.#fetchDeps(), source, base);
       const gw = await this.#gatewayHost();
       const peers = await gw.peers.resolve(plan.shards.flatMap((s) => [...s.hosts, ...s.standbys]));
       const gateway = new InferenceGateway({
         host: gw.host,
         domain: this.#domain,
         plan,
-        params: checkpoint.params,
+        params: t.gatewayParams,
         peers,
-        tokenizer: checkpoint.tokenizer,
+        tokenizer: base.tokenizer,
         log: (line) => this.#deps.log(`gateway: ${t.model.name}@${t.model.version.index}: ${line}`),
         ...this.#options.gateway,
       });
@@ -293,8 +326,15 @@ class NodeModels implements NodeModelService {
       // its host running: restarting it would drop the attention caches of every session in flight.
       let host = previous?.host ?? null;
       let hostedShards = previous?.hostedShards ?? 0;
+      let hostedBytes = previous?.hostedBytes ?? 0;
       if (previous?.hostedKey !== hostedKey) {
-        const shards = hostedShardsFromParams(t.servedParams, plan, self);
+        const held = await loadHostedShards(this.#fetchDeps(), source, base, {
+          plan,
+          self,
+          held: t.held ?? new Map(),
+        });
+        t.held = new Map(held.map((w) => [keyOf(w), w]));
+        const shards = this.#options.lie ? held.map(lyingShard) : held;
         await previous?.host?.stop();
         host =
           shards.length === 0
@@ -303,7 +343,7 @@ class NodeModels implements NodeModelService {
                 domain: this.#domain,
                 signer: localSigner(this.#deps.ctx),
                 model: plan.parameters.modelDigest,
-                config: checkpoint.params.config,
+                config: base.config,
                 admit: chainSessionAdmission(this.#deps.ctx, {
                   modelId: t.model.modelId,
                   versionIndex: t.model.version.index,
@@ -311,10 +351,11 @@ class NodeModels implements NodeModelService {
                 shards,
               });
         hostedShards = shards.length;
+        hostedBytes = held.reduce((sum, w) => sum + shardBytes(w), 0);
       }
       await previous?.gateway.close();
       gw.peers.warmUp(peers);
-      t.serving = { plan, replicas, nodesKey, gateway, host, hostedShards, hostedKey };
+      t.serving = { plan, replicas, nodesKey, gateway, host, hostedShards, hostedBytes, hostedKey };
       t.state = 'ready';
       delete t.error;
       const short =
@@ -322,7 +363,7 @@ class NodeModels implements NodeModelService {
           ? ` (only ${replicas} of ${this.#sharding.replicas} replicas: too few nodes)`
           : '';
       this.#deps.log(
-        `models: serving ${t.model.name}@${t.model.version.index} over ${state.nodes.length} nodes, ${hostedShards} shards here${short}`,
+        `models: serving ${t.model.name}@${t.model.version.index} over ${state.nodes.length} nodes, ${hostedShards} shards here (${hostedBytes} bytes)${short}`,
       );
     } catch (err) {
       if (this.#abort.signal.aborted) return;
@@ -333,23 +374,25 @@ class NodeModels implements NodeModelService {
     }
   }
 
-  async #load(model: RegistryModel, state: RegistryState): Promise<VersionCheckpoint> {
-    const { ctx, host, blobs } = this.#deps;
-    const providers = await checkpointProviders(ctx, {
+  /** Where the version's pieces come from: its digest and the nodes likely to hold it. */
+  async #source(model: RegistryModel, state: RegistryState): Promise<VersionSource> {
+    const providers = await checkpointProviders(this.#deps.ctx, {
       version: model.version,
       owner: model.owner,
       nodes: state.nodes,
     });
-    return await loadVersionCheckpoint(
-      { ctx, host, blobs, timeoutMs: this.#options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS },
-      {
-        modelId: model.modelId,
-        versionIndex: model.version.index,
-        digest: model.version.digest,
-        providers,
-        signal: this.#abort.signal,
-      },
-    );
+    return {
+      modelId: model.modelId,
+      versionIndex: model.version.index,
+      digest: model.version.digest,
+      providers,
+      signal: this.#abort.signal,
+    };
+  }
+
+  #fetchDeps() {
+    const { ctx, host, blobs } = this.#deps;
+    return { ctx, host, blobs, timeoutMs: this.#options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS };
   }
 
   #gatewayHost(): Promise<{ host: ConcordHost; peers: GatewayPeers }> {
@@ -380,12 +423,31 @@ function versionMatches(t: Tracked, model: string): boolean {
   return /^(0|[1-9][0-9]{0,77})$/.test(version) && BigInt(version) === t.model.version.index;
 }
 
-/** Stops serving a version's shards and forgets its checkpoint. */
+/** Stops serving a version's shards and forgets its pieces. */
 async function retire(t: Tracked): Promise<void> {
   await t.serving?.host?.stop();
   delete t.serving;
-  delete t.checkpoint;
-  delete t.servedParams;
+  delete t.base;
+  delete t.gatewayParams;
+  delete t.held;
+}
+
+/** The key a held shard is kept under (see `hostedShardKey`). */
+function keyOf(w: ExchangeShardWeights): string {
+  const [start, end] = w.kind === 'attn' ? [w.headStart, w.headEnd] : [w.rowStart, w.rowEnd];
+  return hostedShardKey(w.kind === 'lm_head' ? -1 : w.layer, w.kind, w.shard, start, end);
+}
+
+/** Bytes of a shard's weight arrays. */
+function shardBytes(w: ExchangeShardWeights): number {
+  const arrays = w.kind === 'attn' ? [w.qkv, w.qkvBias, w.proj] : w.kind === 'mlp' ? [w.fc, w.fcBias, w.proj] : [w.weight];
+  return arrays.reduce((sum, a) => sum + a.byteLength, 0);
+}
+
+/** Whether leaves [start, end) are all base or vocabulary pieces (what any gateway holds). */
+function isGatewayRange(layout: PieceLayout, [start, end]: readonly [number, number]): boolean {
+  const [vocabStart] = vocabLeaves(layout, 0, layout.config.vocabSize);
+  return (start === BASE_LEAF && end === BASE_LEAF + 1) || (start >= vocabStart && end <= layout.leafCount);
 }
 
 function describe(err: unknown): string {

@@ -34,19 +34,22 @@ export type ServedModelStatus = {
   readonly versionIndex: string;
   readonly name: string;
   readonly digest: Hex;
-  /** `loading` (fetching the blob or waiting for hosts), `ready`, or `failed` (see `error`). */
+  /** `loading` (fetching its pieces or waiting for hosts), `ready`, or `failed` (see `error`). */
   readonly state: 'loading' | 'ready' | 'failed';
   readonly error?: string;
   readonly replicas: number;
   /** Shards this node serves and stands by for. */
   readonly hostedShards: number;
+  /** Bytes of model weights this node's host holds for them (its pieces of the model, no more). */
+  readonly hostedBytes: number;
   readonly hosts: readonly Address[];
 };
 
 /**
  * The node's model serving: follows the ModelRegistry (latest version of every
- * model), fetches each version's checkpoint with blob purpose `host`, plans
- * the shards over the registered, staked nodes, serves this node's shards on
+ * model), fetches each version's base piece (config, tokenizer), plans the
+ * shards over the registered, staked nodes within their memory caps, fetches
+ * only the pieces of its own shards and the gateway's, serves its shards on
  * `/concord/infer/1.0.0`, and keeps a gateway per version. Replans when nodes
  * join or leave and reloads when a new version is published.
  */

@@ -4,16 +4,6 @@ import { committeeOf } from '../../chain/actions/committeeOf.ts';
 import type { ModelVersion } from '../../chain/actions/latestVersion.ts';
 import { participantState } from '../../chain/actions/participantState.ts';
 import type { ConcordContext } from '../../chain/context.ts';
-import type { DraftModel } from '../../inference/index.ts';
-import type { GptParams, Tokenizer } from '../../model/index.ts';
-import { readCheckpoint } from '../../tasks/checkpoint.ts';
-import { TOKENIZER_METADATA_KEY, tokenizerFromMetadata } from '../../tasks/tokenizerMetadata.ts';
-import { type BlobFetcherDeps, fetchFromProviders } from '../blobFetcher.ts';
-import { draftFor } from './draftModel.ts';
-
-/** A model version's checkpoint as a node serves it. */
-/** A loaded version: its parameters, its tokenizer, and the draft a gateway may speculate with (none when no draft fits its tokenizer). */
-export type VersionCheckpoint = { params: GptParams; tokenizer: Tokenizer; draft: DraftModel | undefined };
 
 /** The blob request context of a version's checkpoint: `<modelId>:<versionIndex>`. */
 export function hostContext(modelId: bigint, versionIndex: bigint): string {
@@ -53,34 +43,4 @@ async function revealersOf(
   return members.filter(
     (_, i) => states[i]?.status === 'revealed' && states[i]?.resultDigest.toLowerCase() === digest,
   );
-}
-
-/**
- * Loads a version's checkpoint: fetches the blob with purpose `host` from the
- * providers unless the store holds it (verified against the digest), then
- * reads the parameters and the tokenizer its metadata names.
- */
-export async function loadVersionCheckpoint(
-  deps: BlobFetcherDeps,
-  params: {
-    modelId: bigint;
-    versionIndex: bigint;
-    digest: Hex;
-    providers: readonly Address[];
-    signal?: AbortSignal;
-  },
-): Promise<VersionCheckpoint> {
-  await fetchFromProviders(deps, {
-    digest: params.digest,
-    purpose: 'host',
-    context: hostContext(params.modelId, params.versionIndex),
-    providers: params.providers,
-    ...(params.signal ? { signal: params.signal } : {}),
-  });
-  const { params: gpt, metadata } = readCheckpoint(deps.blobs.getBlob(params.digest));
-  return {
-    params: gpt,
-    tokenizer: tokenizerFromMetadata(metadata, gpt.config.vocabSize),
-    draft: draftFor(metadata[TOKENIZER_METADATA_KEY]),
-  };
 }

@@ -23,6 +23,7 @@ const modelEntry = {
         error: { type: 'string' },
         replicas: { type: 'integer' },
         hostedShards: { type: 'integer' },
+        hostedBytes: { type: 'integer' },
         hosts: { type: 'array', items: address },
         creditsPerToken: uintString,
         gateway: address,
