@@ -25,7 +25,6 @@ export {
   attnLeaves,
   BASE_LEAF,
   baseFloats,
-  checkLeafRange,
   type LeafLocation,
   leafFloats,
   locateLeaf,

@@ -114,7 +114,7 @@ export function pieceBytes(layout: PieceLayout, start: number, end: number): num
 }
 
 /** Throws InvalidPieceRangeError unless [start, end) is a non-empty range of the layout's leaves. */
-export function checkLeafRange(layout: PieceLayout, start: number, end: number): void {
+function checkLeafRange(layout: PieceLayout, start: number, end: number): void {
   checkUnits('leaves', start, end, layout.leafCount);
 }
 
