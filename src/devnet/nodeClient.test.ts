@@ -77,6 +77,7 @@ function model(id: string, versionIndex: string, state: string, error?: string):
       ...(error === undefined ? {} : { error }),
       replicas: 3,
       hostedShards: 4,
+      hostedBytes: 4096,
       hosts: [],
       creditsPerToken: '1',
       gateway: `0x${'11'.repeat(20)}`,

@@ -14,6 +14,7 @@ export {
   type ExchangeKind,
   type ExchangeRequest,
   type ExchangeSpec,
+  exchangeShardKey,
   gptExchanges,
 } from './exchange.ts';
 export type { ShardVote } from './exchangeRound.ts';
@@ -64,6 +65,7 @@ export {
   type SessionSettlement,
 } from './settlement.ts';
 export type { ConsensusMode } from './shardDecision.ts';
+export { exchangeLeafRange, shardFromPieces } from './shards/fromPieces.ts';
 export {
   type AttnShardWeights,
   checkExchangeShard,

@@ -82,6 +82,7 @@ const served: ServedModelInfo = {
   state: 'ready',
   replicas: 3,
   hostedShards: 4,
+  hostedBytes: 4096,
   hosts: [A, B],
   creditsPerToken: '1000000000000000',
   gateway: A,

@@ -91,7 +91,7 @@ async function localTokens(prompt: string, maxNewTokens: number): Promise<number
     model.params,
     { shardsPerMatrix: SHARDS_PER_MATRIX },
     tokenizer.encode(prompt),
-    { temperature: 0, maxNewTokens },
+    { temperature: 0, seed: 0, maxNewTokens },
   );
 }
 
