@@ -64,6 +64,7 @@ export {
   type SessionSettlement,
 } from './settlement.ts';
 export type { ConsensusMode } from './shardDecision.ts';
+export { exchangeShardBytes } from './shards/shardBytes.ts';
 export {
   type AttnShardWeights,
   checkExchangeShard,

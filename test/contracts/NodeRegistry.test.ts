@@ -173,7 +173,11 @@ describe('NodeRegistry', () => {
       await registerNode(chain, 1, MIN);
       assert.equal(await view('modelMemoryOf', [account(1)]), 0n);
       const receipt = await call(1, 'setModelMemory', [2n ** 64n - 1n]);
-      const [event] = parseEventLogs({ abi: nodeRegistryAbi, logs: receipt.logs, eventName: 'ModelMemorySet' });
+      const [event] = parseEventLogs({
+        abi: nodeRegistryAbi,
+        logs: receipt.logs,
+        eventName: 'ModelMemorySet',
+      });
       assert.deepEqual(event?.args, { account: account(1), maxBytes: 2n ** 64n - 1n });
       assert.equal(await view('modelMemoryOf', [account(1)]), 2n ** 64n - 1n);
       await call(1, 'setModelMemory', [0n]);
