@@ -20,6 +20,7 @@ import { createBlobAuthorizer } from './blobAccess.ts';
 import { cachedChainNow } from './chainTime.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
+import { ensureModelMemory } from './ensureModelMemory.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
 import { assertServing, checkHealth } from './health.ts';
 import { type AdmissionLimits, CompletionAdmission } from './inference/completionAdmission.ts';
@@ -68,6 +69,8 @@ export type NodeConfig = {
   standbys?: number | undefined;
   /** Row shards each weight matrix is cut into (default 4). */
   shardsPerMatrix?: number | undefined;
+  /** Most model-weight bytes this node hosts, announced on chain at start (default 0n = unlimited). */
+  maxModelMemory?: bigint | undefined;
   /** The price this node's gateway asks per generated token, in credits (default 1). */
   creditsPerToken?: bigint | undefined;
   /** How many completions the gateway runs and queues at once (default `DEFAULT_ADMISSION_LIMITS`). */
@@ -168,6 +171,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const registration = await ensureRegistered(ctx, peerKey, config.stake);
     if (registration.registered)
       config.log(`registered ${keys.address} as ${host.peerId} with stake ${registration.stake}`);
+    const memory = await ensureModelMemory(ctx, config.maxModelMemory ?? 0n);
+    if (memory.changed) config.log(`announced a model memory cap of ${memory.bytes} bytes (0 = unlimited)`);
     const metrics = createNodeMetrics({
       taskStates: () => store.journal.countByState(),
       blobBytesServed: () => server.stats.bytesServed,
