@@ -96,6 +96,8 @@ export type NodeInfo = {
   peerId: string;
   multiaddrs: string[];
   apiUrl: string;
+  /** The model memory cap the node announced on chain, in bytes as a decimal string ("0" = unlimited). */
+  maxModelMemory: string;
 };
 
 /** A started node; `stop()` shuts everything down in order. */
@@ -277,6 +279,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       peerId: host.peerId.toString(),
       multiaddrs: host.getMultiaddrs().map((m) => m.toString()),
       apiUrl,
+      maxModelMemory: memory.bytes.toString(),
     };
     // Written whole, then renamed: a reader polling for the file never sees half of it.
     const infoFile = nodeInfoFile(config.dataDir);
