@@ -42,6 +42,7 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     mapping(address account => bool) private _slashers;
     address[] private _accounts;
     mapping(address account => uint256) private _locked;
+    mapping(address account => uint64) private _modelMemory;
 
     // Sum tree (Fenwick) of the active nodes' stakes over slots 1.._capacity: tree node i holds
     // the total weight of slots (i - lowbit(i), i]. Every tree node, the capacity and each slot's
@@ -69,6 +70,9 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
     event StakeLocked(address indexed account, address indexed locker, uint256 amount, uint256 locked);
     /// @notice `locker` released `amount` of `account`'s locked stake; `locked` stays locked.
     event StakeUnlocked(address indexed account, address indexed locker, uint256 amount, uint256 locked);
+
+    /// @notice `account` accepts to host at most `maxBytes` of model weights (0 = unlimited).
+    event ModelMemorySet(address indexed account, uint64 maxBytes);
 
     /// @notice The amount is below the minimum stake.
     error NodeBelowMinStake(uint256 amount, uint256 minStake);
@@ -193,6 +197,21 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
         if (slashed > 0) _token.safeTransfer(recipient, slashed);
     }
 
+    /// @notice Announces the most model-weight bytes the caller accepts to host (0 = unlimited), so
+    /// that every node plans the caller's shards within it.
+    /// Requirements:
+    /// - the caller is registered.
+    function setModelMemory(uint64 maxBytes) external {
+        _registered(msg.sender);
+        _modelMemory[msg.sender] = maxBytes;
+        emit ModelMemorySet(msg.sender, maxBytes);
+    }
+
+    /// @notice The model-weight bytes `account` accepts to host (0 = unlimited or never set).
+    function modelMemoryOf(address account) external view returns (uint64) {
+        return _modelMemory[account];
+    }
+
     /// @notice Allows or disallows `slasher` to call `slash`.
     /// Requirements:
     /// - the caller is the owner.
@@ -272,26 +291,34 @@ contract NodeRegistry is Ownable, ReentrancyGuard {
         return _accounts[index];
     }
 
-    /// @notice The active nodes, in registration order, with their active stakes.
+    /// @notice The active nodes, in registration order, with their active stakes and their
+    /// model memory caps (`modelMemoryOf`, 0 = unlimited).
     /// @dev An off-chain view: it walks every account ever registered, so contracts must not call
     /// it (they draw with `drawCommittee`).
-    function activeNodes() external view returns (address[] memory accounts, uint256[] memory stakes) {
+    function activeNodes()
+        external
+        view
+        returns (address[] memory accounts, uint256[] memory stakes, uint64[] memory memories)
+    {
         uint256 total = _accounts.length;
         accounts = new address[](total);
         stakes = new uint256[](total);
+        memories = new uint64[](total);
         uint256 count;
         for (uint256 i; i < total; ++i) {
             address account = _accounts[i];
             if (isActive(account)) {
                 accounts[count] = account;
                 stakes[count] = _nodes[account].stake;
+                memories[count] = _modelMemory[account];
                 ++count;
             }
         }
-        // Shrink both arrays in place to the number of active nodes.
+        // Shrink the arrays in place to the number of active nodes.
         assembly ("memory-safe") {
             mstore(accounts, count)
             mstore(stakes, count)
+            mstore(memories, count)
         }
     }
 

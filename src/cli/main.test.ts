@@ -21,3 +21,13 @@ test('an unknown command exits 2 with a hint', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown command 'frobnicate'/);
 });
+
+test('a malformed --max-model-memory exits 2 naming the flag, before starting anything', () => {
+  const r = spawnSync(
+    process.execPath,
+    [bin, 'node', 'start', '--chain', 'http://127.0.0.1:1', '--max-model-memory', '2 parsecs'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /UsageError: --max-model-memory must be a byte count/);
+});

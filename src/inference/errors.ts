@@ -5,6 +5,15 @@ export class ShardPlanInvalidError extends BaseError {
   override name = 'ShardPlanInvalidError';
 }
 
+/**
+ * The hosts' memory caps cannot hold the model at the requested replication:
+ * a shard could not get its `replicas` hosts (the message names the shard,
+ * its bytes, and the caps' total beside replication × the model's shard bytes).
+ */
+export class ModelTooLargeError extends BaseError {
+  override name = 'ModelTooLargeError';
+}
+
 /** An inference message broke the wire format (truncated, not JSON, off-schema). */
 export class InferMalformedError extends BaseError {
   override name = 'InferMalformedError';

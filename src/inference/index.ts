@@ -66,6 +66,7 @@ export {
 } from './settlement.ts';
 export type { ConsensusMode } from './shardDecision.ts';
 export { exchangeLeafRange, shardFromPieces } from './shards/fromPieces.ts';
+export { exchangeShardBytes } from './shards/shardBytes.ts';
 export {
   type AttnShardWeights,
   checkExchangeShard,

@@ -20,6 +20,7 @@ import { createBlobAuthorizer } from './blobAccess.ts';
 import { cachedChainNow } from './chainTime.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
+import { ensureModelMemory } from './ensureModelMemory.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
 import { assertServing, checkHealth } from './health.ts';
 import { type AdmissionLimits, CompletionAdmission } from './inference/completionAdmission.ts';
@@ -68,6 +69,8 @@ export type NodeConfig = {
   standbys?: number | undefined;
   /** Row shards each weight matrix is cut into (default 4). */
   shardsPerMatrix?: number | undefined;
+  /** Most model-weight bytes this node hosts, announced on chain at start (default 0n = unlimited). */
+  maxModelMemory?: bigint | undefined;
   /** The price this node's gateway asks per generated token, in credits (default 1). */
   creditsPerToken?: bigint | undefined;
   /** How many completions the gateway runs and queues at once (default `DEFAULT_ADMISSION_LIMITS`). */
@@ -93,6 +96,8 @@ export type NodeInfo = {
   peerId: string;
   multiaddrs: string[];
   apiUrl: string;
+  /** The model memory cap the node announced on chain, in bytes as a decimal string ("0" = unlimited). */
+  maxModelMemory: string;
 };
 
 /** A started node; `stop()` shuts everything down in order. */
@@ -168,6 +173,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const registration = await ensureRegistered(ctx, peerKey, config.stake);
     if (registration.registered)
       config.log(`registered ${keys.address} as ${host.peerId} with stake ${registration.stake}`);
+    const memory = await ensureModelMemory(ctx, config.maxModelMemory ?? 0n);
+    if (memory.changed) config.log(`announced a model memory cap of ${memory.bytes} bytes (0 = unlimited)`);
     const metrics = createNodeMetrics({
       taskStates: () => store.journal.countByState(),
       blobBytesServed: () => server.stats.bytesServed,
@@ -272,6 +279,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       peerId: host.peerId.toString(),
       multiaddrs: host.getMultiaddrs().map((m) => m.toString()),
       apiUrl,
+      maxModelMemory: memory.bytes.toString(),
     };
     // Written whole, then renamed: a reader polling for the file never sees half of it.
     const infoFile = nodeInfoFile(config.dataDir);

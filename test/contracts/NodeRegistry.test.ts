@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Address, type Hex, parseEther, toHex } from 'viem';
+import { type Address, type Hex, parseEther, parseEventLogs, toHex } from 'viem';
 import { nodeRegistryAbi, nodeRegistryBytecode } from '../../generated/contracts/index.ts';
 import {
   account,
@@ -153,16 +153,37 @@ describe('NodeRegistry', () => {
       await expectRevert(call(2, 'slash', [account(1), 1n, account(2)]), 'NodeNotSlasher');
     }));
 
-  it('activeNodes lists active nodes in registration order with their stakes', () =>
+  it('activeNodes lists active nodes in registration order with their stakes and memory caps', () =>
     isolated(chain, async () => {
       await registerNode(chain, 3, MIN + 3n);
       await registerNode(chain, 1, MIN + 1n);
       await registerNode(chain, 2, MIN + 2n);
       await call(1, 'requestUnstake', [2n]);
-      const [accounts, stakes] = await view<[readonly string[], readonly bigint[]]>('activeNodes');
+      await call(2, 'setModelMemory', [2048n]);
+      const [accounts, stakes, memories] =
+        await view<[readonly string[], readonly bigint[], readonly bigint[]]>('activeNodes');
       assert.deepEqual(accounts, [account(3), account(2)]);
       assert.deepEqual(stakes, [MIN + 3n, MIN + 2n]);
+      assert.deepEqual(memories, [0n, 2048n]);
       assert.deepEqual(await view('nodes'), [account(3), account(1), account(2)]);
+    }));
+
+  it('setModelMemory records the cap of a registered node (0 = unlimited) and rejects unknown accounts', () =>
+    isolated(chain, async () => {
+      await registerNode(chain, 1, MIN);
+      assert.equal(await view('modelMemoryOf', [account(1)]), 0n);
+      const receipt = await call(1, 'setModelMemory', [2n ** 64n - 1n]);
+      const [event] = parseEventLogs({
+        abi: nodeRegistryAbi,
+        logs: receipt.logs,
+        eventName: 'ModelMemorySet',
+      });
+      assert.deepEqual(event?.args, { account: account(1), maxBytes: 2n ** 64n - 1n });
+      assert.equal(await view('modelMemoryOf', [account(1)]), 2n ** 64n - 1n);
+      await call(1, 'setModelMemory', [0n]);
+      assert.equal(await view('modelMemoryOf', [account(1)]), 0n);
+      await expectRevert(call(2, 'setModelMemory', [1n]), 'NodeUnknown');
+      assert.equal(await view('modelMemoryOf', [account(2)]), 0n);
     }));
 
   it('checkpoints active stake per block: stakeAt and drawCommittee see the past, not later changes', () =>

@@ -11,6 +11,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { taskMarketAbi } from '../../generated/contracts/index.ts';
 import { getNode } from '../../src/chain/actions/getNode.ts';
 import { getTask } from '../../src/chain/actions/getTask.ts';
+import { modelMemoryOf } from '../../src/chain/actions/modelMemoryOf.ts';
 import { participantState as readParticipantState } from '../../src/chain/actions/participantState.ts';
 import { sharesOf } from '../../src/chain/actions/sharesOf.ts';
 import { writeDeployment } from '../../src/chain/deployment.ts';
@@ -63,7 +64,7 @@ before(async () => {
   deploymentFile = join(dir, 'deployment.json');
   writeDeployment(deploymentFile, chain.deployment);
   for (let i = 0; i < NODES; i++) writeFileSync(keyFile(i), devAccount(i + 1).privateKey, { mode: 0o600 });
-  await start(0);
+  await start(0, ['--max-model-memory', '512MiB']);
   await Promise.all([1, 2, 3].map((i) => start(i)));
   client = await createHost({ privateKey: await generateKeyPair('Ed25519') });
 });
@@ -159,7 +160,7 @@ async function allClaimed(id: bigint, members: readonly Hex[]): Promise<void> {
 }
 
 describe('concord node start: four node processes on a real chain', { timeout: 240_000 }, () => {
-  it('`concord node status` reports the running node', () => {
+  it('`concord node status` reports the running node and the memory cap it announced on chain', async () => {
     const out = spawnSync(process.execPath, [
       join(root, 'bin/concord.mjs'),
       'node',
@@ -172,6 +173,8 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     const status = JSON.parse(out.stdout.toString());
     assert.equal(status.peerId, nodes[0]!.info.peerId);
     assert.equal(status.address, devAccount(1).address);
+    assert.equal(status.maxModelMemory, String(512 * 2 ** 20));
+    assert.equal(await modelMemoryOf(chain.deployer, { account: nodes[0]!.info.address }), 512n * 2n ** 20n);
   });
 
   it('the honest result wins, payouts land, and the lying node is outvoted and slashed', async () => {

@@ -7,6 +7,7 @@ import { type DevChain, startDevChain } from '../devChain.ts';
 import { increaseTime } from '../devRpc.ts';
 import { poolId } from '../poolId.ts';
 import { type TaskParams, taskKindId } from '../taskTypes.ts';
+import { activeNodes } from './activeNodes.ts';
 import { approve } from './approve.ts';
 import { balanceOf } from './balanceOf.ts';
 import { buyCredits } from './buyCredits.ts';
@@ -27,10 +28,12 @@ import { finalizeMany } from './finalizeMany.ts';
 import { getNode } from './getNode.ts';
 import { getTask } from './getTask.ts';
 import { listTasks } from './listTasks.ts';
+import { modelMemoryOf } from './modelMemoryOf.ts';
 import { publishVersion } from './publishVersion.ts';
 import { requestUnstake } from './requestUnstake.ts';
 import { reveal } from './reveal.ts';
 import { revealMany } from './revealMany.ts';
+import { setModelMemory } from './setModelMemory.ts';
 import { sharesOf } from './sharesOf.ts';
 import { stake } from './stake.ts';
 import { type TaskMarketEvent, watchTasks } from './watchTasks.ts';
@@ -170,6 +173,18 @@ test('stake, requestUnstake and withdrawStake move stake through the delay', asy
   await withdrawStake(actor);
   assert.equal(await balanceOf(actor), balance + parseEther('50'));
   assert.equal((await getNode(actor)).pending, 0n);
+});
+
+test('setModelMemory announces a cap that modelMemoryOf and activeNodes read back; only registered nodes may', async () => {
+  const [a, b] = [dev.actors[0]!, dev.actors[1]!];
+  await setModelMemory(a, { bytes: 3n * 2n ** 30n });
+  assert.equal(await modelMemoryOf(b, { account: a.account.address }), 3n * 2n ** 30n);
+  const caps = new Map((await activeNodes(b)).map((n) => [n.account, n.modelMemory]));
+  assert.equal(caps.get(a.account.address), 3n * 2n ** 30n);
+  assert.equal(caps.get(b.account.address), 0n);
+  await setModelMemory(a, { bytes: 0n });
+  assert.equal(await modelMemoryOf(b, { account: a.account.address }), 0n);
+  await assert.rejects(setModelMemory(dev.deployer, { bytes: 1n }), isRevert('NodeUnknown'));
 });
 
 test('a model publishes an aggregate of its round; credits are bought and claimed', async () => {

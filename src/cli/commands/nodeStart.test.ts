@@ -25,6 +25,10 @@ it('refuses out-of-range model serving flags before starting anything (UsageErro
     { 'max-queued': '-1' },
     { 'queue-wait': '0' },
     { 'queue-wait': '2.5' },
+    { 'max-model-memory': '1.5GiB' },
+    { 'max-model-memory': '-1' },
+    { 'max-model-memory': '12TB' },
+    { 'max-model-memory': '99999999999GiB' },
   ]) {
     await assert.rejects(start(values), { name: 'UsageError' }, JSON.stringify(values));
   }
@@ -39,6 +43,7 @@ it('documents the model serving flags in its usage', () => {
     '--max-running N',
     '--max-queued N',
     '--queue-wait S',
+    '--max-model-memory BYTES',
   ]) {
     assert.ok(nodeStartCommand.usage.includes(flag), flag);
   }

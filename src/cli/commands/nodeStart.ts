@@ -7,6 +7,7 @@ import { DEFAULT_TASK_POLICY, type TaskPolicy } from '../../node/worker/taskPoli
 import { DEFAULT_CONFIRMATIONS } from '../../node/worker/worker.ts';
 import { nodeDashboardDeps } from '../../web/nodeDashboard.ts';
 import { registerDashboard } from '../../web/registerDashboard.ts';
+import { parseByteSize } from '../byteSize.ts';
 import { type Command, UsageError } from '../command.ts';
 
 const DEFAULT_DATA_DIR = '.concord/node';
@@ -24,7 +25,8 @@ export const nodeStartCommand: Command = {
     'Usage: concord node start [--chain URL] [--contracts FILE] [--key FILE] [--data DIR]',
     '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT] [--api-host HOST]',
     '                          [--stake WEI] [--poll-ms N] [--chain-wait S] [--confirmations N]',
-    '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--credits-per-token N]',
+    '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--max-model-memory BYTES]',
+    '                          [--credits-per-token N]',
     '                          [--max-running N] [--max-queued N] [--queue-wait S]',
     '                          [--max-bond WEI] [--max-slash-multiple N] [--min-commit-seconds N] [--min-reveal-seconds N]',
     '                          [--max-lock-seconds N]',
@@ -51,6 +53,8 @@ export const nodeStartCommand: Command = {
     '  --replicas N          hosts that compute each shard of a model (default 1)',
     '  --standbys N          standby hosts per shard (default 1)',
     '  --shards-per-matrix N shards each exchange (heads, MLP rows, vocabulary) is cut into (default 4)',
+    '  --max-model-memory BYTES  most model-weight bytes this node hosts (shards and standbys), announced on',
+    '                        chain for every planner; 512MiB, 2GB, ... (KB/MB/GB, KiB/MiB/GiB) (default 0 = unlimited)',
     '  --credits-per-token N    credits this gateway asks per generated token (default 1)',
     `  --max-running N       completions this gateway generates at once (default ${DEFAULT_ADMISSION_LIMITS.maxRunning})`,
     `  --max-queued N        completions that wait for a slot; beyond, 429 with Retry-After (default ${DEFAULT_ADMISSION_LIMITS.maxQueued})`,
@@ -80,6 +84,7 @@ export const nodeStartCommand: Command = {
     replicas: { type: 'string' },
     standbys: { type: 'string' },
     'shards-per-matrix': { type: 'string' },
+    'max-model-memory': { type: 'string' },
     'credits-per-token': { type: 'string' },
     'max-running': { type: 'string' },
     'max-queued': { type: 'string' },
@@ -121,6 +126,7 @@ export const nodeStartCommand: Command = {
       replicas: intOption(values.replicas, '--replicas', 1, 64),
       standbys: intOption(values.standbys, '--standbys', 0, 64),
       shardsPerMatrix: intOption(values['shards-per-matrix'], '--shards-per-matrix', 1, 4096),
+      maxModelMemory: byteSizeOption(values['max-model-memory'], '--max-model-memory'),
       creditsPerToken: bigintOption(values['credits-per-token'], '--credits-per-token'),
       admission: admissionOf(values),
       taskPolicy: taskPolicyOf(values),
@@ -183,6 +189,16 @@ function intOption(v: unknown, flag: string, min: number, max: number): number |
   if (!Number.isInteger(n) || n < min || n > max)
     throw new UsageError(`${flag} must be an integer ${min}..${max}.`);
   return n;
+}
+
+function byteSizeOption(v: unknown, flag: string): bigint | undefined {
+  if (v === undefined) return undefined;
+  const bytes = typeof v === 'string' ? parseByteSize(v) : undefined;
+  if (bytes === undefined)
+    throw new UsageError(
+      `${flag} must be a byte count below 2^64, plain or with KB, MB, GB, KiB, MiB or GiB (got ${String(v)}).`,
+    );
+  return bytes;
 }
 
 function bigintOption(v: unknown, flag: string): bigint | undefined {

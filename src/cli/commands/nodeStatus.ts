@@ -11,11 +11,12 @@ export class NodeNotRunningError extends BaseError {
 /** `concord node status`: asks a running node's API for its health. */
 export const nodeStatusCommand: Command = {
   path: ['node', 'status'],
-  summary: "show a running node's peer id, account, chain head and API URL",
+  summary: "show a running node's peer id, account, chain head, API URL and model memory cap",
   usage: [
     'Usage: concord node status [--data DIR] [--json]',
     '',
-    "Reads DIR/node.json (written by `concord node start`) and queries the node's /health.",
+    "Reads DIR/node.json (written by `concord node start`) and queries the node's /health;",
+    'maxModelMemory is the cap it announced on chain, in bytes (0 = unlimited).',
     '',
     'Options:',
     '  --data DIR  data directory of the node (default .concord/node)',
@@ -43,7 +44,13 @@ export const nodeStatusCommand: Command = {
         cause,
       });
     }
-    const status = { ...health, apiUrl: info.apiUrl, multiaddrs: info.multiaddrs, pid: info.pid };
+    const status = {
+      ...health,
+      apiUrl: info.apiUrl,
+      multiaddrs: info.multiaddrs,
+      pid: info.pid,
+      maxModelMemory: info.maxModelMemory,
+    };
     if (values.json) {
       stdout(JSON.stringify(status));
       return 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type Address, getAddress, keccak256, toHex } from 'viem';
-import { gptExchanges, shardRanges } from '../../inference/index.ts';
+import { exchangeShardBytes, gptExchanges, shardRanges } from '../../inference/index.ts';
 import { makeGptConfig } from '../../model/index.ts';
 import { hostedShardsKey, isPlannedHost, planVersion, servingHosts } from './planVersion.ts';
 import { nodeSetKey } from './registryState.ts';
@@ -11,7 +11,8 @@ import { hostContext, parseHostContext } from './versionCheckpoint.ts';
 const config = makeGptConfig({ vocabSize: 20, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 1 });
 const digest = keccak256(toHex('version'));
 const account = (i: number): Address => getAddress(`0x${(i + 1).toString(16).padStart(40, '0')}`);
-const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ account: account(i), stake: 100n }));
+const nodes = (n: number, modelMemory = 0n) =>
+  Array.from({ length: n }, (_, i) => ({ account: account(i), stake: 100n, modelMemory }));
 
 describe('planVersion', () => {
   it('plans every exchange of the model with the asked replicas, standbys and shards', () => {
@@ -34,7 +35,7 @@ describe('planVersion', () => {
   });
 
   it('gives each shard as many hosts as there are staked nodes when fewer than replicas', () => {
-    const few = [...nodes(2), { account: account(9), stake: 0n }];
+    const few = [...nodes(2), { account: account(9), stake: 0n, modelMemory: 0n }];
     const { plan, replicas } = planVersion(digest, config, few, {
       replicas: 3,
       standbys: 1,
@@ -61,6 +62,28 @@ describe('planVersion', () => {
     assert.ok(keys.size > 1);
     const six = planVersion(digest, config, nodes(6), { ...sharding, standbys: 0 }).plan;
     assert.ok(nodes(5).some((n) => hostedShardsKey(six, n.account) !== hostedShardsKey(five, n.account)));
+  });
+
+  it('plans within the memory caps the nodes announced (0n = unlimited) and says when they cannot hold the model', () => {
+    const sharding = { replicas: 1, standbys: 1, shardsPerMatrix: 2 };
+    const { plan } = planVersion(digest, config, nodes(3), sharding);
+    const bytesOf = (s: (typeof plan.shards)[number]) =>
+      exchangeShardBytes(config, s.matrix, [s.rowStart, s.rowEnd]);
+    const total = plan.shards.reduce((sum, s) => sum + bytesOf(s), 0);
+    const cap = BigInt(Math.ceil(total / 2));
+    const capped = planVersion(
+      digest,
+      config,
+      [...nodes(2, cap), { ...nodes(3)[2]!, modelMemory: 0n }],
+      sharding,
+    ).plan;
+    for (const i of [0, 1]) {
+      const held = capped.shards
+        .filter((s) => s.hosts.includes(account(i)) || s.standbys.includes(account(i)))
+        .reduce((sum, s) => sum + bytesOf(s), 0);
+      assert.ok(held <= Number(cap), `node ${i} holds ${held} > ${cap}`);
+    }
+    assert.throws(() => planVersion(digest, config, nodes(1, cap), sharding), { name: 'ModelTooLargeError' });
   });
 
   it('refuses to plan without a staked node (ModelPlanEmptyError)', () => {
@@ -93,11 +116,12 @@ describe('host blob request context', () => {
 });
 
 describe('nodeSetKey', () => {
-  it('changes when a node joins, leaves or changes stake, not otherwise', () => {
+  it('changes when a node joins, leaves, changes stake or memory cap, not otherwise', () => {
     const base = nodes(3);
     assert.equal(nodeSetKey(base), nodeSetKey(nodes(3)));
     assert.notEqual(nodeSetKey(base), nodeSetKey(nodes(2)));
     assert.notEqual(nodeSetKey(base), nodeSetKey(nodes(4)));
     assert.notEqual(nodeSetKey(base), nodeSetKey([{ ...base[0]!, stake: 101n }, ...base.slice(1)]));
+    assert.notEqual(nodeSetKey(base), nodeSetKey([{ ...base[0]!, modelMemory: 1n }, ...base.slice(1)]));
   });
 });

@@ -1,6 +1,12 @@
 import { type Address, getAddress, type Hex } from 'viem';
 import type { ActiveNode } from '../../chain/actions/activeNodes.ts';
-import { gptExchanges, planShards, type ShardPlan } from '../../inference/index.ts';
+import {
+  exchangeShardBytes,
+  gptExchanges,
+  type HostCandidate,
+  planShards,
+  type ShardPlan,
+} from '../../inference/index.ts';
 import type { GptConfig } from '../../model/index.ts';
 import { ModelPlanEmptyError } from '../errors.ts';
 
@@ -21,10 +27,12 @@ export type VersionPlan = { plan: ShardPlan; replicas: number };
 
 /**
  * The shard plan of a model version that every node recomputes: the version's
- * checkpoint digest, the model's matrices, the active nodes weighted by stake,
- * and the sharding options. With fewer staked nodes than `replicas`, each
- * shard gets as many hosts as there are (the returned `replicas` says how
- * many). Throws ModelPlanEmptyError when no node holds stake.
+ * checkpoint digest, the model's matrices, the active nodes weighted by stake
+ * and capped by the model memory they announced (`exchangeShardBytes` per
+ * shard), and the sharding options. With fewer staked nodes than `replicas`,
+ * each shard gets as many hosts as there are (the returned `replicas` says how
+ * many). Throws ModelPlanEmptyError when no node holds stake, and the
+ * planner's ModelTooLargeError when the caps cannot hold the model.
  */
 export function planVersion(
   digest: Hex,
@@ -32,7 +40,7 @@ export function planVersion(
   nodes: readonly ActiveNode[],
   sharding: ShardingOptions,
 ): VersionPlan {
-  const hosts = nodes.filter((n) => n.stake > 0n).map((n) => ({ address: n.account, stake: n.stake }));
+  const hosts = nodes.filter((n) => n.stake > 0n).map(hostCandidate);
   if (hosts.length === 0) {
     throw new ModelPlanEmptyError(`No active node holds stake, so model ${digest} has no hosts.`, {
       hint: 'Register and stake at least one node (`concord node start`).',
@@ -46,8 +54,17 @@ export function planVersion(
     replicas,
     standbys: sharding.standbys,
     sharding: { shardsPerMatrix: sharding.shardsPerMatrix },
+    shardBytes: (spec, units) => exchangeShardBytes(config, spec, units),
   });
   return { plan, replicas };
+}
+
+/** A node as the planner sees it: a cap of 0n (or one past 2^53, more than any machine holds) is no cap. */
+function hostCandidate(node: ActiveNode): HostCandidate {
+  const { account: address, stake, modelMemory } = node;
+  return modelMemory === 0n || modelMemory > BigInt(Number.MAX_SAFE_INTEGER)
+    ? { address, stake }
+    : { address, stake, memory: Number(modelMemory) };
 }
 
 /** Whether `account` serves or stands by for any shard of the plan. */

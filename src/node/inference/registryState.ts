@@ -17,7 +17,7 @@ export type RegistryModel = {
 export type RegistryState = {
   /** Every model with its latest version, newest model (highest id) first. */
   models: RegistryModel[];
-  /** The active nodes with their stakes, in registration order. */
+  /** The active nodes with their stakes and memory caps, in registration order. */
   nodes: ActiveNode[];
 };
 
@@ -42,7 +42,7 @@ export async function readRegistryState(
   return { models, nodes };
 }
 
-/** A key that changes whenever the active node set or a stake changes (a replan is due). */
+/** A key that changes whenever the active node set, a stake or a memory cap changes (a replan is due). */
 export function nodeSetKey(nodes: readonly ActiveNode[]): string {
-  return nodes.map((n) => `${n.account.toLowerCase()}:${n.stake}`).join(',');
+  return nodes.map((n) => `${n.account.toLowerCase()}:${n.stake}:${n.modelMemory}`).join(',');
 }
