@@ -95,7 +95,9 @@ async function exchange(
   for (let index = proof.start; index < proof.end; index++) {
     const payload = await readFrame(reader, left, `leaf ${index}`);
     left -= payload.byteLength;
-    payloads.push(payload);
+    // A copy of its own: a frame may be a view into a larger network chunk, at any byte offset,
+    // and the decoders read payloads through aligned Float32Array views.
+    payloads.push(new Uint8Array(payload));
     if (signal.aborted) throw signal.reason;
   }
   if (left !== 0)

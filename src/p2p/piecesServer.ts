@@ -25,12 +25,13 @@ import {
 
 /**
  * What a server serves of one model digest: its opening, its pieces tree
- * (for range proofs), each leaf's payload (encoded on demand), and the
- * payload bytes of a leaf range (checked against the limit before sending).
+ * (its leaf count and range proofs), each leaf's payload (encoded on demand),
+ * and the payload bytes of a leaf range (checked against the limit before
+ * sending).
  */
 export type PieceSource = {
   readonly opening: ModelOpening;
-  readonly tree: PieceTree;
+  readonly tree: Pick<PieceTree, 'leafCount' | 'proveRange'>;
   payload(index: number): Uint8Array;
   rangeBytes(start: number, end: number): number;
 };
