@@ -249,22 +249,17 @@ function parseHeader(bytes: Uint8Array): { config: GptConfig; metadata: Record<s
   } catch (cause) {
     throw new MalformedPieceError('the base header is not UTF-8 JSON', { cause });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new MalformedPieceError('the base header is not a JSON object');
-  }
+  if (!isObject(value)) throw new MalformedPieceError('the base header is not a JSON object');
   const { config: rawConfig, metadata } = value as { config?: unknown; metadata?: unknown };
+  if (!isObject(rawConfig)) throw new MalformedPieceError('the base header has no config object');
   let config: GptConfig;
   try {
     config = makeGptConfig(rawConfig as GptConfig);
   } catch (cause) {
-    if (!(cause instanceof InvalidGptConfigError || cause instanceof TypeError)) throw cause;
+    if (!(cause instanceof InvalidGptConfigError)) throw cause;
     throw new MalformedPieceError('the base header has no valid config', { cause });
   }
-  const isStrings =
-    typeof metadata === 'object' &&
-    metadata !== null &&
-    !Array.isArray(metadata) &&
-    Object.values(metadata).every((v) => typeof v === 'string');
+  const isStrings = isObject(metadata) && Object.values(metadata).every((v) => typeof v === 'string');
   if (!isStrings) throw new MalformedPieceError('the base header metadata is not an object of strings');
   const strings = metadata as Record<string, string>;
   let canonical: Uint8Array;
@@ -288,6 +283,10 @@ function floatsOf(config: GptConfig, kind: 'attn' | 'mlp' | 'vocab', payload: Ui
   }
   if (payload.byteOffset % 4 === 0) return new Float32Array(payload.buffer, payload.byteOffset, n);
   return tensorFromBytes('f32', [n], payload).data as Float32Array;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

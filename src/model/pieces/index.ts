@@ -20,6 +20,7 @@ export {
   piecePayloads,
   vocabPieceRow,
 } from './encode.ts';
+export { paramsFromPieces } from './gatewayParams.ts';
 export {
   attnLeaves,
   BASE_LEAF,
