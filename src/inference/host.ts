@@ -10,10 +10,10 @@ import {
 import { vectorDigest } from '../core/digest.ts';
 import type { GptConfig } from '../model/index.ts';
 import { asError } from '../p2p/asError.ts';
-import { sendAll } from '../p2p/blobServer.ts';
 import type { ConcordHost } from '../p2p/createHost.ts';
 import { FrameTooLargeError } from '../p2p/errors.ts';
 import { FrameReader } from '../p2p/frames.ts';
+import { sendAll } from '../p2p/requestGate.ts';
 import { assertFiniteF32 } from '../tensor/index.ts';
 import type { SessionAdmission } from './admission.ts';
 import {

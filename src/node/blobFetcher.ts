@@ -1,3 +1,4 @@
+import type { PeerId } from '@libp2p/interface';
 import type { Address, Hex, LocalAccount } from 'viem';
 import type { ConcordContext } from '../chain/context.ts';
 import type { StatementSigner } from '../chain/inferenceStatement.ts';
@@ -48,43 +49,66 @@ export async function fetchFromProviders(
 ): Promise<void> {
   if (deps.blobs.hasBlob(params.digest)) return;
   deps.blobs.ensureRoomToRetry(params.digest);
-  const signer = localSigner(deps.ctx);
+  const asked = await askProviders(deps.ctx, params.providers, async (peer, signer) => {
+    const request = await signBlobRequest(signer, {
+      digest: params.digest,
+      chainId: deps.ctx.chain.id,
+      purpose: params.purpose,
+      context: params.context,
+      chainTime: await chainNow(deps.ctx),
+    });
+    await fetchBlobToStore(deps.host, {
+      peer,
+      request,
+      blobs: deps.blobs,
+      timeoutMs: deps.timeoutMs ?? 15_000,
+      ...(params.signal ? { signal: params.signal } : {}),
+    });
+  });
+  if (asked.ok) return;
+  // The size is the provider's word: one announcing more than fits must not block the others.
+  const diskFull = asked.errors.findLast((err) => err instanceof DiskFullError);
+  if (diskFull) throw diskFull;
+  throw new BlobUnavailableError(`No provider delivered blob ${params.digest}.`, {
+    details: asked.failures.join('; ') || 'no providers',
+    hint: 'The providers may be offline or may not grant access; the node retries on its next round.',
+  });
+}
+
+/** What `askProviders` found: the first provider's answer, or why each one failed. */
+export type ProvidersAnswer<T> =
+  | { ok: true; value: T }
+  | { ok: false; failures: string[]; errors: unknown[] };
+
+/**
+ * Asks each provider (other than this node) in turn, through its registered
+ * peer with a verified peer binding, until `ask` resolves for one; `ask` gets
+ * the peer and this node's signer. Returns the first answer, or each
+ * provider's failure (the error's name) and the errors themselves.
+ */
+export async function askProviders<T>(
+  ctx: ConcordContext,
+  providers: readonly Address[],
+  ask: (peer: PeerId, signer: ReturnType<typeof localSigner>) => Promise<T>,
+): Promise<ProvidersAnswer<T>> {
+  const signer = localSigner(ctx);
   const failures: string[] = [];
-  let diskFull: DiskFullError | undefined;
-  for (const provider of params.providers) {
+  const errors: unknown[] = [];
+  for (const provider of providers) {
     if (provider.toLowerCase() === signer.address.toLowerCase()) continue;
     try {
-      const peer = await registeredPeerOf(deps.ctx, provider);
+      const peer = await registeredPeerOf(ctx, provider);
       if (!peer) {
         failures.push(`${provider}: no verified peer binding`);
         continue;
       }
-      const request = await signBlobRequest(signer, {
-        digest: params.digest,
-        chainId: deps.ctx.chain.id,
-        purpose: params.purpose,
-        context: params.context,
-        chainTime: await chainNow(deps.ctx),
-      });
-      await fetchBlobToStore(deps.host, {
-        peer,
-        request,
-        blobs: deps.blobs,
-        timeoutMs: deps.timeoutMs ?? 15_000,
-        ...(params.signal ? { signal: params.signal } : {}),
-      });
-      return;
+      return { ok: true, value: await ask(peer, signer) };
     } catch (err) {
-      // The size is the provider's word: one announcing more than fits must not block the others.
-      if (err instanceof DiskFullError) diskFull = err;
+      errors.push(err);
       failures.push(`${provider}: ${err instanceof BaseError ? err.name : 'error'}`);
     }
   }
-  if (diskFull) throw diskFull;
-  throw new BlobUnavailableError(`No provider delivered blob ${params.digest}.`, {
-    details: failures.join('; ') || 'no providers',
-    hint: 'The providers may be offline or may not grant access; the node retries on its next round.',
-  });
+  return { ok: false, failures, errors };
 }
 
 /** The node account as a signer of typed data and of hashes (NodeSignerError unless it is a local key). */

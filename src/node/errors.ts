@@ -80,3 +80,8 @@ export class ChainUnreachableError extends BaseError {
     this.checks = params.checks;
   }
 }
+
+/** No provider delivered a verified leaf range of a model the node needs (every peer refused, failed or was unknown). */
+export class PiecesUnavailableError extends BaseError {
+  override name = 'PiecesUnavailableError';
+}

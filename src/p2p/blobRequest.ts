@@ -81,6 +81,21 @@ export async function signBlobRequest(
   signer: BlobRequestSigner,
   params: SignBlobRequestParameters,
 ): Promise<SignedBlobRequest> {
+  const request = newBlobRequest(signer.address, params);
+  const signature = await signer.signTypedData({
+    domain: blobRequestDomain(request.chainId),
+    types: BLOB_REQUEST_TYPES,
+    primaryType: 'BlobRequest',
+    message: blobRequestMessage(request),
+  });
+  return { ...request, signature };
+}
+
+/**
+ * An unsigned request of `requester` with a random nonce, valid from the
+ * given chain time; throws `BlobRequestInvalidError` on bad parameters.
+ */
+export function newBlobRequest(requester: Address, params: SignBlobRequestParameters): BlobRequest {
   const validFor = params.validForSeconds ?? DEFAULT_REQUEST_VALIDITY_SECONDS;
   if (!Number.isSafeInteger(validFor) || validFor < 1 || validFor > MAX_REQUEST_VALIDITY_SECONDS) {
     throw new BlobRequestInvalidError(`validForSeconds must be 1..${MAX_REQUEST_VALIDITY_SECONDS}.`);
@@ -88,7 +103,7 @@ export async function signBlobRequest(
   const nonceBytes = crypto.getRandomValues(new Uint8Array(32));
   const request: BlobRequest = {
     digest: params.digest,
-    requester: signer.address,
+    requester,
     chainId: params.chainId,
     nonce: `0x${Buffer.from(nonceBytes).toString('hex')}`,
     expiresAt: params.chainTime + validFor,
@@ -97,13 +112,7 @@ export async function signBlobRequest(
   };
   const problem = requestProblem(request);
   if (problem) throw new BlobRequestInvalidError(`Cannot sign this blob request: ${problem}.`);
-  const signature = await signer.signTypedData({
-    domain: blobRequestDomain(request.chainId),
-    types: BLOB_REQUEST_TYPES,
-    primaryType: 'BlobRequest',
-    message: typedMessage(request),
-  });
-  return { ...request, signature };
+  return request;
 }
 
 /** Whether `signature` over `request` was made by `request.requester` for `request.chainId`. */
@@ -114,7 +123,7 @@ export async function isBlobRequestSignedByRequester(request: SignedBlobRequest)
       domain: blobRequestDomain(request.chainId),
       types: BLOB_REQUEST_TYPES,
       primaryType: 'BlobRequest',
-      message: typedMessage(request),
+      message: blobRequestMessage(request),
       signature: request.signature,
     });
   } catch {
@@ -131,9 +140,22 @@ const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
  * the reason it is malformed.
  */
 export function parseSignedBlobRequest(value: unknown): SignedBlobRequest | string {
+  return parseSignedRequestFields(value, []);
+}
+
+/**
+ * The signed blob-request fields of an untrusted parsed JSON value that may
+ * also carry `extraKeys` (left for the caller to check; requests of other
+ * protocols extend the blob request). Returns them normalised, or the reason
+ * they are malformed.
+ */
+export function parseSignedRequestFields(
+  value: unknown,
+  extraKeys: readonly string[],
+): SignedBlobRequest | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   const keys = Object.keys(value);
-  const extra = keys.find((k) => !KEYS.includes(k));
+  const extra = keys.find((k) => !KEYS.includes(k) && !extraKeys.includes(k));
   if (extra !== undefined) return `unknown field ${JSON.stringify(extra.slice(0, 40))}`;
   const v = value as Record<string, unknown>;
   if (typeof v.signature !== 'string' || !SIGNATURE.test(v.signature))
@@ -168,7 +190,8 @@ function requestProblem(r: BlobRequest): string | undefined {
   return undefined;
 }
 
-function typedMessage(r: BlobRequest) {
+/** The EIP-712 message of a request (its integers as bigints). */
+export function blobRequestMessage(r: BlobRequest) {
   return {
     digest: r.digest,
     requester: r.requester,

@@ -1,25 +1,26 @@
 import type { Stream } from '@libp2p/interface';
 import type { Address, Hex } from 'viem';
-import { BaseError } from '../core/errors.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import { BlobNotStoredError } from '../store/errors.ts';
-import { asError } from './asError.ts';
 import { type BlobPurpose, isBlobRequestSignedByRequester, parseSignedBlobRequest } from './blobRequest.ts';
 import { type BlobErrorCode, encodeResponseHeader } from './blobWire.ts';
 import {
   BLOB_CHUNK_BYTES,
   BLOB_PROTOCOL,
-  CHAIN_TIME_TOLERANCE_SECONDS,
   DEFAULT_SERVE_TIMEOUT_MS,
-  MAX_BLOB_REQUEST_BYTES,
   MAX_INBOUND_BLOB_STREAMS,
-  MAX_REMEMBERED_NONCES,
-  MAX_REQUEST_VALIDITY_SECONDS,
 } from './constants.ts';
 import type { ConcordHost } from './createHost.ts';
-import { BlobServeTimeoutError, FrameTooLargeError } from './errors.ts';
-import { FrameReader } from './frames.ts';
-import { NonceCache } from './nonceCache.ts';
+import { BlobServeTimeoutError } from './errors.ts';
+import {
+  answerStream,
+  emptyServerStats,
+  Refusal,
+  RequestGate,
+  readJsonRequest,
+  type SignedRequestServerStats,
+  sendAll,
+} from './requestGate.ts';
 
 /** What the server asks the injected rights check (the node backs it with the chain). */
 export type BlobAuthorizationQuery = {
@@ -74,23 +75,7 @@ export type BlobServerInit = {
 };
 
 /** Counters of what a server did. */
-export type BlobServerStats = {
-  served: number;
-  bytesServed: number;
-  refused: Record<string, number>;
-  failed: number;
-};
-
-/** A request refused with a wire code (never leaves the server as an exception). */
-class Refusal extends BaseError {
-  override name = 'BlobServeRefusalError';
-  constructor(
-    readonly wireCode: BlobErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export type BlobServerStats = SignedRequestServerStats;
 
 /**
  * The server side of `/concord/blob/1.0.0`. For each stream it reads one
@@ -100,16 +85,16 @@ class Refusal extends BaseError {
  * chunks. Any refusal is a small error frame with a stable code.
  */
 export class BlobServer {
-  readonly stats: BlobServerStats = { served: 0, bytesServed: 0, refused: {}, failed: 0 };
+  readonly stats: BlobServerStats = emptyServerStats();
   readonly #host: ConcordHost;
   readonly #init: BlobServerInit;
-  readonly #nonces: NonceCache;
+  readonly #gate: RequestGate;
 
   /** Call `start` to begin serving. */
   constructor(host: ConcordHost, init: BlobServerInit) {
     this.#host = host;
     this.#init = init;
-    this.#nonces = new NonceCache(init.maxRememberedNonces ?? MAX_REMEMBERED_NONCES);
+    this.#gate = new RequestGate(init);
   }
 
   /** Registers the protocol handler. */
@@ -127,112 +112,45 @@ export class BlobServer {
 
   async #handle(stream: Stream): Promise<void> {
     const timeoutMs = this.#init.timeoutMs ?? DEFAULT_SERVE_TIMEOUT_MS;
-    const signal = AbortSignal.timeout(timeoutMs);
-    const onTimeout = () =>
-      stream.abort(new BlobServeTimeoutError(`The blob request did not finish within ${timeoutMs} ms.`));
-    signal.addEventListener('abort', onTimeout, { once: true });
-    try {
-      const blob = await this.#admit(stream);
-      await sendAll(stream, encodeResponseHeader({ ok: true, size: blob.size }), signal);
-      for await (const chunk of blob.chunks) {
-        await sendAll(stream, chunk, signal);
-        this.stats.bytesServed += chunk.byteLength;
-      }
-      await stream.close({ signal });
-      this.stats.served++;
-    } catch (err) {
-      if (err instanceof Refusal) {
-        this.stats.refused[err.wireCode] = (this.stats.refused[err.wireCode] ?? 0) + 1;
-        await this.#refuse(stream, err, signal);
-      } else {
-        this.stats.failed++;
-        stream.abort(asError(err));
-      }
-    } finally {
-      signal.removeEventListener('abort', onTimeout);
-    }
+    await answerStream(stream, {
+      timeoutMs,
+      timeoutError: () =>
+        new BlobServeTimeoutError(`The blob request did not finish within ${timeoutMs} ms.`),
+      stats: this.stats,
+      refusalFrame: (refusal) =>
+        encodeResponseHeader({
+          ok: false,
+          code: refusal.wireCode as BlobErrorCode,
+          message: refusal.shortMessage,
+        }),
+      respond: async (signal) => {
+        const blob = await this.#admit(stream);
+        await sendAll(stream, encodeResponseHeader({ ok: true, size: blob.size }), signal);
+        for await (const chunk of blob.chunks) {
+          await sendAll(stream, chunk, signal);
+          this.stats.bytesServed += chunk.byteLength;
+        }
+      },
+    });
   }
 
   /** Reads and checks the request; resolves to the blob to send or throws a Refusal. */
   async #admit(stream: Stream): Promise<OpenedBlob> {
-    const reader = new FrameReader(stream);
-    let frame: Uint8Array;
-    try {
-      frame = await reader.readFrame(this.#init.maxRequestBytes ?? MAX_BLOB_REQUEST_BYTES);
-    } catch (err) {
-      if (err instanceof FrameTooLargeError) throw new Refusal('TOO_LARGE', err.shortMessage);
-      throw new Refusal('MALFORMED', 'the request frame is incomplete');
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame));
-    } catch {
-      throw new Refusal('MALFORMED', 'the request is not UTF-8 JSON');
-    }
-    const request = parseSignedBlobRequest(json);
+    const request = parseSignedBlobRequest(await readJsonRequest(stream, this.#init.maxRequestBytes));
     if (typeof request === 'string') throw new Refusal('MALFORMED', request);
-    if (request.chainId !== this.#init.chainId) {
-      throw new Refusal('BAD_SIGNATURE', `this server accepts chain ${this.#init.chainId} only`);
-    }
-    if (!(await isBlobRequestSignedByRequester(request))) {
-      throw new Refusal('BAD_SIGNATURE', 'the signature is not the requester’s');
-    }
-    const now = await this.#init.chainTime().catch(() => {
-      throw new Refusal('UNAVAILABLE', 'the chain time could not be read; retry later or ask another peer');
-    });
-    // Both sides read the chain's time, so only their readings' lag needs slack.
-    if (request.expiresAt < now - CHAIN_TIME_TOLERANCE_SECONDS) {
-      throw new Refusal(
-        'EXPIRED',
-        `the request expired at ${request.expiresAt}, chain time is ${now}; sign a new one`,
-      );
-    }
-    if (request.expiresAt > now + MAX_REQUEST_VALIDITY_SECONDS + CHAIN_TIME_TOLERANCE_SECONDS) {
-      throw new Refusal(
-        'EXPIRED',
-        `requests may be valid for at most ${MAX_REQUEST_VALIDITY_SECONDS} s of chain time (${request.expiresAt} is past ${now} + ${MAX_REQUEST_VALIDITY_SECONDS} s)`,
-      );
-    }
-    const nonceKey = `${request.requester}:${request.nonce}`;
-    if (this.#nonces.has(nonceKey, now)) throw new Refusal('REPLAYED', 'this nonce was already used');
     const query = {
       requester: request.requester,
       digest: request.digest,
       purpose: request.purpose,
       context: request.context,
     };
-    const allowed = await this.#init.authorize(query).catch(() => {
-      throw new Refusal('UNAVAILABLE', 'the rights check failed; retry later or ask another peer');
-    });
-    if (allowed !== true) throw new Refusal('UNAUTHORIZED', 'the requester has no right to this blob');
-    // Only authorized requests take room in the nonce memory, so strangers cannot fill it.
-    const seen = this.#nonces.remember(nonceKey, request.expiresAt + CHAIN_TIME_TOLERANCE_SECONDS, now);
-    if (seen === 'replayed') throw new Refusal('REPLAYED', 'this nonce was already used');
-    if (seen === 'full') throw new Refusal('BUSY', 'too many requests in flight; retry shortly');
+    await this.#gate.admit(request, isBlobRequestSignedByRequester, () => this.#init.authorize(query));
     const blob = await this.#init.source(request.digest).catch(() => {
       throw new Refusal('UNAVAILABLE', 'the blob could not be read; retry later or ask another peer');
     });
     if (!blob) throw new Refusal('NOT_FOUND', 'this peer does not hold the blob');
     return blob;
   }
-
-  async #refuse(stream: Stream, refusal: Refusal, signal: AbortSignal): Promise<void> {
-    try {
-      await sendAll(
-        stream,
-        encodeResponseHeader({ ok: false, code: refusal.wireCode, message: refusal.shortMessage }),
-        signal,
-      );
-      await stream.close({ signal });
-    } catch (err) {
-      stream.abort(asError(err));
-    }
-  }
-}
-
-/** Sends bytes, waiting for the stream to drain when its buffer is full. */
-export async function sendAll(stream: Stream, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
-  if (!stream.send(bytes)) await stream.onDrain({ signal });
 }
 
 /** Creates and starts a blob server on `host`. */

@@ -1,4 +1,4 @@
-import type { BaseError } from '../core/errors.ts';
+import type { BaseError, BaseErrorParameters } from '../core/errors.ts';
 import {
   BlobFetchBadSignatureError,
   BlobFetchBusyError,
@@ -43,6 +43,18 @@ export function encodeResponseHeader(header: BlobResponseHeader): Uint8Array {
 
 /** Parses an untrusted response header; returns it, or why it is malformed. */
 export function parseResponseHeader(bytes: Uint8Array): BlobResponseHeader | string {
+  const v = parseJsonObject(bytes);
+  if (typeof v === 'string') return v;
+  if (v.ok === true) {
+    return Number.isSafeInteger(v.size) && (v.size as number) >= 0
+      ? { ok: true, size: v.size as number }
+      : 'the header has no valid size';
+  }
+  return parseRefusal(v, BLOB_ERROR_CLASSES);
+}
+
+/** An untrusted header frame as a JSON object, or why it is none. */
+export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | string {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -50,22 +62,32 @@ export function parseResponseHeader(bytes: Uint8Array): BlobResponseHeader | str
     return 'the header is not JSON';
   }
   if (typeof value !== 'object' || value === null) return 'the header is not an object';
-  const v = value as Record<string, unknown>;
-  if (v.ok === true) {
-    return Number.isSafeInteger(v.size) && (v.size as number) >= 0
-      ? { ok: true, size: v.size as number }
-      : 'the header has no valid size';
-  }
-  if (v.ok === false && typeof v.code === 'string' && Object.hasOwn(BLOB_ERROR_CLASSES, v.code)) {
+  return value as Record<string, unknown>;
+}
+
+/** A refusal header `{ ok: false, code, message }` with a code of `classes`, or why it is none. */
+export function parseRefusal<C extends string>(
+  v: Record<string, unknown>,
+  classes: Record<C, unknown>,
+): { ok: false; code: C; message: string } | string {
+  if (v.ok === false && typeof v.code === 'string' && Object.hasOwn(classes, v.code)) {
     const message = typeof v.message === 'string' ? v.message.slice(0, MAX_MESSAGE_LENGTH) : '';
-    return { ok: false, code: v.code as BlobErrorCode, message };
+    return { ok: false, code: v.code as C, message };
   }
   return `the header has an unknown shape or code`;
 }
 
 /** The client-side error for a server's refusal. */
 export function refusalError(code: BlobErrorCode, message: string, peer: string): BaseError {
-  return new BLOB_ERROR_CLASSES[code](`Peer ${peer} refused the blob request: ${code}.`, {
-    details: message || undefined,
-  });
+  return refusalErrorOf(BLOB_ERROR_CLASSES, code, message, `Peer ${peer} refused the blob request`);
+}
+
+/** The error of `classes` for a refusal `code`, saying who refused what. */
+export function refusalErrorOf<C extends string>(
+  classes: Record<C, new (message: string, params?: BaseErrorParameters) => BaseError>,
+  code: C,
+  message: string,
+  refused: string,
+): BaseError {
+  return new classes[code](`${refused}: ${code}.`, { details: message || undefined });
 }

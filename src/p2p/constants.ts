@@ -41,3 +41,10 @@ export const DEFAULT_MAX_CONNECTIONS = 128;
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0'];
 /** File name of the persistent peer key inside the data directory. */
 export const PEER_KEY_FILE = 'peer.key';
+
+/** The piece-range protocol id: verified leaf ranges of a model version. */
+export const PIECES_PROTOCOL = '/concord/pieces/1.0.0';
+/** Default largest payload (sum of the leaves' bytes) a server sends for one request: 64 MiB. */
+export const DEFAULT_MAX_PIECES_RANGE_BYTES = 64 * 1024 * 1024;
+/** Largest pieces response header (opening and range proof) a client reads. */
+export const MAX_PIECES_HEADER_BYTES = 16 * 1024;

@@ -109,3 +109,38 @@ export class BlobFetchAbortedError extends BaseError {
 export class GossipMessageInvalidError extends BaseError {
   override name = 'GossipMessageInvalidError';
 }
+
+/** The server refused a leaf range beyond the model's leaves (`BAD_RANGE`). */
+export class PiecesRangeInvalidError extends BaseError {
+  override name = 'PiecesRangeInvalidError';
+}
+
+/** The server refused a leaf range whose payload exceeds its per-request limit (`RANGE_TOO_LARGE`). */
+export class PiecesRangeTooLargeError extends BaseError {
+  override name = 'PiecesRangeTooLargeError';
+}
+
+/** The range announced by the server exceeds the client's byte limit. */
+export class PiecesFetchSizeLimitError extends BaseError {
+  override name = 'PiecesFetchSizeLimitError';
+}
+
+/** The server's opening (pieces root, file digest) does not hash to the requested model digest. */
+export class PiecesOpeningMismatchError extends BaseError {
+  override name = 'PiecesOpeningMismatchError';
+}
+
+/** The received payloads and range proof do not verify against the opening's pieces root. */
+export class PiecesMismatchError extends BaseError {
+  override name = 'PiecesMismatchError';
+}
+
+/** The pieces server broke the protocol: bad header, wrong range or frame count, extra bytes, a reset stream. */
+export class PiecesFetchProtocolError extends BaseError {
+  override name = 'PiecesFetchProtocolError';
+}
+
+/** A pieces request took longer than the server allows; the server aborted its stream. */
+export class PiecesServeTimeoutError extends BaseError {
+  override name = 'PiecesServeTimeoutError';
+}

@@ -1,10 +1,8 @@
 import type { PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Hex } from 'viem';
-import { BaseError } from '../core/errors.ts';
 import { createBlobHasher } from '../store/blobHasher.ts';
 import type { BlobStore, BlobWriter } from '../store/blobStore.ts';
-import { asError } from './asError.ts';
 import type { SignedBlobRequest } from './blobRequest.ts';
 import { parseResponseHeader, refusalError } from './blobWire.ts';
 import {
@@ -14,13 +12,8 @@ import {
   MAX_BLOB_RESPONSE_HEADER_BYTES,
 } from './constants.ts';
 import type { ConcordHost } from './createHost.ts';
-import {
-  BlobDigestMismatchError,
-  BlobFetchAbortedError,
-  BlobFetchProtocolError,
-  BlobFetchSizeLimitError,
-  BlobFetchTimeoutError,
-} from './errors.ts';
+import { dialExchange } from './dialExchange.ts';
+import { BlobDigestMismatchError, BlobFetchProtocolError, BlobFetchSizeLimitError } from './errors.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 
 /** Parameters of `fetchBlob` and `fetchBlobToStore`. */
@@ -91,31 +84,18 @@ async function receiveBlob(
   params: FetchBlobParameters,
   sink: BlobSinkFactory,
 ): Promise<void> {
-  const timeoutMs = params.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = params.signal ? AbortSignal.any([params.signal, timeout]) : timeout;
-  let stream: Stream | undefined;
-  const onAbort = () => stream?.abort(new BlobFetchAbortedError('The blob fetch was aborted.'));
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    stream = await host.dialProtocol(params.peer, BLOB_PROTOCOL, { signal });
-    await exchange(stream, params, sink, signal);
-  } catch (err) {
-    stream?.abort(asError(err));
-    if (params.signal?.aborted) {
-      throw new BlobFetchAbortedError('The blob fetch was aborted by the caller.', { cause: err });
-    }
-    if (timeout.aborted) {
-      throw new BlobFetchTimeoutError(`The blob fetch did not finish within ${timeoutMs} ms.`, {
-        hint: 'Raise timeoutMs for large blobs or slow peers, or try another holder.',
-        cause: err,
-      });
-    }
-    if (err instanceof BaseError) throw err;
-    throw new BlobFetchProtocolError('The blob stream failed before the blob was complete.', { cause: err });
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
+  await dialExchange(
+    host,
+    {
+      peer: params.peer,
+      protocol: BLOB_PROTOCOL,
+      timeoutMs: params.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+      signal: params.signal,
+      what: 'blob',
+      protocolError: (message, cause) => new BlobFetchProtocolError(message, { cause }),
+    },
+    (stream, signal) => exchange(stream, params, sink, signal),
+  );
 }
 
 async function exchange(
