@@ -5,7 +5,7 @@ import { poolTasks } from '../chain/actions/poolTasks.ts';
 import { poolWinners } from '../chain/actions/poolWinners.ts';
 import { sharesOf } from '../chain/actions/sharesOf.ts';
 import type { ConcordContext } from '../chain/context.ts';
-import type { AuthorizeBlobRequest, BlobAuthorizationQuery } from '../p2p/blobServer.ts';
+import type { BlobAuthorizationQuery } from '../p2p/blobServer.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import type { TaskKindRegistry } from '../tasks/registry.ts';
 import { decodeTaskSpec } from '../tasks/spec.ts';
@@ -19,8 +19,10 @@ import { parseHostContext } from './inference/versionCheckpoint.ts';
  * - purpose `pool`, context the pool id (hex): holders of ownership shares
  *   of a task in the pool may fetch the pool's winning results (the exchange);
  * - purpose `host`, context `<modelId>:<versionIndex>`: the hosts and standbys
- *   of that model version's shard plan may fetch its checkpoint (`mayHost`,
- *   the node's model service, recomputes the plan from the chain).
+ *   of that model version's shard plan may fetch the pieces of their shards,
+ *   any active node the base and vocabulary pieces, a planned host the whole
+ *   checkpoint (`mayHost`, the node's model service, recomputes the plan from
+ *   the chain).
  * Anything else, or any read failure, is refused.
  */
 export type BlobAccessDeps = {
@@ -31,11 +33,18 @@ export type BlobAccessDeps = {
   mayHost?: (query: HostFetchQuery) => Promise<boolean>;
 };
 
+type LeafRange = { start: number; end: number };
+
 const TASK_CONTEXT = /^[1-9][0-9]{0,77}$/;
 const POOL_CONTEXT = /^0x[0-9a-fA-F]{64}$/;
 
-/** The injected rights check of this node's blob server. */
-export function createBlobAuthorizer(deps: BlobAccessDeps): AuthorizeBlobRequest {
+/**
+ * The injected rights check of this node's blob and pieces servers (a pieces
+ * query carries its leaf range, which `mayHost` judges).
+ */
+export function createBlobAuthorizer(
+  deps: BlobAccessDeps,
+): (query: BlobAuthorizationQuery & Partial<LeafRange>) => Promise<boolean> {
   return async (query) => {
     try {
       if (query.purpose === 'task' && TASK_CONTEXT.test(query.context)) {
@@ -46,7 +55,9 @@ export function createBlobAuthorizer(deps: BlobAccessDeps): AuthorizeBlobRequest
       }
       const version = query.purpose === 'host' ? parseHostContext(query.context) : undefined;
       if (version !== undefined && deps.mayHost !== undefined) {
-        return await deps.mayHost({ ...version, digest: query.digest, requester: query.requester });
+        const { start, end } = query;
+        const leaves = start === undefined || end === undefined ? {} : { leaves: [start, end] as const };
+        return await deps.mayHost({ ...version, digest: query.digest, requester: query.requester, ...leaves });
       }
       return false;
     } catch {

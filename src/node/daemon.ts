@@ -8,6 +8,7 @@ import { type ConcordContext, createConcordContext } from '../chain/context.ts';
 import { readDeployment } from '../chain/deployment.ts';
 import { errorLine } from '../chain/rpcErrors.ts';
 import { type BlobServer, serveBlobs, storeBlobSource } from '../p2p/blobServer.ts';
+import { servePieces } from '../p2p/piecesServer.ts';
 import { type ConcordHost, createHost } from '../p2p/createHost.ts';
 import { loadOrCreatePeerKey } from '../p2p/peerKey.ts';
 import { TaskGossip } from '../p2p/taskGossip.ts';
@@ -17,6 +18,7 @@ import { createApi, listenApi } from './api/createApi.ts';
 import { registerCompletionRoutes } from './api/routes/completions.ts';
 import type { ApiDeps } from './api/types.ts';
 import { createBlobAuthorizer } from './blobAccess.ts';
+import { storePieceSources } from './pieceSources.ts';
 import { cachedChainNow } from './chainTime.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
@@ -156,17 +158,25 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     cleanup.push(() => host.stop());
     await dialBootstrap(host, config.bootstrap, config.log);
     let models: NodeModelService | undefined;
+    const authorizer = createBlobAuthorizer({
+      ctx,
+      blobs: store.blobs,
+      kinds,
+      mayHost: async (query) => (await models?.mayFetchCheckpoint(query)) ?? false,
+    });
     const server: BlobServer = await serveBlobs(host, {
       chainId: ctx.chain.id,
-      authorize: createBlobAuthorizer({
-        ctx,
-        blobs: store.blobs,
-        kinds,
-        mayHost: async (query) => (await models?.mayFetchCheckpoint(query)) ?? false,
-      }),
+      authorize: authorizer,
       source: storeBlobSource(store.blobs),
       chainTime: cachedChainNow(ctx),
     });
+    const pieces = await servePieces(host, {
+      chainId: ctx.chain.id,
+      sources: storePieceSources(store.blobs),
+      authorize: authorizer,
+      chainTime: cachedChainNow(ctx),
+    });
+    cleanup.push(() => pieces.stop());
     const gossip = new TaskGossip(host.services.pubsub, ctx.chain.id);
     gossip.start();
     cleanup.push(() => gossip.stop());
