@@ -243,6 +243,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
           connected: true,
         })),
       putBlob: async (bytes) => store.blobs.putBlob(bytes),
+      putModel: async (bytes) => store.blobs.putModel(bytes),
     };
     const api = createApi(deps, {
       onServerError: (err, status) =>

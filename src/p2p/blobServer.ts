@@ -1,6 +1,7 @@
 import type { Stream } from '@libp2p/interface';
 import type { Address, Hex } from 'viem';
 import { BaseError } from '../core/errors.ts';
+import type { ModelOpening } from '../model/pieces/digest.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import { BlobNotStoredError } from '../store/errors.ts';
 import { asError } from './asError.ts';
@@ -32,13 +33,16 @@ export type BlobAuthorizationQuery = {
 /** The on-chain rights check, injected so p2p never touches the chain itself. */
 export type AuthorizeBlobRequest = (query: BlobAuthorizationQuery) => Promise<boolean>;
 
-/** A blob opened for serving: its size and its bytes in chunks. */
-export type OpenedBlob = { size: number; chunks: AsyncIterable<Uint8Array> };
+/**
+ * A blob opened for serving: its size, its bytes in chunks, and for a blob
+ * addressed by a model digest the opening it is sent with.
+ */
+export type OpenedBlob = { size: number; chunks: AsyncIterable<Uint8Array>; opening?: ModelOpening };
 
 /** Where a server reads blobs from; `undefined` when it does not have the blob. */
 export type BlobSource = (digest: Hex) => Promise<OpenedBlob | undefined>;
 
-/** Serves blobs from a store, verifying each against its digest while streaming it. */
+/** Serves blobs from a store (model blobs with their openings), verifying each against its digest while streaming it. */
 export function storeBlobSource(blobs: BlobStore): BlobSource {
   return async (digest) => {
     try {
@@ -96,8 +100,9 @@ class Refusal extends BaseError {
  * The server side of `/concord/blob/1.0.0`. For each stream it reads one
  * size-limited request frame, checks the EIP-712 signature, the expiry (by
  * the chain's time) and the nonce,
- * asks `authorize`, and only then sends the size header and the blob in
- * chunks. Any refusal is a small error frame with a stable code.
+ * asks `authorize`, and only then sends the size header (with the opening
+ * of a blob addressed by a model digest) and the blob in chunks. Any refusal
+ * is a small error frame with a stable code.
  */
 export class BlobServer {
   readonly stats: BlobServerStats = { served: 0, bytesServed: 0, refused: {}, failed: 0 };
@@ -133,7 +138,10 @@ export class BlobServer {
     signal.addEventListener('abort', onTimeout, { once: true });
     try {
       const blob = await this.#admit(stream);
-      await sendAll(stream, encodeResponseHeader({ ok: true, size: blob.size }), signal);
+      const header = blob.opening
+        ? { ok: true as const, size: blob.size, opening: blob.opening }
+        : { ok: true as const, size: blob.size };
+      await sendAll(stream, encodeResponseHeader(header), signal);
       for await (const chunk of blob.chunks) {
         await sendAll(stream, chunk, signal);
         this.stats.bytesServed += chunk.byteLength;

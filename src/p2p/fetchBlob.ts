@@ -2,6 +2,7 @@ import type { PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Hex } from 'viem';
 import { BaseError } from '../core/errors.ts';
+import { type ModelOpening, modelDigest } from '../model/pieces/digest.ts';
 import { createBlobHasher } from '../store/blobHasher.ts';
 import type { BlobStore, BlobWriter } from '../store/blobStore.ts';
 import { asError } from './asError.ts';
@@ -39,7 +40,11 @@ export type FetchBlobParameters = {
   onProgress?: (received: number, size: number) => void;
 };
 
-/** Fetches a blob into memory; the bytes are verified against the requested digest. */
+/**
+ * Fetches a blob into memory; the bytes are verified against the requested
+ * digest (for a model digest: against the opening the peer sends, which
+ * must open that digest).
+ */
 export async function fetchBlob(host: ConcordHost, params: FetchBlobParameters): Promise<Uint8Array> {
   let blob = new Uint8Array(0);
   let filled = 0;
@@ -55,7 +60,8 @@ export async function fetchBlob(host: ConcordHost, params: FetchBlobParameters):
 
 /**
  * Streams a blob straight into the store (never held whole in memory); it
- * appears there only if its bytes match the digest. Returns the digest. When
+ * appears there only if its bytes match the digest, and a model blob with
+ * its verified opening (so this node can serve it on). Returns the digest. When
  * the disk has no room for the announced size (or fills while writing) it
  * throws the store's `DiskFullError`, leaving no partial file.
  */
@@ -65,14 +71,14 @@ export async function fetchBlobToStore(
 ): Promise<Hex> {
   let writer: BlobWriter | undefined;
   try {
-    await receiveBlob(host, params, (size) => {
+    const opening = await receiveBlob(host, params, (size) => {
       params.blobs.ensureRoom(size, params.request.digest);
       const opened = params.blobs.createWriter();
       writer = opened;
       return (chunk) => opened.write(chunk);
     });
     // receiveBlob always called the sink factory (or threw) before resolving.
-    return writer!.commit(params.request.digest);
+    return writer!.commit(params.request.digest, opening);
   } finally {
     writer?.abort();
   }
@@ -84,13 +90,14 @@ type BlobSinkFactory = (size: number) => (chunk: Uint8Array) => void;
 /**
  * Opens a stream, sends the request and passes the blob's chunks to the sink
  * made for its size; the digest is checked once the last byte arrived. Every
- * failure aborts the stream and surfaces as a named error.
+ * failure aborts the stream and surfaces as a named error. Resolves to the
+ * opening the blob was verified with, if its digest is a model digest.
  */
 async function receiveBlob(
   host: ConcordHost,
   params: FetchBlobParameters,
   sink: BlobSinkFactory,
-): Promise<void> {
+): Promise<ModelOpening | undefined> {
   const timeoutMs = params.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = params.signal ? AbortSignal.any([params.signal, timeout]) : timeout;
@@ -99,7 +106,7 @@ async function receiveBlob(
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     stream = await host.dialProtocol(params.peer, BLOB_PROTOCOL, { signal });
-    await exchange(stream, params, sink, signal);
+    return await exchange(stream, params, sink, signal);
   } catch (err) {
     stream?.abort(asError(err));
     if (params.signal?.aborted) {
@@ -123,7 +130,7 @@ async function exchange(
   params: FetchBlobParameters,
   sink: BlobSinkFactory,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<ModelOpening | undefined> {
   stream.send(encodeFrame(new TextEncoder().encode(JSON.stringify(params.request))));
   await stream.close({ signal });
   const reader = new FrameReader(stream);
@@ -145,6 +152,7 @@ async function exchange(
       },
     );
   }
+  const fileDigest = expectedFileDigest(params.request.digest, header.opening);
   const onChunk = sink(header.size);
   const hasher = createBlobHasher();
   let received = 0;
@@ -162,10 +170,29 @@ async function exchange(
     throw new BlobFetchProtocolError(`The stream ended after ${received} of ${header.size} bytes.`);
   }
   const digest = hasher.digest();
-  if (digest !== params.request.digest.toLowerCase()) {
+  if (digest !== fileDigest) {
+    const of = header.opening ? ` (its opening's file digest ${fileDigest})` : '';
     throw new BlobDigestMismatchError('The received bytes do not match the requested digest.', {
-      details: `requested ${params.request.digest}, received ${digest}`,
+      details: `requested ${params.request.digest}${of}, received ${digest}`,
       hint: 'The peer served wrong data; fetch from another holder.',
     });
   }
+  return header.opening;
+}
+
+/**
+ * The sha256 the streamed bytes must have: the requested digest, or with a
+ * model opening its file digest, once the opening is checked to open the
+ * requested digest (a `BlobDigestMismatchError` before any byte is taken).
+ */
+function expectedFileDigest(requested: Hex, opening: ModelOpening | undefined): Hex {
+  if (opening === undefined) return requested.toLowerCase() as Hex;
+  const opened = modelDigest(opening).toLowerCase();
+  if (opened !== requested.toLowerCase()) {
+    throw new BlobDigestMismatchError('The model opening the peer sent does not open the requested digest.', {
+      details: `requested ${requested}, the opening gives ${opened}`,
+      hint: 'The peer served wrong data; fetch from another holder.',
+    });
+  }
+  return opening.fileDigest.toLowerCase() as Hex;
 }
