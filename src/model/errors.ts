@@ -218,3 +218,25 @@ export class InvalidNgramDraftError extends BaseError {
     });
   }
 }
+
+/** A leaf index or range is outside a model's piece layout, or a count of leaves or payloads is wrong. */
+export class InvalidPieceRangeError extends BaseError {
+  override name = 'InvalidPieceRangeError';
+  constructor(problem: string, params: BaseErrorParameters = {}) {
+    super(`Invalid piece range: ${problem}.`, {
+      hint: "Take leaf ranges from pieceLayout(config) (attnLeaves, mlpLeaves, vocabLeaves) of the model's config.",
+      ...params,
+    });
+  }
+}
+
+/** A piece payload is truncated, has the wrong size for its leaf, or its base header is not valid. */
+export class MalformedPieceError extends BaseError {
+  override name = 'MalformedPieceError';
+  constructor(problem: string, params: BaseErrorParameters = {}) {
+    super(`Malformed model piece: ${problem}.`, {
+      hint: 'Fetch the piece again from a provider and verify it against the model root (verifyPieceRange).',
+      ...params,
+    });
+  }
+}
