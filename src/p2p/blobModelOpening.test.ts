@@ -98,9 +98,10 @@ test('a provider lying about the opening, or sending bytes that do not match it,
   const other = checkpointOpening(otherModel);
   const tampered = model.slice();
   tampered[2000] = tampered[2000]! ^ 1;
-  const once = (bytes: Uint8Array) => (async function* () {
-    yield bytes;
-  })();
+  const once = (bytes: Uint8Array) =>
+    (async function* () {
+      yield bytes;
+    })();
   const lies: Record<string, { source: BlobSource; error: string }> = {
     // Another model's true opening and bytes: the opening does not open the requested digest.
     otherModel: {

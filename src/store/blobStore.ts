@@ -23,8 +23,8 @@ import { createBlobHasher } from './blobHasher.ts';
 import { asDiskFull, freeBytes, noRoomError } from './diskFull.ts';
 import {
   BlobCorruptError,
-  BlobNotCheckpointError,
   BlobDigestFormatError,
+  BlobNotCheckpointError,
   BlobNotStoredError,
   BlobSizeLimitError,
   BlobWriteMismatchError,
@@ -298,7 +298,10 @@ export class BlobStore {
    */
   #writeOpening(blobPath: string, opening: ModelOpening): void {
     const tmpPath = join(this.#tmp, `${process.pid}-${randomUUID()}${OPENING_SUFFIX}`);
-    const text = JSON.stringify({ root: opening.root.toLowerCase(), fileDigest: opening.fileDigest.toLowerCase() });
+    const text = JSON.stringify({
+      root: opening.root.toLowerCase(),
+      fileDigest: opening.fileDigest.toLowerCase(),
+    });
     try {
       const fd = openSync(tmpPath, 'wx', 0o644);
       try {
