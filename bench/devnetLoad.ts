@@ -83,7 +83,7 @@ try {
       }),
     })),
   );
-  const genesisDigest = nodes[0]!.store.blobs.putBlob(readFileSync(SHIPPED_CHECKPOINT));
+  const genesisDigest = nodes[0]!.store.blobs.putModel(readFileSync(SHIPPED_CHECKPOINT));
   const upStart = performance.now();
   await createModel(dev.deployer, { name: SHIPPED_MODEL_NAME, genesisDigest });
   const versionIndex = 0n; // the genesis version: the shipped checkpoint itself

@@ -53,7 +53,7 @@ try {
   const baselineMs = performance.now() - baselineStart;
 
   const upStart = performance.now();
-  const genesisDigest = nodes[0]!.store.blobs.putBlob(bytes);
+  const genesisDigest = nodes[0]!.store.blobs.putModel(bytes);
   await createModel(nodes[0]!.ctx, { name: 'concord-char', genesisDigest });
   const ready = () => nodes.every((n) => n.models.status()[0]?.state === 'ready');
   while (!ready()) await Promise.all(nodes.map((n) => n.models.refresh()));

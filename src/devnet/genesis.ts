@@ -24,8 +24,8 @@ export type GenesisModel = { modelId: bigint; created: boolean; genesisDigest?: 
 
 /**
  * The model `name` owned by `owner`, registering it on first use: node 0
- * stores the shipped checkpoint as a blob (it serves it to the network) and
- * the owner creates the model with that digest as version 0. A later run
+ * stores the shipped checkpoint as a model (it serves it to the network) and
+ * the owner creates the model with its model digest as version 0. A later run
  * (a resumed devnet) finds it by name and owner and reuses it.
  */
 export async function ensureGenesisModel(
@@ -40,7 +40,7 @@ export async function ensureGenesisModel(
       return { modelId: id, created: false };
     }
   }
-  const genesisDigest = (await node.putBlob(readFileSync(SHIPPED_CHECKPOINT))) as Hex;
+  const genesisDigest = (await node.putModel(readFileSync(SHIPPED_CHECKPOINT))) as Hex;
   const { modelId } = await createModel(owner, { name, genesisDigest });
   return { modelId, created: true, genesisDigest };
 }

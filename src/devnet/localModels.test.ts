@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { digestBytes } from '../core/digest.ts';
 import { encodeSafetensors } from '../core/safetensors.ts';
+import { modelDigest } from '../model/pieces/digest.ts';
+import { checkpointOpening } from '../tasks/checkpointPieces.ts';
+import { tinyCheckpoint } from '../tasks/mlFixtures.ts';
 import { listModelFiles, readLocalModel } from './localModels.ts';
 
 let dir: string;
@@ -35,6 +38,7 @@ describe('local models', () => {
     const model = readLocalModel('tiny', dir);
     assert.equal(model.parameters, 18);
     assert.equal(model.digest, digestBytes(bytes));
+    assert.equal(model.modelDigest, undefined, 'no Concord checkpoint, no model digest');
     assert.deepEqual(
       model.tensors.map((t) => [t.name, t.shape]),
       [
@@ -44,6 +48,15 @@ describe('local models', () => {
     );
     assert.equal(model.metadata['concord.gpt.config'], '{"layers":1}');
     assert.equal(readLocalModel(join(dir, 'tiny.safetensors')).name, 'tiny');
+  });
+
+  it('gives a checkpoint the model digest it is registered under', () => {
+    const checkpoint = tinyCheckpoint();
+    const file = join(dir, 'checkpoint.bin');
+    writeFileSync(file, checkpoint);
+    const model = readLocalModel(file);
+    assert.equal(model.digest, digestBytes(checkpoint));
+    assert.equal(model.modelDigest, modelDigest(checkpointOpening(checkpoint)));
   });
 
   it('names a missing model and where it looked', () => {

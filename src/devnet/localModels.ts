@@ -2,8 +2,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Hex } from 'viem';
 import { digestBytes } from '../core/digest.ts';
+import { BaseError } from '../core/errors.ts';
 import { decodeSafetensors } from '../core/safetensors.ts';
 import type { DType } from '../core/tensor.ts';
+import { modelDigest } from '../model/pieces/digest.ts';
+import { checkpointOpening } from '../tasks/checkpointPieces.ts';
 import { ModelNotFoundError } from './errors.ts';
 
 /** Where the shipped models live (the repository's `models/`). */
@@ -16,6 +19,11 @@ export type LocalModel = {
   bytes: number;
   /** Content digest of the file, the id a task spec uses for it. */
   digest: Hex;
+  /**
+   * The model digest the chain records for it as a model version (see
+   * `BlobStore.putModel`); `undefined` when the file is no Concord checkpoint.
+   */
+  modelDigest: Hex | undefined;
   parameters: number;
   tensors: { name: string; dtype: DType; shape: number[] }[];
   metadata: Record<string, string>;
@@ -56,8 +64,19 @@ export function readLocalModel(nameOrFile: string, dir = DEFAULT_MODELS_DIR): Lo
     file,
     bytes: bytes.length,
     digest: digestBytes(bytes),
+    modelDigest: modelDigestOf(bytes),
     parameters: tensors.reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0),
     tensors,
     metadata: decoded.metadata,
   };
+}
+
+/** The model digest of a checkpoint file, or `undefined` for other safetensors files. */
+function modelDigestOf(bytes: Uint8Array): Hex | undefined {
+  try {
+    return modelDigest(checkpointOpening(bytes));
+  } catch (err) {
+    if (err instanceof BaseError) return undefined;
+    throw err;
+  }
 }

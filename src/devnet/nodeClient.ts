@@ -78,6 +78,12 @@ export class NodeClient {
     return body.digest;
   }
 
+  /** `PUT /v1/blobs?as=model`: stores a checkpoint on the node as a model version, returns its model digest. */
+  async putModel(bytes: Uint8Array): Promise<string> {
+    const body = (await this.request('PUT', '/v1/blobs?as=model', bytes)) as { digest: string };
+    return body.digest;
+  }
+
   /** `POST /v1/tasks`: the node escrows the reward and creates the task on chain. */
   async createTask(body: CreateTaskBody): Promise<{ taskId: string; specDigest: string; txHash: string }> {
     return (await this.request('POST', '/v1/tasks', body)) as Record<keyof CreateTaskResult, string>;

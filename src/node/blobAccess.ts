@@ -57,7 +57,12 @@ export function createBlobAuthorizer(
       if (version !== undefined && deps.mayHost !== undefined) {
         const { start, end } = query;
         const leaves = start === undefined || end === undefined ? {} : { leaves: [start, end] as const };
-        return await deps.mayHost({ ...version, digest: query.digest, requester: query.requester, ...leaves });
+        return await deps.mayHost({
+          ...version,
+          digest: query.digest,
+          requester: query.requester,
+          ...leaves,
+        });
       }
       return false;
     } catch {

@@ -45,7 +45,7 @@ it('serves the shipped model from a checkpoint only node 0 holds, bit for bit as
   assert.deepEqual(nodes[0]!.models.status(), []);
   assert.throws(() => nodes[0]!.models.resolve(), { name: 'ModelNotServedError' });
   const bytes = new Uint8Array(readFileSync(SHIPPED_CHECKPOINT));
-  const genesisDigest = nodes[0]!.store.blobs.putBlob(bytes);
+  const genesisDigest = nodes[0]!.store.blobs.putModel(bytes);
   await createModel(nodes[0]!.ctx, { name: 'concord-char', genesisDigest });
   for (const n of nodes) await n.models.refresh(); // node 0 loads first, then serves node 1
   for (const n of nodes)

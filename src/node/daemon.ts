@@ -8,9 +8,9 @@ import { type ConcordContext, createConcordContext } from '../chain/context.ts';
 import { readDeployment } from '../chain/deployment.ts';
 import { errorLine } from '../chain/rpcErrors.ts';
 import { type BlobServer, serveBlobs, storeBlobSource } from '../p2p/blobServer.ts';
-import { servePieces } from '../p2p/piecesServer.ts';
 import { type ConcordHost, createHost } from '../p2p/createHost.ts';
 import { loadOrCreatePeerKey } from '../p2p/peerKey.ts';
+import { servePieces } from '../p2p/piecesServer.ts';
 import { TaskGossip } from '../p2p/taskGossip.ts';
 import { openStore, type Store } from '../store/openStore.ts';
 import { createTaskKindRegistry } from '../tasks/builtin.ts';
@@ -18,7 +18,6 @@ import { createApi, listenApi } from './api/createApi.ts';
 import { registerCompletionRoutes } from './api/routes/completions.ts';
 import type { ApiDeps } from './api/types.ts';
 import { createBlobAuthorizer } from './blobAccess.ts';
-import { storePieceSources } from './pieceSources.ts';
 import { cachedChainNow } from './chainTime.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
@@ -31,6 +30,7 @@ import { createModelService, type NodeModelService } from './inference/modelServ
 import type { ModelService } from './inference/types.ts';
 import { loadOrCreateApiToken, loadOrCreateNodeKeys } from './keys.ts';
 import { createNodeMetrics } from './metrics.ts';
+import { storePieceSources } from './pieceSources.ts';
 import type { Secret } from './secret.ts';
 import { listTaskViews, readTaskView } from './taskViews.ts';
 import { createTxLock } from './txLock.ts';
@@ -260,6 +260,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
           connected: true,
         })),
       putBlob: async (bytes) => store.blobs.putBlob(bytes),
+      putModel: async (bytes) => store.blobs.putModel(bytes),
     };
     const api = createApi(deps, {
       onServerError: (err, status) =>

@@ -1,7 +1,7 @@
 import type { Hex } from 'viem';
-import { checkpointPieceSource } from '../p2p/piecesSource.ts';
-import type { PieceSource } from '../p2p/piecesServer.ts';
 import type { ModelOpening } from '../model/pieces/index.ts';
+import type { PieceSource } from '../p2p/piecesServer.ts';
+import { checkpointPieceSource } from '../p2p/piecesSource.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
 

@@ -1,5 +1,6 @@
 import type { Stream } from '@libp2p/interface';
 import type { Address, Hex } from 'viem';
+import type { ModelOpening } from '../model/pieces/digest.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import { BlobNotStoredError } from '../store/errors.ts';
 import { type BlobPurpose, isBlobRequestSignedByRequester, parseSignedBlobRequest } from './blobRequest.ts';
@@ -33,13 +34,16 @@ export type BlobAuthorizationQuery = {
 /** The on-chain rights check, injected so p2p never touches the chain itself. */
 export type AuthorizeBlobRequest = (query: BlobAuthorizationQuery) => Promise<boolean>;
 
-/** A blob opened for serving: its size and its bytes in chunks. */
-export type OpenedBlob = { size: number; chunks: AsyncIterable<Uint8Array> };
+/**
+ * A blob opened for serving: its size, its bytes in chunks, and for a blob
+ * addressed by a model digest the opening it is sent with.
+ */
+export type OpenedBlob = { size: number; chunks: AsyncIterable<Uint8Array>; opening?: ModelOpening };
 
 /** Where a server reads blobs from; `undefined` when it does not have the blob. */
 export type BlobSource = (digest: Hex) => Promise<OpenedBlob | undefined>;
 
-/** Serves blobs from a store, verifying each against its digest while streaming it. */
+/** Serves blobs from a store (model blobs with their openings), verifying each against its digest while streaming it. */
 export function storeBlobSource(blobs: BlobStore): BlobSource {
   return async (digest) => {
     try {
@@ -81,7 +85,8 @@ export type BlobServerStats = SignedRequestServerStats;
  * The server side of `/concord/blob/1.0.0`. For each stream it reads one
  * size-limited request frame, checks the EIP-712 signature, the expiry (by
  * the chain's time) and the nonce,
- * asks `authorize`, and only then sends the size header and the blob in
+ * asks `authorize`, and only then sends the size header (with the opening
+ * of a blob addressed by a model digest) and the blob in
  * chunks. Any refusal is a small error frame with a stable code.
  */
 export class BlobServer {
@@ -125,7 +130,10 @@ export class BlobServer {
         }),
       respond: async (signal) => {
         const blob = await this.#admit(stream);
-        await sendAll(stream, encodeResponseHeader({ ok: true, size: blob.size }), signal);
+        const header = blob.opening
+          ? { ok: true as const, size: blob.size, opening: blob.opening }
+          : { ok: true as const, size: blob.size };
+        await sendAll(stream, encodeResponseHeader(header), signal);
         for await (const chunk of blob.chunks) {
           await sendAll(stream, chunk, signal);
           this.stats.bytesServed += chunk.byteLength;

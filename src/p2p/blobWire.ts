@@ -1,4 +1,6 @@
 import type { BaseError, BaseErrorParameters } from '../core/errors.ts';
+import type { ModelOpening } from '../model/pieces/digest.ts';
+import { parseModelOpening } from '../store/modelOpening.ts';
 import {
   BlobFetchBadSignatureError,
   BlobFetchBusyError,
@@ -28,9 +30,13 @@ export const BLOB_ERROR_CLASSES = {
 /** A refusal code sent by a blob server. */
 export type BlobErrorCode = keyof typeof BLOB_ERROR_CLASSES;
 
-/** The first frame of every response: the blob's size, or a refusal. */
+/**
+ * The first frame of every response: the blob's size (and, when the digest
+ * is a model digest, the opening (R, S) that the bytes and the digest are
+ * checked against), or a refusal.
+ */
 export type BlobResponseHeader =
-  | { ok: true; size: number }
+  | { ok: true; size: number; opening?: ModelOpening }
   | { ok: false; code: BlobErrorCode; message: string };
 
 /** Longest refusal message kept. */
@@ -46,9 +52,11 @@ export function parseResponseHeader(bytes: Uint8Array): BlobResponseHeader | str
   const v = parseJsonObject(bytes);
   if (typeof v === 'string') return v;
   if (v.ok === true) {
-    return Number.isSafeInteger(v.size) && (v.size as number) >= 0
-      ? { ok: true, size: v.size as number }
-      : 'the header has no valid size';
+    if (!Number.isSafeInteger(v.size) || (v.size as number) < 0) return 'the header has no valid size';
+    const size = v.size as number;
+    if (v.opening === undefined) return { ok: true, size };
+    const opening = parseModelOpening(v.opening);
+    return opening ? { ok: true, size, opening } : 'the header has a malformed model opening';
   }
   return parseRefusal(v, BLOB_ERROR_CLASSES);
 }

@@ -1,6 +1,7 @@
 import type { PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Hex } from 'viem';
+import { type ModelOpening, modelDigest } from '../model/pieces/digest.ts';
 import { createBlobHasher } from '../store/blobHasher.ts';
 import type { BlobStore, BlobWriter } from '../store/blobStore.ts';
 import type { SignedBlobRequest } from './blobRequest.ts';
@@ -32,7 +33,11 @@ export type FetchBlobParameters = {
   onProgress?: (received: number, size: number) => void;
 };
 
-/** Fetches a blob into memory; the bytes are verified against the requested digest. */
+/**
+ * Fetches a blob into memory; the bytes are verified against the requested
+ * digest (for a model digest: against the opening the peer sends, which
+ * must open that digest).
+ */
 export async function fetchBlob(host: ConcordHost, params: FetchBlobParameters): Promise<Uint8Array> {
   let blob = new Uint8Array(0);
   let filled = 0;
@@ -48,7 +53,8 @@ export async function fetchBlob(host: ConcordHost, params: FetchBlobParameters):
 
 /**
  * Streams a blob straight into the store (never held whole in memory); it
- * appears there only if its bytes match the digest. Returns the digest. When
+ * appears there only if its bytes match the digest, and a model blob with
+ * its verified opening (so this node can serve it on). Returns the digest. When
  * the disk has no room for the announced size (or fills while writing) it
  * throws the store's `DiskFullError`, leaving no partial file.
  */
@@ -58,14 +64,14 @@ export async function fetchBlobToStore(
 ): Promise<Hex> {
   let writer: BlobWriter | undefined;
   try {
-    await receiveBlob(host, params, (size) => {
+    const opening = await receiveBlob(host, params, (size) => {
       params.blobs.ensureRoom(size, params.request.digest);
       const opened = params.blobs.createWriter();
       writer = opened;
       return (chunk) => opened.write(chunk);
     });
     // receiveBlob always called the sink factory (or threw) before resolving.
-    return writer!.commit(params.request.digest);
+    return writer!.commit(params.request.digest, opening);
   } finally {
     writer?.abort();
   }
@@ -77,14 +83,15 @@ type BlobSinkFactory = (size: number) => (chunk: Uint8Array) => void;
 /**
  * Opens a stream, sends the request and passes the blob's chunks to the sink
  * made for its size; the digest is checked once the last byte arrived. Every
- * failure aborts the stream and surfaces as a named error.
+ * failure aborts the stream and surfaces as a named error. Resolves to the
+ * opening the blob was verified with, if its digest is a model digest.
  */
 async function receiveBlob(
   host: ConcordHost,
   params: FetchBlobParameters,
   sink: BlobSinkFactory,
-): Promise<void> {
-  await dialExchange(
+): Promise<ModelOpening | undefined> {
+  return await dialExchange(
     host,
     {
       peer: params.peer,
@@ -103,7 +110,7 @@ async function exchange(
   params: FetchBlobParameters,
   sink: BlobSinkFactory,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<ModelOpening | undefined> {
   stream.send(encodeFrame(new TextEncoder().encode(JSON.stringify(params.request))));
   await stream.close({ signal });
   const reader = new FrameReader(stream);
@@ -125,6 +132,7 @@ async function exchange(
       },
     );
   }
+  const fileDigest = expectedFileDigest(params.request.digest, header.opening);
   const onChunk = sink(header.size);
   const hasher = createBlobHasher();
   let received = 0;
@@ -142,10 +150,29 @@ async function exchange(
     throw new BlobFetchProtocolError(`The stream ended after ${received} of ${header.size} bytes.`);
   }
   const digest = hasher.digest();
-  if (digest !== params.request.digest.toLowerCase()) {
+  if (digest !== fileDigest) {
+    const of = header.opening ? ` (its opening's file digest ${fileDigest})` : '';
     throw new BlobDigestMismatchError('The received bytes do not match the requested digest.', {
-      details: `requested ${params.request.digest}, received ${digest}`,
+      details: `requested ${params.request.digest}${of}, received ${digest}`,
       hint: 'The peer served wrong data; fetch from another holder.',
     });
   }
+  return header.opening;
+}
+
+/**
+ * The sha256 the streamed bytes must have: the requested digest, or with a
+ * model opening its file digest, once the opening is checked to open the
+ * requested digest (a `BlobDigestMismatchError` before any byte is taken).
+ */
+function expectedFileDigest(requested: Hex, opening: ModelOpening | undefined): Hex {
+  if (opening === undefined) return requested.toLowerCase() as Hex;
+  const opened = modelDigest(opening).toLowerCase();
+  if (opened !== requested.toLowerCase()) {
+    throw new BlobDigestMismatchError('The model opening the peer sent does not open the requested digest.', {
+      details: `requested ${requested}, the opening gives ${opened}`,
+      hint: 'The peer served wrong data; fetch from another holder.',
+    });
+  }
+  return opening.fileDigest.toLowerCase() as Hex;
 }

@@ -16,17 +16,22 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { isBytes32 } from '../core/bytes32.ts';
+import { BaseError } from '../core/errors.ts';
+import { type ModelOpening, modelDigest } from '../model/pieces/digest.ts';
+import { checkpointOpening } from '../tasks/checkpointPieces.ts';
 import { createBlobHasher } from './blobHasher.ts';
 import { asDiskFull, freeBytes, noRoomError } from './diskFull.ts';
 import {
   BlobCorruptError,
   BlobDigestFormatError,
+  BlobNotCheckpointError,
   BlobNotStoredError,
   BlobSizeLimitError,
   BlobWriteMismatchError,
   BlobWriterClosedError,
 } from './errors.ts';
 import { fsyncDir, mkdirDurable } from './fsync.ts';
+import { parseModelOpening } from './modelOpening.ts';
 
 /** Default largest blob the store accepts: 1 GiB. */
 export const DEFAULT_MAX_BLOB_BYTES = 1024 * 1024 * 1024;
@@ -46,9 +51,11 @@ export type BlobWriter = {
   write(chunk: Uint8Array): void;
   /**
    * Flushes, checks the digest against `expected` if given, and atomically
-   * moves the blob into place; returns its digest.
+   * moves the blob into place; returns its digest. With a model `opening`
+   * the bytes must hash to its `fileDigest`; the blob is stored (opening
+   * first, beside it) under the model digest, which `expected` then names.
    */
-  commit(expected?: Hex): Hex;
+  commit(expected?: Hex, opening?: ModelOpening): Hex;
   /** Discards the temp file. Safe to call after `commit` or twice. */
   abort(): void;
   readonly bytesWritten: number;
@@ -60,6 +67,8 @@ export type BlobReadStream = {
   size: number;
   /** The blob's bytes; throws `BlobCorruptError` at the end if they do not match the digest. */
   chunks: AsyncIterable<Uint8Array>;
+  /** The opening of a model blob (stored under its model digest); `undefined` for a plain blob. */
+  opening?: ModelOpening;
 };
 
 /**
@@ -67,6 +76,12 @@ export type BlobReadStream = {
  * temp file that is fsynced and renamed into place (then the directory is
  * fsynced), so a crash leaves either the whole blob or nothing. Every read
  * checks the bytes against the digest.
+ *
+ * A model checkpoint (`putModel`) is addressed by its model digest
+ * D = modelDigest(R, S) instead of its sha256 S; its opening (R, S) lives
+ * beside it in `<hex>.opening`, written durably before the blob, so a stored
+ * model blob always has its opening. Reads check such a blob's bytes against
+ * S and the opening against D.
  */
 export class BlobStore {
   readonly root: string;
@@ -74,6 +89,8 @@ export class BlobStore {
   readonly #tmp: string;
   /** Blobs refused for lack of room, by digest, with the bytes they need. */
   readonly #refused = new Map<string, number>();
+  /** Openings already read and checked against their model digest, by digest. */
+  readonly #openings = new Map<string, ModelOpening>();
 
   /** Use `openStore` rather than constructing this directly; clears temp files left by a crash. */
   constructor(root: string, maxBlobBytes = DEFAULT_MAX_BLOB_BYTES) {
@@ -86,17 +103,69 @@ export class BlobStore {
 
   /** Stores `bytes` durably and returns their digest (storing again rewrites the same file). */
   putBlob(bytes: Uint8Array): Hex {
+    return this.#put(bytes);
+  }
+
+  /**
+   * Stores a checkpoint that is (or becomes) a model version durably under
+   * its model digest D = modelDigest(checkpointOpening(bytes)), with its
+   * opening beside it; returns D. Throws `BlobNotCheckpointError` (with the
+   * reader's error as cause) for bytes that are no checkpoint.
+   */
+  putModel(bytes: Uint8Array): Hex {
+    let opening: ModelOpening;
+    try {
+      opening = checkpointOpening(bytes);
+    } catch (cause) {
+      if (!(cause instanceof BaseError)) throw cause;
+      throw new BlobNotCheckpointError('The bytes are not a model checkpoint.', {
+        details: cause.shortMessage,
+        hint: 'Store only Concord checkpoints (safetensors with the model config in their metadata) as models.',
+        cause,
+      });
+    }
+    return this.#put(bytes, opening);
+  }
+
+  #put(bytes: Uint8Array, opening?: ModelOpening): Hex {
     this.ensureRoom(bytes.byteLength);
     const writer = this.createWriter();
     try {
       writer.write(bytes);
-      return writer.commit();
+      return writer.commit(undefined, opening);
     } finally {
       writer.abort();
     }
   }
 
-  /** The blob's bytes, verified against the digest. */
+  /**
+   * The opening (R, S) of a model blob stored under its model digest;
+   * `undefined` for a plain blob or a digest not stored. Throws
+   * `BlobCorruptError` when the opening file does not open the digest.
+   */
+  openingOf(digest: Hex): ModelOpening | undefined {
+    const path = `${this.pathOf(digest)}${OPENING_SUFFIX}`;
+    const key = digest.toLowerCase();
+    const known = this.#openings.get(key);
+    if (known) return known;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const opening = parseOpeningFile(text);
+    if (opening === undefined || modelDigest(opening).toLowerCase() !== key) throw corrupt(digest, path);
+    this.#openings.set(key, opening);
+    return opening;
+  }
+
+  /** The sha256 a stored blob's bytes must have: its digest, or a model blob's file digest S. */
+  #fileDigestOf(digest: Hex): Hex {
+    return (this.openingOf(digest)?.fileDigest ?? digest).toLowerCase() as Hex;
+  }
+
+  /** The blob's bytes, verified against the digest (a model blob: against its opening). */
   getBlob(digest: Hex): Uint8Array {
     const path = this.pathOf(digest);
     let bytes: Uint8Array;
@@ -108,7 +177,7 @@ export class BlobStore {
     }
     const hasher = createBlobHasher();
     hasher.update(bytes);
-    if (hasher.digest() !== digest.toLowerCase()) throw corrupt(digest, path);
+    if (hasher.digest() !== this.#fileDigestOf(digest)) throw corrupt(digest, path);
     return bytes;
   }
 
@@ -187,21 +256,29 @@ export class BlobStore {
         hasher.update(chunk);
         bytesWritten += chunk.byteLength;
       },
-      commit: (expected) => {
+      commit: (expected, opening) => {
         const handle = openFd();
         onDiskFull('flush a blob', () => fsyncSync(handle));
         closeFd();
-        const digest = hasher.digest();
-        if (expected !== undefined && digest !== expected.toLowerCase()) {
+        const fileDigest = hasher.digest();
+        const digest = opening ? (modelDigest(opening).toLowerCase() as Hex) : fileDigest;
+        const mismatch =
+          opening && fileDigest !== opening.fileDigest.toLowerCase()
+            ? `the opening's file digest is ${opening.fileDigest}, the bytes' ${fileDigest}`
+            : expected !== undefined && digest !== expected.toLowerCase()
+              ? `expected ${expected}, got ${digest}`
+              : undefined;
+        if (mismatch !== undefined) {
           rmSync(tmpPath, { force: true });
           throw new BlobWriteMismatchError('The streamed bytes do not match the expected digest.', {
-            details: `expected ${expected}, got ${digest}`,
+            details: mismatch,
           });
         }
         const path = this.pathOf(digest);
         const dir = join(path, '..');
         onDiskFull('store a blob', () => {
           mkdirDurable(dir);
+          if (opening) this.#writeOpening(path, opening);
           renameSync(tmpPath, path);
           fsyncDir(dir);
         });
@@ -215,9 +292,38 @@ export class BlobStore {
     };
   }
 
+  /**
+   * Writes a model blob's opening beside where the blob will be (temp file,
+   * fsync, rename, fsync of the directory), before the blob is moved there.
+   */
+  #writeOpening(blobPath: string, opening: ModelOpening): void {
+    const tmpPath = join(this.#tmp, `${process.pid}-${randomUUID()}${OPENING_SUFFIX}`);
+    const text = JSON.stringify({
+      root: opening.root.toLowerCase(),
+      fileDigest: opening.fileDigest.toLowerCase(),
+    });
+    try {
+      const fd = openSync(tmpPath, 'wx', 0o644);
+      try {
+        writeSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      rmSync(tmpPath, { force: true });
+      throw err;
+    }
+    const path = `${blobPath}${OPENING_SUFFIX}`;
+    renameSync(tmpPath, path);
+    fsyncDir(join(path, '..'));
+  }
+
   /** Opens a streaming, verified read (see `BlobReadStream`). */
   async openRead(digest: Hex, chunkBytes = BLOB_READ_CHUNK_BYTES): Promise<BlobReadStream> {
     const path = this.pathOf(digest);
+    const opening = this.openingOf(digest);
+    const fileDigest = this.#fileDigestOf(digest);
     let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(path, 'r');
@@ -251,24 +357,23 @@ export class BlobStore {
           for (let off = 0; off < block.byteLength; off += chunkBytes)
             yield block.subarray(off, off + chunkBytes);
         }
-        if (hasher.digest() !== digest.toLowerCase()) throw corrupt(digest, path);
+        if (hasher.digest() !== fileDigest) throw corrupt(digest, path);
       } finally {
         await pending?.catch(() => {});
         await handle.close();
       }
     }
-    return { size, chunks: chunks() };
+    return opening ? { size, chunks: chunks(), opening } : { size, chunks: chunks() };
   }
 
-  /** Removes a blob (for example one found corrupt, before fetching it again). */
+  /** Removes a blob and a model blob's opening (for example one found corrupt, before fetching it again). */
   deleteBlob(digest: Hex): void {
     const path = this.pathOf(digest);
-    try {
-      unlinkSync(path);
-    } catch {
-      return;
-    }
-    fsyncDir(join(path, '..'));
+    this.#openings.delete(digest.toLowerCase());
+    // The blob goes first: a stored model blob never lacks its opening.
+    const removedBlob = unlinkIfPresent(path);
+    const removedOpening = unlinkIfPresent(`${path}${OPENING_SUFFIX}`);
+    if (removedBlob || removedOpening) fsyncDir(join(path, '..'));
   }
 
   /** The file that holds (or would hold) the blob. */
@@ -280,6 +385,28 @@ export class BlobStore {
     }
     const hex = digest.slice(2).toLowerCase();
     return join(this.root, hex.slice(0, 2), hex.slice(2, 4), hex);
+  }
+}
+
+/** The suffix of the file that holds a model blob's opening beside the blob. */
+const OPENING_SUFFIX = '.opening';
+
+/** A stored opening file's contents, or `undefined` when it is not a JSON opening. */
+function parseOpeningFile(text: string): ModelOpening | undefined {
+  try {
+    return parseModelOpening(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a file; whether it was there. */
+function unlinkIfPresent(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

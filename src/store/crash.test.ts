@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Hex } from 'viem';
-import { crashBlobBytes, crashHex } from './crashFixtureData.ts';
+import { crashBlobBytes, crashHex, crashModelBytes } from './crashFixtureData.ts';
 import { openStore } from './openStore.ts';
 import { tempDir } from './testing.ts';
 
 const KILLS = 20;
+/** The suffix of a model blob's opening file beside it. */
+const OPENING = '.opening';
 const { dir, cleanup } = tempDir('crash');
 after(cleanup);
 const root = new URL('../..', import.meta.url).pathname;
@@ -54,6 +56,7 @@ test(`${KILLS} SIGKILLs at random points lose nothing acknowledged and leave not
   const salts = new Set<number>();
   const commits = new Set<number>();
   const blobs = new Map<number, Hex>();
+  const models = new Map<number, Hex>();
   let tornWrites = 0;
   for (let round = 0; round < KILLS; round++) {
     const acks = await runAndKill(round * 10_000, 1 + Math.floor(random() * 12), Math.floor(random() * 25));
@@ -63,6 +66,7 @@ test(`${KILLS} SIGKILLs at random points lose nothing acknowledged and leave not
       if (kind === 'S') salts.add(Number(i));
       else if (kind === 'C') commits.add(Number(i));
       else if (kind === 'B') blobs.set(Number(i), digest as Hex);
+      else if (kind === 'M') models.set(Number(i), digest as Hex);
     }
     tornWrites += readdirSync(join(dir, 'blobs', 'tmp')).length;
     const store = openStore(dir);
@@ -77,8 +81,16 @@ test(`${KILLS} SIGKILLs at random points lose nothing acknowledged and leave not
         assert.equal(rec?.commitTx, crashHex(i, 3));
       }
       for (const [i, digest] of blobs) assert.deepEqual(store.blobs.getBlob(digest), crashBlobBytes(i));
-      // Every blob file on disk, acknowledged or not, is whole: getBlob verifies its digest.
-      for (const file of blobFiles(join(dir, 'blobs'))) store.blobs.getBlob(`0x${file}`);
+      for (const [i, digest] of models) {
+        assert.deepEqual(store.blobs.getBlob(digest), crashModelBytes(i));
+        assert.ok(store.blobs.openingOf(digest), `model ${i} acknowledged without its opening`);
+      }
+      // Every blob file on disk, acknowledged or not, is whole: getBlob verifies its digest (a
+      // model blob's through its opening, which is there); every opening file opens its digest.
+      for (const file of blobFiles(join(dir, 'blobs'))) {
+        if (file.endsWith(OPENING)) store.blobs.openingOf(`0x${file.slice(0, -OPENING.length)}`);
+        else store.blobs.getBlob(`0x${file}`);
+      }
       assert.deepEqual(readdirSync(join(dir, 'blobs', 'tmp')), []);
     } finally {
       store.close();
@@ -87,9 +99,9 @@ test(`${KILLS} SIGKILLs at random points lose nothing acknowledged and leave not
   const db = new Database(join(dir, 'node.db'), { readonly: true });
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
   db.close();
-  assert.ok(blobs.size > 0 && commits.size > 0, 'the kills landed after some acknowledgements');
+  assert.ok(models.size > 0 && commits.size > 0, 'the kills landed after some acknowledgements');
   console.log(
-    `# ${salts.size} salts, ${commits.size} commits, ${blobs.size} blobs acknowledged; ${tornWrites} kills mid-blob`,
+    `# ${salts.size} salts, ${commits.size} commits, ${blobs.size} blobs, ${models.size} models acknowledged; ${tornWrites} kills mid-blob`,
   );
 });
 

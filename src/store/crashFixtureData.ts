@@ -1,4 +1,5 @@
 import type { Hex } from 'viem';
+import { tinyCheckpoint } from '../tasks/mlFixtures.ts';
 
 /** A deterministic bytes32 for record `i`, field `k`, shared by the crash test and its child. */
 export function crashHex(i: number, k: number): Hex {
@@ -15,4 +16,9 @@ export function crashBlobBytes(i: number): Uint8Array {
     bytes[j] = x >>> 24;
   }
   return bytes;
+}
+
+/** The deterministic model checkpoint for record `i` (a tiny seeded model). */
+export function crashModelBytes(i: number): Uint8Array {
+  return tinyCheckpoint(i + 1);
 }

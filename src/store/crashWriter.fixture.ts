@@ -1,8 +1,8 @@
-// Child process of crash.test.ts: writes salts, commit records and blobs to
-// the store in a loop and acknowledges each on stdout only after the store
+// Child process of crash.test.ts: writes salts, commit records, blobs and
+// model blobs (with their openings) to the store in a loop and acknowledges each on stdout only after the store
 // call returned, until the parent SIGKILLs it.
 import { writeSync } from 'node:fs';
-import { crashBlobBytes, crashHex } from './crashFixtureData.ts';
+import { crashBlobBytes, crashHex, crashModelBytes } from './crashFixtureData.ts';
 import { openStore } from './openStore.ts';
 
 const [dir, firstArg] = process.argv.slice(2);
@@ -16,4 +16,6 @@ for (let i = Number(firstArg); ; i++) {
   writeSync(1, `C ${i}\n`);
   const digest = store.blobs.putBlob(crashBlobBytes(i));
   writeSync(1, `B ${i} ${digest}\n`);
+  const model = store.blobs.putModel(crashModelBytes(i));
+  writeSync(1, `M ${i} ${model}\n`);
 }

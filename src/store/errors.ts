@@ -50,6 +50,11 @@ export class BlobWriteMismatchError extends BaseError {
   override name = 'BlobWriteMismatchError';
 }
 
+/** Bytes stored as a model version (`putModel`) are not a checkpoint whose pieces can be opened. */
+export class BlobNotCheckpointError extends BaseError {
+  override name = 'BlobNotCheckpointError';
+}
+
 /** A blob writer was used after it was committed or aborted. */
 export class BlobWriterClosedError extends BaseError {
   override name = 'BlobWriterClosedError';

@@ -170,6 +170,7 @@ export const aggregateKind: TaskKind<AggregateSpec> = defineTaskKind<AggregateSp
   inputs(spec) {
     return blobsOf(spec);
   },
+  resultIsModel: true,
   poolInputs(spec) {
     // The pool's winners only: ModelRegistry checks them against the pool's
     // inputsRoot. The base is fixed by the spec (its digest is on chain).

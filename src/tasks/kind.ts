@@ -37,6 +37,12 @@ export type TaskKind<Spec = unknown> = {
    * `inputsRoot`, which ModelRegistry checks before publishing a version.
    */
   poolInputs?(spec: Spec): Hex[];
+  /**
+   * The result is a checkpoint that ModelRegistry may publish as a model
+   * version (`aggregate`): nodes store and commit it under its model digest
+   * (`BlobStore.putModel`), not its sha256, so its pieces can be verified.
+   */
+  readonly resultIsModel?: boolean;
   /** Computes the result blob's bytes. */
   run(spec: Spec, ctx: TaskContext): Promise<Uint8Array>;
 };

@@ -1,6 +1,8 @@
 import type { Hex } from 'viem';
 import { encodeTensor } from '../core/codec.ts';
 import { digestBytes } from '../core/digest.ts';
+import { modelDigest } from '../model/pieces/digest.ts';
+import { checkpointOpening } from './checkpointPieces.ts';
 import { mapContext, type TaskContext } from './kind.ts';
 
 /**
@@ -13,6 +15,13 @@ export class MemoryBlobs {
   /** Stores bytes; returns their digest. */
   put(bytes: Uint8Array): Hex {
     const digest = digestBytes(bytes);
+    this.#blobs.set(digest, bytes);
+    return digest;
+  }
+
+  /** Stores a checkpoint as a model version (as `BlobStore.putModel`); returns its model digest. */
+  putModel(bytes: Uint8Array): Hex {
+    const digest = modelDigest(checkpointOpening(bytes));
     this.#blobs.set(digest, bytes);
     return digest;
   }

@@ -24,7 +24,7 @@ before(async () => {
   const tmp = tempDir('web-dashboard');
   cleanup = tmp.cleanup;
   store = openStore(tmp.dir);
-  const digest = store.blobs.putBlob(checkpoint);
+  const digest = store.blobs.putModel(checkpoint);
   await createModel(chain.deployer, { name: 'concord-char', genesisDigest: digest });
   await createModel(chain.deployer, { name: 'elsewhere', genesisDigest: `0x${'77'.repeat(32)}` });
 });

@@ -9,18 +9,19 @@ import { latestVersion } from '../../src/chain/actions/latestVersion.ts';
 import { poolWinners } from '../../src/chain/actions/poolWinners.ts';
 import { isRunning } from '../../src/chain/anvil.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
-import { digestBytes } from '../../src/core/digest.ts';
 import { DEMO_PROMPT, DEMO_SAMPLING } from '../../src/devnet/askDemo.ts';
 import { shippedTokenizer } from '../../src/devnet/genesis.ts';
 import { type DevnetState, devnetLayout, readDevnetState } from '../../src/devnet/layout.ts';
 import { DEVNET_CREDITS_PER_TOKEN } from '../../src/devnet/startDevnet.ts';
 import { resolveChainReader } from '../../src/devnet/target.ts';
 import { devnetAggregateSpec, devnetGradientSpecs, devnetShards } from '../../src/devnet/trainingRound.ts';
+import { modelDigest } from '../../src/model/pieces/digest.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { DEFAULT_SHARDING } from '../../src/node/inference/planVersion.ts';
 import { localPlanTokens } from '../../src/node/testing/localDecode.ts';
 import { aggregateKind } from '../../src/tasks/aggregate.ts';
 import { readCheckpoint } from '../../src/tasks/checkpoint.ts';
+import { checkpointOpening } from '../../src/tasks/checkpointPieces.ts';
 import { gradientKind } from '../../src/tasks/gradient.ts';
 import { MemoryBlobs } from '../../src/tasks/testing.ts';
 import { tokenizerFromMetadata } from '../../src/tasks/tokenizerMetadata.ts';
@@ -144,7 +145,7 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     const base = readFileSync(SHIPPED_CHECKPOINT);
     const shards = devnetShards(shippedTokenizer(), 3, 0n);
     const blobs = new MemoryBlobs();
-    const baseDigest = blobs.put(base);
+    const baseDigest = blobs.putModel(base);
     for (const shard of shards) blobs.put(shard.bytes);
     const winners: Hex[] = [];
     for (const spec of devnetGradientSpecs(baseDigest, 0n, shards)) {
@@ -156,7 +157,7 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     );
     const spec = devnetAggregateSpec(winners, baseDigest, 0n);
     localCheckpoint = await aggregateKind.run(aggregateKind.parseSpec(spec), blobs.context());
-    assert.equal(digestBytes(localCheckpoint), up.model.digest);
+    assert.equal(modelDigest(checkpointOpening(localCheckpoint)), up.model.digest);
   });
 
   it('streams an answer from node 1 equal to local generation from the published checkpoint, and settles it', async () => {

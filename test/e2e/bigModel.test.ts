@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Address, parseEther } from 'viem';
+import { type Address, type Hex, parseEther } from 'viem';
 import { sharesAbi } from '../../generated/contracts/index.ts';
 import { activeNodes } from '../../src/chain/actions/activeNodes.ts';
 import { buyCredits } from '../../src/chain/actions/buyCredits.ts';
@@ -96,9 +96,18 @@ async function localTokens(prompt: string, maxNewTokens: number): Promise<number
 }
 
 /** Streams a greedy completion through node 0; calls `onToken` after each token. */
-async function ask(prompt: string, maxTokens: number, onToken: (n: number) => Promise<void> = async () => {}) {
+async function ask(
+  prompt: string,
+  maxTokens: number,
+  onToken: (n: number) => Promise<void> = async () => {},
+) {
   const tokens: number[] = [];
-  for await (const chunk of client(0).streamCompletion({ model: MODEL, prompt, max_tokens: maxTokens, temperature: 0 })) {
+  for await (const chunk of client(0).streamCompletion({
+    model: MODEL,
+    prompt,
+    max_tokens: maxTokens,
+    temperature: 0,
+  })) {
     assert.notEqual(chunk.choices[0]?.finish_reason, 'error', JSON.stringify(chunk));
     if (chunk.concord?.token !== undefined) {
       tokens.push(chunk.concord.token);
@@ -143,7 +152,7 @@ before(
       args: [chain.deployer.account.address, 1n, 1n],
     });
     await buyCredits(chain.actors[0]!, { credits: 10_000n });
-    const genesisDigest = await client(0).putModel(writeCheckpoint(model));
+    const genesisDigest = (await client(0).putModel(writeCheckpoint(model))) as Hex;
     await createModel(chain.deployer, { name: MODEL, genesisDigest });
   },
   { timeout: 300_000 },

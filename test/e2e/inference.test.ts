@@ -421,7 +421,7 @@ describe('distributed inference across four node processes', { timeout: 600_000 
         nLayers: 2,
       });
       const random: Checkpoint = { params: GptParams.init(config, 11), metadata: shipped.metadata };
-      const genesisDigest = (await client(0).putBlob(writeCheckpoint(random))) as Hex;
+      const genesisDigest = (await client(0).putModel(writeCheckpoint(random))) as Hex;
       await createModel(chain.deployer, { name: 'gpt2-random', genesisDigest });
       await servedEverywhere('gpt2-random');
       const prompt = 'Hello there';

@@ -30,6 +30,7 @@ export const modelShowCommand: Command = {
     stdout(`${model.name}  ${model.parameters} parameters  ${model.bytes} bytes`);
     stdout(`file    ${model.file}`);
     stdout(`digest  ${model.digest}`);
+    if (model.modelDigest) stdout(`model digest  ${model.modelDigest} (as a model version on chain)`);
     for (const [key, value] of Object.entries(model.metadata)) {
       stdout(`${key}  ${value.length > 200 ? `${value.slice(0, 200)}…` : value}`);
     }

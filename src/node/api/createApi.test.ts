@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Hex } from 'viem';
+import { BlobNotCheckpointError } from '../../store/errors.ts';
 import { TaskSpecError } from '../../tasks/errors.ts';
 import { createNodeMetrics } from '../metrics.ts';
 import { Secret } from '../secret.ts';
@@ -17,6 +18,7 @@ const TOKEN = 'tok_'.padEnd(43, 'x');
 const SECRET_MARKER = 'deadbeefsecretdeadbeef';
 const created: CreateTaskRequest[] = [];
 const stored: Uint8Array[] = [];
+const models: Uint8Array[] = [];
 
 const deps: ApiDeps = {
   version: '9.9.9',
@@ -52,6 +54,11 @@ const deps: ApiDeps = {
   async putBlob(bytes) {
     stored.push(bytes);
     return `0x${'ef'.repeat(32)}` as Hex;
+  },
+  async putModel(bytes) {
+    if (bytes[0] !== 0x7b) throw new BlobNotCheckpointError('The bytes are not a model checkpoint.');
+    models.push(bytes);
+    return `0x${'dd'.repeat(32)}` as Hex;
   },
 };
 
@@ -234,6 +241,26 @@ describe('createApi', () => {
     const anon = await call('/v1/blobs', { method: 'PUT', headers: octet, body: new Uint8Array(1) });
     assert.equal(anon.body.error.code, 'UNAUTHORIZED');
     assert.equal(stored.length, 1);
+  });
+
+  it('PUT /v1/blobs?as=model stores a checkpoint as a model; other bytes are a named 400', async () => {
+    const put = async (query: string, body: Uint8Array) =>
+      await call(`/v1/blobs${query}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', ...auth },
+        body,
+      });
+    const ok = await put('?as=model', new Uint8Array([0x7b, 0x7d]));
+    assert.equal(ok.status, 201);
+    assert.deepEqual(ok.body, { digest: `0x${'dd'.repeat(32)}`, size: 2 });
+    assert.deepEqual([...models.at(-1)!], [0x7b, 0x7d]);
+    const junk = await put('?as=model', new Uint8Array([1, 2]));
+    assert.equal(junk.status, 400);
+    assert.equal(junk.body.error.code, 'BLOB_NOT_CHECKPOINT');
+    const bogus = await put('?as=weights', new Uint8Array([0x7b]));
+    assert.equal(bogus.status, 400);
+    assert.equal(bogus.body.error.code, 'VALIDATION');
+    assert.equal(models.length, 1);
   });
 
   it('answers unknown routes with NOT_FOUND', async () => {

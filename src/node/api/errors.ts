@@ -27,6 +27,8 @@ const BAD_REQUEST_ERRORS = new Set([
   'TensorShapeError',
   'TaskInputsMissingError',
   'TaskTermsOutOfBoundsError',
+  // `PUT /v1/blobs?as=model` with bytes that are no checkpoint.
+  'BlobNotCheckpointError',
   // A wasm task's module refused at creation (`TaskKind.checkInputs`).
   'WasmInvalidModuleError',
   'WasmModuleTooLargeError',

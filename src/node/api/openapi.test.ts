@@ -285,6 +285,7 @@ describe('GET /openapi.json on createApi', () => {
     }),
     peers: async () => [],
     putBlob: async () => `0x${'ef'.repeat(32)}` as Hex,
+    putModel: async () => `0x${'dd'.repeat(32)}` as Hex,
   };
 
   it('is public and documents every route, including ones added after createApi returned', async () => {

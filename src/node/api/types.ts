@@ -89,4 +89,6 @@ export type ApiDeps = {
   peers(): Promise<PeerView[]>;
   /** Stores a blob in the node's blob store; returns its digest. */
   putBlob(bytes: Uint8Array): Promise<Hex>;
+  /** Stores a checkpoint as a model version (`BlobStore.putModel`); returns its model digest. */
+  putModel(bytes: Uint8Array): Promise<Hex>;
 };

@@ -23,6 +23,7 @@ export function lyingShard(shard: ExchangeShardWeights): ExchangeShardWeights {
   const copy = (a: Float32Array) => nudged(a.slice());
   if (shard.kind === 'attn')
     return { ...shard, qkv: copy(shard.qkv), qkvBias: copy(shard.qkvBias), proj: copy(shard.proj) };
-  if (shard.kind === 'mlp') return { ...shard, fc: copy(shard.fc), fcBias: copy(shard.fcBias), proj: copy(shard.proj) };
+  if (shard.kind === 'mlp')
+    return { ...shard, fc: copy(shard.fc), fcBias: copy(shard.fcBias), proj: copy(shard.proj) };
   return { ...shard, weight: copy(shard.weight) };
 }

@@ -25,7 +25,6 @@ import { devAccount } from '../../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../chain/devChain.ts';
 import { poolId } from '../../chain/poolId.ts';
 import { type TaskParams, taskKindId } from '../../chain/taskTypes.ts';
-import { digestBytes } from '../../core/digest.ts';
 import { randomSalt } from '../../core/salt.ts';
 import { CharTokenizer, GptParams, makeGptConfig } from '../../model/index.ts';
 import { signBlobRequest } from '../../p2p/blobRequest.ts';
@@ -73,6 +72,7 @@ let chain: DevChain;
 let dir: string;
 const nodes: TestNode[] = [];
 let modelId: bigint;
+let genesisDigest: Hex;
 
 function checkpointOf(seed: number): { params: GptParams; bytes: Uint8Array } {
   const params = GptParams.init(config, seed);
@@ -140,7 +140,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'concord-models-'));
   chain = await startDevChain({ actors: NODES + 1 });
   for (let i = 0; i < NODES; i++) nodes.push(await startTestNode(i));
-  const genesisDigest = nodes[0]!.store.blobs.putBlob(genesis.bytes); // only the model owner holds it
+  genesisDigest = nodes[0]!.store.blobs.putModel(genesis.bytes); // only the model owner holds it
   ({ modelId } = await createModel(nodes[0]!.ctx, { name: 'tiny-char', genesisDigest }));
   for (const n of nodes) {
     n.models = createModelService(
@@ -221,7 +221,7 @@ describe('model service', () => {
   });
 
   it('switches every node to a newly published version fetched from its revealers', async () => {
-    const digest = nodes[1]!.store.blobs.putBlob(next.bytes); // only a revealer holds it
+    const digest = nodes[1]!.store.blobs.putModel(next.bytes); // only a revealer holds it
     // The model owner's pool; the deployer creates its tasks with the owner's leave.
     const pool = poolId(nodes[0]!.ctx.account.address, 'round-1');
     await setPoolCreator(nodes[0]!.ctx, { account: chain.deployer.account.address, allowed: true });
@@ -248,10 +248,7 @@ describe('model service', () => {
       digest,
       taskId: aggregate,
     });
-    assert.equal(
-      (await versionAt(chain.deployer, { modelId, index: 0n })).digest,
-      digestBytes(genesis.bytes),
-    );
+    assert.equal((await versionAt(chain.deployer, { modelId, index: 0n })).digest, genesisDigest);
     await Promise.all(nodes.map((n) => n.models.refresh()));
     await waitFor(allReadyAt('1'), 'every node serving version 1', 60_000);
     assert.equal(nodes[2]!.models.status()[0]!.digest, digest);

@@ -305,7 +305,12 @@ class NodeModels implements NodeModelService {
       const source = await this.#source(t.model, state);
       const base = t.base ?? (await loadVersionBase(this.#fetchDeps(), source));
       t.base = base;
-      const { plan, replicas } = planVersion(t.model.version.digest, base.config, state.nodes, this.#sharding);
+      const { plan, replicas } = planVersion(
+        t.model.version.digest,
+        base.config,
+        state.nodes,
+        this.#sharding,
+      );
       t.gatewayParams ??= await loadGatewayParams(this.#fetchDeps(), source, base);
       const gw = await this.#gatewayHost();
       const peers = await gw.peers.resolve(plan.shards.flatMap((s) => [...s.hosts, ...s.standbys]));
@@ -440,7 +445,8 @@ function keyOf(w: ExchangeShardWeights): string {
 
 /** Bytes of a shard's weight arrays. */
 function shardBytes(w: ExchangeShardWeights): number {
-  const arrays = w.kind === 'attn' ? [w.qkv, w.qkvBias, w.proj] : w.kind === 'mlp' ? [w.fc, w.fcBias, w.proj] : [w.weight];
+  const arrays =
+    w.kind === 'attn' ? [w.qkv, w.qkvBias, w.proj] : w.kind === 'mlp' ? [w.fc, w.fcBias, w.proj] : [w.weight];
   return arrays.reduce((sum, a) => sum + a.byteLength, 0);
 }
 

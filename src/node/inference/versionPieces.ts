@@ -1,4 +1,5 @@
 import { type Address, getAddress, type Hex } from 'viem';
+import type { DraftModel } from '../../inference/index.ts';
 import {
   type ExchangeShardWeights,
   exchangeLeafRange,
@@ -20,7 +21,6 @@ import { TOKENIZER_METADATA_KEY, tokenizerFromMetadata } from '../../tasks/token
 import type { BlobFetcherDeps } from '../blobFetcher.ts';
 import { fetchPiecesFromProviders } from '../pieceFetcher.ts';
 import { draftFor } from './draftModel.ts';
-import type { DraftModel } from '../../inference/index.ts';
 import { hostContext } from './versionCheckpoint.ts';
 
 /** Leaves fetched in one request at most (the pieces server's payload limit holds them for any model here). */

@@ -7,8 +7,12 @@ import { type BlobFetcherDeps, fetchFromProviders } from '../blobFetcher.ts';
 /** What computing a task needs. */
 export type ComputeDeps = BlobFetcherDeps & { kinds: TaskKindRegistry };
 
-/** A task's result bytes, or why the task cannot be run at all (a bad spec, input or kind). */
-export type ComputeOutcome = { ok: true; result: Uint8Array } | { ok: false; error: unknown };
+/**
+ * A task's result bytes (and whether they are a model checkpoint, stored
+ * under its model digest), or why the task cannot be run at all (a bad spec,
+ * input or kind).
+ */
+export type ComputeOutcome = { ok: true; result: Uint8Array; model: boolean } | { ok: false; error: unknown };
 
 /**
  * Runs a task: fetches its spec and inputs from the creator into the store
@@ -43,7 +47,7 @@ export async function computeResult(
       signal,
       getBlob: async (digest) => blobs.getBlob(digest),
     });
-    return { ok: true, result };
+    return { ok: true, result, model: decoded.kind.resultIsModel === true };
   } catch (error) {
     return { ok: false, error };
   }

@@ -478,7 +478,8 @@ export class Worker {
       return;
     }
     const result = this.#init.lie ? lieAbout(outcome.result) : outcome.result;
-    const resultDigest = this.#c.store.blobs.putBlob(result);
+    const { blobs } = this.#c.store;
+    const resultDigest = outcome.model ? blobs.putModel(result) : blobs.putBlob(result);
     const { specDigest } = reading.task.params;
     this.#c.store.journal.recordComputed({ taskId, resultDigest, salt: randomSalt(), specDigest });
     this.#active.set(taskId, { until: 0 });

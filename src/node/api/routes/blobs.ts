@@ -3,7 +3,12 @@ import { requireApiToken } from '../auth.ts';
 import { errorBody, hex32 } from '../schemas.ts';
 import type { ApiDeps } from '../types.ts';
 
-/** `PUT /v1/blobs` (needs the API token): stores raw bytes, e.g. a task's input tensors; answers their digest. */
+/**
+ * `PUT /v1/blobs` (needs the API token): stores raw bytes, e.g. a task's
+ * input tensors; answers their digest. With `?as=model` the bytes are a
+ * checkpoint to register as a model version, stored under its model digest
+ * (with its opening), which is the answer.
+ */
 export function registerBlobRoutes(app: FastifyInstance, deps: ApiDeps, blobLimit: number): void {
   app.addContentTypeParser(
     'application/octet-stream',
@@ -17,8 +22,15 @@ export function registerBlobRoutes(app: FastifyInstance, deps: ApiDeps, blobLimi
       onRequest: requireApiToken(deps.apiToken),
       schema: {
         summary: "Store a blob (e.g. a task's input tensor) in this node's blob store",
-        description: 'The body is the raw bytes; the answer is their content digest, to name in a task spec.',
+        description:
+          'The body is the raw bytes; the answer is their content digest, to name in a task spec. ' +
+          'With `as=model` the body is a checkpoint and the answer its model digest, the one ModelRegistry records for a version.',
         consumes: ['application/octet-stream'],
+        querystring: {
+          type: 'object',
+          properties: { as: { type: 'string', enum: ['blob', 'model'], default: 'blob' } },
+          additionalProperties: false,
+        },
         response: {
           201: {
             type: 'object',
@@ -37,7 +49,9 @@ export function registerBlobRoutes(app: FastifyInstance, deps: ApiDeps, blobLimi
           error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the blob as application/octet-stream.' },
         });
       }
-      const digest = await deps.putBlob(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+      const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      const { as } = request.query as { as: 'blob' | 'model' };
+      const digest = as === 'model' ? await deps.putModel(bytes) : await deps.putBlob(bytes);
       return reply.status(201).send({ digest, size: body.byteLength });
     },
   );
