@@ -161,20 +161,23 @@ try {
     return { ms, fetchMs, bytes: piecesServer.stats.bytesServed - served, requests, shards };
   }
 
-  const as: Run[] = [];
-  const bs: Run[] = [];
+  // Each round's shards are compared, measured, then let go (so rounds do not pile up garbage).
+  const as: Measured[] = [];
+  const bs: Measured[] = [];
   const benchStart = performance.now();
   for (let round = 0; round < reps; round++) {
-    as.push(await wholeCheckpoint(round));
-    bs.push(await pieces());
-    checkSameShards(as.at(-1)!.shards, bs.at(-1)!.shards);
+    const a = await wholeCheckpoint(round);
+    const b = await pieces();
+    checkSameShards(a.shards, b.shards);
+    as.push(measured(a));
+    bs.push(measured(b));
   }
   const benchMs = since(benchStart);
 
   const aMs = median(as.map((r) => r.ms));
   const bMs = median(bs.map((r) => r.ms));
-  const aResident = retainedBytes(as[0]!.shards);
-  const bResident = retainedBytes(bs[0]!.shards);
+  const aResident = as[0]!.resident;
+  const bResident = bs[0]!.resident;
   const baseBytes = source.rangeBytes(BASE_LEAF, BASE_LEAF + 1);
   const name = small ? 'small model' : 'GPT-2-small-sized model';
   console.log(`load at start: ${loadAtStart}`);
@@ -193,7 +196,7 @@ try {
     '| path | time to ready (rounds) | of which fetching | payload received | requests | host keeps alive | / planned |',
   );
   console.log('|---|---|---|---|---|---|---|');
-  const row = (label: string, runs: Run[], ms: number, resident: number) =>
+  const row = (label: string, runs: Measured[], ms: number, resident: number) =>
     console.log(
       `| ${label} | ${ms.toFixed(0)} ms (${runs.map((r) => r.ms.toFixed(0)).join(', ')}) | ${median(runs.map((r) => r.fetchMs)).toFixed(0)} ms | ${mb(runs[0]!.bytes)} | ${runs[0]!.requests} | ${mb(resident)} | ${(resident / plannedBytes).toFixed(2)}× |`,
     );
@@ -230,6 +233,13 @@ function requestRanges(source: PieceSource, first: number, last: number): Array<
     start = end;
   }
   return ranges;
+}
+
+/** What is kept of a run: its figures, and the bytes its shards keep alive instead of the shards. */
+type Measured = Omit<Run, 'shards'> & { resident: number };
+
+function measured({ shards, ...figures }: Run): Measured {
+  return { ...figures, resident: retainedBytes(shards) };
 }
 
 /** Bytes of the distinct buffers the shards' arrays keep alive (views of a whole model count it whole). */
