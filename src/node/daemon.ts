@@ -170,9 +170,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       source: storeBlobSource(store.blobs),
       chainTime: cachedChainNow(ctx),
     });
+    const pieceSources = storePieceSources(store.blobs);
     const pieces = await servePieces(host, {
       chainId: ctx.chain.id,
-      sources: storePieceSources(store.blobs),
+      sources: pieceSources,
       authorize: authorizer,
       chainTime: cachedChainNow(ctx),
     });
@@ -207,7 +208,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     worker.start();
     cleanup.push(() => worker.stop());
     const modelService = createModelService(
-      { ctx, host, blobs: store.blobs, log: config.log },
+      { ctx, host, blobs: store.blobs, pieces: pieceSources, log: config.log },
       {
         replicas: config.replicas,
         standbys: config.standbys,

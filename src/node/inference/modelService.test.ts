@@ -31,6 +31,7 @@ import { signBlobRequest } from '../../p2p/blobRequest.ts';
 import { serveBlobs, storeBlobSource } from '../../p2p/blobServer.ts';
 import { type ConcordHost, createHost } from '../../p2p/createHost.ts';
 import { fetchBlob } from '../../p2p/fetchBlob.ts';
+import { type PieceSource, servePieces } from '../../p2p/piecesServer.ts';
 import { waitFor } from '../../p2p/testing.ts';
 import { openStore, type Store } from '../../store/openStore.ts';
 import { createTaskKindRegistry } from '../../tasks/builtin.ts';
@@ -40,6 +41,7 @@ import { createBlobAuthorizer } from '../blobAccess.ts';
 import { localSigner } from '../blobFetcher.ts';
 import { cachedChainNow, chainNow } from '../chainTime.ts';
 import { ensureRegistered } from '../ensureRegistered.ts';
+import { storePieceSources } from '../pieceSources.ts';
 import { localPlanTokens } from '../testing/localDecode.ts';
 import { createModelService, type NodeModelService } from './modelService.ts';
 import { selfSignedRequest } from './querier.ts';
@@ -65,6 +67,7 @@ type TestNode = {
   peerKey: PrivateKey;
   host: ConcordHost;
   store: Store;
+  pieces: (digest: Hex) => PieceSource | undefined;
   models: NodeModelService;
 };
 
@@ -115,15 +118,23 @@ async function startTestNode(i: number): Promise<TestNode> {
   if (i > 0) await host.dial(nodes[0]!.host.getMultiaddrs());
   const store = openStore(join(dir, `node${i}`));
   const node = { ctx, peerKey, host, store } as TestNode;
+  const authorize = createBlobAuthorizer({
+    ctx,
+    blobs: store.blobs,
+    kinds: createTaskKindRegistry(),
+    mayHost: (query) => node.models.mayFetchCheckpoint(query),
+  });
   await serveBlobs(host, {
     chainId: ctx.chain.id,
-    authorize: createBlobAuthorizer({
-      ctx,
-      blobs: store.blobs,
-      kinds: createTaskKindRegistry(),
-      mayHost: (query) => node.models.mayFetchCheckpoint(query),
-    }),
+    authorize,
     source: storeBlobSource(store.blobs),
+    chainTime: cachedChainNow(ctx),
+  });
+  node.pieces = storePieceSources(store.blobs);
+  await servePieces(host, {
+    chainId: ctx.chain.id,
+    sources: node.pieces,
+    authorize,
     chainTime: cachedChainNow(ctx),
   });
   await ensureRegistered(ctx, peerKey);
@@ -144,7 +155,7 @@ before(async () => {
   ({ modelId } = await createModel(nodes[0]!.ctx, { name: 'tiny-char', genesisDigest }));
   for (const n of nodes) {
     n.models = createModelService(
-      { ctx: n.ctx, host: n.host, blobs: n.store.blobs, log: () => undefined },
+      { ctx: n.ctx, host: n.host, blobs: n.store.blobs, pieces: n.pieces, log: () => undefined },
       { replicas: 3, standbys: 1, shardsPerMatrix: 2, pollIntervalMs: 100, lie: n === nodes[LIAR] },
     );
   }
@@ -171,8 +182,11 @@ describe('model service', () => {
       assert.ok(s.hostedShards > 0);
       assert.equal(new Set(s.hosts).size, NODES);
     }
-    for (const n of nodes)
-      assert.ok(n.store.blobs.hasBlob(statuses[0]!.digest), 'every node holds the checkpoint');
+    // Only the owner holds the whole checkpoint; the others fetched just their pieces.
+    for (const [i, n] of nodes.entries()) {
+      assert.equal(n.store.blobs.hasBlob(statuses[0]!.digest), i === 0, `node${i} holds the checkpoint`);
+      assert.ok(statuses[i]!.hostedBytes > 0);
+    }
     // Node 2's gateway reaches node 1's host although neither was given the other's address;
     // its own host lies and is outvoted by node 0 and node 1.
     const run = await distributed(nodes[2]!, 6);

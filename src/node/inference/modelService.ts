@@ -13,8 +13,15 @@ import {
   serveInference,
 } from '../../inference/index.ts';
 import type { GptParams } from '../../model/index.ts';
-import { BASE_LEAF, type PieceLayout, vocabLeaves } from '../../model/pieces/index.ts';
+import {
+  BASE_LEAF,
+  decodeBasePiece,
+  type PieceLayout,
+  pieceLayout,
+  vocabLeaves,
+} from '../../model/pieces/index.ts';
 import type { ConcordHost } from '../../p2p/createHost.ts';
+import type { PieceSource } from '../../p2p/piecesServer.ts';
 import type { BlobStore } from '../../store/blobStore.ts';
 import { localSigner } from '../blobFetcher.ts';
 import { ModelNotServedError } from '../errors.ts';
@@ -41,11 +48,16 @@ import {
   type VersionSource,
 } from './versionPieces.ts';
 
-/** What model serving needs from the node: the chain, its libp2p host, its blob store and its log. */
+/**
+ * What model serving needs from the node: the chain, its libp2p host, its
+ * blob store, the pieces it holds whole checkpoints of (`storePieceSources`,
+ * read locally instead of fetched) and its log.
+ */
 export type ModelServiceDeps = {
   ctx: ConcordContext;
   host: ConcordHost;
   blobs: BlobStore;
+  pieces: (digest: Hex) => PieceSource | undefined;
   log: (line: string) => void;
 };
 
@@ -216,13 +228,14 @@ class NodeModels implements NodeModelService {
     const t = this.#tracked.find(
       (x) => x.model.modelId === query.modelId && x.model.version.index === query.versionIndex,
     );
-    if (t?.base === undefined || t.model.version.digest.toLowerCase() !== query.digest.toLowerCase()) {
-      return false;
-    }
+    if (t === undefined || t.model.version.digest.toLowerCase() !== query.digest.toLowerCase()) return false;
+    const local = this.#deps.pieces(query.digest);
+    const config = t.base?.config ?? (local ? decodeBasePiece(local.payload(BASE_LEAF)).config : undefined);
+    if (config === undefined) return false;
     const nodes = await activeNodes(this.#deps.ctx);
     const requester = getAddress(query.requester);
     if (!nodes.some((n) => n.stake > 0n && getAddress(n.account) === requester)) return false;
-    const { layout, config } = t.base;
+    const layout = pieceLayout(config);
     if (query.leaves !== undefined && isGatewayRange(layout, query.leaves)) return true;
     const { plan } = planVersion(t.model.version.digest, config, nodes, this.#sharding);
     if (query.leaves === undefined) return isPlannedHost(plan, requester);
@@ -391,6 +404,7 @@ class NodeModels implements NodeModelService {
       versionIndex: model.version.index,
       digest: model.version.digest,
       providers,
+      local: this.#deps.pieces(model.version.digest),
       signal: this.#abort.signal,
     };
   }

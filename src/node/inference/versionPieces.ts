@@ -17,6 +17,7 @@ import {
   pieceLayout,
   vocabLeaves,
 } from '../../model/pieces/index.ts';
+import type { PieceSource } from '../../p2p/piecesServer.ts';
 import { TOKENIZER_METADATA_KEY, tokenizerFromMetadata } from '../../tasks/tokenizerMetadata.ts';
 import type { BlobFetcherDeps } from '../blobFetcher.ts';
 import { fetchPiecesFromProviders } from '../pieceFetcher.ts';
@@ -34,6 +35,8 @@ export type VersionSource = {
   digest: Hex;
   /** Accounts that may hold the version's pieces, most likely first. */
   providers: readonly Address[];
+  /** The pieces of the whole checkpoint when this node's store holds it (read here, not fetched). */
+  local?: PieceSource | undefined;
   signal?: AbortSignal;
 };
 
@@ -132,6 +135,12 @@ async function fetchRange(
   source: VersionSource,
   [start, end]: readonly [number, number],
 ): Promise<{ opening: ModelOpening; payloads: Uint8Array[] }> {
+  const { local } = source;
+  if (local) {
+    const payloads: Uint8Array[] = [];
+    for (let i = start; i < end; i++) payloads.push(local.payload(i));
+    return { opening: local.opening, payloads };
+  }
   return await fetchPiecesFromProviders(deps, {
     digest: source.digest,
     purpose: 'host',
