@@ -174,16 +174,10 @@ describe('a model bigger than any node (node processes capped at 40% of it)', { 
     assert.deepEqual(await ask(prompt, 12), await localTokens(prompt, 12));
   });
 
-  it('six nodes serve it at r = 2; a host killed mid-answer is replaced by a standby holding that shard', async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    replicas = 2;
-    await start(0);
-    await Promise.all([1, 2, 3, 4, 5].map((i) => start(i)));
+  it('with two more nodes, a host killed mid-answer is replaced by a standby holding that shard', async () => {
+    await Promise.all([4, 5].map((i) => start(i)));
     const statuses = await servedEverywhere(6);
-    report(statuses, '6 nodes, r = 2');
-    const prompt = 'Union is strong';
-    assert.deepEqual(await ask(prompt, 12), await localTokens(prompt, 12));
-
+    report(statuses, '6 nodes, r = 1');
     // A victim (not the gateway) whose every shard has a standby under the plan the nodes computed.
     const digest = statuses[0]!.concord.digest;
     const { plan } = planVersion(digest, config, await activeNodes(chain.deployer), {
@@ -197,9 +191,24 @@ describe('a model bigger than any node (node processes capped at 40% of it)', { 
       return shards.length > 0 && shards.every((s) => s.standbys.length > 0);
     });
     assert.ok(victim !== undefined, 'some host has a standby for each of its shards');
+    const prompt = 'Union is strong';
     const tokens = await ask(prompt, 24, async (n) => {
       if (n === 4) await nodes[victim]!.stop();
     });
     assert.deepEqual(tokens, await localTokens(prompt, 24));
+    await start(victim);
+  });
+
+  it('six nodes serve it at r = 2 bit for bit', async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    replicas = 2;
+    await start(0);
+    await Promise.all([1, 2, 3, 4, 5].map((i) => start(i)));
+    const statuses = await servedEverywhere(6);
+    report(statuses, '6 nodes, r = 2');
+    const total = statuses.reduce((sum, s) => sum + s.concord.hostedBytes, 0);
+    assert.ok(total >= 2 * modelBytes, 'every shard is held twice');
+    const prompt = 'We the people';
+    assert.deepEqual(await ask(prompt, 12), await localTokens(prompt, 12));
   });
 });
