@@ -74,7 +74,8 @@ async function start(i: number): Promise<NodeProcess> {
       deploymentFile,
       keyFile: keyFile(i),
       dataDir: dataDir(i),
-      bootstrap: i === 0 ? [] : nodes[0]!.info.multiaddrs,
+      // Every other node, so a restarted node (on a new port) is dialled back by all of them.
+      bootstrap: nodes.filter((n, j) => j !== i && n !== undefined).flatMap((n) => n.info.multiaddrs),
       flags: [
         ...['--replicas', '3', '--standbys', '1', '--shards-per-matrix', String(SHARDS_PER_MATRIX)],
         ...['--credits-per-token', PRICE.toString(), '--stake', STAKE.toString()],
