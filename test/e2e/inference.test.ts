@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { type Address, type Hex, parseEther } from 'viem';
+import { type Address, type Hex, isAddressEqual, parseEther } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { sharesAbi } from '../../generated/contracts/index.ts';
+import { activeNodes } from '../../src/chain/actions/activeNodes.ts';
 import { buyCredits } from '../../src/chain/actions/buyCredits.ts';
 import { createModel } from '../../src/chain/actions/createModel.ts';
 import { creditsOf } from '../../src/chain/actions/creditsOf.ts';
@@ -28,6 +29,7 @@ import { gptExchanges } from '../../src/inference/index.ts';
 import { GptParams, makeGptConfig, type SamplingOptions } from '../../src/model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import { chatPrompt } from '../../src/node/inference/openaiFormat.ts';
+import { planVersion } from '../../src/node/inference/planVersion.ts';
 import { localPlanTokens } from '../../src/node/testing/localDecode.ts';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../../src/tasks/checkpoint.ts';
 import { tokenizerFromMetadata } from '../../src/tasks/tokenizerMetadata.ts';
@@ -72,7 +74,8 @@ async function start(i: number): Promise<NodeProcess> {
       deploymentFile,
       keyFile: keyFile(i),
       dataDir: dataDir(i),
-      bootstrap: i === 0 ? [] : nodes[0]!.info.multiaddrs,
+      // Every other node, so a restarted node (on a new port) is dialled back by all of them.
+      bootstrap: nodes.filter((n, j) => j !== i && n !== undefined).flatMap((n) => n.info.multiaddrs),
       flags: [
         ...['--replicas', '3', '--standbys', '1', '--shards-per-matrix', String(SHARDS_PER_MATRIX)],
         ...['--credits-per-token', PRICE.toString(), '--stake', STAKE.toString()],
@@ -157,6 +160,28 @@ async function streamThrough(
   }
   assert.ok(final, 'the stream ended with a final chunk');
   return { tokens, final, outvoted, agreed };
+}
+
+/**
+ * Whom the kill test kills, and through which gateway it asks: the standby
+ * of the first shard the liar hosts in the served plan (which depends on the
+ * model digest), so the two honest hosts of that shard stay alive to sign the
+ * answers that outvote the liar and slash it; the gateway is another honest node.
+ */
+async function victimOfPlan(): Promise<{ victim: number; gateway: number }> {
+  const served = (await client(1).models()).find((m) => m.id === SHIPPED_MODEL_NAME);
+  assert.ok(served, 'the shipped model is served');
+  const { plan } = planVersion(
+    served.concord.digest as Hex,
+    shipped.params.config,
+    await activeNodes(chain.deployer),
+    { replicas: 3, standbys: 1, shardsPerMatrix: SHARDS_PER_MATRIX },
+  );
+  const first = plan.shards.find((s) => s.hosts.some((h) => isAddressEqual(h, address(LIAR))));
+  const standby = first?.standbys[0];
+  const victim = nodes.findIndex((n) => standby !== undefined && isAddressEqual(n.info.address, standby));
+  assert.ok(victim >= 0 && victim !== LIAR, 'an honest standby of the liar’s first shard');
+  return { victim, gateway: victim === 1 ? 2 : 1 };
 }
 
 /** `POST /v1/completions` with a querier-signed request; the status and the body. */
@@ -381,11 +406,11 @@ describe('distributed inference across four node processes', { timeout: 600_000 
 
   it('finishes an answer when an honest host is killed in the middle of it', () =>
     withLogs(async () => {
-      const VICTIM = 2;
+      const { victim: VICTIM, gateway } = await victimOfPlan();
       const prompt = 'We the people';
       let killed = false;
       const { tokens, final, agreed } = await streamThrough(
-        1,
+        gateway,
         { model: SHIPPED_MODEL_NAME, prompt, max_tokens: 24 },
         (count) => {
           if (count === 2 && !killed) {
