@@ -66,17 +66,19 @@ async function start(i: number): Promise<NodeProcess> {
   return nodes[i]!;
 }
 
-/** Each node's status of the model once every node serves it. */
+/** Each node's status of the model once each of the first `count` nodes serves it with all `count` as hosts. */
 async function servedEverywhere(count: number) {
   return await Promise.all(
     nodes.slice(0, count).map((_, i) =>
       waitFor(
-        `node${i} serving ${MODEL}`,
+        `node${i} serving ${MODEL} over ${count} hosts`,
         async () => {
           const list = await client(i)
             .models()
             .catch(() => []);
-          return list.find((m) => m.id === MODEL && m.concord.state === 'ready');
+          return list.find(
+            (m) => m.id === MODEL && m.concord.state === 'ready' && m.concord.hosts.length === count,
+          );
         },
         120_000,
         logs,
@@ -117,14 +119,32 @@ async function ask(
   return tokens;
 }
 
-/** Prints each node's held model bytes beside the model's and the cap, and checks them. */
-function report(statuses: Awaited<ReturnType<typeof servedEverywhere>>, label: string): void {
+/**
+ * Prints each node's held model bytes beside the model's and the cap, and checks them: within
+ * the cap, and exactly the bytes of the shards the plan (recomputed here) gives the node.
+ */
+async function report(statuses: Awaited<ReturnType<typeof servedEverywhere>>, label: string) {
   const lines = statuses.map(
     (s, i) =>
       `node${i}: ${s.concord.hostedShards} shards, ${s.concord.hostedBytes} bytes = ${((100 * s.concord.hostedBytes) / modelBytes).toFixed(1)}% of the model (cap ${((100 * cap) / modelBytes).toFixed(0)}%)`,
   );
   console.log(`${label}: model ${modelBytes} bytes of shard weights\n${lines.join('\n')}`);
-  for (const s of statuses) assert.ok(s.concord.hostedBytes <= cap, `${s.concord.hostedBytes} > cap ${cap}`);
+  const plan = await currentPlan(statuses[0]!.concord.digest);
+  for (const [i, s] of statuses.entries()) {
+    const me = nodes[i]!.info.address;
+    const planned = plan.shards
+      .filter((p) => p.hosts.includes(me) || p.standbys.includes(me))
+      .reduce((sum, p) => sum + exchangeShardBytes(config, p.matrix, [p.rowStart, p.rowEnd]), 0);
+    assert.ok(s.concord.hostedBytes <= cap, `node${i}: ${s.concord.hostedBytes} > cap ${cap}`);
+    assert.equal(s.concord.hostedBytes, planned, `node${i} holds exactly its planned shards`);
+  }
+  return plan;
+}
+
+/** The plan every node computes for the model now. */
+async function currentPlan(digest: Hex) {
+  const sharding = { replicas, standbys: 1, shardsPerMatrix: SHARDS_PER_MATRIX };
+  return planVersion(digest, config, await activeNodes(chain.deployer), sharding).plan;
 }
 
 before(
@@ -167,7 +187,7 @@ after(async () => {
 describe('a model bigger than any node (node processes capped at 40% of it)', { timeout: 600_000 }, () => {
   it('four nodes serve it at r = 1 bit for bit, each holding only its shards', async () => {
     const statuses = await servedEverywhere(4);
-    report(statuses, '4 nodes, r = 1');
+    await report(statuses, '4 nodes, r = 1');
     const total = statuses.reduce((sum, s) => sum + s.concord.hostedBytes, 0);
     assert.ok(total >= modelBytes, 'every shard is held somewhere');
     const prompt = 'The state of the';
@@ -177,14 +197,8 @@ describe('a model bigger than any node (node processes capped at 40% of it)', { 
   it('with two more nodes, a host killed mid-answer is replaced by a standby holding that shard', async () => {
     await Promise.all([4, 5].map((i) => start(i)));
     const statuses = await servedEverywhere(6);
-    report(statuses, '6 nodes, r = 1');
     // A victim (not the gateway) whose every shard has a standby under the plan the nodes computed.
-    const digest = statuses[0]!.concord.digest;
-    const { plan } = planVersion(digest, config, await activeNodes(chain.deployer), {
-      replicas,
-      standbys: 1,
-      shardsPerMatrix: SHARDS_PER_MATRIX,
-    });
+    const plan = await report(statuses, '6 nodes, r = 1');
     const hosting = (a: Address) => plan.shards.filter((s) => s.hosts.includes(a));
     const victim = [1, 2, 3, 4, 5].find((i) => {
       const shards = hosting(nodes[i]!.info.address);
@@ -196,6 +210,12 @@ describe('a model bigger than any node (node processes capped at 40% of it)', { 
       if (n === 4) await nodes[victim]!.stop();
     });
     assert.deepEqual(tokens, await localTokens(prompt, 24));
+    const gone = nodes[victim]!.info.address;
+    const failover = nodes[0]!.output.find((l) => l.includes(`host ${gone} retired`));
+    assert.ok(
+      failover?.includes('standbys:'),
+      `the gateway moved the victim's shards to standbys: ${failover}`,
+    );
     await start(victim);
   });
 
@@ -205,7 +225,7 @@ describe('a model bigger than any node (node processes capped at 40% of it)', { 
     await start(0);
     await Promise.all([1, 2, 3, 4, 5].map((i) => start(i)));
     const statuses = await servedEverywhere(6);
-    report(statuses, '6 nodes, r = 2');
+    await report(statuses, '6 nodes, r = 2');
     const total = statuses.reduce((sum, s) => sum + s.concord.hostedBytes, 0);
     assert.ok(total >= 2 * modelBytes, 'every shard is held twice');
     const prompt = 'We the people';
