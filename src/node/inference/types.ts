@@ -17,8 +17,9 @@ export type ServedModel = {
   readonly versionIndex: bigint;
   /** The model's registry name, e.g. `concord-char`. */
   readonly name: string;
-  /** Digest of the version's checkpoint blob (the registry's `digest`). */
+  /** The version's model digest (the registry's `digest`). */
   readonly digest: Hex;
+  /** The gateway's parameters: config, base and embeddings; every hosted weight is zero (hosts hold those). */
   readonly params: GptParams;
   readonly tokenizer: Tokenizer;
   readonly plan: ShardPlan;
