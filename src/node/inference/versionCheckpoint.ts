@@ -1,4 +1,4 @@
-import type { Address, Hex } from 'viem';
+import type { Address } from 'viem';
 import type { ActiveNode } from '../../chain/actions/activeNodes.ts';
 import { committeeOf } from '../../chain/actions/committeeOf.ts';
 import type { ModelVersion } from '../../chain/actions/latestVersion.ts';
