@@ -197,11 +197,13 @@ describe('the dashboard of a running devnet, in Chromium', { timeout: 600_000, s
     })()`);
     // The last node is paused, so the task waits in `committing` with two of three commits until the
     // commit deadline (the page refreshes every second and would otherwise miss the short phases).
+    // 30 s: with Chromium, three nodes, anvil and another test file on two cores, a 10 s window
+    // sometimes closed before the nodes had fetched and computed.
     const paused = state.nodes[NODES - 1]!.pid;
     process.kill(paused, 'SIGSTOP');
     let taskId: string;
     try {
-      taskId = await createMatvecTask(10);
+      taskId = await createMatvecTask(30);
       await page.waitForSelector(`#tasks span.state:is(.finalized, .failed)[data-task="${taskId}"]`, {
         timeout: 180_000,
       });
@@ -214,9 +216,14 @@ describe('the dashboard of a running devnet, in Chromium', { timeout: 600_000, s
     t.diagnostic(`task ${taskId} as the page showed it: ${rows.map((r) => r.join(' ')).join(' → ')}`);
     const order = ['committing', 'revealing', 'finalizable', 'finalized'];
     const states = rows.map(([s]) => order.indexOf(s ?? ''));
+    const nodeLogs = () =>
+      Array.from({ length: NODES }, (_, i) => {
+        const lines = readFileSync(devnetLayout(dir).logFile(i), 'utf8').trimEnd().split('\n');
+        return `--- node${i}\n${lines.slice(-20).join('\n')}`;
+      }).join('\n');
     assert.ok(
       states.every((s) => s >= 0),
-      `known states: ${JSON.stringify(rows)}`,
+      `known states: ${JSON.stringify(rows)}\n${JSON.stringify(await node0.task(taskId))}\n${nodeLogs()}`,
     );
     assert.deepEqual(
       states,
