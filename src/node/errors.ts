@@ -85,3 +85,8 @@ export class ChainUnreachableError extends BaseError {
 export class PiecesUnavailableError extends BaseError {
   override name = 'PiecesUnavailableError';
 }
+
+/** The node's account lacks the ETH (gas) or CCD (stake) it needs to register or top up its stake. */
+export class AccountUnfundedError extends BaseError {
+  override name = 'AccountUnfundedError';
+}

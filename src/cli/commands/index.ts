@@ -9,6 +9,7 @@ import { creditsClaimCommand } from './creditsClaim.ts';
 import { creditsShowCommand } from './creditsShow.ts';
 import { devnetCommand } from './devnet.ts';
 import { devnetDownCommand } from './devnetDown.ts';
+import { fundCommand } from './fund.ts';
 import { modelListCommand } from './modelList.ts';
 import { modelShowCommand } from './modelShow.ts';
 import { nodeKeysCommand } from './nodeKeys.ts';
@@ -27,6 +28,7 @@ export const commands: readonly Command[] = [
   chainUpCommand,
   chainDownCommand,
   chainDeployCommand,
+  fundCommand,
   nodeStartCommand,
   nodeStatusCommand,
   nodeKeysCommand,
