@@ -238,6 +238,8 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
       specFile,
       '--participants',
       '3',
+      '--stake-slash',
+      '2',
       '--dir',
       dir,
     ]);
@@ -249,11 +251,23 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
   });
 
   it('errors say what to do: bad flags exit 2, a missing devnet is named', async () => {
-    const [bad, badReplicas, none, badAddress] = await Promise.all([
+    const [bad, badReplicas, none, badAddress, badSlash] = await Promise.all([
       concord(['devnet', '--nodes', '0']),
       concord(['devnet', '--replicas', 'x']),
       concord(['task', 'list', '--dir', join(tmp, 'nothing-here')]),
       concord(['balance', '0x1234', '--dir', dir]),
+      concord([
+        'task',
+        'create',
+        '--kind',
+        'matvec',
+        '--spec',
+        join(tmp, 'spec.json'),
+        '--stake-slash',
+        'x',
+        '--dir',
+        dir,
+      ]),
     ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /UsageError: --nodes must be an integer 1\.\.9/);
@@ -263,6 +277,8 @@ describe('concord devnet --nodes 3 --detach', { timeout: 600_000 }, () => {
     assert.match(none.stderr, /DevnetNotFoundError/);
     assert.equal(badAddress.code, 1);
     assert.match(badAddress.stderr, /InvalidAddressError/);
+    assert.equal(badSlash.code, 2);
+    assert.match(badSlash.stderr, /UsageError: --stake-slash/);
   });
 
   it('devnet down stops every node and anvil; a second start resumes the chain and trains the next round', async () => {

@@ -12,7 +12,8 @@ export const taskCreateCommand: Command = {
   summary: 'create a task from a spec file (through a node, which pays the escrow)',
   usage: [
     'Usage: concord task create --kind K --spec FILE [--reward CCD] [--participants N] [--quorum Q]',
-    '                           [--bond CCD] [--growth-bps B] [--commit-seconds S] [--reveal-seconds S]',
+    '                           [--bond CCD] [--stake-slash CCD] [--growth-bps B]',
+    '                           [--commit-seconds S] [--reveal-seconds S]',
     '                           [target options]',
     '',
     'FILE is the task spec as JSON (see docs/devnet.md). A top-level string value',
@@ -26,6 +27,8 @@ export const taskCreateCommand: Command = {
     '  --participants N    committee size and most participants (default 3)',
     '  --quorum Q          fewest revealers for a result (default 2)',
     '  --bond CCD          bond per commit (default 1)',
+    '  --stake-slash CCD   registry stake a member loses for a minority or missing reveal (default 0;',
+    '                      at most 10 times the reward)',
     '  --growth-bps B      reward growth per extra participant, in basis points (default 0)',
     '  --commit-seconds S  commit window (default 120)',
     '  --reveal-seconds S  reveal window (default 120)',
@@ -39,6 +42,7 @@ export const taskCreateCommand: Command = {
     participants: { type: 'string' },
     quorum: { type: 'string' },
     bond: { type: 'string' },
+    'stake-slash': { type: 'string' },
     'growth-bps': { type: 'string' },
     'commit-seconds': { type: 'string' },
     'reveal-seconds': { type: 'string' },
@@ -56,19 +60,21 @@ export const taskCreateCommand: Command = {
       throw new UsageError(`--kind ${kind} does not match the spec's kind '${String(spec.kind)}'.`);
     }
     const participants = int(values.participants, '--participants', 1, 256) ?? 3;
-    const node = resolveNode(targetFlags(values));
-    const resolved = await uploadFileRefs(node, { ...spec, kind }, dirname(resolve(specFile)));
-    const created = await node.createTask({
-      spec: resolved,
+    // Every flag is checked before anything is uploaded.
+    const params = {
       baseReward: ccd(values.reward, '--reward') ?? parseEther('1').toString(),
       bond: ccd(values.bond, '--bond') ?? parseEther('1').toString(),
+      stakeSlash: ccd(values['stake-slash'], '--stake-slash') ?? '0',
       growthBps: int(values['growth-bps'], '--growth-bps', 0, 1_000_000) ?? 0,
       maxParticipants: participants,
       committeeSize: participants,
       quorum: int(values.quorum, '--quorum', 1, participants) ?? Math.min(2, participants),
       commitSeconds: int(values['commit-seconds'], '--commit-seconds', 1, 30 * 86400) ?? 120,
       revealSeconds: int(values['reveal-seconds'], '--reveal-seconds', 1, 30 * 86400) ?? 120,
-    });
+    };
+    const node = resolveNode(targetFlags(values));
+    const resolved = await uploadFileRefs(node, { ...spec, kind }, dirname(resolve(specFile)));
+    const created = await node.createTask({ spec: resolved, ...params });
     stdout(
       values.json
         ? JSON.stringify(created)
