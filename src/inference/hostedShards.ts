@@ -6,8 +6,8 @@ import { cutExchangeShard, type ExchangeShardWeights } from './shards/weights.ts
 /**
  * The exchange shards `host` serves or stands by for under `plan` (a standby
  * must hold its weights to take over mid-session), cut out of a model's
- * parameters: a node loads the model version's safetensors blob (fetched with
- * purpose 'host'), imports it with `importGpt`, and passes the params here.
+ * parameters held whole (local reference setups and benches; a node fetches
+ * only its shards' pieces instead, see `shardFromPieces`).
  */
 export function hostedShardsFromParams(
   params: GptParams,

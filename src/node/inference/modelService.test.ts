@@ -31,6 +31,8 @@ import { signBlobRequest } from '../../p2p/blobRequest.ts';
 import { serveBlobs, storeBlobSource } from '../../p2p/blobServer.ts';
 import { type ConcordHost, createHost } from '../../p2p/createHost.ts';
 import { fetchBlob } from '../../p2p/fetchBlob.ts';
+import { fetchPieces } from '../../p2p/fetchPieces.ts';
+import { signPiecesRequest } from '../../p2p/piecesRequest.ts';
 import { type PieceSource, servePieces } from '../../p2p/piecesServer.ts';
 import { waitFor } from '../../p2p/testing.ts';
 import { openStore, type Store } from '../../store/openStore.ts';
@@ -229,6 +231,34 @@ describe('model service', () => {
         name: 'BlobFetchUnauthorizedError',
       });
       assert.deepEqual(await ask(nodes[1]!.ctx, digest, `${modelId}:0`), genesis.bytes);
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('gives pieces only to active nodes: an outsider without stake gets neither the base nor a shard', async () => {
+    const outsider = chain.actors[NODES]!;
+    const digest = nodes[0]!.models.status()[0]!.digest;
+    const client = await createHost({ privateKey: await generateKeyPair('Ed25519') });
+    try {
+      const ask = async (ctx: ConcordContext, start: number, end: number) =>
+        await fetchPieces(client, {
+          peer: nodes[0]!.host.getMultiaddrs(),
+          request: await signPiecesRequest(localSigner(ctx), {
+            digest,
+            chainId: ctx.chain.id,
+            purpose: 'host',
+            context: `${modelId}:0`,
+            start,
+            end,
+            chainTime: await chainNow(ctx),
+          }),
+        });
+      await assert.rejects(ask(outsider, 0, 1), { name: 'BlobFetchUnauthorizedError' });
+      await assert.rejects(ask(outsider, 1, 2), { name: 'BlobFetchUnauthorizedError' });
+      // A planned host gets the base piece and its shard's leaves, verified against the model digest.
+      assert.equal((await ask(nodes[1]!.ctx, 0, 1)).payloads.length, 1);
+      assert.equal((await ask(nodes[1]!.ctx, 1, 3)).payloads.length, 2);
     } finally {
       await client.stop();
     }
