@@ -1,7 +1,7 @@
 import type { PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Hex } from 'viem';
-import { type ModelOpening, modelDigest } from '../model/pieces/digest.ts';
+import { type ModelOpening, modelDigest, opensDigest } from '../model/pieces/digest.ts';
 import { createBlobHasher } from '../store/blobHasher.ts';
 import type { BlobStore, BlobWriter } from '../store/blobStore.ts';
 import type { SignedBlobRequest } from './blobRequest.ts';
@@ -167,10 +167,9 @@ async function exchange(
  */
 function expectedFileDigest(requested: Hex, opening: ModelOpening | undefined): Hex {
   if (opening === undefined) return requested.toLowerCase() as Hex;
-  const opened = modelDigest(opening).toLowerCase();
-  if (opened !== requested.toLowerCase()) {
+  if (!opensDigest(opening, requested)) {
     throw new BlobDigestMismatchError('The model opening the peer sent does not open the requested digest.', {
-      details: `requested ${requested}, the opening gives ${opened}`,
+      details: `requested ${requested}, the opening gives ${modelDigest(opening)}`,
       hint: 'The peer served wrong data; fetch from another holder.',
     });
   }

@@ -1,6 +1,6 @@
 import type { PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { type ModelOpening, modelDigest, type RangeProof, verifyPieceRange } from '../model/pieces/index.ts';
+import { type ModelOpening, opensDigest, type RangeProof, verifyPieceRange } from '../model/pieces/index.ts';
 import {
   DEFAULT_FETCH_TIMEOUT_MS,
   DEFAULT_MAX_PIECES_RANGE_BYTES,
@@ -72,7 +72,7 @@ async function exchange(
   if (typeof header === 'string') throw new PiecesFetchProtocolError(`Bad response header: ${header}.`);
   if (!header.ok) throw piecesRefusalError(header.code, header.message, String(params.peer));
   const { opening, proof } = header;
-  if (modelDigest(opening) !== request.digest.toLowerCase()) {
+  if (!opensDigest(opening, request.digest)) {
     throw new PiecesOpeningMismatchError('The peer’s opening does not hash to the requested model digest.', {
       details: `requested ${request.digest}, opening ${opening.root} / ${opening.fileDigest}`,
       hint: 'The peer served another model; fetch from another holder.',

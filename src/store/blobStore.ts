@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { isBytes32 } from '../core/bytes32.ts';
 import { BaseError } from '../core/errors.ts';
-import { type ModelOpening, modelDigest } from '../model/pieces/digest.ts';
+import { type ModelOpening, modelDigest, opensDigest } from '../model/pieces/digest.ts';
 import { checkpointOpening } from '../tasks/checkpointPieces.ts';
 import { createBlobHasher } from './blobHasher.ts';
 import { asDiskFull, freeBytes, noRoomError } from './diskFull.ts';
@@ -155,7 +155,7 @@ export class BlobStore {
       return undefined;
     }
     const opening = parseOpeningFile(text);
-    if (opening === undefined || modelDigest(opening).toLowerCase() !== key) throw corrupt(digest, path);
+    if (opening === undefined || !opensDigest(opening, digest)) throw corrupt(digest, path);
     this.#openings.set(key, opening);
     return opening;
   }

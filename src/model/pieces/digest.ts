@@ -21,3 +21,8 @@ export function modelDigest(opening: ModelOpening): Hex {
   bytes.set(hexToBytes(opening.fileDigest), DOMAIN.length + 32);
   return digestBytes(bytes);
 }
+
+/** Whether `opening` opens `digest` (case-insensitive hex). */
+export function opensDigest(opening: ModelOpening, digest: Hex): boolean {
+  return modelDigest(opening).toLowerCase() === digest.toLowerCase();
+}

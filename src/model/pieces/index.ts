@@ -4,7 +4,7 @@
  * proofs over them (tree.ts), and the model digest that binds the tree's
  * root to the checkpoint file (digest.ts). See docs/inference.md.
  */
-export { type ModelOpening, modelDigest } from './digest.ts';
+export { type ModelOpening, modelDigest, opensDigest } from './digest.ts';
 export {
   type AttnPieceParts,
   attnPieceParts,

@@ -12,7 +12,7 @@ import {
   type ShardPlan,
   serveInference,
 } from '../../inference/index.ts';
-import type { GptParams } from '../../model/index.ts';
+import type { GptConfig, GptParams } from '../../model/index.ts';
 import {
   BASE_LEAF,
   decodeBasePiece,
@@ -229,8 +229,7 @@ class NodeModels implements NodeModelService {
       (x) => x.model.modelId === query.modelId && x.model.version.index === query.versionIndex,
     );
     if (t === undefined || t.model.version.digest.toLowerCase() !== query.digest.toLowerCase()) return false;
-    const local = this.#deps.pieces(query.digest);
-    const config = t.base?.config ?? (local ? decodeBasePiece(local.payload(BASE_LEAF)).config : undefined);
+    const config = t.base?.config ?? this.#localConfig(query.digest);
     if (config === undefined) return false;
     const nodes = await activeNodes(this.#deps.ctx);
     const requester = getAddress(query.requester);
@@ -245,6 +244,12 @@ class NodeModels implements NodeModelService {
       const [from, to] = exchangeLeafRange(layout, s.matrix, [s.rowStart, s.rowEnd]);
       return start < to && from < end;
     });
+  }
+
+  /** The config of a version whose whole checkpoint this node holds (before it has loaded the version). */
+  #localConfig(digest: Hex): GptConfig | undefined {
+    const local = this.#deps.pieces(digest);
+    return local ? decodeBasePiece(local.payload(BASE_LEAF)).config : undefined;
   }
 
   async stop(): Promise<void> {
