@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
+import type { Hex } from 'viem';
 import { type ConcordContext, createConcordContext } from '../../chain/context.ts';
 import { readDeployment } from '../../chain/deployment.ts';
 import { devnetLayout, readDevnetState } from '../../devnet/layout.ts';
@@ -29,21 +30,24 @@ export const signerUsage: readonly string[] = [
  * the devnet's chain and deployment).
  */
 export async function resolveSigner(values: CommandContext['values']): Promise<ConcordContext> {
+  const keyFile =
+    typeof values.key === 'string' ? values.key : devnetLayout(targetFlags(values).dir).keyFile(0);
+  const keys = loadOrCreateNodeKeys(dirname(keyFile), { keyFile });
+  return await chainSigner(values, keys.privateKey.reveal());
+}
+
+/** A chain context signing with `privateKey` on `--chain`/`--contracts` (default: the devnet's in `--dir`). */
+export async function chainSigner(
+  values: CommandContext['values'],
+  privateKey: Hex,
+): Promise<ConcordContext> {
   const flags: TargetFlags = targetFlags(values);
-  let keyFile = typeof values.key === 'string' ? values.key : undefined;
   let rpcUrl = flags.chain;
   let contracts = flags.contracts;
-  if (keyFile === undefined || rpcUrl === undefined || contracts === undefined) {
-    const layout = devnetLayout(flags.dir);
-    const state = readDevnetState(layout);
-    keyFile ??= layout.keyFile(0);
+  if (rpcUrl === undefined || contracts === undefined) {
+    const state = readDevnetState(devnetLayout(flags.dir));
     rpcUrl ??= state.rpcUrl;
     contracts ??= state.deploymentFile;
   }
-  const keys = loadOrCreateNodeKeys(dirname(keyFile), { keyFile });
-  return await createConcordContext({
-    rpcUrl,
-    privateKey: keys.privateKey.reveal(),
-    deployment: readDeployment(contracts),
-  });
+  return await createConcordContext({ rpcUrl, privateKey, deployment: readDeployment(contracts) });
 }

@@ -2,13 +2,10 @@ import { formatEther, getAddress, isAddress, parseEther } from 'viem';
 import { balanceOf } from '../../chain/actions/balanceOf.ts';
 import { sendEth } from '../../chain/actions/sendEth.ts';
 import { transfer } from '../../chain/actions/transfer.ts';
-import { type ConcordContext, createConcordContext } from '../../chain/context.ts';
-import { readDeployment } from '../../chain/deployment.ts';
+import type { ConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
-import { devnetLayout, readDevnetState } from '../../devnet/layout.ts';
 import { type Command, type CommandContext, UsageError } from '../command.ts';
-import { resolveSigner } from './creditsSigner.ts';
-import { targetFlags } from './taskTarget.ts';
+import { chainSigner, resolveSigner } from './creditsSigner.ts';
 
 /** The chain id of a local anvil, where the deployer's well-known dev key may fund accounts. */
 const LOCAL_CHAIN_ID = 31337;
@@ -95,19 +92,7 @@ function amount(text: string | boolean | (string | boolean)[] | undefined, flag:
 /** The sender: `--from FILE`, or on a local chain the deployer's dev account. */
 async function senderOf(values: CommandContext['values']): Promise<ConcordContext> {
   if (typeof values.from === 'string') return await resolveSigner({ ...values, key: values.from });
-  const flags = targetFlags(values);
-  let rpcUrl = flags.chain;
-  let contracts = flags.contracts;
-  if (rpcUrl === undefined || contracts === undefined) {
-    const state = readDevnetState(devnetLayout(flags.dir));
-    rpcUrl ??= state.rpcUrl;
-    contracts ??= state.deploymentFile;
-  }
-  const ctx = await createConcordContext({
-    rpcUrl,
-    privateKey: devAccount(0).privateKey,
-    deployment: readDeployment(contracts),
-  });
+  const ctx = await chainSigner(values, devAccount(0).privateKey);
   if (ctx.chain.id !== LOCAL_CHAIN_ID) {
     throw new UsageError(`Chain ${ctx.chain.id} is not a local chain; name the sender's key.`, {
       hint: 'Add --from FILE with the private key of an account holding ETH and CCD.',
