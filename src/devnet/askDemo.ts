@@ -6,10 +6,11 @@ import { depositOf } from '../chain/actions/depositOf.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { type InferenceRequest, signRequest } from '../chain/inferenceRequest.ts';
 import { requestToJson } from '../chain/requestJson.ts';
+import { NodeApiError } from '../client/errors.ts';
+import type { CompletionChunk, ModelListEntry, NodeClient } from '../client/nodeClient.ts';
 import { chainNow } from '../node/chainTime.ts';
 import type { SettlementView } from '../node/inference/openaiFormat.ts';
-import { DevnetAnswerError, DevnetModelNotReadyError, NodeApiError } from './errors.ts';
-import type { CompletionChunk, ModelListEntry, NodeClient } from './nodeClient.ts';
+import { DevnetAnswerError, DevnetModelNotReadyError } from './errors.ts';
 
 /** The prompt the devnet asks its freshly trained model. */
 export const DEMO_PROMPT = 'The state of the Union is';

@@ -1,11 +1,11 @@
 import type { Hex } from 'viem';
+import { NodeClient } from '../client/nodeClient.ts';
+import type { ProgressSink } from '../client/progressBar.ts';
+import { resolveNode } from '../client/target.ts';
 import type { TaskView } from '../node/api/types.ts';
 import { askDemo, DEMO_PROMPT, type DemoAnswer, waitForModelReady } from './askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME, shippedTokenizer } from './genesis.ts';
-import { NodeClient } from './nodeClient.ts';
-import type { ProgressSink } from './progressBar.ts';
 import { type Devnet, nodeContext } from './startDevnet.ts';
-import { resolveNode } from './target.ts';
 import { runTrainingRound } from './trainingRound.ts';
 
 /** A task of the round as `--json` reports it. */

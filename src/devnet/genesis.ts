@@ -4,11 +4,11 @@ import { createModel } from '../chain/actions/createModel.ts';
 import { getModel } from '../chain/actions/getModel.ts';
 import { modelCount } from '../chain/actions/modelCount.ts';
 import type { ConcordContext } from '../chain/context.ts';
+import type { NodeClient } from '../client/nodeClient.ts';
 import type { Tokenizer } from '../model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
 import { tokenizerFromMetadata } from '../tasks/tokenizerMetadata.ts';
-import type { NodeClient } from './nodeClient.ts';
 
 /** The registry name of the network's own model, as the devnet registers it. */
 export const SHIPPED_MODEL_NAME = 'concord-char';

@@ -1,4 +1,4 @@
-import type { DevnetState } from './layout.ts';
+import type { DevnetState } from '../client/layout.ts';
 import { isDevnetNodeRunning } from './stopDevnet.ts';
 
 /**

@@ -6,7 +6,6 @@ import { type ConcordContext, createConcordContext } from '../chain/context.ts';
 import { readDeployment } from '../chain/deployment.ts';
 import { devAccount } from '../chain/devAccounts.ts';
 import { deploymentFile, upLocalChain } from '../chain/localChain.ts';
-import type { NodeInfo } from '../node/daemon.ts';
 import {
   type DevnetLayout,
   type DevnetNodeRecord,
@@ -14,7 +13,8 @@ import {
   devnetLayout,
   readDevnetState,
   writeDevnetState,
-} from './layout.ts';
+} from '../client/layout.ts';
+import type { NodeInfo } from '../node/daemon.ts';
 import { launchNode } from './nodeProcess.ts';
 import { isDevnetNodeRunning, stopDevnet } from './stopDevnet.ts';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { isRunning, stopAnvilPid } from '../chain/anvil.ts';
 import { downLocalChain } from '../chain/localChain.ts';
-import { type DevnetLayout, type DevnetNodeRecord, readDevnetState } from './layout.ts';
+import { type DevnetLayout, type DevnetNodeRecord, readDevnetState } from '../client/layout.ts';
 
 /** What {@link stopDevnet} stopped. */
 export type StopDevnetReturnType = { nodes: number; chain: boolean };

@@ -6,6 +6,9 @@ import { publishVersion } from '../chain/actions/publishVersion.ts';
 import { setPoolCreator } from '../chain/actions/setPoolCreator.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import { poolId } from '../chain/poolId.ts';
+import type { NodeClient } from '../client/nodeClient.ts';
+import { ProgressBar, type ProgressSink } from '../client/progressBar.ts';
+import { followTasks, progressUnits, type TaskProgress } from '../client/taskProgress.ts';
 import { roundAggregateSpec, roundGradientSpec } from '../data/networkTraining.ts';
 import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe } from '../data/recipe.ts';
 import { type ShardBlob, shardBlob } from '../data/shards.ts';
@@ -15,9 +18,6 @@ import type { TaskView } from '../node/api/types.ts';
 import type { AggregateSpec } from '../tasks/aggregate.ts';
 import type { GradientSpec } from '../tasks/gradient.ts';
 import { DevnetTrainingError } from './errors.ts';
-import type { NodeClient } from './nodeClient.ts';
-import { ProgressBar, type ProgressSink } from './progressBar.ts';
-import { followTasks, progressUnits, type TaskProgress } from './taskProgress.ts';
 
 /**
  * The devnet's training recipe: the shipped model's gradient rounds

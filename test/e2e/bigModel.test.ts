@@ -12,7 +12,7 @@ import { writeDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
 import { sendAs } from '../../src/chain/devRpc.ts';
-import { NodeClient } from '../../src/devnet/nodeClient.ts';
+import { NodeClient } from '../../src/client/nodeClient.ts';
 import { exchangeShardBytes, gptExchanges } from '../../src/inference/index.ts';
 import { type GptConfig, GptParams, makeGptConfig } from '../../src/model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';

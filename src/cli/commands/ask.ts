@@ -1,8 +1,8 @@
 import type { Address } from 'viem';
 import { requestToJson } from '../../chain/requestJson.ts';
+import type { ModelListEntry, NodeClient } from '../../client/nodeClient.ts';
+import { resolveNode } from '../../client/target.ts';
 import { ensureDeposit, signedRequest } from '../../devnet/askDemo.ts';
-import type { ModelListEntry, NodeClient } from '../../devnet/nodeClient.ts';
-import { resolveNode } from '../../devnet/target.ts';
 import type { SettlementView } from '../../node/inference/openaiFormat.ts';
 import { type Command, type CommandContext, UsageError } from '../command.ts';
 import { resolveSigner, signerOptions } from './creditsSigner.ts';

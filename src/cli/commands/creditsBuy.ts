@@ -1,6 +1,6 @@
 import { buyCredits } from '../../chain/actions/buyCredits.ts';
 import { creditsOf } from '../../chain/actions/creditsOf.ts';
-import { formatCcd } from '../../devnet/format.ts';
+import { formatCcd } from '../../client/format.ts';
 import { type Command, UsageError } from '../command.ts';
 import { resolveSigner, signerOptions, signerUsage } from './creditsSigner.ts';
 

@@ -3,8 +3,8 @@ import { accessCreditsAbi } from '../../../generated/contracts/index.ts';
 import { creditsOf } from '../../chain/actions/creditsOf.ts';
 import { sharesOf } from '../../chain/actions/sharesOf.ts';
 import type { ConcordContext } from '../../chain/context.ts';
-import { formatTable } from '../../devnet/format.ts';
-import { resolveAccounts, resolveChainReader } from '../../devnet/target.ts';
+import { formatTable } from '../../client/format.ts';
+import { resolveAccounts, resolveChainReader } from '../../client/target.ts';
 import type { Command } from '../command.ts';
 import { targetFlags, targetOptions, targetUsage } from './taskTarget.ts';
 

@@ -1,14 +1,14 @@
 import { creditsOf } from '../../chain/actions/creditsOf.ts';
-import { holdingsJson, readHoldings } from '../../devnet/accounts.ts';
-import { runDevnetDemo } from '../../devnet/devnetDemo.ts';
-import { formatCcd, formatTable } from '../../devnet/format.ts';
+import { formatCcd, formatTable } from '../../client/format.ts';
 import {
   DEFAULT_DEVNET_DIR,
   type DevnetLayout,
   type DevnetState,
   devnetLayout,
-} from '../../devnet/layout.ts';
-import { type ProgressSink, SILENT_SINK } from '../../devnet/progressBar.ts';
+} from '../../client/layout.ts';
+import { type ProgressSink, SILENT_SINK } from '../../client/progressBar.ts';
+import { holdingsJson, readHoldings } from '../../devnet/accounts.ts';
+import { runDevnetDemo } from '../../devnet/devnetDemo.ts';
 import { firstSignal, serveUntil } from '../../devnet/serveUntilSignal.ts';
 import { DEFAULT_DEVNET_REPLICAS, MAX_DEVNET_NODES, startDevnet } from '../../devnet/startDevnet.ts';
 import { stopDevnet } from '../../devnet/stopDevnet.ts';

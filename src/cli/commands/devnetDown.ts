@@ -1,4 +1,4 @@
-import { DEFAULT_DEVNET_DIR, devnetLayout } from '../../devnet/layout.ts';
+import { DEFAULT_DEVNET_DIR, devnetLayout } from '../../client/layout.ts';
 import { stopDevnet } from '../../devnet/stopDevnet.ts';
 import type { Command } from '../command.ts';
 

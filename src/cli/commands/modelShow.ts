@@ -1,4 +1,4 @@
-import { formatTable } from '../../devnet/format.ts';
+import { formatTable } from '../../client/format.ts';
 import { DEFAULT_MODELS_DIR, readLocalModel } from '../../devnet/localModels.ts';
 import { type Command, UsageError } from '../command.ts';
 

@@ -1,6 +1,6 @@
 import { sharesOf } from '../../chain/actions/sharesOf.ts';
-import { formatTable } from '../../devnet/format.ts';
-import { resolveAccounts, resolveChainReader } from '../../devnet/target.ts';
+import { formatTable } from '../../client/format.ts';
+import { resolveAccounts, resolveChainReader } from '../../client/target.ts';
 import { type Command, UsageError } from '../command.ts';
 import { targetFlags, targetOptions, targetUsage } from './taskTarget.ts';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseEther } from 'viem';
-import type { NodeClient } from '../../devnet/nodeClient.ts';
-import { resolveNode } from '../../devnet/target.ts';
+import type { NodeClient } from '../../client/nodeClient.ts';
+import { resolveNode } from '../../client/target.ts';
 import { type Command, UsageError } from '../command.ts';
 import { targetFlags, targetOptions, targetUsage } from './taskTarget.ts';
 

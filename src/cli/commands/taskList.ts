@@ -1,5 +1,5 @@
-import { formatTable } from '../../devnet/format.ts';
-import { resolveNode } from '../../devnet/target.ts';
+import { formatTable } from '../../client/format.ts';
+import { resolveNode } from '../../client/target.ts';
 import { type Command, UsageError } from '../command.ts';
 import { targetFlags, targetOptions, targetUsage } from './taskTarget.ts';
 

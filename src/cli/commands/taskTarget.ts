@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
-import { DEFAULT_DEVNET_DIR } from '../../devnet/layout.ts';
-import type { TargetFlags } from '../../devnet/target.ts';
+import { DEFAULT_DEVNET_DIR } from '../../client/layout.ts';
+import type { TargetFlags } from '../../client/target.ts';
 import type { CommandContext } from '../command.ts';
 
 /** The flags every thin CLI command (`task`, `balance`, `shares`) accepts to find its node or chain. */

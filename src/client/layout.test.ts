@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { stopDevnet } from '../devnet/stopDevnet.ts';
 import { devnetLayout, readDevnetState, writeDevnetState } from './layout.ts';
-import { stopDevnet } from './stopDevnet.ts';
 import { resolveAccounts } from './target.ts';
 
 describe('devnet layout and state', () => {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { freePort } from '../chain/anvil.ts';
+import { waitForModelReady } from '../devnet/askDemo.ts';
 import { SSE_DONE_EVENT, sseEvent } from '../node/inference/sse.ts';
-import { waitForModelReady } from './askDemo.ts';
 import { type CompletionChunk, type ModelListEntry, NodeClient } from './nodeClient.ts';
 import { resolveNode } from './target.ts';
 
