@@ -38,12 +38,12 @@ import {
   type NetworkModelRecipe,
   recipeShards,
 } from '../src/data/recipe.ts';
-import { shardBlob } from '../src/data/shards.ts';
 import { generate } from '../src/model/generate.ts';
 import { Gpt } from '../src/model/gpt.ts';
 import { Rng } from '../src/model/rng.ts';
 import { Trainer } from '../src/model/train.ts';
 import { readCheckpoint, writeCheckpoint } from '../src/tasks/checkpoint.ts';
+import { shardBlob } from '../src/tasks/shardBlob.ts';
 import { createTaskThreadPool, inThreadRunner } from '../src/tasks/taskRunner.ts';
 import { tokenizerFromMetadata } from '../src/tasks/tokenizerMetadata.ts';
 

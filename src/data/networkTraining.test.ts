@@ -9,6 +9,7 @@ import { aggregateKind } from '../tasks/aggregate.ts';
 import { readCheckpoint, writeCheckpoint } from '../tasks/checkpoint.ts';
 import { gradientKind } from '../tasks/gradient.ts';
 import { TINY_TOKENIZER, tinyShardIds } from '../tasks/mlFixtures.ts';
+import { shardBlob } from '../tasks/shardBlob.ts';
 import { MemoryBlobs } from '../tasks/testing.ts';
 import { trainKind } from '../tasks/train.ts';
 import type { CharCorpus } from './corpus.ts';
@@ -22,7 +23,7 @@ import {
   roundTrainSpec,
 } from './networkTraining.ts';
 import { FEDAVG_RECIPE, type NetworkModelRecipe } from './recipe.ts';
-import { shardBlob, splitIntoShards } from './shards.ts';
+import { splitIntoShards } from './shards.ts';
 
 const recipe: NetworkModelRecipe = {
   ...FEDAVG_RECIPE,

@@ -7,13 +7,13 @@ import { type LrSchedule, lrAt, makeBatch, sampleBatch, type Trainer } from '../
 import type { AggregateSpec } from '../tasks/aggregateSpec.ts';
 import { writeCheckpoint } from '../tasks/checkpoint.ts';
 import type { GradientSpec } from '../tasks/gradient.ts';
+import type { ShardBlob } from '../tasks/shardBlob.ts';
 import { inThreadRunner, type TaskRunner } from '../tasks/taskRunner.ts';
 import { charTokenizerMetadata } from '../tasks/tokenizerMetadata.ts';
 import type { TrainSpec } from '../tasks/trainSpec.ts';
 import { KERNEL_VERSION } from '../tensor/version.ts';
 import type { CharCorpus } from './corpus.ts';
 import { type NetworkModelRecipe, recipeConfig, roundServerLr } from './recipe.ts';
-import type { ShardBlob } from './shards.ts';
 
 /**
  * The two ways the network's model is trained: through the task kinds (one

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeTensor } from '../core/codec.ts';
 import { digestBytes } from '../core/digest.ts';
-import { interleavedSpeechShards, shardBlob, splitIntoShards } from './shards.ts';
+import { shardBlob } from '../tasks/shardBlob.ts';
+import { interleavedSpeechShards, splitIntoShards } from './shards.ts';
 import { joinSpeeches } from './sotu.ts';
 
 describe('data shards', () => {

@@ -1,11 +1,5 @@
-import type { Hex } from 'viem';
-import { encodeTensor } from '../core/codec.ts';
-import { digestBytes } from '../core/digest.ts';
 import { CorpusShardError } from './errors.ts';
 import { joinSpeeches, type Speech } from './sotu.ts';
-
-/** One data shard as a blob: the codec bytes of an i32 tensor `[n]` of token ids, and their digest. */
-export type ShardBlob = { readonly bytes: Uint8Array; readonly digest: Hex; readonly tokens: number };
 
 /**
  * Splits token ids into `count` contiguous shards of nearly equal length
@@ -47,10 +41,4 @@ export function interleavedSpeechShards(
   }
   const dealt = Array.from({ length: count }, (_, k) => speeches.filter((_, i) => i % count === k));
   return dealt.map((part) => encode(joinSpeeches(part)));
-}
-
-/** Encodes a shard as the blob a `train` task reads. */
-export function shardBlob(ids: Int32Array): ShardBlob {
-  const bytes = encodeTensor({ dtype: 'i32', shape: [ids.length], data: ids });
-  return { bytes, digest: digestBytes(bytes), tokens: ids.length };
 }

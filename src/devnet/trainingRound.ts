@@ -11,12 +11,12 @@ import { ProgressBar, type ProgressSink } from '../client/progressBar.ts';
 import { followTasks, progressUnits, type TaskProgress } from '../client/taskProgress.ts';
 import { roundAggregateSpec, roundGradientSpec } from '../data/networkTraining.ts';
 import { NETWORK_MODEL_RECIPE, type NetworkModelRecipe } from '../data/recipe.ts';
-import { type ShardBlob, shardBlob } from '../data/shards.ts';
 import { joinSpeeches, loadSpeeches, splitSpeeches } from '../data/sotu.ts';
 import type { Tokenizer } from '../model/index.ts';
 import type { TaskView } from '../node/api/types.ts';
 import type { AggregateSpec } from '../tasks/aggregate.ts';
 import type { GradientSpec } from '../tasks/gradient.ts';
+import { type ShardBlob, shardBlob } from '../tasks/shardBlob.ts';
 import { DevnetTrainingError } from './errors.ts';
 
 /**

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { digestBytes } from '../core/digest.ts';
-import { shardBlob } from '../data/shards.ts';
 import { tinyCheckpoint, tinyGradientSetup, tinyShardIds, tinyTrainSetup } from './mlFixtures.ts';
+import { shardBlob } from './shardBlob.ts';
 import { createTaskThreadPool, inThreadRunner } from './taskRunner.ts';
 import { MemoryBlobs } from './testing.ts';
 

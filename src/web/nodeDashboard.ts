@@ -2,7 +2,7 @@ import type { Hex } from 'viem';
 import { activeNodes } from '../chain/actions/activeNodes.ts';
 import { creditsOf } from '../chain/actions/creditsOf.ts';
 import type { ConcordContext } from '../chain/context.ts';
-import { readHoldings } from '../devnet/accounts.ts';
+import { readHoldings } from '../client/holdings.ts';
 import type { ApiDeps } from '../node/api/types.ts';
 import { createHeldOutLossMeter, type HeldOutLossOptions } from './heldOutLoss.ts';
 import { createModelVersionsReader } from './modelVersions.ts';

@@ -1,5 +1,5 @@
 import type { Address, Hex } from 'viem';
-import type { AccountHoldings } from '../devnet/accounts.ts';
+import type { AccountHoldings } from '../client/holdings.ts';
 import type { ApiDeps, PeerView, TaskView } from '../node/api/types.ts';
 import type { HeldOutLoss } from './heldOutLoss.ts';
 

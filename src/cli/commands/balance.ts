@@ -1,6 +1,6 @@
 import { formatCcd, formatTable } from '../../client/format.ts';
+import { readHoldings } from '../../client/holdings.ts';
 import { resolveAccounts, resolveChainReader } from '../../client/target.ts';
-import { readHoldings } from '../../devnet/accounts.ts';
 import type { Command } from '../command.ts';
 import { targetFlags, targetOptions, targetUsage } from './taskTarget.ts';
 

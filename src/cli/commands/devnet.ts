@@ -1,5 +1,6 @@
 import { creditsOf } from '../../chain/actions/creditsOf.ts';
 import { formatCcd, formatTable } from '../../client/format.ts';
+import { holdingsJson, readHoldings } from '../../client/holdings.ts';
 import {
   DEFAULT_DEVNET_DIR,
   type DevnetLayout,
@@ -7,7 +8,6 @@ import {
   devnetLayout,
 } from '../../client/layout.ts';
 import { type ProgressSink, SILENT_SINK } from '../../client/progressBar.ts';
-import { holdingsJson, readHoldings } from '../../devnet/accounts.ts';
 import { runDevnetDemo } from '../../devnet/devnetDemo.ts';
 import { firstSignal, serveUntil } from '../../devnet/serveUntilSignal.ts';
 import { DEFAULT_DEVNET_REPLICAS, MAX_DEVNET_NODES, startDevnet } from '../../devnet/startDevnet.ts';

@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type DevnetState, devnetLayout, readDevnetState } from '../../src/client/layout.ts';
+import { it } from 'node:test';
+import type { DevnetState } from '../../src/client/layout.ts';
 import { digestBytes } from '../../src/core/digest.ts';
 import { MemoryBlobs } from '../../src/tasks/testing.ts';
 import { createWasmTaskKind, parseWasmSpec } from '../../src/tasks/wasm.ts';
-import { WasmRunner } from '../../src/wasm/runner.ts';
+import type { WasmRunner } from '../../src/wasm/runner.ts';
 import { FOREIGN_IMPORT } from '../../src/wasm/testModules.ts';
 import { watToWasm } from '../../src/wasm/wat.ts';
 import { concord, concordJson, repoRoot, type TaskJson, waitForTaskEnd } from './concordCli.ts';
+
+/** The running devnet the wasm example tests use: its directory, a scratch folder, and its state. */
+export type WasmExampleNet = { dir: string; tmp: string; state: DevnetState; runner: WasmRunner };
 
 // The two wasm examples through consensus on a real three-node devnet, submitted with the CLI.
 const EXAMPLES = [
@@ -19,13 +21,8 @@ const EXAMPLES = [
   { name: 'heat-equation', module: 'heat.wasm' },
 ] as const;
 
-let tmp: string;
-let dir: string;
-let state: DevnetState;
-const runner = new WasmRunner();
-
 /** The result digest this machine computes for an example, running the `wasm` kind locally. */
-async function localResultDigest(example: (typeof EXAMPLES)[number]): Promise<string> {
+async function localResultDigest(runner: WasmRunner, example: (typeof EXAMPLES)[number]): Promise<string> {
   const folder = join(repoRoot, 'examples', example.name);
   const blobs = new MemoryBlobs();
   blobs.put(readFileSync(join(folder, example.module)));
@@ -34,24 +31,17 @@ async function localResultDigest(example: (typeof EXAMPLES)[number]): Promise<st
   return digestBytes(await createWasmTaskKind(runner).run(spec, blobs.context()));
 }
 
-const listTaskIds = async () =>
-  (await concordJson<{ tasks: TaskJson[] }>(['task', 'list', '--dir', dir])).tasks.map((t) => t.id);
-
-describe('wasm examples on concord devnet --nodes 3', { timeout: 240_000 }, () => {
-  before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'concord-wasm-devnet-'));
-    dir = join(tmp, 'net');
-    await concordJson(['devnet', '--nodes', '3', '--detach', '--no-demo', '--dir', dir]);
-    state = readDevnetState(devnetLayout(dir));
-  });
-
-  after(async () => {
-    await concord(['devnet', 'down', '--dir', dir]);
-    await runner.close();
-    rmSync(tmp, { recursive: true, force: true });
-  });
+/**
+ * Registers the wasm example tests in the calling `describe`, on the devnet
+ * `net()` returns once its `before` hook has run (one devnet serves the
+ * devnet tests and these, instead of starting a second one).
+ */
+export function wasmExampleTests(net: () => WasmExampleNet): void {
+  const listTaskIds = async () =>
+    (await concordJson<{ tasks: TaskJson[] }>(['task', 'list', '--dir', net().dir])).tasks.map((t) => t.id);
 
   it('refuses a malformed module at creation with its error code, and creates no task', async () => {
+    const { tmp, dir } = net();
     const template = JSON.parse(
       readFileSync(join(repoRoot, 'examples/monte-carlo-pi/task.json'), 'utf8'),
     ) as Record<string, unknown>;
@@ -83,6 +73,7 @@ describe('wasm examples on concord devnet --nodes 3', { timeout: 240_000 }, () =
   });
 
   it('finalizes both examples, submitted from their task.json, with the locally computed result', async () => {
+    const { dir, state, runner } = net();
     const created = await Promise.all(
       EXAMPLES.map((example) =>
         concordJson<{ taskId: string }>([
@@ -99,7 +90,7 @@ describe('wasm examples on concord devnet --nodes 3', { timeout: 240_000 }, () =
         ]),
       ),
     );
-    const expected = await Promise.all(EXAMPLES.map(localResultDigest));
+    const expected = await Promise.all(EXAMPLES.map((example) => localResultDigest(runner, example)));
     await Promise.all(created.map((c) => waitForTaskEnd(state.nodes[0]!.apiUrl, c.taskId)));
     for (const [i, c] of created.entries()) {
       const shown = await concordJson<TaskJson>(['task', 'show', c.taskId, '--dir', dir]);
@@ -108,4 +99,4 @@ describe('wasm examples on concord devnet --nodes 3', { timeout: 240_000 }, () =
       assert.ok(shown.payouts.length >= 2, 'at least the quorum was paid');
     }
   });
-});
+}
