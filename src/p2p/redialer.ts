@@ -21,28 +21,28 @@ export const DEFAULT_START_PEERS = 50;
 /** Options of {@link Redialer}; every field has a default. */
 export type RedialerOptions = {
   /** Delay before the first redial of a lost peer, in ms (doubles per failure). */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** Longest delay between redials of one peer, in ms. */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Redials in flight at once; the others wait their turn. */
-  maxConcurrentDials?: number;
+  maxConcurrentDials?: number | undefined;
   /** Time one redial may take, in ms. */
-  dialTimeoutMs?: number;
+  dialTimeoutMs?: number | undefined;
   /** A peer not seen for this long (ms) is forgotten and no longer redialed. */
-  forgetAfterMs?: number;
+  forgetAfterMs?: number | undefined;
   /** How many of the most recently seen peers `start()` dials. */
-  startPeers?: number;
+  startPeers?: number | undefined;
   /**
    * Whether a remembered peer is still worth redialing (a node passes "is an
    * active registered node"); a peer that is not is forgotten. Default: all.
    */
-  wanted?: (peerId: string) => boolean | Promise<boolean>;
+  wanted?: ((peerId: string) => boolean | Promise<boolean>) | undefined;
   /** Where state changes are logged (one line per change, never per attempt). */
-  log?: (line: string) => void;
+  log?: ((line: string) => void) | undefined;
   /** The clock, in ms since the epoch. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Uniform [0, 1) source of the delays' jitter. */
-  random?: () => number;
+  random?: (() => number) | undefined;
 };
 
 type Lost = {
