@@ -67,7 +67,7 @@ test('after a partition longer than the first redials, remembered peers reconnec
     await waitFor(() => connected(a.host, b.host), 'a and b to reconnect', 5_000);
     // At most one capped delay (plus jitter inside the cap) and a dial after the heal.
     assert.ok(
-      Date.now() - healed < FAST.maxDelayMs + 1_500,
+      Date.now() - healed < FAST.maxDelayMs + 2_000,
       `reconnected ${Date.now() - healed} ms after heal`,
     );
     await waitFor(() => logA.some((l) => l.includes('reconnected')), 'the reconnect line');
@@ -110,7 +110,7 @@ test('a node restarted with its store dials its remembered peers with no bootstr
     stopTracking();
     await node.stop();
     store.close();
-    assert.equal(peer.getConnections(node.peerId).length, 0);
+    await waitFor(() => peer.getConnections(node.peerId).length === 0, 'the peer to see the node go');
 
     store = openStore(dir);
     node = await startTestHost({ privateKey: key }); // no bootstrap list

@@ -16,7 +16,7 @@ export const DEFAULT_REDIAL_TIMEOUT_MS = 10_000;
 /** Default age after which a peer not seen is forgotten: 7 days. */
 export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
 /** Default number of remembered peers dialed at start. */
-export const DEFAULT_START_PEERS = 50;
+export const DEFAULT_START_PEERS = 200;
 
 /** Options of {@link Redialer}; every field has a default. */
 export type RedialerOptions = {
@@ -136,8 +136,10 @@ export class Redialer {
     this.#due.length = 0;
   }
 
-  readonly #onConnect = (evt: CustomEvent<PeerId>) => {
-    const id = evt.detail.toString();
+  readonly #onConnect = (evt: CustomEvent<PeerId>) => this.#reconnected(evt.detail.toString());
+
+  /** Ends the backoff of `id` (connected again, by either side). */
+  #reconnected(id: string): void {
     const lost = this.#lost.get(id);
     if (!lost) return;
     clearTimeout(lost.timer);
@@ -146,7 +148,7 @@ export class Redialer {
       const seconds = Math.round((this.#now() - lost.since) / 1000);
       this.#log(`peer ${id} reconnected after ${lost.failures} failed attempts (${seconds} s unreachable)`);
     }
-  };
+  }
 
   readonly #onDisconnect = (evt: CustomEvent<PeerId>) => {
     if (this.#host.status !== 'started') return;
@@ -215,6 +217,7 @@ export class Redialer {
         dialableAddrs(peer).map((a) => multiaddr(a)),
         { signal: AbortSignal.timeout(this.#dialTimeoutMs) },
       );
+      if (this.#lost.get(id) === lost) this.#reconnected(id); // an existing connection: no connect event
     } catch (err) {
       if (this.#lost.get(id) !== lost) return;
       lost.failures++;
