@@ -15,6 +15,8 @@ export const DEFAULT_REDIAL_CONCURRENCY = 4;
 export const DEFAULT_REDIAL_TIMEOUT_MS = 10_000;
 /** Default age after which a peer not seen is forgotten: 7 days. */
 export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
+/** How often connected peers are marked seen (so a crash loses at most this much of their last-seen time). */
+const TOUCH_INTERVAL_MS = 3600 * 1000;
 /** Default number of remembered peers dialed at start. */
 export const DEFAULT_START_PEERS = 200;
 
@@ -82,6 +84,7 @@ export class Redialer {
   readonly #due: string[] = [];
   #dialing = 0;
   #running = false;
+  #touchTimer: NodeJS.Timeout | undefined;
 
   /** `peers` is the node's peer book (see `trackKnownPeers`, which fills it). */
   constructor(host: ConcordHost, peers: PeerBook, options: RedialerOptions = {}) {
@@ -114,6 +117,7 @@ export class Redialer {
     this.#running = true;
     this.#host.addEventListener('peer:connect', this.#onConnect);
     this.#host.addEventListener('peer:disconnect', this.#onDisconnect);
+    this.#touchTimer = setInterval(() => this.#touchConnected(), TOUCH_INTERVAL_MS).unref();
     this.#peers.pruneBefore(this.#now() - this.#forgetAfterMs);
     for (const peer of this.#peers.list(this.#startPeers)) {
       if (this.#host.getConnections().some((c) => c.remotePeer.toString() === peer.peerId)) continue;
@@ -123,11 +127,13 @@ export class Redialer {
 
   /**
    * Stops watching and cancels every pending redial; remembered peers still
-   * connected are marked seen now. Call it before stopping the host.
+   * connected are marked seen now (as they are every hour while running).
+   * Call it before stopping the host.
    */
   stop(): void {
     if (!this.#running) return;
-    for (const c of this.#host.getConnections()) this.#touch(c.remotePeer.toString());
+    this.#touchConnected();
+    clearInterval(this.#touchTimer);
     this.#running = false;
     this.#host.removeEventListener('peer:connect', this.#onConnect);
     this.#host.removeEventListener('peer:disconnect', this.#onDisconnect);
@@ -155,6 +161,11 @@ export class Redialer {
     const id = evt.detail.toString();
     if (this.#touch(id)) this.#lose(id, this.#initialDelayMs);
   };
+
+  #touchConnected(): void {
+    for (const id of new Set(this.#host.getConnections().map((c) => c.remotePeer.toString())))
+      this.#touch(id);
+  }
 
   /** Marks a remembered peer seen now (it was connected until now); whether it is remembered. */
   #touch(id: string): boolean {
