@@ -11,8 +11,9 @@ import { type DevChain, startDevChain } from '../chain/devChain.ts';
 import { sendAs } from '../chain/devRpc.ts';
 import { Gpt, generate, Rng } from '../model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
+import { waitFor } from '../p2p/testing.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
-import { DEFAULT_CREDITS_PER_TOKEN, type RunningNode } from './daemon.ts';
+import { DEFAULT_CREDITS_PER_TOKEN, type RunningNode, startNode } from './daemon.ts';
 import { selfSignedRequest } from './inference/querier.ts';
 import { startLocalNodes } from './localNodes.ts';
 
@@ -95,4 +96,30 @@ it('answers an OpenAI-style completion over HTTP, paid by the node itself and se
   assert.equal(answer.concord.settlementError, undefined);
   assert.equal(answer.concord.settlement?.credits, '28');
   assert.equal(await creditsOf(nodes[1]!.ctx), before - 28n);
+});
+
+it('remembers its peers: node 0, restarted with its data dir and no bootstrap list, dials node 1 again', async () => {
+  const [zero, one] = nodes as [RunningNode, RunningNode];
+  assert.ok(zero.store.peers.get(one.peerId), 'node 0 remembers node 1');
+  assert.ok(one.store.peers.get(zero.peerId), 'node 1 remembers node 0');
+  await zero.stop();
+  nodes[0] = await startNode({
+    rpcUrl: chain.anvil.rpcUrl,
+    deploymentFile: join(dir, 'deployment.json'),
+    dataDir: join(dir, 'node0'),
+    keyFile: join(dir, 'node0.key'),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: [],
+    apiPort: 0,
+    log: () => undefined,
+    version: 'local',
+    replicas: 2,
+    shardsPerMatrix: 1,
+  });
+  assert.equal(nodes[0].peerId, zero.peerId);
+  await waitFor(
+    () => one.host.getConnections(nodes[0]!.host.peerId).length > 0,
+    'node 0 to dial node 1',
+    10_000,
+  );
 });

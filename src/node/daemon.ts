@@ -9,11 +9,14 @@ import { readDeployment } from '../chain/deployment.ts';
 import { errorLine } from '../chain/rpcErrors.ts';
 import { type BlobServer, serveBlobs, storeBlobSource } from '../p2p/blobServer.ts';
 import { type ConcordHost, createHost } from '../p2p/createHost.ts';
+import { trackKnownPeers } from '../p2p/knownPeers.ts';
 import { loadOrCreatePeerKey } from '../p2p/peerKey.ts';
 import { servePieces } from '../p2p/piecesServer.ts';
+import { Redialer } from '../p2p/redialer.ts';
 import { TaskGossip } from '../p2p/taskGossip.ts';
 import { openStore, type Store } from '../store/openStore.ts';
 import { createTaskKindRegistry } from '../tasks/builtin.ts';
+import { activeNodePeers } from './activePeers.ts';
 import { createApi, listenApi } from './api/createApi.ts';
 import { registerCompletionRoutes } from './api/routes/completions.ts';
 import type { ApiDeps } from './api/types.ts';
@@ -61,6 +64,8 @@ export type NodeConfig = {
   pollIntervalMs?: number | undefined;
   /** How long to wait at start for an unreachable chain, in ms (default `DEFAULT_CHAIN_WAIT_MS`, 60 s). */
   chainWaitMs?: number | undefined;
+  /** Longest delay between redials of a lost peer, in ms (default `DEFAULT_REDIAL_MAX_MS`, 60 s). */
+  redialMaxMs?: number | undefined;
   /** The terms on which the worker takes tasks (default `DEFAULT_TASK_POLICY`). */
   taskPolicy?: TaskPolicy | undefined;
   /** Blocks on top before the worker counts a block's contents as confirmed (default `DEFAULT_CONFIRMATIONS`). */
@@ -127,7 +132,9 @@ export function nodeInfoFile(dataDir: string): string {
 
 /**
  * Starts a node: keys and API token, chain connection, store, libp2p host
- * with the blob server (rights checked on chain) and task gossip,
+ * (dialing its bootstrap list and the peers it remembers, redialing the
+ * active nodes among them when they are lost) with the blob server (rights
+ * checked on chain) and task gossip,
  * registration and stake, the worker, model serving and the HTTP API.
  */
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
@@ -156,7 +163,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       bootstrap: config.bootstrap,
     });
     cleanup.push(() => host.stop());
+    cleanup.push(trackKnownPeers(host, store.peers, config.log));
     await dialBootstrap(host, config.bootstrap, config.log);
+    const redialer = new Redialer(host, store.peers, {
+      maxDelayMs: config.redialMaxMs,
+      wanted: activeNodePeers(ctx),
+      log: config.log,
+    });
+    redialer.start(); // dials the remembered peers too
+    cleanup.push(() => redialer.stop());
     let models: NodeModelService | undefined;
     const authorizer = createBlobAuthorizer({
       ctx,

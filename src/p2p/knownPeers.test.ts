@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { openStore } from '../store/openStore.ts';
 import { tempDir } from '../store/testing.ts';
-import { knownPeerAddrs, trackKnownPeers } from './knownPeers.ts';
+import { dialableAddrs, trackKnownPeers } from './knownPeers.ts';
 import { startTestHost, waitFor } from './testing.ts';
 
 const tmp = tempDir('known-peers');
@@ -16,7 +16,7 @@ test('identified peers are remembered and a new host rejoins through them', asyn
   try {
     await b.dial(a.getMultiaddrs()[0]!);
     await waitFor(() => store.peers.get(b.peerId.toString()) !== undefined, 'a to record b');
-    const addrs = knownPeerAddrs(store.peers);
+    const addrs = store.peers.list().flatMap(dialableAddrs);
     assert.ok(addrs.some((x) => x.endsWith(`/p2p/${b.peerId}`)));
     const c = await startTestHost({ bootstrap: addrs });
     try {

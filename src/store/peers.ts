@@ -52,6 +52,11 @@ export class PeerBook {
     return rows.map(toPeer);
   }
 
+  /** Forgets one peer; returns whether it was known. */
+  forget(peerId: string): boolean {
+    return this.#db.prepare('DELETE FROM peers WHERE peer_id = ?').run(peerId).changes > 0;
+  }
+
   /** Forgets peers not seen since `before` (ms); returns how many were removed. */
   pruneBefore(before: number): number {
     return this.#db.prepare('DELETE FROM peers WHERE last_seen < ?').run(before).changes;

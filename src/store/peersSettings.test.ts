@@ -25,6 +25,9 @@ test('known peers are upserted, listed newest first, pruned and kept across reop
     again.peers.list().map((p) => p.lastSeen),
     [300],
   );
+  assert.equal(again.peers.forget('12D3KooA'), true);
+  assert.equal(again.peers.forget('12D3KooA'), false);
+  assert.deepEqual(again.peers.list(), []);
   again.close();
 });
 

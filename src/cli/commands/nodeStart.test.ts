@@ -29,6 +29,8 @@ it('refuses out-of-range model serving flags before starting anything (UsageErro
     { 'max-model-memory': '-1' },
     { 'max-model-memory': '12TB' },
     { 'max-model-memory': '99999999999GiB' },
+    { 'redial-max-seconds': '0' },
+    { 'redial-max-seconds': 'soon' },
   ]) {
     await assert.rejects(start(values), { name: 'UsageError' }, JSON.stringify(values));
   }

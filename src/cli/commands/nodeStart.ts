@@ -5,6 +5,7 @@ import { startNode } from '../../node/daemon.ts';
 import { type AdmissionLimits, DEFAULT_ADMISSION_LIMITS } from '../../node/inference/completionAdmission.ts';
 import { DEFAULT_TASK_POLICY, type TaskPolicy } from '../../node/worker/taskPolicy.ts';
 import { DEFAULT_CONFIRMATIONS } from '../../node/worker/worker.ts';
+import { DEFAULT_REDIAL_MAX_MS } from '../../p2p/redialer.ts';
 import { nodeDashboardDeps } from '../../web/nodeDashboard.ts';
 import { registerDashboard } from '../../web/registerDashboard.ts';
 import { parseByteSize } from '../byteSize.ts';
@@ -24,7 +25,7 @@ export const nodeStartCommand: Command = {
   usage: [
     'Usage: concord node start [--chain URL] [--contracts FILE] [--key FILE] [--data DIR]',
     '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT] [--api-host HOST]',
-    '                          [--stake WEI] [--poll-ms N] [--chain-wait S] [--confirmations N]',
+    '                          [--stake WEI] [--poll-ms N] [--chain-wait S] [--redial-max-seconds S] [--confirmations N]',
     '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--max-model-memory BYTES]',
     '                          [--credits-per-token N]',
     '                          [--max-running N] [--max-queued N] [--queue-wait S]',
@@ -49,6 +50,7 @@ export const nodeStartCommand: Command = {
     '  --stake WEI           stake to keep active (default: the registry minimum)',
     '  --poll-ms N           worker round interval in ms (default 250)',
     '  --chain-wait S        at start, wait up to S seconds for an unreachable chain (default 60)',
+    `  --redial-max-seconds S  longest wait between redials of a lost peer (default ${DEFAULT_REDIAL_MAX_MS / 1000})`,
     `  --confirmations N     blocks on top before a transaction counts as confirmed (default ${DEFAULT_CONFIRMATIONS})`,
     '  --replicas N          hosts that compute each shard of a model (default 1)',
     '  --standbys N          standby hosts per shard (default 1)',
@@ -80,6 +82,7 @@ export const nodeStartCommand: Command = {
     stake: { type: 'string' },
     'poll-ms': { type: 'string' },
     'chain-wait': { type: 'string' },
+    'redial-max-seconds': { type: 'string' },
     confirmations: { type: 'string' },
     replicas: { type: 'string' },
     standbys: { type: 'string' },
@@ -122,6 +125,10 @@ export const nodeStartCommand: Command = {
         values['chain-wait'] === undefined
           ? undefined
           : intOption(values['chain-wait'], '--chain-wait', 0, 3600)! * 1000,
+      redialMaxMs:
+        values['redial-max-seconds'] === undefined
+          ? undefined
+          : intOption(values['redial-max-seconds'], '--redial-max-seconds', 1, 3600)! * 1000,
       confirmations: intOption(values.confirmations, '--confirmations', 0, 1000),
       replicas: intOption(values.replicas, '--replicas', 1, 64),
       standbys: intOption(values.standbys, '--standbys', 0, 64),
