@@ -29,6 +29,7 @@ import { CreditReservations } from './inference/creditReservations.ts';
 import { createModelService, type NodeModelService } from './inference/modelService.ts';
 import type { ModelService } from './inference/types.ts';
 import { loadOrCreateApiToken, loadOrCreateNodeKeys } from './keys.ts';
+import { connectedPeers } from './connectedPeers.ts';
 import { createNodeMetrics } from './metrics.ts';
 import { storePieceSources } from './pieceSources.ts';
 import type { Secret } from './secret.ts';
@@ -190,6 +191,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       taskStates: () => store.journal.countByState(),
       blobBytesServed: () => server.stats.bytesServed,
       gossip: () => ({ accepted: gossip.stats.received, dropped: gossip.stats.invalid }),
+      connectedPeers: () => peers().length,
     });
     const txLock = createTxLock();
     const worker = new Worker(
@@ -208,7 +210,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     worker.start();
     cleanup.push(() => worker.stop());
     const modelService = createModelService(
-      { ctx, host, blobs: store.blobs, pieces: pieceSources, log: config.log },
+      { ctx, host, blobs: store.blobs, pieces: pieceSources, log: config.log, metrics: metrics.inference },
       {
         replicas: config.replicas,
         standbys: config.standbys,
@@ -218,6 +220,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     );
     models = modelService;
     cleanup.push(() => modelService.stop());
+    const ownPeerIds = () =>
+      new Set([host.peerId.toString(), modelService.gatewayPeerId()].filter((id) => id !== undefined));
+    const peers = () => connectedPeers(host.getConnections(), ownPeerIds());
     const deps: ApiDeps = {
       version: config.version,
       apiToken,
@@ -254,12 +259,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
           .catch(() => undefined);
         return created;
       },
-      peers: async () =>
-        host.getConnections().map((c) => ({
-          peerId: c.remotePeer.toString(),
-          addrs: [c.remoteAddr.toString()],
-          connected: true,
-        })),
+      peers: async () => peers(),
       putBlob: async (bytes) => store.blobs.putBlob(bytes),
       putModel: async (bytes) => store.blobs.putModel(bytes),
     };
