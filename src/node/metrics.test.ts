@@ -137,6 +137,29 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('a session whose hosts are gone', () => {
+  it('counts as started and failed', async () => {
+    const { net, models } = await bed.serveAgain({ gateway: { metrics: metrics.inference } });
+    await Promise.all(net.hosts.map((h) => h.libp2p.stop()));
+    const down = bed.app(bed.deps(store, { models }));
+    try {
+      const res = await down.inject({
+        method: 'POST',
+        url: '/v1/completions',
+        headers: selfPaid,
+        payload: { prompt: 'a', max_tokens: 4 },
+      });
+      assert.equal(res.statusCode, 503, res.body);
+    } finally {
+      await down.close();
+    }
+    const families = await scrape();
+    assert.equal(sampleOf(families, 'concord_inference_sessions_started_total'), 3);
+    assert.equal(sampleOf(families, 'concord_inference_sessions_failed_total'), 1);
+    assert.equal(sampleOf(families, 'concord_inference_sessions_completed_total'), 2);
+  });
+});
+
 describe('parsePrometheusText', () => {
   const valid = [
     '# HELP x_seconds A histogram.',
