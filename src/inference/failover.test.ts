@@ -11,6 +11,7 @@ import { exchangeShardKey } from './exchange.ts';
 import { HostHealth } from './hostHealth.ts';
 import { HostSessions, type ShardWindow } from './hostSessions.ts';
 import { localExchangeBackend } from './localExchangeBackend.ts';
+import type { InferenceMetrics } from './metrics.ts';
 import type { ShardPlan } from './planner.ts';
 import type { InferenceSession } from './session.ts';
 import type { AttnShardWeights } from './shards/weights.ts';
@@ -76,6 +77,13 @@ describe('host health across sessions', () => {
     const admitted: Hex[] = [];
     let clock = 1_000_000;
     const log: string[] = [];
+    const counts = { started: 0, completed: 0, failed: 0, tokens: 0, failovers: 0 };
+    const metrics: InferenceMetrics = {
+      sessionStarted: () => counts.started++,
+      sessionEnded: (outcome) => counts[outcome]++,
+      token: () => counts.tokens++,
+      failover: () => counts.failovers++,
+    };
     const net = await startTestInferenceNetwork({
       ...shape,
       accounts,
@@ -94,6 +102,7 @@ describe('host health across sessions', () => {
         health: new HostHealth({ now: () => clock }),
         timeoutMs: 1500,
         log: (line) => log.push(line),
+        metrics,
       },
     });
     try {
@@ -108,6 +117,7 @@ describe('host health across sessions', () => {
       );
       assert.equal(log.length, 1);
       assertFailoverLine(log[0]!, plan, host, 'InferTimeoutError');
+      assert.deepEqual(counts, { started: 1, completed: 1, failed: 0, tokens: want.length, failovers: 1 });
 
       clock += HOST_COOLDOWN_MS - 1;
       const second = net.gateway.openSession({ id: s2 });
@@ -124,6 +134,13 @@ describe('host health across sessions', () => {
       assert.deepEqual(admitted, [s1, s3]);
       assert.ok(net.hosts[stuck]!.server.stats.parts > parts);
       assert.equal(log.length, 1);
+      assert.deepEqual(counts, {
+        started: 3,
+        completed: 3,
+        failed: 0,
+        tokens: 3 * want.length,
+        failovers: 1,
+      });
     } finally {
       unblock();
       await net.stop();

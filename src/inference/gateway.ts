@@ -11,6 +11,7 @@ import { GatewayConfigError } from './errors.ts';
 import { gptExchanges } from './exchange.ts';
 import { HostHealth } from './hostHealth.ts';
 import { HostLink } from './hostLink.ts';
+import { type InferenceMetrics, NO_INFERENCE_METRICS } from './metrics.ts';
 import type { ShardPlan } from './planner.ts';
 import { InferenceSession, type SealEvery, type SignatureCheck } from './session.ts';
 import type { ConsensusMode } from './shardDecision.ts';
@@ -44,6 +45,8 @@ export type InferenceGatewayInit = {
   health?: HostHealth;
   /** Where failovers are logged, one line each (default: nowhere). */
   log?: (line: string) => void;
+  /** Where sessions, tokens, their latency and failovers are counted (default: nowhere). */
+  metrics?: InferenceMetrics;
 };
 
 /**
@@ -117,6 +120,7 @@ export class InferenceGateway {
       sealTokens: init.sealTokens ?? DEFAULT_SEAL_TOKENS,
       tokenizer: init.tokenizer,
       log: init.log ?? (() => {}),
+      metrics: init.metrics ?? NO_INFERENCE_METRICS,
     });
   }
 

@@ -24,6 +24,7 @@ export { hostedShardsFromParams } from './hostedShards.ts';
 export { HostHealth } from './hostHealth.ts';
 export { HostLink, type HostPeer, type PartAnswer, type PartCall } from './hostLink.ts';
 export { type LocalExchangeBackend, localExchangeBackend } from './localExchangeBackend.ts';
+export { type InferenceMetrics, NO_INFERENCE_METRICS } from './metrics.ts';
 export {
   type HostCandidate,
   type PlanShardsParameters,

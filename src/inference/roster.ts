@@ -75,9 +75,13 @@ export class ShardRoster {
     );
   }
 
-  /** Takes `host` out of every shard it serves; shards left below the quorum take a standby. `why` goes in the log line. */
-  retire(host: Address, why: string): void {
-    if (this.#retired.has(host)) return;
+  /**
+   * Takes `host` out of every shard it serves; shards left below the quorum
+   * take a standby. `why` goes in the log line. Returns false when it was
+   * retired already.
+   */
+  retire(host: Address, why: string): boolean {
+    if (this.#retired.has(host)) return false;
     this.#retired.add(host);
     const moves: string[] = [];
     for (const [s, active] of this.#active) {
@@ -96,5 +100,6 @@ export class ShardRoster {
       }
     }
     this.#log(`host ${host} retired (${why})${moves.length > 0 ? `; standbys: ${moves.join(', ')}` : ''}`);
+    return true;
   }
 }

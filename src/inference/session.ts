@@ -23,6 +23,7 @@ import type { ExchangeRequest } from './exchange.ts';
 import { type ExchangeContext, runExchange, type ShardVote } from './exchangeRound.ts';
 import type { HostHealth } from './hostHealth.ts';
 import type { HostLink, PartAnswer } from './hostLink.ts';
+import type { InferenceMetrics } from './metrics.ts';
 import type { ShardAssignment, ShardPlan } from './planner.ts';
 import type { SessionReceipt } from './receipt.ts';
 import { ShardRoster } from './roster.ts';
@@ -66,6 +67,8 @@ export type SessionConfig = {
   readonly tokenizer: Tokenizer | undefined;
   /** One line per failover. */
   readonly log: (line: string) => void;
+  /** Where sessions, tokens, their latency and failovers are counted. */
+  readonly metrics: InferenceMetrics;
   /** The session id (the gateway passes `sessionIdOf(request)`); random when absent. */
   readonly id?: Hex | undefined;
   /** The querier's signed request, sent to every host (which serve only valid, funded sessions). */
@@ -192,7 +195,7 @@ export class InferenceSession {
       },
       outvoted: (host) => {
         this.#ledger.tally(host).losses++;
-        this.#roster.retire(host, 'outvoted');
+        this.#retire(host, 'outvoted');
       },
       vote: (vote) => {
         this.#tokenVotes.push(vote);
@@ -216,18 +219,32 @@ export class InferenceSession {
     options: GenerateOptions,
   ): AsyncGenerator<TokenEvent, void, void> {
     const text = this.#config.tokenizer ? new TokenTextStream(this.#config.tokenizer) : undefined;
-    const { params } = this.#config;
-    const tokens = options.draft
-      ? speculativeDecode(new Decoder(params, this.backend), options.draft, prompt, options)
-      : decodeTokens(params, prompt, this.backend, options);
-    for await (const token of tokens) {
-      this.#tokens++;
-      if (this.#config.sealEvery === 'token' && this.#tokens % this.#config.sealTokens === 0) {
-        this.#track(this.seal());
+    const { params, metrics } = this.#config;
+    metrics.sessionStarted();
+    let outcome: 'completed' | 'failed' = 'failed';
+    let waitingSince = performance.now();
+    let first = true;
+    try {
+      const tokens = options.draft
+        ? speculativeDecode(new Decoder(params, this.backend), options.draft, prompt, options)
+        : decodeTokens(params, prompt, this.backend, options);
+      for await (const token of tokens) {
+        metrics.token((performance.now() - waitingSince) / 1000, first);
+        first = false;
+        this.#tokens++;
+        if (this.#config.sealEvery === 'token' && this.#tokens % this.#config.sealTokens === 0) {
+          this.#track(this.seal());
+        }
+        const votes = this.#tokenVotes;
+        this.#tokenVotes = [];
+        outcome = 'completed'; // a reader that stops here ends the session without a failure
+        yield { token, text: text?.push(token) ?? '', votes };
+        outcome = 'failed';
+        waitingSince = performance.now();
       }
-      const votes = this.#tokenVotes;
-      this.#tokenVotes = [];
-      yield { token, text: text?.push(token) ?? '', votes };
+      outcome = 'completed';
+    } finally {
+      metrics.sessionEnded(outcome);
     }
   }
 
@@ -361,6 +378,10 @@ export class InferenceSession {
     this.#ledger.tally(host).failures++;
     this.#ledger.dropUnsealed(host); // a failed host's pending answers will not be signed
     if (HOST_FAULTS.some((cls) => err instanceof cls)) this.#config.health.failed(host);
-    this.#roster.retire(host, name);
+    this.#retire(host, name);
+  }
+
+  #retire(host: Address, why: string): void {
+    if (this.#roster.retire(host, why)) this.#config.metrics.failover();
   }
 }

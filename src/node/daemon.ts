@@ -22,6 +22,7 @@ import { registerCompletionRoutes } from './api/routes/completions.ts';
 import type { ApiDeps } from './api/types.ts';
 import { createBlobAuthorizer } from './blobAccess.ts';
 import { cachedChainNow } from './chainTime.ts';
+import { connectedPeers } from './connectedPeers.ts';
 import { createTaskFromSpec } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
 import { ensureModelMemory } from './ensureModelMemory.ts';
@@ -205,6 +206,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       taskStates: () => store.journal.countByState(),
       blobBytesServed: () => server.stats.bytesServed,
       gossip: () => ({ accepted: gossip.stats.received, dropped: gossip.stats.invalid }),
+      connectedPeers: () => peers().length,
     });
     const txLock = createTxLock();
     const worker = new Worker(
@@ -223,7 +225,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     worker.start();
     cleanup.push(() => worker.stop());
     const modelService = createModelService(
-      { ctx, host, blobs: store.blobs, pieces: pieceSources, log: config.log },
+      { ctx, host, blobs: store.blobs, pieces: pieceSources, log: config.log, metrics: metrics.inference },
       {
         replicas: config.replicas,
         standbys: config.standbys,
@@ -233,6 +235,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     );
     models = modelService;
     cleanup.push(() => modelService.stop());
+    const ownPeerIds = () =>
+      new Set([host.peerId.toString(), modelService.gatewayPeerId()].filter((id) => id !== undefined));
+    const peers = () => connectedPeers(host.getConnections(), ownPeerIds());
     const deps: ApiDeps = {
       version: config.version,
       apiToken,
@@ -269,12 +274,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
           .catch(() => undefined);
         return created;
       },
-      peers: async () =>
-        host.getConnections().map((c) => ({
-          peerId: c.remotePeer.toString(),
-          addrs: [c.remoteAddr.toString()],
-          connected: true,
-        })),
+      peers: async () => peers(),
       putBlob: async (bytes) => store.blobs.putBlob(bytes),
       putModel: async (bytes) => store.blobs.putModel(bytes),
     };

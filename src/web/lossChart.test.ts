@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { renderLossChart } from './lossChart.ts';
+import { renderLossChart, valueAxis } from './lossChart.ts';
+
+/** The y-axis labels of a chart, top first. */
+const tickLabels = (svg: string) => [...svg.matchAll(/class="tick">([^<]*)</g)].map((m) => m[1]!);
 
 const circles = (svg: string) =>
   [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m): [number, number] => [
@@ -26,7 +29,46 @@ describe('renderLossChart', () => {
     // SVG y grows downwards: the highest loss is nearest the top.
     assert.ok(y0 < y2 && y2 < y1);
     assert.match(svg, /<title>v1: 3\.000 bits\/token<\/title>/);
-    assert.match(svg, />3\.20<\/text>.*>3\.00<\/text>/s);
+    assert.deepEqual(tickLabels(svg), ['3.3', '3.2', '3.1', '3.0', '2.9']);
+  });
+
+  it('draws a flat series flat, mid-chart, on distinct padded ticks', () => {
+    const svg = renderLossChart([
+      { label: 'v0', value: 1.47 },
+      { label: 'v1', value: 1.47 },
+    ]);
+    const [[, y0], [, y1]] = circles(svg) as [[number, number], [number, number]];
+    assert.equal(y0, y1);
+    assert.ok(y0 > 12 + 20 && y0 < 160 - 28 - 20, `y ${y0} is at an edge`);
+    const labels = tickLabels(svg);
+    assert.ok(labels.length >= 3, labels.join());
+    assert.equal(new Set(labels).size, labels.length, labels.join());
+    assert.ok(Number(labels[0]) > 1.47 && Number(labels.at(-1)) < 1.47, labels.join());
+  });
+
+  it('draws a nearly flat series (1.4703 → 1.4698) nearly flat, not as a full-height fall', () => {
+    const svg = renderLossChart([
+      { label: 'v0', value: 1.4703 },
+      { label: 'v1', value: 1.4698 },
+    ]);
+    const [[, y0], [, y1]] = circles(svg) as [[number, number], [number, number]];
+    assert.ok(y1 > y0 && y1 - y0 < 2, `${y0} → ${y1}`);
+    assert.equal(new Set(tickLabels(svg)).size, tickLabels(svg).length);
+  });
+
+  it('puts any finite values inside round, distinct ticks', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 12 }),
+        (values) => {
+          const { lo, hi, ticks, decimals } = valueAxis(values);
+          assert.ok(lo <= Math.min(...values) && hi >= Math.max(...values) && lo < hi);
+          assert.ok(ticks.length >= 2 && ticks.length <= 7, String(ticks.length));
+          const labels = ticks.map((t) => t.toFixed(decimals));
+          assert.equal(new Set(labels).size, labels.length, labels.join());
+        },
+      ),
+    );
   });
 
   it('says when there is nothing to draw, and skips non-finite values', () => {

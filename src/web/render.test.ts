@@ -106,13 +106,15 @@ describe('renderSnapshot', () => {
     assert.match(network, /no peers connected/);
   });
 
-  it('shows a peer connected twice once, with both addresses', () => {
+  it('shows a peer connected twice once, with both addresses, and never the node itself', () => {
     const twice = [
       { peerId: 'P1', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true },
+      { peerId: '12D3KooWtest', addrs: ['/ip4/127.0.0.1/tcp/9'], connected: true }, // the node itself
       { peerId: 'P1', addrs: ['/ip4/127.0.0.1/tcp/2'], connected: true },
     ];
     const html = renderSnapshot(snapshot('matvec', twice));
     assert.match(html, /Peers \(1 connected\)/);
+    assert.doesNotMatch(html, /tcp\/9/);
     assert.match(
       html,
       /<td><code>P1<\/code><\/td><td>\/ip4\/127\.0\.0\.1\/tcp\/1 \/ip4\/127\.0\.0\.1\/tcp\/2<\/td>/,

@@ -39,9 +39,13 @@ function networkSection(s: DashboardSnapshot): string {
       ]),
     'no staked nodes yet',
   );
-  // A peer may be connected more than once (each side dialled): one row per peer, every address.
+  // One row per peer with every address (a node lists each once; merged again for any other source),
+  // never the node itself.
   const byPeer = new Map<string, Set<string>>();
-  for (const p of s.peers) byPeer.set(p.peerId, new Set([...(byPeer.get(p.peerId) ?? []), ...p.addrs]));
+  for (const p of s.peers) {
+    if (p.peerId !== s.node.peerId)
+      byPeer.set(p.peerId, new Set([...(byPeer.get(p.peerId) ?? []), ...p.addrs]));
+  }
   const peers = table(
     ['peer', 'addresses'],
     [...byPeer].map(([id, addrs]) => [`<code>${escapeHtml(id)}</code>`, escapeHtml([...addrs].join(' '))]),

@@ -14,6 +14,7 @@ import { NodeClient } from '../../src/client/nodeClient.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { ensureCredits, waitForModelReady } from '../../src/devnet/askDemo.ts';
 import { ensureGenesisModel } from '../../src/devnet/genesis.ts';
+import { histogramOf, parsePrometheusText, sampleOf } from '../../src/node/testing/prometheusText.ts';
 import { KERNEL_VERSION } from '../../src/tensor/index.ts';
 import type { DashboardSnapshot } from '../../src/web/snapshot.ts';
 import { concord, concordJson, repoRoot } from '../devnet/concordCli.ts';
@@ -117,6 +118,22 @@ async function playgroundReaches(selector: string, timeout: number): Promise<voi
   }
 }
 
+/** Node 0's `GET /v1/peers` ids, checking each is listed once and never the node itself. */
+async function peerIds(): Promise<string[]> {
+  const res = await fetch(`${state.nodes[0]!.apiUrl}/v1/peers`);
+  const ids = ((await res.json()) as { peers: { peerId: string }[] }).peers.map((p) => p.peerId);
+  assert.equal(new Set(ids).size, ids.length, `a peer listed twice: ${ids.join(' ')}`);
+  assert.ok(!ids.includes(state.nodes[0]!.peerId), 'the node lists itself as a peer');
+  return ids;
+}
+
+/** The count in the page's "Peers (n connected)" heading. */
+async function shownPeerCount(): Promise<number> {
+  const match = /Peers \((\d+) connected\)/.exec((await page.textContent('#network')) ?? '');
+  assert.ok(match, 'the network section has a Peers heading');
+  return Number(match[1]);
+}
+
 const screenshot = (name: string) =>
   page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
@@ -175,8 +192,16 @@ describe('the dashboard of a running devnet, in Chromium', { timeout: 600_000, s
     );
     const network = await page.textContent('#network');
     assert.ok(network?.includes(state.nodes[0]!.address), 'the node shows its own address');
-    assert.match(network ?? '', /Peers \((\d+) connected\)/);
     assert.match(network ?? '', new RegExp(`chain ${state.chainId} at block \\d+`));
+    // No model is served yet, so no gateway host runs: the peers are exactly the other nodes.
+    assert.deepEqual(
+      (await peerIds()).sort(),
+      state.nodes
+        .slice(1)
+        .map((n) => n.peerId)
+        .sort(),
+    );
+    assert.equal(await shownPeerCount(), NODES - 1);
     await screenshot('network');
   });
 
@@ -241,7 +266,7 @@ describe('the dashboard of a running devnet, in Chromium', { timeout: 600_000, s
     await screenshot('task-finalized');
   });
 
-  it('streams a prompt in the playground, with the hosts behind each token and the settlement', async () => {
+  it('streams a prompt in the playground, with the hosts behind each token and the settlement', async (t) => {
     const genesis = await ensureGenesisModel(await connect(0), node0);
     const [model] = await servedEverywhere('concord-char', 240_000);
     const maxTokens = 12;
@@ -284,6 +309,26 @@ describe('the dashboard of a running devnet, in Chromium', { timeout: 600_000, s
     }
     assert.ok(genesis.modelId > 0n);
     await screenshot('playground-settled');
+    // Node 0's /metrics, a valid exposition, counted the answer: its latency histograms and tokens.
+    const families = parsePrometheusText(await (await fetch(`${state.nodes[0]!.apiUrl}/metrics`)).text());
+    assert.ok((histogramOf(families, 'concord_inference_time_to_first_token_seconds')?.count ?? 0) >= 1);
+    assert.ok((histogramOf(families, 'concord_inference_token_seconds')?.count ?? 0) >= tokens - 1);
+    assert.ok((sampleOf(families, 'concord_inference_tokens_total') ?? 0) >= tokens);
+    assert.ok((sampleOf(families, 'concord_inference_sessions_completed_total') ?? 0) >= 1);
+    // Every node now runs a gateway host: node 0 lists the other nodes and at most their gateways, never its own.
+    const ids = await peerIds();
+    t.diagnostic(`node 0's peers with every node serving: ${ids.length}`);
+    assert.ok(ids.length >= NODES - 1 && ids.length <= 2 * (NODES - 1), ids.join(' '));
+    const gauge = sampleOf(families, 'concord_peers_connected') ?? 0;
+    assert.ok(gauge >= NODES - 1 && gauge <= 2 * (NODES - 1), `concord_peers_connected ${gauge}`);
+    await page.waitForFunction(
+      `(() => {
+        const m = /Peers \\((\\d+) connected\\)/.exec(document.getElementById('network')?.textContent ?? '');
+        return m !== null && Number(m[1]) >= ${NODES - 1} && Number(m[1]) <= ${2 * (NODES - 1)};
+      })()`,
+      undefined,
+      { timeout: 15_000 },
+    );
   });
 
   it('shows the registry model with its held-out loss, and credits per address', async (t) => {
@@ -307,5 +352,16 @@ describe('the dashboard of a running devnet, in Chromium', { timeout: 600_000, s
       JSON.stringify(credits),
     );
     await screenshot('models');
+  });
+
+  it('fits a 390 px wide screen: nothing overflows sideways (tables scroll inside their box)', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+      await screenshot('narrow-390');
+      assert.ok(width <= 390, `the page is ${width} px wide at 390 px`);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { toApiError } from './errors.ts';
+import { recordHttpRequests } from './httpMetrics.ts';
 import { collectRoutes } from './openapi.ts';
 import { registerBlobRoutes } from './routes/blobs.ts';
 import { registerOpenApiRoutes } from './routes/openapi.ts';
@@ -39,6 +40,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): FastifyInsta
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
   const routes = collectRoutes(app);
+  recordHttpRequests(app, deps.metrics.http);
   app.setErrorHandler(async (err, _request, reply) => {
     const { status, body } = toApiError(err);
     deps.metrics.errors.inc({ code: body.error.code });

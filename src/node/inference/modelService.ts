@@ -9,6 +9,7 @@ import {
   InferenceGateway,
   type InferenceGatewayInit,
   type InferenceHost,
+  type InferenceMetrics,
   type ShardPlan,
   serveInference,
 } from '../../inference/index.ts';
@@ -59,6 +60,8 @@ export type ModelServiceDeps = {
   blobs: BlobStore;
   pieces: (digest: Hex) => PieceSource | undefined;
   log: (line: string) => void;
+  /** Where the gateways count their sessions (default: nowhere). */
+  metrics?: InferenceMetrics;
 };
 
 /** How this node serves models; every field has the `concord node start` default. */
@@ -99,6 +102,11 @@ export type NodeModelService = ModelService & {
    * to any active node. The whole checkpoint (no range) only to a planned host.
    */
   mayFetchCheckpoint(query: HostFetchQuery): Promise<boolean>;
+  /**
+   * The peer id of the libp2p host the node's gateways dial from (it connects
+   * to the node's own host), once started; undefined before.
+   */
+  gatewayPeerId(): string | undefined;
 };
 
 /** The shards a version is served with under one node set. */
@@ -158,6 +166,7 @@ class NodeModels implements NodeModelService {
   #syncing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #gateway: Promise<{ host: ConcordHost; peers: GatewayPeers }> | undefined;
+  #gatewayPeerId: string | undefined;
 
   constructor(deps: ModelServiceDeps, options: ModelServiceOptions) {
     this.#deps = deps;
@@ -340,6 +349,7 @@ class NodeModels implements NodeModelService {
         peers,
         tokenizer: base.tokenizer,
         log: (line) => this.#deps.log(`gateway: ${t.model.name}@${t.model.version.index}: ${line}`),
+        ...(this.#deps.metrics === undefined ? {} : { metrics: this.#deps.metrics }),
         ...this.#options.gateway,
       });
       const self = getAddress(this.#deps.ctx.account.address);
@@ -419,11 +429,15 @@ class NodeModels implements NodeModelService {
     return { ctx, host, blobs, timeoutMs: this.#options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS };
   }
 
+  gatewayPeerId(): string | undefined {
+    return this.#gatewayPeerId;
+  }
+
   #gatewayHost(): Promise<{ host: ConcordHost; peers: GatewayPeers }> {
-    this.#gateway ??= startGatewayHost(this.#deps.host).then((host) => ({
-      host,
-      peers: new GatewayPeers(this.#deps.ctx, this.#deps.host, host),
-    }));
+    this.#gateway ??= startGatewayHost(this.#deps.host).then((host) => {
+      this.#gatewayPeerId = host.peerId.toString();
+      return { host, peers: new GatewayPeers(this.#deps.ctx, this.#deps.host, host) };
+    });
     const started = this.#gateway;
     started.catch(() => {
       if (this.#gateway === started) this.#gateway = undefined; // try again next round

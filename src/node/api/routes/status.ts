@@ -79,7 +79,8 @@ export function registerStatusRoutes(app: FastifyInstance, deps: ApiDeps): void 
     {
       schema: {
         summary: 'Prometheus metrics',
-        description: 'Tasks by state, commits, reveals, gossip, blob bytes served and API errors by code.',
+        description:
+          'The node in Prometheus text: process metrics, HTTP request durations by route and status, inference sessions, tokens, latency and failovers, connected peers, tasks by state, commits, reveals, gossip, blob bytes served and API errors by code (docs/node.md lists every series).',
         response: {
           200: {
             description: 'Prometheus text exposition format.',
