@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { type OpenApiDocument, openApiProblems } from '../node/api/openapi.ts';
 import { inert } from '../node/api/inert.ts';
+import { type OpenApiDocument, openApiProblems } from '../node/api/openapi.ts';
 import type { ApiDeps } from '../node/api/types.ts';
 import { generateOpenApiReference, OPENAPI_FILE } from './openApiReference.ts';
 

@@ -59,4 +59,3 @@ export async function generateOpenApiReference(
     await app.close();
   }
 }
-

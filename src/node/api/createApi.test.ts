@@ -208,7 +208,7 @@ describe('createApi', () => {
       body: '{"spec":',
     });
     assert.equal(broken.status, 400);
-    assert.equal(broken.body.error.code, 'VALIDATION');
+    assert.equal(broken.body.error.code, 'INVALID_JSON');
   });
 
   it('answers a named error of the operation with its stable code', async () => {

@@ -18,11 +18,7 @@ export type ErrorReporting = {
  * for the framework's own refusals (`frameworkErrors`: a malformed URL or an
  * over-long path parameter), so every refusal has the same body.
  */
-export function answerError(
-  reporting: ErrorReporting,
-  err: unknown,
-  reply: FastifyReply,
-): FastifyReply {
+export function answerError(reporting: ErrorReporting, err: unknown, reply: FastifyReply): FastifyReply {
   const { status, body, headers } = toApiError(err);
   reporting.metrics.errors.inc({ code: body.error.code });
   if (status >= 500) reporting.onServerError?.(err, status);

@@ -88,7 +88,8 @@ const FRAMEWORK_CODES: Readonly<Record<string, { code: string; message: string }
  * Maps any thrown value to the status, body and headers the API answers with:
  * a named error with its own `status` (the class decides; see
  * `BaseError.status`) and code (a retryable one with `Retry-After`, a 401
- * with `WWW-Authenticate`), a schema violation as 400 `VALIDATION`, a
+ * with `WWW-Authenticate`), a schema violation as 400 `VALIDATION` (or as the
+ * named error its route's `schemaErrorFormatter` gives as its cause), a
  * refusal of the framework (body too large, bad JSON, ...) with its code, and
  * anything else as 500 `INTERNAL`, which says nothing of the cause.
  */
@@ -102,6 +103,8 @@ export function toApiError(err: unknown): ApiErrorAnswer {
     return { status: err.status, body: apiErrorBody(err.code, message, checks), headers };
   }
   const fw = err as FrameworkError;
+  // A route's `schemaErrorFormatter` names the error its schema violations answer as, as their cause.
+  if (fw?.validation !== undefined && fw.cause instanceof BaseError) return toApiError(fw.cause);
   const status = typeof fw?.statusCode === 'number' ? fw.statusCode : 500;
   if (!(err instanceof BaseError) && status >= 400 && status < 500) {
     const known = fw.validation === undefined ? FRAMEWORK_CODES[fw.code ?? ''] : undefined;

@@ -10,7 +10,6 @@ import { requireApiToken } from './auth.ts';
 import { createApi } from './createApi.ts';
 import { UnknownTaskError } from './errors.ts';
 import { inert } from './inert.ts';
-import type { NodeApiDeps } from './routeGroups.ts';
 import {
   API_TOKEN_SCHEME,
   buildOpenApiDocument,
@@ -19,7 +18,8 @@ import {
   openApiPath,
   openApiProblems,
 } from './openapi.ts';
-import { errorBody, taskView, uintString } from './schemas.ts';
+import type { NodeApiDeps } from './routeGroups.ts';
+import { API_FORMATS, errorBody, taskView, uintString } from './schemas.ts';
 
 const TOKEN = 'tok_'.padEnd(43, 'y');
 
@@ -28,7 +28,7 @@ function assertWellFormed(doc: OpenApiDocument): void {
 }
 
 async function documentOf(register: (app: FastifyInstance) => void): Promise<OpenApiDocument> {
-  const app = Fastify();
+  const app = Fastify({ ajv: { customOptions: { formats: API_FORMATS } } });
   const routes = collectRoutes(app);
   register(app);
   await app.ready();

@@ -108,7 +108,7 @@ export const taskView = {
 /** The phases a task is in, as the API names them (see `taskPhase`). */
 export const TASK_STATES = ['committing', 'revealing', 'finalizable', 'finalized', 'failed'] as const;
 
-/** Largest page of `GET /v1/tasks`. */
+/** Largest page of `GET /v1/tasks` (the `limit` pattern spells it). */
 export const MAX_TASK_PAGE = 100;
 
 /** Query of `GET /v1/tasks`: filters and page. */
@@ -125,7 +125,13 @@ export const taskListQuery = {
     pool: hex32,
     creator: address,
     before: { ...uintString, description: "Tasks with ids below this one: the previous page's `next`." },
-    limit: { type: 'integer', minimum: 1, maximum: MAX_TASK_PAGE, default: 20 },
+    limit: {
+      description: `Tasks per page, 1 to ${MAX_TASK_PAGE}.`,
+      // Digits, not an integer: a query string coerced to a number would admit `1e400` as Infinity.
+      type: 'string',
+      pattern: '^(100|[1-9][0-9]?)$',
+      default: '20',
+    },
   },
 } as const;
 

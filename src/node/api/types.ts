@@ -38,10 +38,12 @@ export type TaskView = {
   payouts: { account: Address; amount: string }[];
 };
 
-/** Filters and page of `GET /v1/tasks` (its query schema's type, the cursor as a bigint). */
-export type TaskListQuery = Optional<Omit<TaskListFields, 'before'>> & {
+/** Filters and page of `GET /v1/tasks` (its query schema's type, the cursor as a bigint, the page size as a number). */
+export type TaskListQuery = Optional<Omit<TaskListFields, 'before' | 'limit'>> & {
   /** Return tasks with ids below this one (newest first); omit for the newest. */
   before?: bigint | undefined;
+  /** Tasks per page, 1 to `MAX_TASK_PAGE`. */
+  limit: number;
 };
 
 /** One page of tasks, newest first, with the cursor of the next page. */

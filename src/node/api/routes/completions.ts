@@ -441,7 +441,12 @@ function randomSeed(): number {
   return (hi! & 0x1fffff) * 2 ** 32 + lo!;
 }
 
-/** A schema violation of a completion request, answered as 400 `INVALID_REQUEST` (fastify's `schemaErrorFormatter`). */
+/**
+ * A schema violation of a completion request, answered as 400
+ * `INVALID_REQUEST` (fastify's `schemaErrorFormatter`; the API answers the
+ * error a violation's `cause` names, see `toApiError`).
+ */
 function invalidBody(errors: FastifySchemaValidationError[], where: string): Error {
-  return invalid(errors.map((e) => `${where}${e.instancePath} ${e.message}`).join(', '));
+  const cause = invalid(errors.map((e) => `${where}${e.instancePath} ${e.message}`).join(', '));
+  return new Error(cause.shortMessage, { cause });
 }

@@ -31,8 +31,12 @@ export const taskRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (fastify,
       },
     },
     async (request) => {
-      const { before, ...filters } = request.query;
-      return deps.listTasks({ ...filters, before: before === undefined ? undefined : BigInt(before) });
+      const { before, limit, ...filters } = request.query;
+      return deps.listTasks({
+        ...filters,
+        before: before === undefined ? undefined : BigInt(before),
+        limit: Number(limit),
+      });
     },
   );
 
