@@ -24,7 +24,7 @@ export const hex32 = { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' } as const
 /** An EVM address. */
 export const address = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' } as const;
 
-/** The error body every route may answer with. */
+/** The error body every route may answer with (see `ApiErrorBody`; `type` and `param` are optional). */
 export const errorBody = {
   type: 'object',
   required: ['error'],
@@ -32,7 +32,12 @@ export const errorBody = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        type: { type: 'string' },
+        param: { type: ['string', 'null'] },
+      },
     },
   },
 } as const;
