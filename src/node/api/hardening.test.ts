@@ -190,17 +190,10 @@ describe('malformed ids and parameters', () => {
   ];
 
   for (const [method, path, headers, body, status, code] of table) {
-    it(
-      `${method} ${path.slice(0, 60)} ${typeof body === 'string' ? body : JSON.stringify(body ?? '')}`.slice(
-        0,
-        120,
-      ) + ` → ${status}`,
-      async () => {
-        const payload =
-          body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-        assertErrorShape(await send(method, path, headers, payload), status, code, `${method} ${path}`);
-      },
-    );
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    it(`${method} ${path.slice(0, 60)} ${(payload ?? '').slice(0, 40)} → ${status} ${code}`, async () => {
+      assertErrorShape(await send(method, path, headers, payload), status, code, `${method} ${path}`);
+    });
   }
 
   it('admits the largest uint256 as far as the operation (which does not know the task)', async () => {
