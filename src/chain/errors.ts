@@ -18,6 +18,7 @@ export class DevAccountIndexError extends BaseError {
 /** A transaction or call was reverted by a contract; `errorName`/`args` name the Solidity custom error. */
 export class ChainRevertError extends BaseError {
   override name = 'ChainRevertError';
+  override readonly status = 409;
   /** The custom error's name (`TaskCommitClosed`), `Error` for a string reason, or `unknown`. */
   readonly errorName: string;
   /** The decoded error arguments. */

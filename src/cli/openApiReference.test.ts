@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { inert } from '../node/api/inert.ts';
 import { type OpenApiDocument, openApiProblems } from '../node/api/openapi.ts';
 import type { ApiDeps } from '../node/api/types.ts';
-import { generateOpenApiReference, inert, OPENAPI_FILE } from './openApiReference.ts';
+import { generateOpenApiReference, OPENAPI_FILE } from './openApiReference.ts';
 
 describe('generateOpenApiReference', () => {
   it('matches the committed docs/openapi.json (run `npm run docs:api` after changing a route)', async () => {

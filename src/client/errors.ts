@@ -13,7 +13,7 @@ export class DevnetDemoTimeoutError extends BaseError {
 /** A node's HTTP API answered with an error status (`status`, and the node's error `apiCode` when it sent one). */
 export class NodeApiError extends BaseError {
   override name = 'NodeApiError';
-  readonly status: number;
+  override readonly status: number;
   readonly apiCode: string | undefined;
 
   constructor(

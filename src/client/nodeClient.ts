@@ -1,4 +1,5 @@
 import type { Address, Hex } from 'viem';
+import type { CreateTaskBody } from '../node/api/schemas.ts';
 import type { CreateTaskResult, TaskListPage, TaskView } from '../node/api/types.ts';
 import type { SettlementView } from '../node/inference/openaiFormat.ts';
 import { readSseData, SSE_DONE } from '../node/inference/sse.ts';
@@ -7,22 +8,6 @@ import { NodeApiError, NodeUnreachableError } from './errors.ts';
 
 /** How long a streamed completion may take from request to `[DONE]`. */
 const STREAM_TIMEOUT_MS = 300_000;
-
-/** JSON body of `POST /v1/tasks`, amounts as decimal strings. */
-export type CreateTaskBody = {
-  spec: Record<string, unknown>;
-  baseReward: string;
-  growthBps?: number;
-  maxParticipants: number;
-  quorum: number;
-  committeeSize: number;
-  bond?: string;
-  stakeSlash?: string;
-  commitSeconds: number;
-  revealSeconds: number;
-  /** The pool (training round) the task belongs to, 32-byte hex. */
-  pool?: string;
-};
 
 /** One entry of `GET /v1/models`: OpenAI's model object plus what this node serves and asks. */
 export type ModelListEntry = {
@@ -84,7 +69,7 @@ export class NodeClient {
     return body.digest;
   }
 
-  /** `POST /v1/tasks`: the node escrows the reward and creates the task on chain. */
+  /** `POST /v1/tasks` (the body its schema declares): the node escrows the reward and creates the task on chain. */
   async createTask(body: CreateTaskBody): Promise<{ taskId: string; specDigest: string; txHash: string }> {
     return (await this.request('POST', '/v1/tasks', body)) as Record<keyof CreateTaskResult, string>;
   }

@@ -11,6 +11,7 @@ import { BaseError } from './errors.ts';
  */
 export class CanonicalJsonError extends BaseError {
   override name = 'CanonicalJsonError';
+  override readonly status = 400;
 }
 
 /** Maximum nesting depth accepted, so hostile input cannot exhaust the stack. */

@@ -18,6 +18,13 @@ export class BaseError extends Error {
   readonly shortMessage: string;
   readonly details: string | undefined;
   readonly hint: string | undefined;
+  /**
+   * The HTTP status a request answers when it fails with this error, set by
+   * each class whose cause is the request or a named condition (400 for bad
+   * input, 409 for a refused transaction, ...); `undefined` means an internal
+   * failure, answered 500 `INTERNAL`. The API decides no status otherwise.
+   */
+  readonly status: number | undefined = undefined;
   /** A stable machine-readable code, derived from the class name. */
   get code(): string {
     return this.name

@@ -18,7 +18,7 @@ import { openStore, type Store } from '../store/openStore.ts';
 import { createTaskKindRegistry } from '../tasks/builtin.ts';
 import { activeNodePeers } from './activePeers.ts';
 import { createApi, listenApi } from './api/createApi.ts';
-import { registerCompletionRoutes } from './api/routes/completions.ts';
+import { allowedHosts } from './api/hostAllowlist.ts';
 import type { ApiDeps } from './api/types.ts';
 import { createBlobAuthorizer } from './blobAccess.ts';
 import { cachedChainNow } from './chainTime.ts';
@@ -59,6 +59,8 @@ export type NodeConfig = {
   apiPort: number;
   /** API host; 127.0.0.1 unless told otherwise. */
   apiHost?: string | undefined;
+  /** `Host` names the API answers besides the loopback names and `apiHost` (`*`: any); see `allowedHosts`. */
+  apiAllowedHosts?: readonly string[] | undefined;
   /** Stake to keep active, in token units (default: the registry's minimum). */
   stake?: bigint | undefined;
   /** Worker round interval in ms. */
@@ -278,14 +280,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       putBlob: async (bytes) => store.blobs.putBlob(bytes),
       putModel: async (bytes) => store.blobs.putModel(bytes),
     };
-    const api = createApi(deps, {
-      onServerError: (err, status) =>
-        config.log(
-          status === 500 ? `api: internal error: ${String(err)}` : `api: ${status} ${errorLine(err)}`,
-        ),
-    });
     const creditsPerToken = config.creditsPerToken ?? DEFAULT_CREDITS_PER_TOKEN;
-    registerCompletionRoutes(api, {
+    const apiHost = config.apiHost ?? '127.0.0.1';
+    const completions = {
       models: modelService,
       ctx,
       txLock,
@@ -296,10 +293,20 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       admission: new CompletionAdmission(config.admission),
       metrics,
       log: config.log,
-    });
+    };
+    const api = createApi(
+      { ...deps, completions },
+      {
+        allowedHosts: allowedHosts(apiHost, config.apiAllowedHosts),
+        onServerError: (err, status) =>
+          config.log(
+            status === 500 ? `api: internal error: ${String(err)}` : `api: ${status} ${errorLine(err)}`,
+          ),
+      },
+    );
     config.extendApi?.(api, deps, ctx, store);
     cleanup.push(() => api.close());
-    const apiUrl = await listenApi(api, { host: config.apiHost ?? '127.0.0.1', port: config.apiPort });
+    const apiUrl = await listenApi(api, { host: apiHost, port: config.apiPort });
     const info: NodeInfo = {
       pid: process.pid,
       address: keys.address,

@@ -24,11 +24,13 @@ export class ApiTokenInvalidError extends BaseError {
 /** A task's input blobs are not in this node's store, so no committee member could fetch them. */
 export class TaskInputsMissingError extends BaseError {
   override name = 'TaskInputsMissingError';
+  override readonly status = 400;
 }
 
 /** A task's windows, bond or stake slash are outside TaskMarket's protocol bounds (`limits()`). */
 export class TaskTermsOutOfBoundsError extends BaseError {
   override name = 'TaskTermsOutOfBoundsError';
+  override readonly status = 400;
 }
 
 /** Bytes registered as a peer id do not decode to a libp2p peer id. */
@@ -73,6 +75,7 @@ export class ModelPlanEmptyError extends BaseError {
 /** The chain does not answer (HTTP 503 from `/health`, with every dependency's check). */
 export class ChainUnreachableError extends BaseError {
   override name = 'ChainUnreachableError';
+  override readonly status = 503;
   /** What `/health` checked, per dependency. */
   readonly checks: HealthChecks;
   constructor(shortMessage: string, params: { checks: HealthChecks } & BaseErrorParameters) {

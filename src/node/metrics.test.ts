@@ -5,7 +5,6 @@ import { openStore, type Store } from '../store/openStore.ts';
 import { createApi } from './api/createApi.ts';
 import { UnknownTaskError } from './api/errors.ts';
 import { UNMATCHED_ROUTE } from './api/httpMetrics.ts';
-import { registerCompletionRoutes } from './api/routes/completions.ts';
 import type { ApiDeps } from './api/types.ts';
 import { connectedPeers } from './connectedPeers.ts';
 import {
@@ -62,8 +61,7 @@ before(async () => {
       throw new Error('not used by these tests');
     },
   };
-  app = createApi(deps);
-  registerCompletionRoutes(app, bed.deps(store, { models: again.models, metrics }));
+  app = createApi({ ...deps, completions: bed.deps(store, { models: again.models, metrics }) });
 });
 after(async () => {
   await app?.close();

@@ -53,6 +53,7 @@ export class BlobWriteMismatchError extends BaseError {
 /** Bytes stored as a model version (`putModel`) are not a checkpoint whose pieces can be opened. */
 export class BlobNotCheckpointError extends BaseError {
   override name = 'BlobNotCheckpointError';
+  override readonly status = 400;
 }
 
 /** A blob writer was used after it was committed or aborted. */
@@ -71,4 +72,5 @@ export class PeerRecordError extends BaseError {
  */
 export class DiskFullError extends BaseError {
   override name = 'DiskFullError';
+  override readonly status = 507;
 }

@@ -3,6 +3,7 @@ import { BaseError } from '../core/errors.ts';
 /** A buffer's length does not match the dimensions a kernel was given, or a dimension is invalid. */
 export class TensorShapeError extends BaseError {
   override name = 'TensorShapeError';
+  override readonly status = 400;
   constructor(kernel: string, what: string, expected: string, actual: string) {
     super(`${kernel}: ${what} must be ${expected}, got ${actual}`, {
       hint: 'Pass row-major Float32Arrays whose lengths equal the product of the dimensions you give.',

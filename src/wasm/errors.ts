@@ -3,31 +3,37 @@ import { BaseError } from '../core/errors.ts';
 /** The bytes are not a WebAssembly module, or its sections do not decode. */
 export class WasmInvalidModuleError extends BaseError {
   override name = 'WasmInvalidModuleError';
+  override readonly status = 400;
 }
 
 /** The module is larger than the runtime accepts. */
 export class WasmModuleTooLargeError extends BaseError {
   override name = 'WasmModuleTooLargeError';
+  override readonly status = 400;
 }
 
 /** The module uses a feature that could break determinism or metering (SIMD, threads, start, ...). */
 export class WasmUnsupportedFeatureError extends BaseError {
   override name = 'WasmUnsupportedFeatureError';
+  override readonly status = 400;
 }
 
 /** The module imports something other than the `concord` host API, or with a wrong signature. */
 export class WasmImportNotAllowedError extends BaseError {
   override name = 'WasmImportNotAllowedError';
+  override readonly status = 400;
 }
 
 /** The entry export is missing, not a function, or not of type `() -> ()`. */
 export class WasmEntryError extends BaseError {
   override name = 'WasmEntryError';
+  override readonly status = 400;
 }
 
 /** The module's memory or table needs more than the limit allows. */
 export class WasmMemoryLimitError extends BaseError {
   override name = 'WasmMemoryLimitError';
+  override readonly status = 400;
 }
 
 /** The run used up its fuel (instruction budget) and was stopped. */

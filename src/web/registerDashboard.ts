@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { pageSecurityHeaders } from './pageSecurity.ts';
 import { type DashboardDeps, readSnapshot } from './snapshot.ts';
 
 /** Where `scripts/build/web.mjs` writes the dashboard page. */
@@ -20,7 +21,8 @@ type EventStream = { send(text: string): void; end(): void };
 const PROBLEM = `event: problem\ndata: ${JSON.stringify('the node could not read its state; retrying')}\n\n`;
 
 /**
- * Mounts the dashboard on a node's API: `GET /` serves the built page and
+ * Mounts the dashboard on a node's API: `GET /` serves the built page (with
+ * its Content-Security-Policy and framing headers, `pageSecurityHeaders`) and
  * `GET /v1/events` streams snapshots (network, tasks, models, ownership; see
  * `readSnapshot`) as Server-Sent Events, one `snapshot` event whenever
  * something changed. One reader serves every open stream: the node reads its
@@ -64,7 +66,8 @@ export function registerDashboard(
         error: { code: 'DASHBOARD_NOT_BUILT', message: 'The dashboard is not built. Run `npm run build`.' },
       });
     }
-    return reply.type('text/html; charset=utf-8').send(readFileSync(file));
+    const html = readFileSync(file, 'utf8');
+    return reply.type('text/html; charset=utf-8').headers(pageSecurityHeaders(html)).send(html);
   });
   app.get('/v1/events', (request, reply) => {
     reply.hijack();

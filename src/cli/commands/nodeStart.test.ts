@@ -36,6 +36,25 @@ it('refuses out-of-range model serving flags before starting anything (UsageErro
   }
 });
 
+it('refuses --api-allowed-hosts entries that are no host name (UsageError)', async () => {
+  for (const hosts of [['a b'], ['ok.example,bad/host'], ['::1'], ['']]) {
+    await assert.rejects(
+      nodeStartCommand.run({
+        values: {
+          chain: 'http://127.0.0.1:1',
+          contracts: '/nonexistent/deployment.json',
+          'api-allowed-hosts': hosts,
+        },
+        positionals: [],
+        stdout: () => undefined,
+        stderr: () => undefined,
+      }),
+      { name: 'UsageError', message: /--api-allowed-hosts/ },
+      JSON.stringify(hosts),
+    );
+  }
+});
+
 it('documents the model serving flags in its usage', () => {
   for (const flag of [
     '--replicas N',

@@ -6,10 +6,9 @@ import { type AdmissionLimits, DEFAULT_ADMISSION_LIMITS } from '../../node/infer
 import { DEFAULT_TASK_POLICY, type TaskPolicy } from '../../node/worker/taskPolicy.ts';
 import { DEFAULT_CONFIRMATIONS } from '../../node/worker/worker.ts';
 import { DEFAULT_REDIAL_MAX_MS } from '../../p2p/redialer.ts';
-import { nodeDashboardDeps } from '../../web/nodeDashboard.ts';
-import { registerDashboard } from '../../web/registerDashboard.ts';
 import { parseByteSize } from '../byteSize.ts';
 import { type Command, UsageError } from '../command.ts';
+import { extendNodeApi } from '../nodeApiExtensions.ts';
 
 const DEFAULT_DATA_DIR = '.concord/node';
 const CRASH_POINTS = ['commit-sent', 'committed'] as const;
@@ -25,6 +24,7 @@ export const nodeStartCommand: Command = {
   usage: [
     'Usage: concord node start [--chain URL] [--contracts FILE] [--key FILE] [--data DIR]',
     '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT] [--api-host HOST]',
+    '                          [--api-allowed-hosts NAME,...]',
     '                          [--stake WEI] [--poll-ms N] [--chain-wait S] [--redial-max-seconds S] [--confirmations N]',
     '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--max-model-memory BYTES]',
     '                          [--credits-per-token N]',
@@ -47,6 +47,8 @@ export const nodeStartCommand: Command = {
     '  --bootstrap MULTIADDR peer to join through (with /p2p/<id>), repeatable',
     '  --api PORT            HTTP API port (default: any free port; see DIR/node.json)',
     '  --api-host HOST       HTTP API interface (default 127.0.0.1)',
+    '  --api-allowed-hosts NAME,...  Host header names the API answers besides localhost, 127.0.0.1, [::1]',
+    "                        and --api-host (any port); others get 421. '*' allows any (see docs/api.md)",
     '  --stake WEI           stake to keep active (default: the registry minimum)',
     '  --poll-ms N           worker round interval in ms (default 250)',
     '  --chain-wait S        at start, wait up to S seconds for an unreachable chain (default 60)',
@@ -79,6 +81,7 @@ export const nodeStartCommand: Command = {
     bootstrap: { type: 'string', multiple: true },
     api: { type: 'string' },
     'api-host': { type: 'string' },
+    'api-allowed-hosts': { type: 'string', multiple: true },
     stake: { type: 'string' },
     'poll-ms': { type: 'string' },
     'chain-wait': { type: 'string' },
@@ -142,7 +145,8 @@ export const nodeStartCommand: Command = {
       crashAfter: crashAfter as (typeof CRASH_POINTS)[number] | undefined,
       log: (line) => stdout(`${new Date().toISOString()} ${line}`),
       version: pkg.version,
-      extendApi: (app, deps, ctx, store) => registerDashboard(app, nodeDashboardDeps(deps, ctx, store.blobs)),
+      apiAllowedHosts: hostList(values['api-allowed-hosts']),
+      extendApi: (app, deps, ctx, store) => extendNodeApi(app, { deps, ctx, store }),
     });
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
@@ -188,6 +192,19 @@ function str(v: unknown): string | undefined {
 
 function list(v: unknown): string[] | undefined {
   return Array.isArray(v) && v.length > 0 ? v.map(String) : undefined;
+}
+
+/** `--api-allowed-hosts a,b` (repeatable): host names, bracketed IPv6 addresses or `*`. */
+function hostList(v: unknown): string[] | undefined {
+  const hosts = list(v)?.flatMap((s) => s.split(',').map((h) => h.trim()));
+  for (const host of hosts ?? []) {
+    if (!/^(\*|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})$/.test(host)) {
+      throw new UsageError(
+        `--api-allowed-hosts: '${host}' is not a host name, a bracketed IPv6 address or '*'.`,
+      );
+    }
+  }
+  return hosts;
 }
 
 function intOption(v: unknown, flag: string, min: number, max: number): number | undefined {

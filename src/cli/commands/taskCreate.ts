@@ -74,7 +74,7 @@ export const taskCreateCommand: Command = {
     };
     const node = resolveNode(targetFlags(values));
     const resolved = await uploadFileRefs(node, { ...spec, kind }, dirname(resolve(specFile)));
-    const created = await node.createTask({ spec: resolved, ...params });
+    const created = await node.createTask({ spec: { ...resolved, kind }, ...params });
     stdout(
       values.json
         ? JSON.stringify(created)

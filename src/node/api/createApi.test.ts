@@ -9,7 +9,9 @@ import { Secret } from '../secret.ts';
 import { ALL_OK_CHECKS } from '../testing/healthChecks.ts';
 import { API_BODY_LIMIT, createApi, listenApi } from './createApi.ts';
 import { UnknownTaskError } from './errors.ts';
-import type { ApiDeps, CreateTaskRequest } from './types.ts';
+import { inert } from './inert.ts';
+import type { NodeApiDeps } from './routeGroups.ts';
+import type { CreateTaskRequest } from './types.ts';
 
 // HTTP-surface tests: routing, schemas, auth, limits and the error format.
 // The task operations behind the routes are exercised against a real chain
@@ -20,7 +22,7 @@ const created: CreateTaskRequest[] = [];
 const stored: Uint8Array[] = [];
 const models: Uint8Array[] = [];
 
-const deps: ApiDeps = {
+const deps: NodeApiDeps = {
   version: '9.9.9',
   apiToken: new Secret(TOKEN),
   metrics: createNodeMetrics({
@@ -60,6 +62,7 @@ const deps: ApiDeps = {
     models.push(bytes);
     return `0x${'dd'.repeat(32)}` as Hex;
   },
+  completions: inert<NodeApiDeps['completions']>('completions', { apiToken: new Secret(TOKEN) }),
 };
 
 let app: FastifyInstance;
@@ -205,7 +208,7 @@ describe('createApi', () => {
       body: '{"spec":',
     });
     assert.equal(broken.status, 400);
-    assert.equal(broken.body.error.code, 'VALIDATION');
+    assert.equal(broken.body.error.code, 'INVALID_JSON');
   });
 
   it('answers a named error of the operation with its stable code', async () => {

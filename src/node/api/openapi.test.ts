@@ -9,6 +9,7 @@ import { ALL_OK_CHECKS } from '../testing/healthChecks.ts';
 import { requireApiToken } from './auth.ts';
 import { createApi } from './createApi.ts';
 import { UnknownTaskError } from './errors.ts';
+import { inert } from './inert.ts';
 import {
   API_TOKEN_SCHEME,
   buildOpenApiDocument,
@@ -17,8 +18,8 @@ import {
   openApiPath,
   openApiProblems,
 } from './openapi.ts';
-import { errorBody, taskView, uintString } from './schemas.ts';
-import type { ApiDeps } from './types.ts';
+import type { NodeApiDeps } from './routeGroups.ts';
+import { API_FORMATS, errorBody, taskView, uintString } from './schemas.ts';
 
 const TOKEN = 'tok_'.padEnd(43, 'y');
 
@@ -27,7 +28,7 @@ function assertWellFormed(doc: OpenApiDocument): void {
 }
 
 async function documentOf(register: (app: FastifyInstance) => void): Promise<OpenApiDocument> {
-  const app = Fastify();
+  const app = Fastify({ ajv: { customOptions: { formats: API_FORMATS } } });
   const routes = collectRoutes(app);
   register(app);
   await app.ready();
@@ -263,7 +264,7 @@ describe('buildOpenApiDocument', () => {
 });
 
 describe('GET /openapi.json on createApi', () => {
-  const deps: ApiDeps = {
+  const deps: NodeApiDeps = {
     version: '7.7.7',
     apiToken: new Secret(TOKEN),
     metrics: createNodeMetrics(),
@@ -286,6 +287,7 @@ describe('GET /openapi.json on createApi', () => {
     peers: async () => [],
     putBlob: async () => `0x${'ef'.repeat(32)}` as Hex,
     putModel: async () => `0x${'dd'.repeat(32)}` as Hex,
+    completions: inert<NodeApiDeps['completions']>('completions', { apiToken: new Secret(TOKEN) }),
   };
 
   it('is public and documents every route, including ones added after createApi returned', async () => {

@@ -2,6 +2,7 @@ import type { Address, Hex } from 'viem';
 import type { HealthChecks } from '../health.ts';
 import type { NodeMetrics } from '../metrics.ts';
 import type { Secret } from '../secret.ts';
+import type { CreateTaskFields, TaskListFields } from './schemas.ts';
 
 /** What `GET /health` reports. */
 export type HealthView = {
@@ -37,34 +38,27 @@ export type TaskView = {
   payouts: { account: Address; amount: string }[];
 };
 
-/** Filters and page of `GET /v1/tasks`. */
-export type TaskListQuery = {
-  state?: string | undefined;
-  kind?: string | undefined;
-  pool?: Hex | undefined;
-  creator?: Address | undefined;
+/** Filters and page of `GET /v1/tasks` (its query schema's type, the cursor as a bigint, the page size as a number). */
+export type TaskListQuery = Optional<Omit<TaskListFields, 'before' | 'limit'>> & {
   /** Return tasks with ids below this one (newest first); omit for the newest. */
   before?: bigint | undefined;
+  /** Tasks per page, 1 to `MAX_TASK_PAGE`. */
   limit: number;
 };
 
 /** One page of tasks, newest first, with the cursor of the next page. */
 export type TaskListPage = { tasks: TaskView[]; next: string | null };
 
-/** Body of `POST /v1/tasks`. */
-export type CreateTaskRequest = {
-  spec: Record<string, unknown>;
+/** `POST /v1/tasks`'s body (its schema's type), amounts as bigints and the pool as hex. */
+export type CreateTaskRequest = Omit<CreateTaskFields, 'baseReward' | 'bond' | 'stakeSlash' | 'pool'> & {
   baseReward: bigint;
-  growthBps: number;
-  maxParticipants: number;
-  quorum: number;
-  committeeSize: number;
   bond: bigint;
   stakeSlash: bigint;
-  commitSeconds: number;
-  revealSeconds: number;
   pool: Hex;
 };
+
+/** `T` with each optional member also accepting `undefined`. */
+type Optional<T> = { [K in keyof T]: undefined extends T[K] ? T[K] | undefined : T[K] };
 
 /** What `POST /v1/tasks` returns. */
 export type CreateTaskResult = { taskId: bigint; specDigest: Hex; txHash: Hex };

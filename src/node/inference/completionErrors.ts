@@ -7,67 +7,67 @@ import { GatewayConfigError, InferShardUndecidedError } from '../../inference/er
  */
 export abstract class CompletionError extends BaseError {
   /** The HTTP status this error answers with. */
-  abstract readonly status: number;
+  abstract override readonly status: number;
 }
 
 /** The completion request is malformed or out of range (HTTP 400, code `INVALID_REQUEST`). */
 export class InvalidRequestError extends CompletionError {
   override name = 'InvalidRequestError';
-  readonly status = 400;
+  override readonly status = 400;
 }
 
 /** Neither a querier-signed request nor the node's API token came with a completion (HTTP 401). */
 export class QuerierSignatureRequiredError extends CompletionError {
   override name = 'QuerierSignatureRequiredError';
-  readonly status = 401;
+  override readonly status = 401;
 }
 
 /** The querier's signature does not match its request (HTTP 401). */
 export class RequestSignatureInvalidError extends CompletionError {
   override name = 'RequestSignatureInvalidError';
-  readonly status = 401;
+  override readonly status = 401;
 }
 
 /** The signed request names another gateway than this node (HTTP 400). */
 export class RequestGatewayMismatchError extends CompletionError {
   override name = 'RequestGatewayMismatchError';
-  readonly status = 400;
+  override readonly status = 400;
 }
 
 /** The signed request names another model or version than the one served under the asked name (HTTP 400). */
 export class RequestModelMismatchError extends CompletionError {
   override name = 'RequestModelMismatchError';
-  readonly status = 400;
+  override readonly status = 400;
 }
 
 /** The signed request pays less per token than this gateway asks (HTTP 400). */
 export class RequestPriceTooLowError extends CompletionError {
   override name = 'RequestPriceTooLowError';
-  readonly status = 400;
+  override readonly status = 400;
 }
 
 /** The signed request's deadline has passed, or is too close to settle in time (HTTP 400). */
 export class RequestExpiredError extends CompletionError {
   override name = 'RequestExpiredError';
-  readonly status = 400;
+  override readonly status = 400;
 }
 
 /** The querier's credits (or the request's cap) do not pay for a single token, or for `max_tokens` (HTTP 402). */
 export class InsufficientCreditsError extends CompletionError {
   override name = 'InsufficientCreditsError';
-  readonly status = 402;
+  override readonly status = 402;
 }
 
 /** This session id was served before by this node, or is settled on chain (HTTP 409). */
 export class RequestReplayedError extends CompletionError {
   override name = 'RequestReplayedError';
-  readonly status = 409;
+  override readonly status = 409;
 }
 
 /** No model of this name is known to the node (HTTP 404, code `MODEL_NOT_FOUND`). */
 export class ServedModelNotFoundError extends CompletionError {
   override name = 'ServedModelNotFoundError';
-  readonly status = 404;
+  override readonly status = 404;
   override get code(): string {
     return 'MODEL_NOT_FOUND';
   }
@@ -76,7 +76,7 @@ export class ServedModelNotFoundError extends CompletionError {
 /** The model is known but not ready to serve (loading or failed) (HTTP 503). */
 export class ModelNotReadyError extends CompletionError {
   override name = 'ModelNotReadyError';
-  readonly status = 503;
+  override readonly status = 503;
 }
 
 /** A refusal or failure the client may retry: answered with a `Retry-After` header of `retryAfterSeconds`. */
@@ -93,37 +93,37 @@ export abstract class RetryableCompletionError extends CompletionError {
 /** Every running slot and every queue place of this gateway is taken (HTTP 429, code `QUEUE_FULL`). */
 export class QueueFullError extends RetryableCompletionError {
   override name = 'QueueFullError';
-  readonly status = 429;
+  override readonly status = 429;
 }
 
 /** The request waited in the gateway's queue as long as it may without getting a slot (HTTP 503, code `NO_CAPACITY`). */
 export class NoCapacityError extends RetryableCompletionError {
   override name = 'NoCapacityError';
-  readonly status = 503;
+  override readonly status = 503;
 }
 
 /** The hosts of a shard failed or did not answer, and no standby was left (HTTP 503, code `HOSTS_UNAVAILABLE`). */
 export class HostsUnavailableError extends RetryableCompletionError {
   override name = 'HostsUnavailableError';
-  readonly status = 503;
+  override readonly status = 503;
 }
 
 /** The hosts of a shard answered, but no answer reached a majority (HTTP 502, code `NO_CONSENSUS`). */
 export class NoConsensusError extends CompletionError {
   override name = 'NoConsensusError';
-  readonly status = 502;
+  override readonly status = 502;
 }
 
 /** Distributed generation failed for another named reason (HTTP 502, code `INFERENCE_FAILED`). */
 export class InferenceFailedError extends CompletionError {
   override name = 'InferenceFailedError';
-  readonly status = 502;
+  override readonly status = 502;
 }
 
 /** The client closed the connection while its request waited for a slot (status 499, never seen by it). */
 export class ClientClosedRequestError extends CompletionError {
   override name = 'ClientClosedRequestError';
-  readonly status = 499;
+  override readonly status = 499;
 }
 
 /** Seconds a client is asked to wait after the hosts failed a session (`HOSTS_UNAVAILABLE`). */

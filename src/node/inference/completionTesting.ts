@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type Address, type Hex, type LocalAccount, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { sharesAbi } from '../../../generated/contracts/index.ts';
@@ -23,8 +23,12 @@ import {
 } from '../../inference/testing.ts';
 import { CharTokenizer, GptParams, makeGptConfig } from '../../model/index.ts';
 import type { Store } from '../../store/openStore.ts';
-import { type CompletionRouteDeps, registerCompletionRoutes } from '../api/routes/completions.ts';
+import { createApi } from '../api/createApi.ts';
+import { inert } from '../api/inert.ts';
+import type { NodeApiDeps } from '../api/routeGroups.ts';
+import type { CompletionRouteDeps } from '../api/routes/completions.ts';
 import { chainNow } from '../chainTime.ts';
+import { createNodeMetrics } from '../metrics.ts';
 import { Secret } from '../secret.ts';
 import { createTxLock } from '../txLock.ts';
 import { CompletionAdmission } from './completionAdmission.ts';
@@ -79,7 +83,7 @@ export type CompletionTestBed = {
   }>;
   /** Route deps over `store` (the test bed opens one; pass another to simulate a restart). */
   deps(store: Store, overrides?: Partial<CompletionRouteDeps>): CompletionRouteDeps;
-  /** A fastify app with the completion routes (same JSON schema options as the node's API). */
+  /** The node's API (`createApi`) with these completion deps; its other operations are stand-ins that refuse calls. */
   app(deps: CompletionRouteDeps): FastifyInstance;
   stop(): Promise<void>;
 };
@@ -231,14 +235,15 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
         log: () => undefined,
         ...overrides,
       }),
-      app(deps) {
-        const app = Fastify({
-          logger: false,
-          ajv: { customOptions: { removeAdditional: false, allErrors: false } },
-        });
-        registerCompletionRoutes(app, deps);
-        return app;
-      },
+      app: (deps) =>
+        createApi(
+          inert<NodeApiDeps>('api', {
+            version: 'test',
+            apiToken: deps.apiToken,
+            metrics: createNodeMetrics(),
+            completions: deps,
+          }),
+        ),
       stop: stopAll,
     };
   } catch (err) {

@@ -1,24 +1,31 @@
-import type { FastifyInstance } from 'fastify';
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyPluginAsync } from 'fastify';
 import { requireApiToken } from '../auth.ts';
+import { UnsupportedMediaTypeError } from '../errors.ts';
 import { errorBody, hex32 } from '../schemas.ts';
 import type { ApiDeps } from '../types.ts';
 
 /**
- * `PUT /v1/blobs` (needs the API token): stores raw bytes, e.g. a task's
- * input tensors; answers their digest. With `?as=model` the bytes are a
- * checkpoint to register as a model version, stored under its model digest
- * (with its opening), which is the answer.
+ * The blob route, a route group: `PUT /v1/blobs` (needs the API token)
+ * stores raw bytes, e.g. a task's input tensors, of at most `blobLimit`
+ * bytes; answers their digest. With `?as=model` the bytes are a checkpoint to
+ * register as a model version, stored under its model digest (with its
+ * opening), which is the answer.
  */
-export function registerBlobRoutes(app: FastifyInstance, deps: ApiDeps, blobLimit: number): void {
+export const blobRoutes: FastifyPluginAsync<{ deps: ApiDeps; limits: { blobLimit: number } }> = async (
+  fastify,
+  { deps, limits },
+) => {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>();
   app.addContentTypeParser(
     'application/octet-stream',
-    { parseAs: 'buffer', bodyLimit: blobLimit },
+    { parseAs: 'buffer', bodyLimit: limits.blobLimit },
     (_req, body, done) => done(null, body),
   );
   app.put(
     '/v1/blobs',
     {
-      bodyLimit: blobLimit,
+      bodyLimit: limits.blobLimit,
       onRequest: requireApiToken(deps.apiToken),
       schema: {
         summary: "Store a blob (e.g. a task's input tensor) in this node's blob store",
@@ -43,16 +50,13 @@ export function registerBlobRoutes(app: FastifyInstance, deps: ApiDeps, blobLimi
       },
     },
     async (request, reply) => {
-      const body = request.body;
+      const body: unknown = request.body;
       if (!(body instanceof Uint8Array)) {
-        return reply.status(415).send({
-          error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the blob as application/octet-stream.' },
-        });
+        throw new UnsupportedMediaTypeError('Send the blob as application/octet-stream.');
       }
       const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-      const { as } = request.query as { as: 'blob' | 'model' };
-      const digest = as === 'model' ? await deps.putModel(bytes) : await deps.putBlob(bytes);
+      const digest = request.query.as === 'model' ? await deps.putModel(bytes) : await deps.putBlob(bytes);
       return reply.status(201).send({ digest, size: body.byteLength });
     },
   );
-}
+};

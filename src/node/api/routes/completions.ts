@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import type { Hex } from 'viem';
 import type { ConcordContext } from '../../../chain/context.ts';
 import {
@@ -10,10 +10,8 @@ import type { Store } from '../../../store/openStore.ts';
 import type { CompletionAdmission, ReleaseSlot } from '../../inference/completionAdmission.ts';
 import {
   ClientClosedRequestError,
-  CompletionError,
   InvalidRequestError,
   QuerierSignatureRequiredError,
-  RetryableCompletionError,
 } from '../../inference/completionErrors.ts';
 import { type CompletionJob, type CompletionResult, runCompletion } from '../../inference/completions.ts';
 import type { CreditReservations } from '../../inference/creditReservations.ts';
@@ -37,9 +35,8 @@ import type { NodeMetrics } from '../../metrics.ts';
 import type { Secret } from '../../secret.ts';
 import type { TxLock } from '../../txLock.ts';
 import { requireApiToken } from '../auth.ts';
-import { type ApiErrorBody, toApiError } from '../errors.ts';
+import { toApiError } from '../errors.ts';
 import { address, errorBody, uintString } from '../schemas.ts';
-import { registerModelRoutes } from './models.ts';
 
 /** `max_tokens` when the request gives none. */
 export const DEFAULT_MAX_TOKENS = 64;
@@ -194,8 +191,8 @@ const chatSchema = {
 } as const;
 
 /**
- * The OpenAI-compatible completion API on a node's fastify app:
- * `GET /v1/models`, `POST /v1/completions` and `POST /v1/chat/completions`
+ * The OpenAI-compatible completion API, a route group:
+ * `POST /v1/completions` and `POST /v1/chat/completions`
  * (streamed as server-sent events with `stream: true`). A completion is paid
  * by a querier-signed request in the body (`concord: { request, signature }`)
  * or, with the node's API token, by the node itself. Before any payment check,
@@ -207,10 +204,11 @@ const chatSchema = {
  * current token; only the tokens it received are billed. Errors answer with
  * the API's error body and the codes of `completionErrors.ts`.
  */
-export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionRouteDeps): void {
-  registerModelRoutes(app, deps);
+export const completionRoutes: FastifyPluginAsync<{ deps: { completions: CompletionRouteDeps } }> = async (
+  app,
+  { deps: { completions: deps } },
+) => {
   const checkToken = requireApiToken(deps.apiToken);
-  const errorHandler = completionErrorHandler(deps);
   const handle = (kind: CompletionKind) => async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as TextBody | ChatBody;
     const served = resolveServed(deps.models, body.model);
@@ -309,7 +307,7 @@ export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionR
     } catch (err) {
       if (raw === undefined) throw err;
       deps.log(`inference: completion stream failed: ${err instanceof Error ? err.message : String(err)}`);
-      raw.end(sseEvent({ error: completionErrorOf(err).body.error }) + SSE_DONE_EVENT);
+      raw.end(sseEvent({ error: toApiError(err).body.error }) + SSE_DONE_EVENT);
       return;
     }
     if (raw === undefined && result.failure !== undefined) throw result.failure;
@@ -326,7 +324,7 @@ export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionR
         sseEvent(finalChunk(header, result.tail, result.finishReason, report, finalConcord(result), first)),
       );
     } else {
-      const { error } = completionErrorOf(result.failure).body;
+      const { error } = toApiError(result.failure).body;
       deps.metrics?.errors.inc({ code: error.code });
       if (result.tail !== '') raw.write(sseEvent(textChunk(header, result.tail)));
       raw.write(sseEvent({ error, usage: report, concord: finalConcord(result) }));
@@ -344,7 +342,7 @@ export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionR
         body: textSchema,
         response: completionResponses,
       },
-      errorHandler,
+      schemaErrorFormatter: invalidBody,
     },
     handle('text'),
   );
@@ -358,11 +356,11 @@ export function registerCompletionRoutes(app: FastifyInstance, deps: CompletionR
         body: chatSchema,
         response: completionResponses,
       },
-      errorHandler,
+      schemaErrorFormatter: invalidBody,
     },
     handle('chat'),
   );
-}
+};
 
 /** Aborts when the client closes the connection before the answer is complete. */
 function clientGone(reply: FastifyReply): AbortSignal {
@@ -444,33 +442,11 @@ function randomSeed(): number {
 }
 
 /**
- * The status and body of an error of the completion routes: a CompletionError
- * with its own status and code, a schema violation as 400 `INVALID_REQUEST`,
- * anything else as the API's other routes answer it (`toApiError`).
+ * A schema violation of a completion request, answered as 400
+ * `INVALID_REQUEST` (fastify's `schemaErrorFormatter`; the API answers the
+ * error a violation's `cause` names, see `toApiError`).
  */
-function completionErrorOf(thrown: unknown): { status: number; body: ApiErrorBody } {
-  const err = thrown instanceof Error && 'validation' in thrown ? invalid(thrown.message) : thrown;
-  if (err instanceof CompletionError) {
-    const message = err.hint ? `${err.shortMessage} ${err.hint}` : err.shortMessage;
-    return { status: err.status, body: { error: { code: err.code, message } } };
-  }
-  return toApiError(err);
-}
-
-/**
- * Answers errors of the completion routes (`completionErrorOf`), with
- * `Retry-After` on a retryable one; counted in the error metric, server
- * errors other than the routes' own logged.
- */
-function completionErrorHandler(deps: Pick<CompletionRouteDeps, 'metrics' | 'log'>) {
-  return async (thrown: unknown, _request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = completionErrorOf(thrown);
-    if (status >= 500 && !(thrown instanceof CompletionError))
-      deps.log(`api: internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
-    deps.metrics?.errors.inc({ code: body.error.code });
-    if (status === 401) reply.header('www-authenticate', 'Bearer');
-    if (thrown instanceof RetryableCompletionError)
-      reply.header('retry-after', String(thrown.retryAfterSeconds));
-    return reply.status(status).send(body);
-  };
+function invalidBody(errors: FastifySchemaValidationError[], where: string): Error {
+  const cause = invalid(errors.map((e) => `${where}${e.instancePath} ${e.message}`).join(', '));
+  return new Error(cause.shortMessage, { cause });
 }

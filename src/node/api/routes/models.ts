@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { creditsDomain } from '../../inference/querier.ts';
 import { address, errorBody, uintString } from '../schemas.ts';
 import type { CompletionRouteDeps } from './completions.ts';
@@ -40,10 +40,9 @@ const modelEntry = {
  * the price per token, this node as gateway, and the AccessCredits domain.
  * `created` is when the node started (the registry keeps no publish time).
  */
-export function registerModelRoutes(
-  app: FastifyInstance,
-  deps: Pick<CompletionRouteDeps, 'models' | 'ctx' | 'creditsPerToken'>,
-): void {
+export const modelRoutes: FastifyPluginAsync<{
+  deps: { completions: Pick<CompletionRouteDeps, 'models' | 'ctx' | 'creditsPerToken'> };
+}> = async (app, { deps: { completions: deps } }) => {
   const created = Math.floor(Date.now() / 1000);
   app.get(
     '/v1/models',
@@ -80,4 +79,4 @@ export function registerModelRoutes(
       };
     },
   );
-}
+};

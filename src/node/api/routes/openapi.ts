@@ -1,16 +1,16 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { buildOpenApiDocument, type DocumentedRoute, type OpenApiDocument } from '../openapi.ts';
 
 /**
- * `GET /openapi.json` (public): the OpenAPI 3.1 reference of every route
- * registered on this app, built on the first request (when no route can be
- * added any more) from the routes `collectRoutes` recorded.
+ * The reference route, a route group: `GET /openapi.json` (public), the
+ * OpenAPI 3.1 reference of every route registered on this app, built on the
+ * first request (when no route can be added any more) from the routes
+ * `collectRoutes` recorded.
  */
-export function registerOpenApiRoutes(
-  app: FastifyInstance,
-  routes: readonly DocumentedRoute[],
-  version: string,
-): void {
+export const openApiRoutes: FastifyPluginAsync<{
+  deps: { version: string };
+  routes: readonly DocumentedRoute[];
+}> = async (app, { deps, routes }) => {
   let document: OpenApiDocument | undefined;
   app.get(
     '/openapi.json',
@@ -22,8 +22,8 @@ export function registerOpenApiRoutes(
       },
     },
     async () => {
-      document ??= buildOpenApiDocument(routes, { version });
+      document ??= buildOpenApiDocument(routes, { version: deps.version });
       return document;
     },
   );
-}
+};

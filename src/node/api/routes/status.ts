@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { address, errorBody, healthChecks, healthErrorBody } from '../schemas.ts';
 import type { ApiDeps } from '../types.ts';
 
-/** `GET /health`, `GET /v1/peers` and `GET /metrics`: public reads. */
-export function registerStatusRoutes(app: FastifyInstance, deps: ApiDeps): void {
+/** The status routes, a route group: `GET /health`, `GET /v1/peers` and `GET /metrics`, public reads. */
+export const statusRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
   app.get(
     '/health',
     {
@@ -94,4 +94,4 @@ export function registerStatusRoutes(app: FastifyInstance, deps: ApiDeps): void 
       return reply.type(deps.metrics.registry.contentType).send(text);
     },
   );
-}
+};
