@@ -8,7 +8,7 @@ import { lineCollector, type NodeProcess, waitFor } from '../e2e/nodeProcess.ts'
 /**
  * Test helper: spawns `concord node start ...args` wrapped in `prefix`
  * (`ip netns exec NS`: `ip` execs node in the namespace, so the child's pid is
- * the node's) and waits until it has written `<dataDir>/node.json`
+ * the node's) with `env` and waits until it has written `<dataDir>/node.json`
  * (registered, listening, API up). Its output is collected line by line.
  */
 export async function spawnNodeIn(
@@ -16,12 +16,14 @@ export async function spawnNodeIn(
   args: readonly string[],
   dataDir: string,
   timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<NodeProcess> {
   const output: string[] = [];
   const [command, ...before] = [...prefix, process.execPath];
   const child = spawn(command!, [...before, join(repoRoot, 'bin/concord.mjs'), 'node', 'start', ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   child.stdout.on('data', lineCollector(output));
   child.stderr.on('data', lineCollector(output));
