@@ -78,7 +78,7 @@ const skip = namespacesUnavailable();
 
 describe('a Concord network across five network namespaces, driven by the CLI', {
   skip: skip === undefined ? false : `skipped: ${skip}`,
-  timeout: 240_000,
+  timeout: 600_000,
 }, () => {
   let lab: NetnsLab;
   let dir: string;
