@@ -53,16 +53,10 @@ const SHARDS_PER_MATRIX = 2;
 const PROMPT = 'We the people';
 const MAX_TOKENS = 8;
 const SAMPLING = { temperature: 0.8, topK: 40, seed: 7 } as const;
-const ASK_FLAGS = [
-  '--max-tokens',
-  String(MAX_TOKENS),
-  '--temperature',
-  '0.8',
-  '--top-k',
-  '40',
-  '--seed',
-  '7',
-];
+const ASK_FLAGS =
+  `--max-tokens ${MAX_TOKENS} --temperature ${SAMPLING.temperature} --top-k ${SAMPLING.topK} --seed ${SAMPLING.seed}`.split(
+    ' ',
+  );
 const START_TIMEOUT_MS = 60_000;
 /**
  * libp2p's own reconnection: the connection monitor closes a connection whose ping fails (every
