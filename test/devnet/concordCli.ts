@@ -8,14 +8,20 @@ export const repoRoot = new URL('../..', import.meta.url).pathname;
 /** What a finished `concord` process left: its exit code and output. */
 export type ConcordRun = { code: number | null; stdout: string; stderr: string };
 
+/** How {@link concord} runs: wrapped in another command (`ip netns exec NS`), watching the output as it comes. */
+export type ConcordOptions = { prefix?: readonly string[]; onStdout?: (text: string) => void };
+
 /** Runs `concord ...args` to completion (asynchronously, so the test's own timers keep running). */
-export function concord(args: readonly string[]): Promise<ConcordRun> {
+export function concord(args: readonly string[], options: ConcordOptions = {}): Promise<ConcordRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/concord.mjs'), ...args], { cwd: repoRoot });
+    const [command, ...before] = [...(options.prefix ?? []), process.execPath];
+    const bin = join(repoRoot, 'bin/concord.mjs');
+    const child = spawn(command!, [...before, bin, ...args], { cwd: repoRoot });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
+      options.onStdout?.(d.toString());
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -25,8 +31,8 @@ export function concord(args: readonly string[]): Promise<ConcordRun> {
 }
 
 /** Runs `concord ...args --json`, asserts it exited 0 and parses its last output line. */
-export async function concordJson<T>(args: readonly string[]): Promise<T> {
-  const run = await concord([...args, '--json']);
+export async function concordJson<T>(args: readonly string[], options: ConcordOptions = {}): Promise<T> {
+  const run = await concord([...args, '--json'], options);
   assert.equal(run.code, 0, `concord ${args.join(' ')} failed:\n${run.stderr}\n${run.stdout}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as T;
 }

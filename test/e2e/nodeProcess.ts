@@ -68,7 +68,7 @@ export async function spawnNode(options: NodeProcessOptions, timeoutMs = 60_000)
  * Appends each whole line of a stream to `output`. A chunk may end inside a line (a busy reader
  * gets many writes in one read), so the unfinished rest waits for the next chunk.
  */
-function lineCollector(output: string[]): (chunk: Buffer) => void {
+export function lineCollector(output: string[]): (chunk: Buffer) => void {
   let partial = '';
   return (chunk) => {
     const lines = (partial + chunk.toString()).split('\n');
