@@ -59,11 +59,10 @@ const ASK_FLAGS =
   );
 const START_TIMEOUT_MS = 60_000;
 /**
- * libp2p's own reconnection: the connection monitor closes a connection whose ping fails (every
- * 10 s), and the reconnect queue redials peers tagged keep-alive (the DHT tags its closest peers,
- * here all of them) five times with exponential backoff, then gives up and logs it on this debug
- * channel. The partition lasts until every side has given up, so only the node's own redial can
- * bring the peers back together.
+ * libp2p's own reconnection is off in Concord (`reconnectRetries: 0`): when the connection monitor
+ * closes a connection whose ping failed (every 10 s), the reconnect queue tries once, logs that it
+ * gave up on this debug channel and leaves the peer to the node's Redialer. The partition lasts
+ * until every side has given up, so only the node's own redial can bring the peers back together.
  */
 const LIBP2P_RECONNECT_LOG = 'libp2p:reconnect-queue*';
 const gaveUpOn = (peerId: string) => `failed to reconnect to ${peerId}`;
@@ -181,7 +180,7 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
     const args = [
       ...['--contracts', deploymentFile(), '--data', dataDir(n)],
       ...['--listen', `/ip4/${ip}/tcp/${P2P_PORT}`, '--api', String(API_PORT), '--api-host', ip],
-      ...['--poll-ms', '200', ...SERVING],
+      ...['--poll-ms', '200', '--redial-max-seconds', '4', ...SERVING],
       ...NODES.filter((m) => m !== n).flatMap((m) => ['--bootstrap', multiaddr(m)]),
     ];
     const env = { ...process.env, DEBUG: LIBP2P_RECONNECT_LOG };
@@ -382,10 +381,7 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
   );
 
   it(
-    `reconnects ${CUT} after a partition longer than libp2p's own reconnection, without a restart`,
-    // TODO(redial helper, issue 19 item 6): nodes do not redial their peers after a partition yet;
-    // remove this `todo` once the PeerBook redial with backoff has landed.
-    { todo: 'needs the redial-with-backoff helper (issue 19 item 6)' },
+    `reconnects ${CUT} after a partition that outlasts libp2p's own reconnection, without a restart`,
     withLogs(async () => {
       lab.setLink(CUT, false); // still down since the answer above, unless that test failed early
       const others = NODES.filter((n) => n !== CUT);
