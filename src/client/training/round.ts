@@ -50,6 +50,9 @@ export const TRAINING_TASK_TERMS: TaskTerms = {
   revealSeconds: 300,
 };
 
+/** How long past its commit and reveal windows a stage may take to be finalized and claimed. */
+const STAGE_MARGIN_MS = 120_000;
+
 /**
  * What a restart needs to re-attach to a round instead of paying for it
  * again: the version it trains on, its pool, and the tasks created so far
@@ -155,11 +158,13 @@ export async function runTrainingRound(options: TrainingRoundOptions): Promise<T
     await setPoolCreator(owner, { account: nodeAccount, allowed: true });
   }
   const shards = await uploadShards(node, options.shards(base), sink);
+  // A stage is over by its windows' end plus time to finalize and claim.
+  const terms = options.terms ?? TRAINING_TASK_TERMS;
+  const stageMs = (terms.commitSeconds + terms.revealSeconds) * 1000 + STAGE_MARGIN_MS;
   const inPool = resumed ? await poolTaskIds(node, record.pool) : new Map<Hex, string>();
   const create = async (spec: GradientSpec | AggregateSpec): Promise<string> => {
     const found = inPool.get(encodeTaskSpec(createTaskKindRegistry(), spec).digest.toLowerCase() as Hex);
     if (found !== undefined) return found;
-    const terms = options.terms ?? TRAINING_TASK_TERMS;
     return (await node.createTask({ spec, pool: record.pool, ...terms, ...committee })).taskId;
   };
 
@@ -172,7 +177,7 @@ export async function runTrainingRound(options: TrainingRoundOptions): Promise<T
     }
     gradientBar.update(0, 1, `${i + 1}/${specs.length} tasks created`);
   }
-  const trainTasks = await followStage(node, owner, gradientBar, record.gradientTasks);
+  const trainTasks = await followStage(node, owner, gradientBar, record.gradientTasks, stageMs);
   const winners = await poolWinners(owner, { pool: record.pool });
   if (winners.length === 0) {
     throw new TrainingRoundError(
@@ -187,7 +192,7 @@ export async function runTrainingRound(options: TrainingRoundOptions): Promise<T
     record.aggregateTask = await create(aggregateSpec(training, winners, base.digest, base.index));
     save();
   }
-  const [aggregateTask] = await followStage(node, owner, aggregateBar, [record.aggregateTask]);
+  const [aggregateTask] = await followStage(node, owner, aggregateBar, [record.aggregateTask], stageMs);
   if (aggregateTask?.state !== 'finalized') {
     throw new TrainingRoundError(`The aggregate task ${record.aggregateTask} failed to find a majority.`, {
       hint: 'Read the node logs (<data dir>/node.log).',

@@ -6,20 +6,23 @@ import { followTasks, progressUnits, type TaskProgress } from '../taskProgress.t
 
 /**
  * Follows a stage's tasks (a round's gradient tasks, or its aggregate) on
- * its bar until every one is settled; returns their final views in order.
+ * its bar until every one is settled, for at most `timeoutMs`; returns
+ * their final views in order.
  */
 export async function followStage(
   node: NodeClient,
   reader: Pick<ConcordContext, 'publicClient' | 'addresses'>,
   bar: ProgressBar,
   taskIds: readonly string[],
+  timeoutMs: number,
 ): Promise<TaskView[]> {
   let last: TaskProgress[] = [];
-  const views = await followTasks(node, reader, taskIds, (progress) => {
+  const onChange = (progress: TaskProgress[]) => {
     last = progress;
     const { done, total } = stageUnits(progress);
     bar.update(done, total, stageDetail(progress));
-  });
+  };
+  const views = await followTasks(node, reader, taskIds, onChange, timeoutMs);
   const { done, total } = stageUnits(last);
   bar.finish(done, total, stageDetail(last));
   return views;
