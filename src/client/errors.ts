@@ -35,3 +35,18 @@ export class NodeUnreachableError extends BaseError {
 export class InvalidAddressError extends BaseError {
   override name = 'InvalidAddressError';
 }
+
+/** A safetensors file that is neither a Concord checkpoint nor a Hugging Face GPT-2 checkpoint. */
+export class NotAGptCheckpointError extends BaseError {
+  override name = 'NotAGptCheckpointError';
+}
+
+/** A training round found no majority for its gradient tasks or its aggregate task. */
+export class TrainingRoundError extends BaseError {
+  override name = 'TrainingRoundError';
+}
+
+/** A training state file that cannot be read, or that belongs to another chain or model. */
+export class TrainStateError extends BaseError {
+  override name = 'TrainStateError';
+}

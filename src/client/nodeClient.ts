@@ -9,6 +9,16 @@ import { NodeApiError, NodeUnreachableError } from './errors.ts';
 /** How long a streamed completion may take from request to `[DONE]`. */
 const STREAM_TIMEOUT_MS = 300_000;
 
+/** What `GET /health` answers (its checks left out). */
+export type NodeHealth = {
+  status: 'ok' | 'degraded';
+  version: string;
+  peerId: string;
+  address: Address;
+  chainId: number;
+  chainHead: string;
+};
+
 /** One entry of `GET /v1/models`: OpenAI's model object plus what this node serves and asks. */
 export type ModelListEntry = {
   id: string;
@@ -43,6 +53,11 @@ export class NodeClient {
     readonly baseUrl: string,
     private readonly token?: string,
   ) {}
+
+  /** `GET /health`: the node's identity (its chain account, peer id, chain) and its checks. */
+  async health(): Promise<NodeHealth> {
+    return (await this.request('GET', '/health')) as NodeHealth;
+  }
 
   /** `GET /v1/tasks/:id`. */
   async task(id: bigint | string): Promise<TaskView> {

@@ -6,7 +6,7 @@ import type { TaskView } from '../node/api/types.ts';
 import { askDemo, DEMO_PROMPT, type DemoAnswer, waitForModelReady } from './askDemo.ts';
 import { ensureGenesisModel, SHIPPED_MODEL_NAME, shippedTokenizer } from './genesis.ts';
 import { type Devnet, nodeContext } from './startDevnet.ts';
-import { runTrainingRound } from './trainingRound.ts';
+import { runDevnetRound } from './trainingRound.ts';
 
 /** A task of the round as `--json` reports it. */
 export type DemoTaskJson = Pick<TaskView, 'id' | 'state' | 'winner' | 'committee' | 'reveals' | 'payouts'>;
@@ -49,7 +49,7 @@ export async function runDevnetDemo(devnet: Devnet, options: DevnetDemoOptions):
       : `model    ${SHIPPED_MODEL_NAME} is model ${genesis.modelId} (resumed)`,
   );
   const mark = Date.now();
-  const round = await runTrainingRound({
+  const round = await runDevnetRound({
     node,
     nodeAccount: state.nodes[0]!.address,
     owner: deployer,

@@ -10,11 +10,6 @@ export class ModelNotFoundError extends BaseError {
   override name = 'ModelNotFoundError';
 }
 
-/** The devnet's training round found no majority for its train tasks or its aggregate task. */
-export class DevnetTrainingError extends BaseError {
-  override name = 'DevnetTrainingError';
-}
-
 /** The gateway node did not report the devnet's new model version `ready` in time. */
 export class DevnetModelNotReadyError extends BaseError {
   override name = 'DevnetModelNotReadyError';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { type Hex, isAddressEqual } from 'viem';
-import { createModel } from '../chain/actions/createModel.ts';
 import { getModel } from '../chain/actions/getModel.ts';
 import { modelCount } from '../chain/actions/modelCount.ts';
 import type { ConcordContext } from '../chain/context.ts';
 import type { NodeClient } from '../client/nodeClient.ts';
+import { registerModel } from '../client/registerModel.ts';
 import type { Tokenizer } from '../model/index.ts';
 import { SHIPPED_CHECKPOINT } from '../model/shipped.ts';
 import { readCheckpoint } from '../tasks/checkpoint.ts';
@@ -40,7 +40,6 @@ export async function ensureGenesisModel(
       return { modelId: id, created: false };
     }
   }
-  const genesisDigest = (await node.putModel(readFileSync(SHIPPED_CHECKPOINT))) as Hex;
-  const { modelId } = await createModel(owner, { name, genesisDigest });
+  const { modelId, genesisDigest } = await registerModel(owner, node, readFileSync(SHIPPED_CHECKPOINT), name);
   return { modelId, created: true, genesisDigest };
 }

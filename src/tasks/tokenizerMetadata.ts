@@ -14,6 +14,11 @@ export function charTokenizerMetadata(tokenizer: CharTokenizer): Record<string, 
   return { [TOKENIZER_METADATA_KEY]: JSON.stringify({ type: 'char', ...tokenizer.toJSON() }) };
 }
 
+/** The metadata entry naming GPT-2's byte-level BPE (what imported GPT-2 checkpoints use). */
+export function gpt2TokenizerMetadata(): Record<string, string> {
+  return { [TOKENIZER_METADATA_KEY]: JSON.stringify({ type: 'gpt2' }) };
+}
+
 /**
  * The tokenizer named in a checkpoint's metadata; a checkpoint without one
  * (e.g. imported GPT-2 weights) uses GPT-2's BPE. TaskInputError if the

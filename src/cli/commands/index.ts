@@ -10,8 +10,11 @@ import { creditsShowCommand } from './creditsShow.ts';
 import { devnetCommand } from './devnet.ts';
 import { devnetDownCommand } from './devnetDown.ts';
 import { fundCommand } from './fund.ts';
+import { modelCreateCommand } from './modelCreate.ts';
 import { modelListCommand } from './modelList.ts';
+import { modelPublishCommand } from './modelPublish.ts';
 import { modelShowCommand } from './modelShow.ts';
+import { modelVersionsCommand } from './modelVersions.ts';
 import { nodeKeysCommand } from './nodeKeys.ts';
 import { nodeStartCommand } from './nodeStart.ts';
 import { nodeStatusCommand } from './nodeStatus.ts';
@@ -19,6 +22,7 @@ import { sharesCommand } from './shares.ts';
 import { taskCreateCommand } from './taskCreate.ts';
 import { taskListCommand } from './taskList.ts';
 import { taskShowCommand } from './taskShow.ts';
+import { trainCommand } from './train.ts';
 
 /**
  * Every `concord` subcommand. Each lives in its own file beside this one;
@@ -41,6 +45,10 @@ export const commands: readonly Command[] = [
   sharesCommand,
   modelListCommand,
   modelShowCommand,
+  modelCreateCommand,
+  modelPublishCommand,
+  modelVersionsCommand,
+  trainCommand,
   creditsBuyCommand,
   creditsShowCommand,
   creditsClaimCommand,
