@@ -6,18 +6,19 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { answersChainId } from '../../src/chain/anvil.ts';
-import { createConcordContext } from '../../src/chain/context.ts';
 import { readDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import type { AskResult } from '../../src/cli/commands/ask.ts';
 import { NodeClient } from '../../src/client/nodeClient.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { digestBytes } from '../../src/core/digest.ts';
-import { ensureGenesisModel, SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
+import { SHIPPED_MODEL_NAME } from '../../src/devnet/genesis.ts';
+import { modelDigest } from '../../src/model/pieces/digest.ts';
 import { SHIPPED_CHECKPOINT } from '../../src/model/shipped.ts';
 import type { PeerView } from '../../src/node/api/types.ts';
 import { localPlanTokens } from '../../src/node/testing/localDecode.ts';
 import { readCheckpoint } from '../../src/tasks/checkpoint.ts';
+import { checkpointOpening } from '../../src/tasks/checkpointPieces.ts';
 import { matvecKind } from '../../src/tasks/matvec.ts';
 import { MemoryBlobs } from '../../src/tasks/testing.ts';
 import { tokenizerFromMetadata } from '../../src/tasks/tokenizerMetadata.ts';
@@ -75,6 +76,7 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
 }, () => {
   let lab: NetnsLab;
   let dir: string;
+  let modelId: string;
   let rpcUrl: string;
   let forwarder: ChildProcess | undefined;
   const forwarderOutput: string[] = [];
@@ -222,16 +224,13 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
     }
     await Promise.all(started);
     lap('fund, node start');
-    // TODO(concord model create): replace this library call with
-    //   concord model create models/concord-char-v3.safetensors --name concord-char --node <n1> ...
-    // once it lands (and then run one round of `concord train` here as well).
-    const deployer = await createConcordContext({
-      rpcUrl,
-      privateKey: devAccount(0).privateKey,
-      deployment: readDeployment(deploymentFile()),
-    });
-    const token = readFileSync(tokenFile('n1'), 'utf8').trim();
-    await ensureGenesisModel(deployer, new NodeClient(apiUrl('n1'), token));
+    // The model's owner (here the deployer) brings the shipped checkpoint to the network through n1.
+    const created = await concordJson<{ modelId: string; digest: string }>([
+      ...['model', 'create', SHIPPED_CHECKPOINT, '--name', SHIPPED_MODEL_NAME, '--key', deployerKey()],
+      ...['--node', apiUrl('n1'), '--token-file', tokenFile('n1'), ...chainFlags()],
+    ]);
+    modelId = created.modelId;
+    assert.equal(created.digest, modelDigest(checkpointOpening(readFileSync(SHIPPED_CHECKPOINT))));
     lap('model registered');
   });
 
@@ -415,6 +414,49 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
       assert.equal(node(CUT).child.pid, pid);
       assert.equal(node(CUT).child.exitCode, null, `${CUT} was not restarted`);
       lap('healed');
+    }),
+  );
+
+  it(
+    'trains one round with `concord train` across the hosts, and every node serves the new version',
+    withLogs(async () => {
+      const data = join(dir, 'train.txt');
+      writeFileSync(data, readFileSync(new URL('../../README.md', import.meta.url), 'utf8').repeat(4));
+      const trained = await concordJson<{ trained: { version: string; digest: string }[] }>([
+        ...['train', '--model', modelId, '--checkpoint', SHIPPED_CHECKPOINT, '--data', data],
+        ...['--rounds', '1', '--tasks', '2', '--participants', '3', '--key', deployerKey()],
+        ...[
+          '--state',
+          join(dir, 'train-state.json'),
+          '--node',
+          apiUrl('n1'),
+          '--token-file',
+          tokenFile('n1'),
+        ],
+        ...chainFlags(),
+      ]);
+      assert.equal(trained.trained.length, 1);
+      assert.equal(trained.trained[0]?.version, '1');
+      lap('trained');
+      await Promise.all(
+        NODES.map((n) =>
+          waitFor(
+            `${n} serving version 1`,
+            async () => {
+              const list = await new NodeClient(apiUrl(n)).models().catch(() => []);
+              return list.find(
+                (m) =>
+                  m.id === SHIPPED_MODEL_NAME &&
+                  m.concord.versionIndex === '1' &&
+                  m.concord.state === 'ready',
+              );
+            },
+            60_000,
+            logs,
+          ),
+        ),
+      );
+      lap('version 1 served');
     }),
   );
 });
