@@ -46,7 +46,7 @@ export async function createTaskFromSpec(
   }
   deps.blobs.putBlob(encoded.bytes);
   const now = BigInt(await chainNow(ctx));
-  const commitDeadline = now + BigInt(request.commitSeconds);
+  const commitDeadline = now + CREATION_ALLOWANCE_SECONDS + BigInt(request.commitSeconds);
   const created = await createTask(ctx, {
     kind: kind.kindId,
     specDigest: encoded.digest,
@@ -65,6 +65,14 @@ export async function createTaskFromSpec(
   return { taskId: created.taskId, specDigest: encoded.digest, txHash: created.receipt.transactionHash };
 }
 
+/**
+ * Seconds added to the commit deadline for the creation transaction to be
+ * mined: TaskMarket measures the commit window from the block the task lands
+ * in, which is later than the chain time the node reads before sending, so a
+ * window at the chain's minimum would otherwise revert.
+ */
+export const CREATION_ALLOWANCE_SECONDS = 30n;
+
 /** Which of the request's terms breaks TaskMarket's `limits`, or undefined when none does. */
 function termsOutOfBounds(request: CreateTaskRequest, limits: MarketLimitsReturnType): string | undefined {
   const base = BigInt(request.baseReward);
@@ -74,8 +82,9 @@ function termsOutOfBounds(request: CreateTaskRequest, limits: MarketLimitsReturn
   if (BigInt(request.revealSeconds) < limits.minRevealWindow) {
     return `reveal window of ${request.revealSeconds} s is below the minimum ${limits.minRevealWindow} s`;
   }
-  if (BigInt(request.commitSeconds + request.revealSeconds) > limits.maxDuration) {
-    return `duration of ${request.commitSeconds + request.revealSeconds} s is above the maximum ${limits.maxDuration} s`;
+  const duration = BigInt(request.commitSeconds + request.revealSeconds) + CREATION_ALLOWANCE_SECONDS;
+  if (duration > limits.maxDuration) {
+    return `duration of ${duration} s (with ${CREATION_ALLOWANCE_SECONDS} s for the creation to be mined) is above the maximum ${limits.maxDuration} s`;
   }
   if (BigInt(request.bond) > base * BigInt(limits.maxBondMultiple)) {
     return `bond ${request.bond} is above ${limits.maxBondMultiple}x the base reward`;
