@@ -1,11 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { toApiError } from './errors.ts';
+import { apiErrorBody, toApiError } from './errors.ts';
 import { collectRoutes } from './openapi.ts';
 import { registerBlobRoutes } from './routes/blobs.ts';
 import { registerOpenApiRoutes } from './routes/openapi.ts';
 import { registerStatusRoutes } from './routes/status.ts';
 import { registerTaskRoutes } from './routes/tasks.ts';
 import type { ApiDeps } from './types.ts';
+import { apiValidationOptions } from './validation.ts';
 
 /** Limits of the HTTP API. */
 export type ApiOptions = {
@@ -27,7 +28,7 @@ export const API_BLOB_LIMIT = 64 * 1024 * 1024;
 
 /**
  * The node's HTTP API: JSON Schema on every route, size limits checked before
- * parsing, errors as `{ error: { code, message } }` with a stable code and
+ * parsing, errors as `{ error: { code, message, type, param } }` with a stable code and
  * never a stack trace or key. Listen with `listenApi` (127.0.0.1 by default).
  * `GET /openapi.json` documents every route registered on the returned app,
  * including those added to it later (the daemon's `extendApi`).
@@ -36,7 +37,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): FastifyInsta
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? API_BODY_LIMIT,
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    ...apiValidationOptions(),
   });
   const routes = collectRoutes(app);
   app.setErrorHandler(async (err, _request, reply) => {
@@ -48,9 +49,8 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): FastifyInsta
   });
   app.setNotFoundHandler(async (request, reply) => {
     deps.metrics.errors.inc({ code: 'NOT_FOUND' });
-    return reply.status(404).send({
-      error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.` },
-    });
+    const message = `No route ${request.method} ${request.url.split('?')[0]}.`;
+    return reply.status(404).send(apiErrorBody(404, 'NOT_FOUND', message));
   });
   registerStatusRoutes(app, deps);
   registerTaskRoutes(app, deps);

@@ -14,8 +14,13 @@ export const errorBody = {
   properties: {
     error: {
       type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      required: ['code', 'message', 'type', 'param'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        type: { type: 'string' },
+        param: { type: ['string', 'null'] },
+      },
     },
   },
 } as const;
@@ -49,8 +54,14 @@ export const healthErrorBody = {
   properties: {
     error: {
       type: 'object',
-      required: ['code', 'message', 'checks'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, checks: healthChecks },
+      required: ['code', 'message', 'type', 'param', 'checks'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        type: { type: 'string' },
+        param: { type: ['string', 'null'] },
+        checks: healthChecks,
+      },
     },
   },
 } as const;

@@ -24,6 +24,7 @@ import {
 import { CharTokenizer, GptParams, makeGptConfig } from '../../model/index.ts';
 import type { Store } from '../../store/openStore.ts';
 import { type CompletionRouteDeps, registerCompletionRoutes } from '../api/routes/completions.ts';
+import { apiValidationOptions } from '../api/validation.ts';
 import { chainNow } from '../chainTime.ts';
 import { Secret } from '../secret.ts';
 import { createTxLock } from '../txLock.ts';
@@ -232,10 +233,7 @@ export async function startCompletionTestBed(): Promise<CompletionTestBed> {
         ...overrides,
       }),
       app(deps) {
-        const app = Fastify({
-          logger: false,
-          ajv: { customOptions: { removeAdditional: false, allErrors: false } },
-        });
+        const app = Fastify({ logger: false, ...apiValidationOptions() });
         registerCompletionRoutes(app, deps);
         return app;
       },
