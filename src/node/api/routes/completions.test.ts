@@ -6,6 +6,7 @@ import type { Hex, LocalAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { depositOf } from '../../../chain/actions/depositOf.ts';
 import { type InferenceRequest, sessionIdOf } from '../../../chain/inferenceRequest.ts';
+import { embedTokens, localExchangeBackend } from '../../../inference/index.ts';
 import { openStore, type Store } from '../../../store/openStore.ts';
 import { chainNow } from '../../chainTime.ts';
 import {
@@ -295,6 +296,32 @@ describe('POST /v1/chat/completions', () => {
       res.body.choices[0].message.content,
       await localText(chatPrompt(messages as never), 3, { temperature: 0, seed: 0 }),
     );
+  });
+});
+
+describe('POST /v1/embeddings', () => {
+  it('with a lying host among three replicas: the honest vector, the liar outvoted and slashed, nothing billed', async () => {
+    const { tokenizer, params, plan } = bed.liar;
+    const backend = localExchangeBackend(params, plan.parameters.sharding);
+    const want = await embedTokens(params, tokenizer.encode('lie'), backend);
+    backend.dispose();
+    const before = await heldCredits(bed, bed.gateway);
+    const res = await post(
+      '/v1/embeddings',
+      { model: LIAR_MODEL, input: ['lie'] },
+      { authorization: `Bearer ${TEST_API_TOKEN}` },
+    );
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(Float32Array.from(res.body.data[0].embedding), want);
+    assert.deepEqual(res.body.concord.outvoted, [bed.liarHost]);
+    assert.equal(res.body.concord.agreed.length, 2);
+    const { settlement } = res.body.concord;
+    assert.equal(settlement.credits, '0');
+    assert.deepEqual(
+      (settlement.slashed as Json[]).map((s) => s.host),
+      [bed.liarHost],
+    );
+    assert.equal(await heldCredits(bed, bed.gateway), before);
   });
 });
 

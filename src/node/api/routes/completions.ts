@@ -82,7 +82,7 @@ const PAYMENT_DESCRIPTION =
   '`data: { error: { code, message, type, param }, usage, concord }` then `data: [DONE]`. A busy gateway queues the ' +
   'request, then refuses it with 429 or 503 and a `Retry-After` header. See docs/inference.md.';
 
-/** Largest `max_tokens`/`max_completion_tokens` schema. */
+/** Schema of `max_tokens` and of its newer name `max_completion_tokens`. */
 const maxTokensSchema = { type: 'integer', minimum: 1, maximum: MAX_COMPLETION_TOKENS } as const;
 
 /**
@@ -148,9 +148,12 @@ const chatSchema = {
 } as const;
 
 /**
- * The OpenAI-compatible completion API on a node's fastify app:
- * `GET /v1/models`, `POST /v1/completions` and `POST /v1/chat/completions`
- * (streamed as server-sent events with `stream: true`). A completion is paid
+ * The OpenAI-compatible API on a node's fastify app: the model routes
+ * (`models.ts`), `POST /v1/embeddings` (`embeddings.ts`), and here
+ * `POST /v1/completions` and `POST /v1/chat/completions` (streamed as
+ * server-sent events with `stream: true`, with logprobs when asked).
+ * Requests for OpenAI features the node does not offer are refused
+ * (`checkSupportedParams`). A completion is paid
  * by a querier-signed request in the body (`concord: { request, signature }`)
  * or, with the node's API token, by the node itself. Before any payment check,
  * it takes a slot of `deps.admission` (waiting in its queue, or refused with
