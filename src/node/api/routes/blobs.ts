@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { requireApiToken } from '../auth.ts';
+import { apiErrorBody } from '../errors.ts';
 import { errorBody, hex32 } from '../schemas.ts';
 import type { ApiDeps } from '../types.ts';
 
@@ -45,9 +46,8 @@ export function registerBlobRoutes(app: FastifyInstance, deps: ApiDeps, blobLimi
     async (request, reply) => {
       const body = request.body;
       if (!(body instanceof Uint8Array)) {
-        return reply.status(415).send({
-          error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the blob as application/octet-stream.' },
-        });
+        const message = 'Send the blob as application/octet-stream.';
+        return reply.status(415).send(apiErrorBody(415, 'UNSUPPORTED_MEDIA_TYPE', message));
       }
       const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       const { as } = request.query as { as: 'blob' | 'model' };
