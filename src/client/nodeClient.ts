@@ -44,6 +44,21 @@ export type CompletionChunk = {
   };
 };
 
+/** The answer of `POST /v1/embeddings` with `encoding_format: "float"`, plus Concord's fields. */
+export type EmbeddingsAnswer = {
+  object: 'list';
+  data: { object: 'embedding'; index: number; embedding: number[] }[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+  concord: {
+    session: Hex;
+    agreed: Address[];
+    outvoted: Address[];
+    settlement: SettlementView | null;
+    settlementError?: string;
+  };
+};
+
 /** The event that ends a completion stream that failed after its first token. */
 type StreamErrorEvent = { error: { code?: string; message?: string } };
 
@@ -115,6 +130,17 @@ export class NodeClient {
       }
       yield event;
     }
+  }
+
+  /** `POST /v1/embeddings` with `encoding_format: "float"`: the network's embeddings of `body.input`. */
+  async embeddings(body: Record<string, unknown>): Promise<EmbeddingsAnswer> {
+    const res = await this.send(
+      'POST',
+      '/v1/embeddings',
+      { ...body, encoding_format: 'float' },
+      STREAM_TIMEOUT_MS,
+    );
+    return (await res.json()) as EmbeddingsAnswer;
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {

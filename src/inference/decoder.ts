@@ -84,12 +84,40 @@ export class Decoder {
    * answer has the wrong shape); then the window is as before.
    */
   async forward(tokens: readonly number[], logitRows: number): Promise<Float32Array> {
+    const { vocabSize: V, nLayers } = this.config;
+    const { length, hidden } = await this.#trunk(tokens, logitRows);
+    if (logitRows === 0) return this.#commit(length, new Float32Array(0)); // the rows only fill the caches
+    const head = await this.#ask(this.#exchanges[2 * nLayers]!, hidden, logitRows, NO_WINDOW, 0);
+    return this.#commit(length, assembleLogits(head, logitRows, V));
+  }
+
+  /**
+   * Runs `tokens` like `forward` but returns the final hidden states of every
+   * token fed (the final layer norm's output, (T × C) with T the tokens fed,
+   * at most contextLength), without asking the output head. Same errors and
+   * window rules as `forward`.
+   */
+  async finalHidden(tokens: readonly number[]): Promise<Float32Array> {
+    const T = Math.min(tokens.length, this.config.contextLength);
+    const { length, hidden } = await this.#trunk(tokens, T);
+    return this.#commit(length, hidden);
+  }
+
+  /**
+   * Every layer of a forward over `tokens`, the last one only for the last
+   * `outRows` rows: the window length it leaves and those rows' final layer
+   * norm output (outRows × C). Commits nothing.
+   */
+  async #trunk(
+    tokens: readonly number[],
+    outRows: number,
+  ): Promise<{ length: number; hidden: Float32Array }> {
     const { contextLength, vocabSize: V, nLayers, layerNormEps: eps, dModel: C } = this.config;
     const fed = tokens.slice(-contextLength);
     const T = fed.length;
-    if (T < 1 || !Number.isSafeInteger(logitRows) || logitRows < 0 || logitRows > T) {
+    if (T < 1 || !Number.isSafeInteger(outRows) || outRows < 0 || outRows > T) {
       throw new SequenceShapeError(
-        `${logitRows} logit rows of ${T} tokens`,
+        `${outRows} logit rows of ${T} tokens`,
         'Feed at least one token and ask for at most as many logit rows as tokens fed (within the context).',
       );
     }
@@ -102,7 +130,7 @@ export class Decoder {
     for (let l = 0; l < nLayers; l++) {
       const p = w.blocks[l]!;
       const rows = x.length / C;
-      const outFrom = l === nLayers - 1 ? T - logitRows : 0; // the last layer computes only the rows to score
+      const outFrom = l === nLayers - 1 ? T - outRows : 0; // the last layer computes only the rows asked for
       const R = rows - outFrom;
       const ln = new Float32Array(rows * C);
       layerNorm(x, p.ln1.weight, p.ln1.bias, rows, C, eps, ln);
@@ -111,7 +139,7 @@ export class Decoder {
         kept === 0 ? { keepFrom: 0, keepTo: 0 } : { keepFrom: keepFrom - dropped, keepTo: keepTo - dropped };
       const attn = await this.#ask(this.#exchanges[2 * l]!, ln, rows, window, outFrom);
       this.#dropped[l] = keepFrom;
-      if (R === 0) return this.#commit(kept + T, new Float32Array(0)); // logitRows 0: the rows only fill the caches
+      if (R === 0) return { length: kept + T, hidden: new Float32Array(0) };
       const resid2 = new Float32Array(R * C);
       sumPartials(attn, p.attnProj.bias, resid2);
       add(x.subarray(outFrom * C), resid2, resid2); // (R, C)
@@ -122,10 +150,9 @@ export class Decoder {
       sumPartials(mlp, p.mlpProj.bias, x);
       add(resid2, x, x); // (R, C)
     }
-    const lnF = new Float32Array(logitRows * C);
-    layerNorm(x, w.lnF.weight, w.lnF.bias, logitRows, C, eps, lnF);
-    const head = await this.#ask(this.#exchanges[2 * nLayers]!, lnF, logitRows, NO_WINDOW, 0);
-    return this.#commit(kept + T, assembleLogits(head, logitRows, V));
+    const hidden = new Float32Array(outRows * C);
+    layerNorm(x, w.lnF.weight, w.lnF.bias, outRows, C, eps, hidden);
+    return { length: kept + T, hidden };
   }
 
   /** Makes a forward's window the current one (every layer's caches now hold it) and returns its logits. */
@@ -166,6 +193,12 @@ export type DecodeOptions = SamplingOptions & {
   stopToken?: number;
   /** The token fed first when the prompt is empty (default 0). */
   startToken?: number;
+  /**
+   * Called with the logits each token is sampled from (V, before
+   * temperature), just before the token is yielded (one-token-per-pass
+   * decoding only: `speculativeDecode` does not call it).
+   */
+  onLogits?: (logits: Float32Array) => void;
 };
 
 /**
@@ -187,6 +220,7 @@ export async function* decodeTokens(
   let logits = await decoder.forward(prompt.length > 0 ? prompt : [options.startToken ?? 0], 1);
   for (let produced = 1; ; produced++) {
     const token = sampleToken(logits, rng, options);
+    options.onLogits?.(logits);
     yield token;
     if (token === options.stopToken || produced >= options.maxNewTokens) return;
     logits = await decoder.forward([token], 1);

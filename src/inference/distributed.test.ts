@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GptParams, makeGptConfig, NgramDraft } from '../model/index.ts';
 import { type DecodeOptions, Decoder, decodeTokens } from './decoder.ts';
+import { embedTokens } from './embedding.ts';
 import { localExchangeBackend } from './localExchangeBackend.ts';
 import type { Sharding } from './planner.ts';
 import type { GenerateOptions, InferenceSession } from './session.ts';
@@ -85,6 +86,21 @@ for (const replicas of [1, 3]) {
         const run = { ...seeded, maxNewTokens: 4 };
         const session = net.gateway.openSession();
         assert.deepEqual(await tokensOf(session, longPrompt, run), await local(sharding, longPrompt, run));
+      });
+
+      it("embeddings: the hosts' pooled final hidden states equal the local computation bit for bit", async () => {
+        const session = net.gateway.openSession();
+        for (const tokens of [prompt, [7], longPrompt.slice(0, config.contextLength)]) {
+          const backend = localExchangeBackend(params, sharding);
+          const want = await embedTokens(params, tokens, backend);
+          backend.dispose();
+          const { embedding, votes } = await session.embed(tokens);
+          assert.deepEqual(Buffer.from(embedding.buffer), Buffer.from(want.buffer));
+          assert.ok(votes.length > 0);
+        }
+        // the session computed no output head and generated no token
+        assert.equal((await session.receipt()).tokens, 0);
+        assert.deepEqual(session.failures, []);
       });
 
       it('speculative decoding: the tokens of the local Decoder with the same draft, several per pass', async () => {

@@ -7,6 +7,7 @@
 export type { SessionAdmission, SessionAuth } from './admission.ts';
 export * from './constants.ts';
 export { type DecodeOptions, Decoder, decodeTokens } from './decoder.ts';
+export { embedTokens, meanPool } from './embedding.ts';
 export * from './errors.ts';
 export {
   type CacheWindow,

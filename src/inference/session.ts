@@ -8,6 +8,7 @@ import { TokenTextStream } from '../model/index.ts';
 import type { SessionAuth } from './admission.ts';
 import { AttnHistory } from './attnHistory.ts';
 import { Decoder, decodeTokens } from './decoder.ts';
+import { embedTokens } from './embedding.ts';
 import {
   InferCacheMissingError,
   InferMalformedError,
@@ -212,7 +213,7 @@ export class InferenceSession {
    * decided each (with a draft, a pass's votes come with its first token).
    * Same tokens as local decoding in the plan's order (`decodeTokens`, or
    * `speculativeDecode` on a Decoder with a draft) when the hosts are honest
-   * (or outvoted).
+   * (or outvoted). With `options.onLogits` the draft is not used.
    */
   async *generate(
     prompt: readonly number[],
@@ -225,9 +226,11 @@ export class InferenceSession {
     let waitingSince = performance.now();
     let first = true;
     try {
-      const tokens = options.draft
-        ? speculativeDecode(new Decoder(params, this.backend), options.draft, prompt, options)
-        : decodeTokens(params, prompt, this.backend, options);
+      // With `onLogits`, one token per pass: the draft is not used.
+      const tokens =
+        options.draft && options.onLogits === undefined
+          ? speculativeDecode(new Decoder(params, this.backend), options.draft, prompt, options)
+          : decodeTokens(params, prompt, this.backend, options);
       for await (const token of tokens) {
         metrics.token((performance.now() - waitingSince) / 1000, first);
         first = false;
@@ -246,6 +249,21 @@ export class InferenceSession {
     } finally {
       metrics.sessionEnded(outcome);
     }
+  }
+
+  /**
+   * The embedding of `tokens` (`embedTokens`: the prefill's final hidden
+   * states mean-pooled, no output head) with every exchange decided by the
+   * hosts, and the votes that decided them. Bit for bit the local
+   * computation in the plan's order when the hosts are honest (or outvoted).
+   * Generates no token: a settlement of this session bills none. Several
+   * calls in one session each start from an empty window.
+   */
+  async embed(tokens: readonly number[]): Promise<{ embedding: Float32Array; votes: readonly ShardVote[] }> {
+    const embedding = await embedTokens(this.#config.params, tokens, this.backend);
+    const votes = this.#tokenVotes;
+    this.#tokenVotes = [];
+    return { embedding, votes };
   }
 
   /** Waits for every answer still in flight (slower replicas, signatures asked per token). */

@@ -123,7 +123,7 @@ export function settlementLine(e: Extract<StreamEvent, { type: 'final' }>): stri
   return `${head}${session} · not settled${e.settlementError ? `: ${e.settlementError}` : ''}`;
 }
 
-/** The message to show for a refused request: the API's `{ error: { code, message } }` body, or the status. */
+/** The message to show for a refused request: the API's `{ error: { code, message, … } }` body, or the status. */
 export function describeRefusal(status: number, body: string): string {
   try {
     const parsed: unknown = JSON.parse(body);

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { writeDeployment } from '../../chain/deployment.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
+import { embedTokens, localExchangeBackend } from '../../inference/index.ts';
 import { listenApi } from '../../node/api/createApi.ts';
 import {
   type CompletionTestBed,
@@ -21,6 +22,7 @@ import { localPlanTokens } from '../../node/testing/localDecode.ts';
 import { openStore, type Store } from '../../store/openStore.ts';
 import { UsageError } from '../command.ts';
 import { askCommand } from './ask.ts';
+import { embedCommand } from './embed.ts';
 
 const run = promisify(execFile);
 const bin = new URL('../../../bin/concord.mjs', import.meta.url).pathname;
@@ -139,5 +141,51 @@ describe('concord ask', () => {
     await assert.rejects(askCommand.run({ ...ctx, values: { node: url, model: 'nope' } }), {
       name: 'UsageError',
     });
+  });
+});
+
+describe('concord embed', () => {
+  it('prints the network’s embedding: --json with the whole vector (bit for bit the local one), else a summary', async () => {
+    const { tokenizer, params, plan } = bed.served;
+    const backend = localExchangeBackend(params, plan.parameters.sharding);
+    const want = await embedTokens(params, tokenizer.encode('Hello'), backend);
+    backend.dispose();
+    const before = await heldCredits(bed, bed.querier);
+    const lines: string[] = [];
+    const code = await embedCommand.run({
+      positionals: ['Hello'],
+      values: { node: url, key: keyFile, chain: bed.chain.anvil.rpcUrl, contracts, json: true },
+      stdout: (line) => lines.push(line),
+      stderr: () => undefined,
+    });
+    assert.equal(code, 0);
+    const result = JSON.parse(lines[0]!);
+    assert.equal(result.model, TEST_MODEL);
+    assert.deepEqual(Float32Array.from(result.embedding), want);
+    assert.equal(result.dimensions, params.config.dModel);
+    assert.equal(result.promptTokens, 5);
+    assert.equal(result.querier, bed.querier.account.address);
+    // an embedding bills no token
+    assert.equal(await heldCredits(bed, bed.querier), before);
+
+    const out = await concord('embed', 'Hello', '--node', url, '--token-file', tokenFile);
+    const norm = Math.hypot(...want).toFixed(6);
+    assert.match(out.stdout, new RegExp(`^${params.config.dModel} dimensions, norm ${norm}: \\[`));
+    const shown = out.stdout.slice(out.stdout.indexOf('[') + 1, out.stdout.lastIndexOf(']')).split(', ');
+    assert.deepEqual(shown, [...[...want.slice(0, 8)].map((v) => v.toFixed(6)), '…']);
+    assert.match(out.stderr, /session 0x[0-9a-f]{64}/);
+  });
+
+  it('refuses no text or an unknown model (usage errors)', async () => {
+    const ctx = { stdout: () => undefined, stderr: () => undefined };
+    await assert.rejects(embedCommand.run({ ...ctx, positionals: [], values: { node: url } }), {
+      name: 'UsageError',
+    });
+    await assert.rejects(
+      embedCommand.run({ ...ctx, positionals: ['a'], values: { node: url, model: 'nope' } }),
+      {
+        name: 'UsageError',
+      },
+    );
   });
 });

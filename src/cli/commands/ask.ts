@@ -110,7 +110,7 @@ function write(text: string): void {
 }
 
 /** The model entry to ask: the one named (by name, `name@version` or id), else the node's first ready one. */
-async function pickModel(node: NodeClient, wanted: string | undefined): Promise<ModelListEntry> {
+export async function pickModel(node: NodeClient, wanted: string | undefined): Promise<ModelListEntry> {
   const models = await node.models();
   const names = (m: ModelListEntry) =>
     wanted === undefined

@@ -9,6 +9,7 @@ import { creditsClaimCommand } from './creditsClaim.ts';
 import { creditsShowCommand } from './creditsShow.ts';
 import { devnetCommand } from './devnet.ts';
 import { devnetDownCommand } from './devnetDown.ts';
+import { embedCommand } from './embed.ts';
 import { fundCommand } from './fund.ts';
 import { modelCreateCommand } from './modelCreate.ts';
 import { modelListCommand } from './modelList.ts';
@@ -53,4 +54,5 @@ export const commands: readonly Command[] = [
   creditsShowCommand,
   creditsClaimCommand,
   askCommand,
+  embedCommand,
 ];

@@ -4,7 +4,7 @@ import { LOOPBACK_HOSTS, requireAllowedHost } from './hostAllowlist.ts';
 import { recordHttpRequests } from './httpMetrics.ts';
 import { collectRoutes } from './openapi.ts';
 import { NODE_ROUTE_GROUPS, type NodeApiDeps } from './routeGroups.ts';
-import { API_FORMATS } from './schemas.ts';
+import { apiValidationOptions } from './validation.ts';
 
 /** Limits and policy of the HTTP API. */
 export type ApiOptions = {
@@ -37,10 +37,11 @@ export const API_HEADER_LIMIT = 16 * 1024;
 /**
  * The node's HTTP API, the one way it is built (for the daemon, the tests and
  * the OpenAPI generator): every group of `NODE_ROUTE_GROUPS` registered as a
- * fastify plugin, JSON Schema on every route (request types derived from it),
- * size limits checked before parsing, a `Host` allowlist, and every error —
- * the routes', the framework's, unknown routes, oversized headers — answered
- * by one handler as `{ error: { code, message } }` with the status its class
+ * fastify plugin, JSON Schema on every route (request types derived from it;
+ * JSON bodies validated without type coercion), size limits checked before
+ * parsing, a `Host` allowlist, and every error — the routes', the
+ * framework's, unknown routes, oversized headers — answered by one handler as
+ * `{ error: { code, message, type, param } }` with the status its class
  * carries, never a stack trace or key. Listen with `listenApi` (127.0.0.1 by
  * default). `GET /openapi.json` documents every route registered on the
  * returned app, including those added to it later (the daemon's `extendApi`).
@@ -53,7 +54,7 @@ export function createApi(deps: NodeApiDeps, options: ApiOptions = {}): FastifyI
     http: { maxHeaderSize: options.maxHeaderBytes ?? API_HEADER_LIMIT },
     clientErrorHandler: writeClientError,
     frameworkErrors: (err, _request, reply) => void answerError(reporting, err, reply),
-    ajv: { customOptions: { removeAdditional: false, allErrors: false, formats: API_FORMATS } },
+    ...apiValidationOptions(),
   });
   const routes = collectRoutes(app);
   recordHttpRequests(app, deps.metrics.http);

@@ -56,7 +56,7 @@ export function writeClientError(err: Error & { code?: string }, socket: Socket)
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive.']
         : [400, 'BAD_REQUEST', 'The request is not valid HTTP.'];
-  const body = JSON.stringify(apiErrorBody(code, message));
+  const body = JSON.stringify(apiErrorBody(status, code, message));
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -1,7 +1,7 @@
 import { BaseError } from '../../core/errors.ts';
 import { ChainUnreachableError } from '../errors.ts';
 import type { HealthChecks } from '../health.ts';
-import { RetryableCompletionError } from '../inference/completionErrors.ts';
+import { CompletionError, RetryableCompletionError } from '../inference/completionErrors.ts';
 
 /** No task with this id exists on chain (HTTP 404). */
 export class UnknownTaskError extends BaseError {
@@ -41,26 +41,67 @@ export class UnsupportedMediaTypeError extends BaseError {
 }
 
 /**
- * JSON body of every API error: a stable `code`, a message without secrets
- * or stack traces, and optionally OpenAI's `type` and `param` (the request
- * field at fault) and `/health`'s `checks`. Built only by {@link apiErrorBody}.
+ * JSON body of every API error, OpenAI-shaped: a stable `code`, a message
+ * without secrets or stack traces, the error's `type` (by its status, see
+ * {@link errorType}) and the request field at fault in `param` (or null);
+ * `/health`'s 503 adds `checks`. Built only by {@link apiErrorBody}.
  */
 export type ApiErrorBody = {
-  error: {
-    code: string;
-    message: string;
-    type?: string;
-    param?: string | null;
-    checks?: HealthChecks;
-  };
+  error: { code: string; message: string; type: string; param: string | null; checks?: HealthChecks };
 };
 
-/** The optional fields of an error body. */
-export type ApiErrorFields = Omit<ApiErrorBody['error'], 'code' | 'message'>;
+/** The optional fields of an error body: the request field at fault and `/health`'s checks. */
+export type ApiErrorFields = { param?: string | null; checks?: HealthChecks };
 
-/** The one place an error body is built. */
-export function apiErrorBody(code: string, message: string, fields: ApiErrorFields = {}): ApiErrorBody {
-  return { error: { code, message, ...fields } };
+/**
+ * The OpenAI error `type` of an HTTP status: `authentication_error` (401),
+ * `insufficient_quota` (402), `permission_error` (403), `not_found_error`
+ * (404), `rate_limit_error` (429), `invalid_request_error` (other 4xx),
+ * `server_error` (5xx).
+ */
+export function errorType(status: number): string {
+  const named: Record<number, string> = {
+    401: 'authentication_error',
+    402: 'insufficient_quota',
+    403: 'permission_error',
+    404: 'not_found_error',
+    429: 'rate_limit_error',
+  };
+  return named[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
+}
+
+/** The error body of an answer with `status`: the one place an error body is built. */
+export function apiErrorBody(
+  status: number,
+  code: string,
+  message: string,
+  fields: ApiErrorFields = {},
+): ApiErrorBody {
+  const { param = null, checks } = fields;
+  return { error: { code, message, type: errorType(status), param, ...(checks ? { checks } : {}) } };
+}
+
+/**
+ * The request field a schema violation names, OpenAI-style
+ * (`messages[0].content`): the failing value's path, or the missing or
+ * unknown property; null when the whole body is at fault.
+ */
+export function validationParam(validation: unknown): string | null {
+  const first = Array.isArray(validation)
+    ? (validation[0] as { instancePath?: string; params?: Record<string, unknown> } | undefined)
+    : undefined;
+  if (first === undefined) return null;
+  const path = (first.instancePath ?? '')
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const extra = first.params?.missingProperty ?? first.params?.additionalProperty;
+  if (typeof extra === 'string') path.push(extra);
+  if (path.length === 0) return null;
+  return path.reduce(
+    (name, p) => (/^[0-9]+$/.test(p) ? `${name}[${p}]` : name === '' ? p : `${name}.${p}`),
+    '',
+  );
 }
 
 /** An error as the API answers it: status, body and extra headers. */
@@ -87,20 +128,24 @@ const FRAMEWORK_CODES: Readonly<Record<string, { code: string; message: string }
 /**
  * Maps any thrown value to the status, body and headers the API answers with:
  * a named error with its own `status` (the class decides; see
- * `BaseError.status`) and code (a retryable one with `Retry-After`, a 401
- * with `WWW-Authenticate`), a schema violation as 400 `VALIDATION` (or as the
- * named error its route's `schemaErrorFormatter` gives as its cause), a
- * refusal of the framework (body too large, bad JSON, ...) with its code, and
- * anything else as 500 `INTERNAL`, which says nothing of the cause.
+ * `BaseError.status`), code and `param` (a retryable one with `Retry-After`,
+ * a 401 with `WWW-Authenticate`), a schema violation as 400 `VALIDATION`
+ * naming the field at fault (or as the named error its route's
+ * `schemaErrorFormatter` gives as its cause), a refusal of the framework
+ * (body too large, bad JSON, ...) with its code, and anything else as 500
+ * `INTERNAL`, which says nothing of the cause.
  */
 export function toApiError(err: unknown): ApiErrorAnswer {
   const headers: Record<string, string> = {};
   if (err instanceof BaseError && err.status !== undefined) {
     const message = err.hint ? `${err.shortMessage} ${err.hint}` : err.shortMessage;
-    const checks = err instanceof ChainUnreachableError ? { checks: err.checks } : {};
+    const fields: ApiErrorFields = {
+      ...(err instanceof CompletionError ? { param: err.param } : {}),
+      ...(err instanceof ChainUnreachableError ? { checks: err.checks } : {}),
+    };
     if (err.status === 401) headers['www-authenticate'] = 'Bearer';
     if (err instanceof RetryableCompletionError) headers['retry-after'] = String(err.retryAfterSeconds);
-    return { status: err.status, body: apiErrorBody(err.code, message, checks), headers };
+    return { status: err.status, body: apiErrorBody(err.status, err.code, message, fields), headers };
   }
   const fw = err as FrameworkError;
   // A route's `schemaErrorFormatter` names the error its schema violations answer as, as their cause.
@@ -109,9 +154,11 @@ export function toApiError(err: unknown): ApiErrorAnswer {
   if (!(err instanceof BaseError) && status >= 400 && status < 500) {
     const known = fw.validation === undefined ? FRAMEWORK_CODES[fw.code ?? ''] : undefined;
     const body = known
-      ? apiErrorBody(known.code, known.message)
-      : apiErrorBody('VALIDATION', fw.message ?? 'The request is invalid.');
+      ? apiErrorBody(status, known.code, known.message)
+      : apiErrorBody(status, 'VALIDATION', fw.message ?? 'The request is invalid.', {
+          param: validationParam(fw.validation),
+        });
     return { status, body, headers };
   }
-  return { status: 500, body: apiErrorBody('INTERNAL', 'Internal error; see the node log.'), headers };
+  return { status: 500, body: apiErrorBody(500, 'INTERNAL', 'Internal error; see the node log.'), headers };
 }

@@ -89,13 +89,18 @@ function send(
   });
 }
 
-/** Asserts the documented error shape: `{ error: { code, message } }` and nothing the API does not document. */
+/**
+ * Asserts the documented error shape: `{ error: { code, message, type, param } }`
+ * and nothing the API does not document.
+ */
 function assertErrorShape(answer: Answer, status: number, code: string, what: string): void {
   assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
   const body = answer.body as { error?: Record<string, unknown> };
   assert.deepEqual(Object.keys(body), ['error'], what);
   assert.equal(body.error?.code, code, what);
   assert.equal(typeof body.error?.message, 'string', what);
+  assert.equal(typeof body.error?.type, 'string', what);
+  assert.ok(body.error?.param === null || typeof body.error?.param === 'string', `${what}: param`);
   for (const key of Object.keys(body.error ?? {})) {
     assert.ok(['code', 'message', 'type', 'param', 'checks'].includes(key), `${what}: undocumented ${key}`);
   }
@@ -195,6 +200,36 @@ describe('malformed ids and parameters', () => {
       assertErrorShape(await send(method, path, headers, payload), status, code, `${method} ${path}`);
     });
   }
+
+  it('names the field at fault in param, with the type of a bad request', async () => {
+    const cases: [string, string, Record<string, string>, unknown, string, string][] = [
+      ['GET', '/v1/tasks?limit=abc', {}, undefined, 'VALIDATION', 'limit'],
+      [
+        'POST',
+        '/v1/tasks',
+        { ...auth, ...json },
+        { ...task, baseReward: OVER_UINT },
+        'VALIDATION',
+        'baseReward',
+      ],
+      ['POST', '/v1/tasks', { ...auth, ...json }, { ...task, quorum: '2' }, 'VALIDATION', 'quorum'],
+      ['POST', '/v1/completions', json, { concord: signed }, 'INVALID_REQUEST', 'concord.request.nonce'],
+      [
+        'POST',
+        '/v1/chat/completions',
+        json,
+        { messages: [{ role: 'user', content: null }] },
+        'INVALID_REQUEST',
+        'messages[0].content',
+      ],
+    ];
+    for (const [method, path, headers, body, code, param] of cases) {
+      const answer = await send(method, path, headers, body === undefined ? undefined : JSON.stringify(body));
+      assertErrorShape(answer, 400, code, `${method} ${path}`);
+      const { error } = answer.body as { error: { type: string; param: string | null } };
+      assert.deepEqual([error.type, error.param], ['invalid_request_error', param], `${method} ${path}`);
+    }
+  });
 
   it('admits the largest uint256 as far as the operation (which does not know the task)', async () => {
     assertErrorShape(await send('GET', `/v1/tasks/${MAX_UINT}`), 404, 'UNKNOWN_TASK', 'max uint');

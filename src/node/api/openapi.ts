@@ -108,7 +108,7 @@ const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'options'] as const;
 const API_DESCRIPTION = [
   "Every Concord node serves this API (127.0.0.1 by default). Reads are public; routes that spend the node's",
   'tokens or sign with its key need `Authorization: Bearer <token>` with the token in `<data dir>/api-token`.',
-  'Errors are `{ "error": { "code", "message" } }` with a stable `code`. Streams are server-sent events.',
+  'Errors are `{ "error": { "code", "message", "type", "param" } }` with a stable `code`. Streams are server-sent events.',
   'See docs/api.md.',
 ].join(' ');
 

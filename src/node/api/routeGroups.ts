@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DocumentedRoute } from './openapi.ts';
 import { blobRoutes } from './routes/blobs.ts';
-import { type CompletionRouteDeps, completionRoutes } from './routes/completions.ts';
+import { completionRoutes } from './routes/completions.ts';
+import { embeddingRoutes } from './routes/embeddings.ts';
 import { modelRoutes } from './routes/models.ts';
+import type { CompletionRouteDeps } from './routes/openaiRoute.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { statusRoutes } from './routes/status.ts';
 import { taskRoutes } from './routes/tasks.ts';
@@ -33,5 +35,6 @@ export const NODE_ROUTE_GROUPS: readonly RouteGroup[] = [
   blobRoutes,
   modelRoutes,
   completionRoutes,
+  embeddingRoutes,
   openApiRoutes,
 ];

@@ -24,14 +24,14 @@ export const hex32 = { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' } as const
 /** An EVM address. */
 export const address = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' } as const;
 
-/** The error body every route may answer with (see `ApiErrorBody`; `type` and `param` are optional). */
+/** The error body every route may answer with (see `ApiErrorBody`). */
 export const errorBody = {
   type: 'object',
   required: ['error'],
   properties: {
     error: {
       type: 'object',
-      required: ['code', 'message'],
+      required: ['code', 'message', 'type', 'param'],
       properties: {
         code: { type: 'string' },
         message: { type: 'string' },
@@ -71,8 +71,14 @@ export const healthErrorBody = {
   properties: {
     error: {
       type: 'object',
-      required: ['code', 'message', 'checks'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, checks: healthChecks },
+      required: ['code', 'message', 'type', 'param', 'checks'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        type: { type: 'string' },
+        param: { type: ['string', 'null'] },
+        checks: healthChecks,
+      },
     },
   },
 } as const;

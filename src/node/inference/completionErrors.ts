@@ -8,11 +8,24 @@ import { GatewayConfigError, InferShardUndecidedError } from '../../inference/er
 export abstract class CompletionError extends BaseError {
   /** The HTTP status this error answers with. */
   abstract override readonly status: number;
+  /** The request field at fault (OpenAI's `param`, e.g. `messages[0].content`), or null. */
+  readonly param: string | null;
+
+  constructor(shortMessage: string, params: BaseErrorParameters & { param?: string } = {}) {
+    super(shortMessage, params);
+    this.param = params.param ?? null;
+  }
 }
 
 /** The completion request is malformed or out of range (HTTP 400, code `INVALID_REQUEST`). */
 export class InvalidRequestError extends CompletionError {
   override name = 'InvalidRequestError';
+  override readonly status = 400;
+}
+
+/** The request asks for an OpenAI feature this node does not offer (HTTP 400, code `UNSUPPORTED_PARAMETER`, `param` naming it). */
+export class UnsupportedParameterError extends CompletionError {
+  override name = 'UnsupportedParameterError';
   override readonly status = 400;
 }
 

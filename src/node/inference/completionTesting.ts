@@ -26,7 +26,7 @@ import type { Store } from '../../store/openStore.ts';
 import { createApi } from '../api/createApi.ts';
 import { inert } from '../api/inert.ts';
 import type { NodeApiDeps } from '../api/routeGroups.ts';
-import type { CompletionRouteDeps } from '../api/routes/completions.ts';
+import type { CompletionRouteDeps } from '../api/routes/openaiRoute.ts';
 import { chainNow } from '../chainTime.ts';
 import { createNodeMetrics } from '../metrics.ts';
 import { Secret } from '../secret.ts';

@@ -7,6 +7,7 @@ import { settleAndSlash } from '../../inference/settle.ts';
 import { GPT2_END_OF_TEXT, Gpt2Tokenizer, type SamplingOptions, TokenTextStream } from '../../model/index.ts';
 import type { TxLock } from '../txLock.ts';
 import { generationFailure } from './completionErrors.ts';
+import { type TokenLogprob, tokenLogprob } from './logprobs.ts';
 import { type FinishReason, type SettlementView, summarizeVotes, type TokenVotes } from './openaiFormat.ts';
 import type { PaidQuery } from './querier.ts';
 import { StopSequenceFilter } from './stopSequences.ts';
@@ -21,6 +22,8 @@ export type CompletionJob = {
   seed: number;
   /** Text stop sequences (OpenAI `stop`). */
   stop: readonly string[];
+  /** With logprobs asked: how many top alternatives each token lists (0 for none); absent when not asked. */
+  topLogprobs?: number;
 };
 
 /** What settling needs: the chain as this node (the gateway), the node's tx lock, and a log. */
@@ -30,8 +33,8 @@ export type CompletionSettler = {
   log: (line: string) => void;
 };
 
-/** One generated token as it streams: the text it releases ('' while held back) and the hosts behind it. */
-export type TokenOutput = { token: number; text: string; votes: TokenVotes };
+/** One generated token as it streams: the text it releases ('' while held back), the hosts behind it, and its logprobs when asked. */
+export type TokenOutput = { token: number; text: string; votes: TokenVotes; logprob?: TokenLogprob };
 
 /** How a completion reports to the HTTP side while it runs. */
 export type CompletionHooks = {
@@ -47,6 +50,8 @@ export type CompletionHooks = {
 export type CompletionResult = {
   session: Hex;
   tokens: number[];
+  /** Each token's logprobs (`job.topLogprobs` given), else empty. */
+  logprobs: TokenLogprob[];
   /** All the text released, stop sequences cut off. */
   text: string;
   /** The part of `text` released only at the end (held back for a possible stop sequence or a split character). */
@@ -104,6 +109,8 @@ async function serveAndSettle(
   const decoder = new TokenTextStream(served.tokenizer);
   const filter = new StopSequenceFilter(job.stop);
   const tokens: number[] = [];
+  const logprobs: TokenLogprob[] = [];
+  let logits: Float32Array | undefined;
   let delivered = 0;
   let text = '';
   let finishReason: FinishReason = 'length';
@@ -122,15 +129,25 @@ async function serveAndSettle(
       // Greedy answers speculate (the same tokens, fewer round trips); sampled ones decode one token
       // per pass, so a seed gives exactly the tokens of local decoding.
       ...(served.draft && job.sampling.temperature === 0 ? { draft: served.draft } : {}),
+      // Logprobs need each token's logits: one token per pass then.
+      ...(job.topLogprobs === undefined ? {} : { onLogits: (l: Float32Array) => (logits = l) }),
     });
     for await (const event of events) {
       tokens.push(event.token);
+      const logprob =
+        job.topLogprobs === undefined || logits === undefined
+          ? undefined
+          : tokenLogprob(logits, event.token, job.topLogprobs);
+      if (logprob !== undefined) logprobs.push(logprob);
       const released =
         event.token === stopToken
           ? { text: drain().text, stopped: true }
           : filter.push(decoder.push(event.token));
       text += released.text;
-      if (hooks.onToken?.({ token: event.token, text: released.text, votes: summarizeVotes(event.votes) }))
+      const votes = summarizeVotes(event.votes);
+      if (
+        hooks.onToken?.({ token: event.token, text: released.text, votes, ...(logprob ? { logprob } : {}) })
+      )
         delivered++;
       if (released.stopped) finishReason = 'stop';
       if (released.stopped || signal?.aborted) break;
@@ -149,10 +166,11 @@ async function serveAndSettle(
   }
   text += tail;
   const billedTokens = failure !== undefined || signal?.aborted ? delivered : tokens.length;
-  const settled = await settle(session, job, settler, billedTokens);
+  const settled = await settleSession(session, paid, settler, billedTokens);
   return {
     session: paid.session,
     tokens,
+    logprobs,
     text,
     tail,
     finishReason,
@@ -163,23 +181,22 @@ async function serveAndSettle(
 }
 
 /**
- * Builds the session's settlement billing `billedTokens` and sends it, unless
- * it bills nothing and accuses nobody; a failure becomes `settlementError`
- * (and a log line).
+ * Builds the session's settlement billing `billedTokens` and sends it under
+ * the node's tx lock, unless it bills nothing and accuses nobody; a failure
+ * becomes `settlementError` (and a log line). Completions and embeddings (0
+ * tokens billed) settle through it.
  */
-async function settle(
+export async function settleSession(
   session: InferenceSession,
-  job: CompletionJob,
+  paid: PaidQuery,
   settler: CompletionSettler,
   billedTokens: number,
 ): Promise<Pick<CompletionResult, 'settlement' | 'settlementError'>> {
   try {
-    const built = await session.settlement(job.paid.request);
+    const built = await session.settlement(paid.request);
     if (billedTokens === 0 && built.evidence.length === 0) return { settlement: null };
     const settlement = { ...built, receipt: receiptForTokens(built.receipt, BigInt(billedTokens)) };
-    const outcome = await settler.txLock.run(() =>
-      settleAndSlash(settler.ctx, settlement, job.paid.signature),
-    );
+    const outcome = await settler.txLock.run(() => settleAndSlash(settler.ctx, settlement, paid.signature));
     for (const u of outcome.unslashed) settler.log(`inference: slashing ${u.host} refused: ${u.error}`);
     return {
       settlement: {
@@ -194,13 +211,13 @@ async function settle(
     };
   } catch (err) {
     const message = describe(err);
-    settler.log(`inference: settling session ${job.paid.session} failed: ${message}`);
+    settler.log(`inference: settling session ${paid.session} failed: ${message}`);
     return { settlement: null, settlementError: message };
   }
 }
 
 /** A short, key-free description of an error for clients: its name and short message. */
-function describe(err: unknown): string {
+export function describe(err: unknown): string {
   return err instanceof BaseError
     ? `${err.name}: ${err.shortMessage}`
     : err instanceof Error

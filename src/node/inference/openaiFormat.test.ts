@@ -76,16 +76,18 @@ describe('OpenAI formatting', () => {
     const first = tokenChunk(chat, 1, 'H', votes, true);
     assert.equal(first.object, 'chat.completion.chunk');
     assert.deepEqual(first.choices, [
-      { index: 0, delta: { role: 'assistant', content: 'H' }, finish_reason: null },
+      { index: 0, delta: { role: 'assistant', content: 'H' }, logprobs: null, finish_reason: null },
     ]);
     assert.deepEqual(tokenChunk(chat, 2, '', votes, false).choices[0], {
       index: 0,
       delta: {},
+      logprobs: null,
       finish_reason: null,
     });
     assert.deepEqual(tokenChunk(chat, 3, 'i', votes, false).choices[0], {
       index: 0,
       delta: { content: 'i' },
+      logprobs: null,
       finish_reason: null,
     });
     const whole = completionResponse(chat, 'Hi', 'length', usage, {
@@ -95,7 +97,7 @@ describe('OpenAI formatting', () => {
     });
     assert.equal(whole.object, 'chat.completion');
     assert.deepEqual(whole.choices, [
-      { index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: 'length' },
+      { index: 0, message: { role: 'assistant', content: 'Hi' }, logprobs: null, finish_reason: 'length' },
     ]);
   });
 });

@@ -69,11 +69,23 @@ export function completionId(kind: CompletionKind, session: Hex): string {
   return `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${session.slice(2)}`;
 }
 
+/**
+ * A choice's `logprobs` as OpenAI shapes it for the endpoint (`logprobs.ts`),
+ * or null when the request asked for none.
+ */
+export type ChoiceLogprobs = object | null;
+
 /** The OpenAI-shaped choice of a chunk: `text` for completions, a `delta` for chat. */
-function chunkChoice(kind: CompletionKind, text: string, finishReason: FinishReason | null, first: boolean) {
-  if (kind === 'text') return { index: 0, text, logprobs: null, finish_reason: finishReason };
+function chunkChoice(
+  kind: CompletionKind,
+  text: string,
+  finishReason: FinishReason | null,
+  first: boolean,
+  logprobs: ChoiceLogprobs = null,
+) {
+  if (kind === 'text') return { index: 0, text, logprobs, finish_reason: finishReason };
   const delta = first ? { role: 'assistant', content: text } : text === '' ? {} : { content: text };
-  return { index: 0, delta, finish_reason: finishReason };
+  return { index: 0, delta, logprobs, finish_reason: finishReason };
 }
 
 function chunkBase(h: CompletionHeader) {
@@ -85,17 +97,18 @@ function chunkBase(h: CompletionHeader) {
   };
 }
 
-/** The streamed chunk of one generated token: the text it releases and the hosts behind it. */
+/** The streamed chunk of one generated token: the text it releases, its logprobs if asked, and the hosts behind it. */
 export function tokenChunk(
   h: CompletionHeader,
   token: number,
   text: string,
   votes: TokenVotes,
   first: boolean,
+  logprobs: ChoiceLogprobs = null,
 ) {
   return {
     ...chunkBase(h),
-    choices: [chunkChoice(h.kind, text, null, first)],
+    choices: [chunkChoice(h.kind, text, null, first, logprobs)],
     concord: { token, agreed: votes.agreed, outvoted: votes.outvoted },
   };
 }
@@ -120,18 +133,19 @@ export function finalChunk(
   return { ...chunkBase(h), choices: [chunkChoice(h.kind, text, finishReason, first)], usage, concord };
 }
 
-/** The whole answer of a non-streamed completion (`text_completion` or `chat.completion`). */
+/** The whole answer of a non-streamed completion (`text_completion` or `chat.completion`), with its choice's logprobs if asked. */
 export function completionResponse(
   h: CompletionHeader,
   text: string,
   finishReason: FinishReason,
   usage: CompletionUsage,
   concord: FinalConcord & { tokens: number[] },
+  logprobs: ChoiceLogprobs = null,
 ) {
   const choice =
     h.kind === 'chat'
-      ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: finishReason }
-      : { index: 0, text, logprobs: null, finish_reason: finishReason };
+      ? { index: 0, message: { role: 'assistant', content: text }, logprobs, finish_reason: finishReason }
+      : { index: 0, text, logprobs, finish_reason: finishReason };
   return {
     id: h.id,
     object: h.kind === 'chat' ? 'chat.completion' : 'text_completion',

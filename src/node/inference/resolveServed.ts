@@ -8,6 +8,11 @@ function names(status: ServedModelStatus, model: string): boolean {
   );
 }
 
+/** The status of the model `model` names (a name, `name@version` or a decimal model id), if the node knows it. */
+export function findModelStatus(models: ModelService, model: string): ServedModelStatus | undefined {
+  return models.status().find((s) => names(s, model));
+}
+
 /**
  * The ready served model a completion asks for (the newest when `model` is
  * omitted). Throws ServedModelNotFoundError (404) when the node knows no such
@@ -18,8 +23,7 @@ export function resolveServed(models: ModelService, model: string | undefined): 
   try {
     return models.resolve(model);
   } catch (cause) {
-    const statuses = models.status();
-    const known = model === undefined ? statuses[0] : statuses.find((s) => names(s, model));
+    const known = model === undefined ? models.status()[0] : findModelStatus(models, model);
     if (known !== undefined) {
       throw new ModelNotReadyError(`Model ${known.name} version ${known.versionIndex} is ${known.state}.`, {
         cause,
@@ -35,6 +39,7 @@ export function resolveServed(models: ModelService, model: string | undefined): 
     }
     throw new ServedModelNotFoundError(`This node knows no model '${model}'.`, {
       cause,
+      param: 'model',
       hint: 'GET /v1/models lists the models it serves.',
     });
   }

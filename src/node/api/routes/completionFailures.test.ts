@@ -13,7 +13,7 @@ import {
 } from '../../inference/completionTesting.ts';
 import { parseSseData, readSseData, SSE_DONE } from '../../inference/sse.ts';
 import { listenApi } from '../createApi.ts';
-import type { CompletionRouteDeps } from './completions.ts';
+import type { CompletionRouteDeps } from './openaiRoute.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read OpenAI-shaped JSON bodies field by field.
 type Json = Record<string, any>;

@@ -6,6 +6,7 @@ import type { Hex, LocalAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { depositOf } from '../../../chain/actions/depositOf.ts';
 import { type InferenceRequest, sessionIdOf } from '../../../chain/inferenceRequest.ts';
+import { embedTokens, localExchangeBackend } from '../../../inference/index.ts';
 import { openStore, type Store } from '../../../store/openStore.ts';
 import { chainNow } from '../../chainTime.ts';
 import {
@@ -298,6 +299,32 @@ describe('POST /v1/chat/completions', () => {
   });
 });
 
+describe('POST /v1/embeddings', () => {
+  it('with a lying host among three replicas: the honest vector, the liar outvoted and slashed, nothing billed', async () => {
+    const { tokenizer, params, plan } = bed.liar;
+    const backend = localExchangeBackend(params, plan.parameters.sharding);
+    const want = await embedTokens(params, tokenizer.encode('lie'), backend);
+    backend.dispose();
+    const before = await heldCredits(bed, bed.gateway);
+    const res = await post(
+      '/v1/embeddings',
+      { model: LIAR_MODEL, input: ['lie'] },
+      { authorization: `Bearer ${TEST_API_TOKEN}` },
+    );
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(Float32Array.from(res.body.data[0].embedding), want);
+    assert.deepEqual(res.body.concord.outvoted, [bed.liarHost]);
+    assert.equal(res.body.concord.agreed.length, 2);
+    const { settlement } = res.body.concord;
+    assert.equal(settlement.credits, '0');
+    assert.deepEqual(
+      (settlement.slashed as Json[]).map((s) => s.host),
+      [bed.liarHost],
+    );
+    assert.equal(await heldCredits(bed, bed.gateway), before);
+  });
+});
+
 describe('refusals', () => {
   it('refuses an unpaid request (401), a forged signature (401) and a wrong API token (401)', async () => {
     const unpaid = await post('/v1/completions', { prompt: 'a' });
@@ -364,40 +391,78 @@ describe('refusals', () => {
     assert.equal((await post('/v1/completions', { ...body, prompt: 'a', max_tokens: 1 })).status, 200);
   });
 
-  it('refuses out-of-range sampling parameters and malformed fields (400)', async () => {
+  it('refuses out-of-range sampling parameters and malformed fields (400), naming the field', async () => {
     const { body } = await signed(bed.querier.account);
-    const bad: Json[] = [
-      { temperature: -0.1 },
-      { top_p: 0 },
-      { top_p: 1.5 },
-      { top_k: 1.5 },
-      { top_k: -1 },
-      { max_tokens: 0 },
-      { max_tokens: 4097 },
-      { seed: -1 },
-      { seed: 0.5 },
-      { n: 2 },
-      { stop: ['a', 'b', 'c', 'd', 'e'] },
-      { stop: [''] },
-      { prompt: [1, -2] },
-      { prompt: [100_000] },
-      { prompt: { text: 'a' } },
-      { concord: { request: body.concord.request, signature: '0x1234' } },
+    const bad: [Json, string][] = [
+      [{ temperature: -0.1 }, 'temperature'],
+      [{ top_p: 0 }, 'top_p'],
+      [{ top_p: 1.5 }, 'top_p'],
+      [{ top_k: 1.5 }, 'top_k'],
+      [{ top_k: -1 }, 'top_k'],
+      [{ max_tokens: 0 }, 'max_tokens'],
+      [{ max_tokens: 4097 }, 'max_tokens'],
+      // strict types: no coercion of strings, booleans or null
+      [{ max_tokens: '2' }, 'max_tokens'],
+      [{ max_tokens: true }, 'max_tokens'],
+      [{ temperature: '0' }, 'temperature'],
+      [{ stream: 'true' }, 'stream'],
+      [{ max_completion_tokens: 0 }, 'max_completion_tokens'],
+      [{ max_tokens: 2, max_completion_tokens: 3 }, 'max_completion_tokens'],
+      [{ logprobs: 6 }, 'logprobs'],
+      [{ logprobs: true }, 'logprobs'],
+      [{ seed: -1 }, 'seed'],
+      [{ seed: 0.5 }, 'seed'],
+      [{ stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
+      [{ stop: [''] }, 'stop'],
+      [{ prompt: [1, -2] }, 'prompt'],
+      [{ prompt: [100_000] }, 'prompt'],
+      [{ prompt: { text: 'a' } }, 'prompt'],
+      [{ concord: { request: body.concord.request, signature: '0x1234' } }, 'concord.signature'],
     ];
-    for (const fields of bad) {
+    for (const [fields, param] of bad) {
       const res = await post('/v1/completions', { ...body, prompt: 'a', ...fields });
       assert.equal(res.status, 400, JSON.stringify(fields));
       assert.equal(res.body.error.code, 'INVALID_REQUEST', JSON.stringify(fields));
+      assert.equal(res.body.error.type, 'invalid_request_error', JSON.stringify(fields));
+      assert.equal(res.body.error.param, param, JSON.stringify(fields));
     }
-    const noMessages = await post('/v1/chat/completions', { ...body, messages: [] });
-    assert.equal(noMessages.body.error.code, 'INVALID_REQUEST');
-    const badRole = await post('/v1/chat/completions', {
-      ...body,
-      messages: [{ role: 'robot', content: 'a' }],
-    });
-    assert.equal(badRole.body.error.code, 'INVALID_REQUEST');
-    // None of them spent the request.
-    assert.equal((await post('/v1/completions', { ...body, prompt: 'a', max_tokens: 1 })).status, 200);
+    const chat: [Json, string][] = [
+      [{ messages: [] }, 'messages'],
+      [{ messages: [{ role: 'robot', content: 'a' }] }, 'messages[0].role'],
+      [{ messages: [{ role: 'user', content: null }] }, 'messages[0].content'],
+      [{ messages: [{ role: 'user', content: 'a' }], top_logprobs: 2 }, 'top_logprobs'],
+      [{ messages: [{ role: 'user', content: 'a' }], logprobs: true, top_logprobs: 21 }, 'top_logprobs'],
+    ];
+    for (const [fields, param] of chat) {
+      const res = await post('/v1/chat/completions', { ...body, ...fields });
+      assert.equal(res.body.error.code, 'INVALID_REQUEST', JSON.stringify(fields));
+      assert.equal(res.body.error.param, param, JSON.stringify(fields));
+    }
+    // OpenAI features the node does not offer are refused, never silently dropped
+    const unsupported: Json[] = [
+      { n: 2 },
+      { tools: [{ type: 'function', function: { name: 'f' } }] },
+      { tool_choice: 'auto' },
+      { functions: [{ name: 'f' }] },
+      { response_format: { type: 'json_object' } },
+      { logit_bias: { '1': 5 } },
+      { audio: { voice: 'alloy' } },
+      { presence_penalty: 0.5 },
+    ];
+    for (const fields of unsupported) {
+      const res = await post('/v1/chat/completions', {
+        ...body,
+        messages: [{ role: 'user', content: 'a' }],
+        ...fields,
+      });
+      assert.equal(res.status, 400, JSON.stringify(fields));
+      assert.equal(res.body.error.code, 'UNSUPPORTED_PARAMETER', JSON.stringify(fields));
+      assert.equal(res.body.error.param, Object.keys(fields)[0]);
+    }
+    // None of them spent the request; values that ask for nothing pass.
+    const harmless = { n: 1, tools: [], response_format: { type: 'text' }, logit_bias: {}, user: 'u' };
+    const ok = await post('/v1/completions', { ...body, prompt: 'a', max_tokens: 1, ...harmless });
+    assert.equal(ok.status, 200);
   });
 
   it('serves one of two identical requests sent at once and refuses the other (409)', async () => {

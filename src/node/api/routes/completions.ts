@@ -1,22 +1,18 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
-import type { Hex } from 'viem';
-import type { ConcordContext } from '../../../chain/context.ts';
-import {
-  type InferenceRequestJson,
-  REQUEST_JSON_FIELDS,
-  requestFromJson,
-} from '../../../chain/requestJson.ts';
-import type { Store } from '../../../store/openStore.ts';
-import type { CompletionAdmission, ReleaseSlot } from '../../inference/completionAdmission.ts';
-import {
-  ClientClosedRequestError,
-  InvalidRequestError,
-  QuerierSignatureRequiredError,
-} from '../../inference/completionErrors.ts';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ReleaseSlot } from '../../inference/completionAdmission.ts';
+import { ClientClosedRequestError } from '../../inference/completionErrors.ts';
 import { type CompletionJob, type CompletionResult, runCompletion } from '../../inference/completions.ts';
-import type { CreditReservations } from '../../inference/creditReservations.ts';
+import {
+  chatLogprobEntry,
+  chatLogprobs,
+  legacyLogprobs,
+  MAX_LEGACY_LOGPROBS,
+  MAX_TOP_LOGPROBS,
+  type TokenLogprob,
+} from '../../inference/logprobs.ts';
 import {
   type ChatMessage,
+  type ChoiceLogprobs,
   type CompletionHeader,
   type CompletionKind,
   type CompletionUsage,
@@ -27,88 +23,50 @@ import {
   textChunk,
   tokenChunk,
 } from '../../inference/openaiFormat.ts';
-import { admitSelfPaidRequest, admitSignedRequest, type PaidQuery } from '../../inference/querier.ts';
 import { resolveServed } from '../../inference/resolveServed.ts';
 import { SSE_DONE_EVENT, sseEvent } from '../../inference/sse.ts';
-import type { ModelService, ServedModel } from '../../inference/types.ts';
-import type { NodeMetrics } from '../../metrics.ts';
-import type { Secret } from '../../secret.ts';
-import type { TxLock } from '../../txLock.ts';
-import { requireApiToken } from '../auth.ts';
+import type { ServedModel } from '../../inference/types.ts';
 import { toApiError } from '../errors.ts';
-import { address, errorBody, uintString } from '../schemas.ts';
+import { checkSupportedParams } from '../openaiParams.ts';
+import {
+  type CompletionRouteDeps,
+  clientGone,
+  inferenceResponses,
+  invalid,
+  invalidBody,
+  MAX_PROMPT_LENGTH,
+  paymentOf,
+  type SignedRequestBody,
+  signedRequestSchema,
+} from './openaiRoute.ts';
 
 /** `max_tokens` when the request gives none. */
 export const DEFAULT_MAX_TOKENS = 64;
 /** The most tokens one completion may ask for. */
 export const MAX_COMPLETION_TOKENS = 4096;
-/** Longest prompt (characters, or token ids) and chat message accepted. */
-export const MAX_PROMPT_LENGTH = 65_536;
 /** Most stop sequences in `stop` (OpenAI's limit). */
 export const MAX_STOP_SEQUENCES = 4;
 /** Longest stop sequence, in characters. */
 export const MAX_STOP_LENGTH = 256;
 
-/**
- * What the completion routes need from the node: the models it serves, the
- * chain as the node's account (the gateway that settles), the tx lock every
- * sender of that account shares, the store (served session ids, for replay
- * protection across restarts), the API token (self-paid completions), the
- * price it asks per token, its admission control, the error counter and a log.
- */
-export type CompletionRouteDeps = {
-  models: ModelService;
-  ctx: ConcordContext;
-  txLock: TxLock;
-  store: Pick<Store, 'settings'>;
-  apiToken: Secret;
-  /** Credits asked per generated token (`--credits-per-token`). */
-  creditsPerToken: bigint;
-  /** The credits promised to this gateway's open sessions (one instance per node). */
-  reservations: CreditReservations;
-  /** How many completions run and wait at once (one instance per node). */
-  admission: CompletionAdmission;
-  metrics?: Pick<NodeMetrics, 'errors'> | undefined;
-  log: (line: string) => void;
-};
-
 type SamplingBody = {
   model?: string;
   max_tokens?: number;
+  max_completion_tokens?: number;
   temperature?: number;
   top_p?: number;
   top_k?: number;
   seed?: number;
   stop?: unknown;
   stream?: boolean;
-  concord?: { request: InferenceRequestJson; signature: Hex };
+  concord?: SignedRequestBody;
 };
-type TextBody = SamplingBody & { prompt?: unknown };
-type ChatBody = SamplingBody & { messages: ChatMessage[] };
-
-const signedRequestSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['request', 'signature'],
-  properties: {
-    request: {
-      type: 'object',
-      additionalProperties: false,
-      required: [...REQUEST_JSON_FIELDS],
-      properties: {
-        querier: address,
-        gateway: address,
-        modelId: uintString,
-        versionIndex: uintString,
-        creditsPerToken: uintString,
-        maxCredits: uintString,
-        nonce: uintString,
-        deadline: uintString,
-      },
-    },
-    signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{130}$' },
-  },
-} as const;
+type TextBody = SamplingBody & { prompt?: unknown; logprobs?: number | null };
+type ChatBody = SamplingBody & {
+  messages: ChatMessage[];
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
+};
 
 const PAYMENT_DESCRIPTION =
   'Paid by a querier-signed request in `concord: { request, signature }` (integers as decimal strings; ' +
@@ -117,47 +75,29 @@ const PAYMENT_DESCRIPTION =
   'chunk per token with `concord: { token, agreed, outvoted }`, a final chunk with `finish_reason` ' +
   '(`stop` or `length`), `usage` and `concord: { session, settlement, settlementError? }`, then ' +
   '`data: [DONE]`; a failure after the first token ends the stream with ' +
-  '`data: { error: { code, message }, usage, concord }` then `data: [DONE]`. A busy gateway queues the ' +
+  '`data: { error: { code, message, type, param }, usage, concord }` then `data: [DONE]`. A busy gateway queues the ' +
   'request, then refuses it with 429 or 503 and a `Retry-After` header. See docs/inference.md.';
 
-const errorWith = (description: string) => ({ ...errorBody, description });
+/** Schema of `max_tokens` and of its newer name `max_completion_tokens`. */
+const maxTokensSchema = { type: 'integer', minimum: 1, maximum: MAX_COMPLETION_TOKENS } as const;
 
-/** The answers of the completion routes (an answer of 200 is JSON, or an SSE stream with `stream: true`). */
-const completionResponses = {
-  200: { description: 'The completion, or its server-sent events with `stream: true`.' },
-  400: errorWith(
-    '`INVALID_REQUEST`, `REQUEST_GATEWAY_MISMATCH`, `REQUEST_MODEL_MISMATCH`, `REQUEST_PRICE_TOO_LOW`, `REQUEST_EXPIRED`.',
-  ),
-  401: errorWith(
-    '`QUERIER_SIGNATURE_REQUIRED`, `REQUEST_SIGNATURE_INVALID`, `UNAUTHORIZED` (wrong API token).',
-  ),
-  402: errorWith(
-    '`INSUFFICIENT_CREDITS`: the querier’s credits or the request’s cap do not pay for the tokens.',
-  ),
-  404: errorWith('`MODEL_NOT_FOUND`.'),
-  409: errorWith('`REQUEST_REPLAYED`: this session was served before or is settled.'),
-  429: errorWith(
-    '`QUEUE_FULL`: every running slot and queue place is taken; retry after `Retry-After` seconds. Nothing was reserved or billed.',
-  ),
-  502: errorWith(
-    '`NO_CONSENSUS` (the hosts answered but disagree), `INFERENCE_FAILED`: generation failed before the answer was complete; only delivered tokens are billed.',
-  ),
-  503: errorWith(
-    '`MODEL_NOT_READY` (loading or failed), `NO_CAPACITY` (no slot freed within the longest wait), `HOSTS_UNAVAILABLE` (hosts failed or did not answer); with `Retry-After` except `MODEL_NOT_READY`.',
-  ),
-} as const;
-
-/** Fields both endpoints take; unknown OpenAI fields (`user`, penalties, …) are accepted and ignored. */
+/**
+ * Fields both endpoints take. Fields that change nothing in the answer
+ * (`user`, `metadata`, `store`, `stream_options`, …) are accepted and
+ * ignored; OpenAI features this node does not offer are refused with 400
+ * (`openaiParams.ts`). Types are strict: no coercion.
+ */
 const samplingProperties = {
   model: { type: 'string', minLength: 1, maxLength: 256 },
-  max_tokens: { type: 'integer', minimum: 1, maximum: MAX_COMPLETION_TOKENS },
+  max_tokens: maxTokensSchema,
+  max_completion_tokens: maxTokensSchema,
   temperature: { type: 'number', minimum: 0, maximum: 100 },
   top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
   top_k: { type: 'integer', minimum: 0, maximum: 1_000_000 },
   seed: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   stop: { description: 'A stop sequence, or up to 4 (each 1 to 256 characters), or null.' },
   stream: { type: 'boolean' },
-  n: { type: 'integer', minimum: 1, maximum: 1 },
+  n: { type: 'integer', minimum: 1 },
   concord: signedRequestSchema,
 } as const;
 
@@ -166,6 +106,12 @@ const textSchema = {
   properties: {
     ...samplingProperties,
     prompt: { description: 'The text to continue, or its token ids (default empty).' },
+    logprobs: {
+      type: ['integer', 'null'],
+      minimum: 0,
+      maximum: MAX_LEGACY_LOGPROBS,
+      description: 'Return each token’s logprob and this many most likely alternatives.',
+    },
   },
 } as const;
 
@@ -187,13 +133,22 @@ const chatSchema = {
         },
       },
     },
+    logprobs: { type: ['boolean', 'null'], description: 'Return each token’s logprob.' },
+    top_logprobs: {
+      type: ['integer', 'null'],
+      minimum: 0,
+      maximum: MAX_TOP_LOGPROBS,
+      description: 'With `logprobs: true`, this many most likely alternatives per token.',
+    },
   },
 } as const;
 
 /**
  * The OpenAI-compatible completion API, a route group:
- * `POST /v1/completions` and `POST /v1/chat/completions`
- * (streamed as server-sent events with `stream: true`). A completion is paid
+ * `POST /v1/completions` and `POST /v1/chat/completions` (streamed as
+ * server-sent events with `stream: true`, with logprobs when asked).
+ * Requests for OpenAI features the node does not offer are refused
+ * (`checkSupportedParams`). A completion is paid
  * by a querier-signed request in the body (`concord: { request, signature }`)
  * or, with the node's API token, by the node itself. Before any payment check,
  * it takes a slot of `deps.admission` (waiting in its queue, or refused with
@@ -208,36 +163,19 @@ export const completionRoutes: FastifyPluginAsync<{ deps: { completions: Complet
   app,
   { deps: { completions: deps } },
 ) => {
-  const checkToken = requireApiToken(deps.apiToken);
   const handle = (kind: CompletionKind) => async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as TextBody | ChatBody;
+    checkSupportedParams(body as Record<string, unknown>, kind);
     const served = resolveServed(deps.models, body.model);
     const promptTokens =
       kind === 'chat'
         ? served.tokenizer.encode(chatPrompt((body as ChatBody).messages))
-        : promptOf(served, body);
+        : promptOf(served, body as TextBody);
     const stop = stopSequences(body.stop);
-    const maxTokens = body.max_tokens ?? DEFAULT_MAX_TOKENS;
-    const querier = {
-      ctx: deps.ctx,
-      settings: deps.store.settings,
-      creditsPerToken: deps.creditsPerToken,
-      txLock: deps.txLock,
-      reservations: deps.reservations,
-    };
-    let pay: () => Promise<PaidQuery>;
-    if (body.concord !== undefined) {
-      const signed = requestFromJson(body.concord.request);
-      const signature = body.concord.signature;
-      pay = () => admitSignedRequest(querier, served, signed, signature, maxTokens);
-    } else if (request.headers.authorization !== undefined) {
-      await checkToken(request);
-      pay = () => admitSelfPaidRequest(querier, served, maxTokens);
-    } else {
-      throw new QuerierSignatureRequiredError('A completion must be paid for.', {
-        hint: "Send `concord: { request, signature }` signed by a querier with credits, or the node's API token as 'Authorization: Bearer <token>'.",
-      });
-    }
+    const maxTokens = maxTokensOf(body);
+    const topLogprobs =
+      kind === 'chat' ? chatTopLogprobs(body as ChatBody) : legacyTopLogprobs(body as TextBody);
+    const pay = await paymentOf(deps, request, served, body.concord, maxTokens);
     const gone = clientGone(reply);
     const slot = await deps.admission.acquire(gone);
     try {
@@ -249,6 +187,7 @@ export const completionRoutes: FastifyPluginAsync<{ deps: { completions: Complet
         sampling: { temperature: body.temperature ?? 1, topK: body.top_k ?? 0, topP: body.top_p ?? 1 },
         seed: body.seed ?? randomSeed(),
         stop,
+        ...(topLogprobs === undefined ? {} : { topLogprobs }),
       };
       const header: CompletionHeader = {
         id: completionId(kind, paid.session),
@@ -259,10 +198,10 @@ export const completionRoutes: FastifyPluginAsync<{ deps: { completions: Complet
       if (body.stream === true) return await stream(reply, header, job, gone, slot);
       const result = await runCompletion(job, deps, { signal: gone, onGenerated: slot });
       if (result.failure !== undefined) throw result.failure;
-      return completionResponse(header, result.text, result.finishReason, usage(job, result.tokens.length), {
-        ...finalConcord(result),
-        tokens: result.tokens,
-      });
+      const logprobs = choiceLogprobs(job, kind, result.logprobs);
+      const report = usage(job, result.tokens.length);
+      const concord = { ...finalConcord(result), tokens: result.tokens };
+      return completionResponse(header, result.text, result.finishReason, report, concord, logprobs);
     } finally {
       slot();
     }
@@ -292,6 +231,7 @@ export const completionRoutes: FastifyPluginAsync<{ deps: { completions: Complet
       return reply.raw;
     };
     let result: CompletionResult;
+    let textOffset = 0;
     try {
       result = await runCompletion(job, deps, {
         signal: gone,
@@ -300,7 +240,10 @@ export const completionRoutes: FastifyPluginAsync<{ deps: { completions: Complet
           if (gone.aborted) return false;
           const first = raw === undefined;
           raw ??= begin();
-          raw.write(sseEvent(tokenChunk(header, t.token, t.text, t.votes, first)));
+          const logprobs =
+            t.logprob === undefined ? null : tokenLogprobs(job, header.kind, t.logprob, textOffset);
+          textOffset += job.served.tokenizer.decode([t.token]).length;
+          raw.write(sseEvent(tokenChunk(header, t.token, t.text, t.votes, first, logprobs)));
           return true;
         },
       });
@@ -340,7 +283,7 @@ export const completionRoutes: FastifyPluginAsync<{ deps: { completions: Complet
         description: PAYMENT_DESCRIPTION,
         security: [{}, { apiToken: [] }],
         body: textSchema,
-        response: completionResponses,
+        response: inferenceResponses,
       },
       schemaErrorFormatter: invalidBody,
     },
@@ -354,22 +297,13 @@ export const completionRoutes: FastifyPluginAsync<{ deps: { completions: Complet
         description: PAYMENT_DESCRIPTION,
         security: [{}, { apiToken: [] }],
         body: chatSchema,
-        response: completionResponses,
+        response: inferenceResponses,
       },
       schemaErrorFormatter: invalidBody,
     },
     handle('chat'),
   );
 };
-
-/** Aborts when the client closes the connection before the answer is complete. */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const gone = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableEnded) gone.abort();
-  });
-  return gone.signal;
-}
 
 /** The error a request answers when its client left before anything was sent (it never arrives). */
 function closed(): ClientClosedRequestError {
@@ -385,8 +319,12 @@ function finalConcord(result: CompletionResult) {
   };
 }
 
+/**
+ * Truthful token counts: the prompt tokens the model read (the newest
+ * contextLength of them; the start token for an empty prompt) and the tokens generated.
+ */
 function usage(job: CompletionJob, completionTokens: number): CompletionUsage {
-  const prompt = job.promptTokens.length;
+  const prompt = Math.max(1, Math.min(job.promptTokens.length, job.served.params.config.contextLength));
   return {
     prompt_tokens: prompt,
     completion_tokens: completionTokens,
@@ -399,7 +337,7 @@ function promptOf(served: ServedModel, body: TextBody): number[] {
   const prompt = body.prompt ?? '';
   if (typeof prompt === 'string') {
     if (prompt.length > MAX_PROMPT_LENGTH)
-      throw invalid(`prompt is longer than ${MAX_PROMPT_LENGTH} characters`);
+      throw invalid(`prompt is longer than ${MAX_PROMPT_LENGTH} characters`, 'prompt');
     return served.tokenizer.encode(prompt);
   }
   const vocab = served.tokenizer.vocabSize;
@@ -410,7 +348,7 @@ function promptOf(served: ServedModel, body: TextBody): number[] {
   ) {
     return prompt as number[];
   }
-  throw invalid(`prompt must be a string or an array of token ids in [0, ${vocab})`);
+  throw invalid(`prompt must be a string or an array of token ids in [0, ${vocab})`, 'prompt');
 }
 
 /** OpenAI's `stop`: a string, up to four strings, or null; each non-empty. */
@@ -426,13 +364,8 @@ function stopSequences(stop: unknown): string[] {
   }
   throw invalid(
     `stop must be a string or up to ${MAX_STOP_SEQUENCES} strings of 1 to ${MAX_STOP_LENGTH} characters`,
+    'stop',
   );
-}
-
-function invalid(problem: string): InvalidRequestError {
-  return new InvalidRequestError(`Invalid completion request: ${problem}.`, {
-    hint: 'See docs/inference.md, "HTTP API and concord ask", for the accepted fields.',
-  });
 }
 
 /** A sampling seed for requests that give none (each such completion samples differently). */
@@ -441,12 +374,42 @@ function randomSeed(): number {
   return (hi! & 0x1fffff) * 2 ** 32 + lo!;
 }
 
-/**
- * A schema violation of a completion request, answered as 400
- * `INVALID_REQUEST` (fastify's `schemaErrorFormatter`; the API answers the
- * error a violation's `cause` names, see `toApiError`).
- */
-function invalidBody(errors: FastifySchemaValidationError[], where: string): Error {
-  const cause = invalid(errors.map((e) => `${where}${e.instancePath} ${e.message}`).join(', '));
-  return new Error(cause.shortMessage, { cause });
+/** `max_completion_tokens` or its alias `max_tokens` (400 when both are given and differ), or the default. */
+function maxTokensOf(body: SamplingBody): number {
+  const { max_tokens: legacy, max_completion_tokens: current } = body;
+  if (legacy !== undefined && current !== undefined && legacy !== current) {
+    throw invalid(
+      `max_completion_tokens (${current}) and its alias max_tokens (${legacy}) differ`,
+      'max_completion_tokens',
+    );
+  }
+  return current ?? legacy ?? DEFAULT_MAX_TOKENS;
+}
+
+/** Chat: alternatives per token with `logprobs: true` (`top_logprobs`, default 0), else undefined. */
+function chatTopLogprobs(body: ChatBody): number | undefined {
+  if (body.logprobs === true) return body.top_logprobs ?? 0;
+  if (body.top_logprobs !== undefined && body.top_logprobs !== null)
+    throw invalid('top_logprobs needs logprobs: true', 'top_logprobs');
+  return undefined;
+}
+
+/** Legacy completions: `logprobs: N` asks each token's logprob and N alternatives. */
+function legacyTopLogprobs(body: TextBody): number | undefined {
+  return body.logprobs ?? undefined;
+}
+
+/** A streamed token's `logprobs`: the chat entry, or the legacy arrays of one token at `offset`. */
+function tokenLogprobs(job: CompletionJob, kind: CompletionKind, lp: TokenLogprob, offset: number) {
+  const { tokenizer } = job.served;
+  return kind === 'chat'
+    ? { content: [chatLogprobEntry(tokenizer, lp)], refusal: null }
+    : legacyLogprobs(tokenizer, [lp], offset);
+}
+
+/** A whole answer's `logprobs`, or null when the request asked for none. */
+function choiceLogprobs(job: CompletionJob, kind: CompletionKind, lps: TokenLogprob[]): ChoiceLogprobs {
+  if (job.topLogprobs === undefined) return null;
+  const { tokenizer } = job.served;
+  return kind === 'chat' ? chatLogprobs(tokenizer, lps) : legacyLogprobs(tokenizer, lps);
 }

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { ServedModelNotFoundError } from '../../inference/completionErrors.ts';
 import { creditsDomain } from '../../inference/querier.ts';
+import { findModelStatus } from '../../inference/resolveServed.ts';
+import type { ServedModelStatus } from '../../inference/types.ts';
 import { address, errorBody, uintString } from '../schemas.ts';
-import type { CompletionRouteDeps } from './completions.ts';
+import { type CompletionRouteDeps, errorWith, invalidBody } from './openaiRoute.ts';
 
 const modelEntry = {
   type: 'object',
@@ -35,15 +38,33 @@ const modelEntry = {
 } as const;
 
 /**
- * `GET /v1/models` (public), OpenAI-shaped: every model version the node
- * knows, with its serving status and what a querier signs a request for —
- * the price per token, this node as gateway, and the AccessCredits domain.
- * `created` is when the node started (the registry keeps no publish time).
+ * `GET /v1/models` and `GET /v1/models/{id}` (public), OpenAI-shaped: every
+ * model version the node knows (or the one `id` names as `model` does; 404
+ * `MODEL_NOT_FOUND` for another), with its serving status and what a querier
+ * signs a request for — the price per token, this node as gateway, and the
+ * AccessCredits domain. `created` is when the node started (the registry
+ * keeps no publish time).
  */
 export const modelRoutes: FastifyPluginAsync<{
   deps: { completions: Pick<CompletionRouteDeps, 'models' | 'ctx' | 'creditsPerToken'> };
 }> = async (app, { deps: { completions: deps } }) => {
   const created = Math.floor(Date.now() / 1000);
+  const entry = (s: ServedModelStatus) => {
+    const { chainId, accessCredits } = creditsDomain(deps.ctx);
+    return {
+      id: s.name,
+      object: 'model',
+      created,
+      owned_by: 'concord',
+      concord: {
+        ...s,
+        creditsPerToken: deps.creditsPerToken.toString(),
+        gateway: deps.ctx.account.address,
+        chainId,
+        accessCredits,
+      },
+    };
+  };
   app.get(
     '/v1/models',
     {
@@ -59,24 +80,33 @@ export const modelRoutes: FastifyPluginAsync<{
         },
       },
     },
-    async () => {
-      const { chainId, accessCredits } = creditsDomain(deps.ctx);
-      return {
-        object: 'list',
-        data: deps.models.status().map((s) => ({
-          id: s.name,
-          object: 'model',
-          created,
-          owned_by: 'concord',
-          concord: {
-            ...s,
-            creditsPerToken: deps.creditsPerToken.toString(),
-            gateway: deps.ctx.account.address,
-            chainId,
-            accessCredits,
-          },
-        })),
-      };
+    async () => ({ object: 'list', data: deps.models.status().map(entry) }),
+  );
+  app.get(
+    '/v1/models/:id',
+    {
+      schema: {
+        summary:
+          'One model version this node serves or is loading, by name, `name@version` or model id (OpenAI-compatible)',
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+        },
+        response: { 200: modelEntry, 404: errorWith('`MODEL_NOT_FOUND`.'), '5xx': errorBody },
+      },
+      schemaErrorFormatter: invalidBody,
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const found = findModelStatus(deps.models, id);
+      if (found === undefined) {
+        throw new ServedModelNotFoundError(`This node knows no model '${id}'.`, {
+          param: 'model',
+          hint: 'GET /v1/models lists the names.',
+        });
+      }
+      return entry(found);
     },
   );
 };
