@@ -29,6 +29,7 @@ import { CreditReservations } from './inference/creditReservations.ts';
 import { createModelService, type NodeModelService } from './inference/modelService.ts';
 import type { ModelService } from './inference/types.ts';
 import { loadOrCreateApiToken, loadOrCreateNodeKeys } from './keys.ts';
+import type { LineLog } from './logger.ts';
 import { createNodeMetrics } from './metrics.ts';
 import { storePieceSources } from './pieceSources.ts';
 import type { Secret } from './secret.ts';
@@ -83,8 +84,8 @@ export type NodeConfig = {
   lazy?: boolean | undefined;
   /** Tests only: kill the process at this point of the first commit. */
   crashAfter?: CrashPoint | undefined;
-  /** Where log lines go (never keys). */
-  log: (line: string) => void;
+  /** Where log lines go (never keys): `createNodeLogger(...).line`, or any collector in tests. */
+  log: LineLog;
   /** Package version shown by `/health`. */
   version: string;
   /** Adds routes to the API before it listens (the CLI mounts the dashboard this way). */
@@ -265,9 +266,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     };
     const api = createApi(deps, {
       onServerError: (err, status) =>
-        config.log(
-          status === 500 ? `api: internal error: ${String(err)}` : `api: ${status} ${errorLine(err)}`,
-        ),
+        status === 500
+          ? config.log(`api: internal error: ${errorLine(err)}`, 'error')
+          : config.log(`api: ${status} ${errorLine(err)}`, 'warn'),
     });
     const creditsPerToken = config.creditsPerToken ?? DEFAULT_CREDITS_PER_TOKEN;
     registerCompletionRoutes(api, {
@@ -317,17 +318,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
 }
 
 /** Dials the bootstrap peers at once (the bootstrap service waits before its first dial); failures are logged. */
-async function dialBootstrap(
-  host: ConcordHost,
-  addrs: readonly string[],
-  log: (line: string) => void,
-): Promise<void> {
+async function dialBootstrap(host: ConcordHost, addrs: readonly string[], log: LineLog): Promise<void> {
   await Promise.all(
     addrs.map(async (addr) => {
       try {
         await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(10_000) });
       } catch (err) {
-        log(`bootstrap ${addr}: ${err instanceof Error ? err.message : String(err)}`);
+        log(`bootstrap ${addr}: ${errorLine(err)}`, 'warn');
       }
     }),
   );
