@@ -7,6 +7,7 @@ import { DEFAULT_CHAIN_WAIT_MS } from '../chain/client.ts';
 import { type ConcordContext, createConcordContext } from '../chain/context.ts';
 import { readDeployment } from '../chain/deployment.ts';
 import { errorLine } from '../chain/rpcErrors.ts';
+import { reachableUrls } from '../core/netHosts.ts';
 import { type BlobServer, serveBlobs, storeBlobSource } from '../p2p/blobServer.ts';
 import { type ConcordHost, createHost } from '../p2p/createHost.ts';
 import { loadOrCreatePeerKey } from '../p2p/peerKey.ts';
@@ -298,7 +299,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const infoFile = nodeInfoFile(config.dataDir);
     writeFileSync(`${infoFile}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
     renameSync(`${infoFile}.tmp`, infoFile);
-    config.log(`node ${info.address} peer ${info.peerId} api ${apiUrl}`);
+    config.log(`node ${info.address} peer ${info.peerId} api ${reachableUrls(apiUrl).join(' ')}`);
+    config.log(`listening on ${info.multiaddrs.join(' ')}`);
     return {
       ...info,
       ctx,
