@@ -14,6 +14,7 @@ import { HostLink } from './hostLink.ts';
 import type { ShardPlan } from './planner.ts';
 import { InferenceSession, type SealEvery, type SignatureCheck } from './session.ts';
 import type { ConsensusMode } from './shardDecision.ts';
+import { planFlags } from './wire.ts';
 
 /** What a gateway needs: its libp2p host, the chain, the plan, the model and how to reach each host. */
 export type InferenceGatewayInit = {
@@ -134,6 +135,7 @@ export class InferenceGateway {
       if (peer === undefined) throw new GatewayConfigError(`No address is known for host ${host}.`);
       link = new HostLink(this.#init.host, peer, this.#init.plan.parameters.modelDigest, {
         timeoutMs: this.#init.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+        plan: planFlags(this.#init.plan.parameters),
       });
       this.#links.set(host, link);
     }

@@ -9,6 +9,7 @@ import {
   InferenceGateway,
   type InferenceGatewayInit,
   type InferenceHost,
+  planFlags,
   type ShardPlan,
   serveInference,
 } from '../../inference/index.ts';
@@ -366,6 +367,7 @@ class NodeModels implements NodeModelService {
                 domain: this.#domain,
                 signer: localSigner(this.#deps.ctx),
                 model: plan.parameters.modelDigest,
+                plan: planFlags(plan.parameters),
                 config: base.config,
                 admit: chainSessionAdmission(this.#deps.ctx, {
                   modelId: t.model.modelId,
