@@ -196,7 +196,7 @@ export function parseRequestHeader(value: unknown): RequestHeader {
   const parts = v.parts.map(parsePart);
   const sessions = new Set(parts.map((p) => `${p.session}/${p.step}`));
   if (sessions.size !== parts.length) throw malformed('a session step appears twice');
-  return { model: (v.model as string).toLowerCase() as Hex, plan, parts };
+  return { model: (v.model as string).toLowerCase() as Hex, ...(plan === undefined ? {} : { plan }), parts };
 }
 
 function parsePlanFlags(raw: unknown): PlanFlags {
