@@ -110,6 +110,12 @@ export function applySettings(
   return filled;
 }
 
+/** The `--config` line of a command's usage. */
+export const SETTINGS_USAGE: readonly string[] = [
+  '  --config FILE       settings file (default ./concord.json); it and CONCORD_* variables give',
+  '                      the flags not passed (flag > env > file > default; see concord --help)',
+];
+
 /** Lines for `concord --help`: where settings come from and which there are. */
 export function settingsHelp(): string[] {
   const width = Math.max(...SETTINGS.map((s) => s.key.length + s.env.length + 3));

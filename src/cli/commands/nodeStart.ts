@@ -11,6 +11,7 @@ import { nodeDashboardDeps } from '../../web/nodeDashboard.ts';
 import { registerDashboard } from '../../web/registerDashboard.ts';
 import { parseByteSize } from '../byteSize.ts';
 import { type Command, synopsis, UsageError } from '../command.ts';
+import { SETTINGS_USAGE } from '../config.ts';
 
 const DEFAULT_DATA_DIR = '.concord/node';
 const CRASH_POINTS = ['commit-sent', 'committed'] as const;
@@ -118,6 +119,7 @@ export const nodeStartCommand: Command = {
     `  --max-lock-seconds N  refuse tasks whose reveal deadline (until which a commit locks stake) is further away (default ${DEFAULT_TASK_POLICY.maxLockSeconds})`,
     `  --log-level LEVEL     least severe entries written: ${LOG_LEVELS.join(' | ')} (default info)`,
     `  --log-format FORMAT   text (one readable line an entry, the default) or json (one JSON object a line)`,
+    ...SETTINGS_USAGE,
     '  --lie                 TESTS ONLY: commit wrong results and serve wrong partial products',
     "  --lazy                TESTS ONLY: compute nothing, replay another member's commitment",
     `  --crash-after POINT   TESTS ONLY: SIGKILL itself at ${CRASH_POINTS.join(' | ')} of a commit`,

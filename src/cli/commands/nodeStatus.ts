@@ -3,6 +3,7 @@ import { BaseError } from '../../core/errors.ts';
 import { nonLoopbackFirst, reachableUrls } from '../../core/netHosts.ts';
 import { type NodeInfo, nodeInfoFile } from '../../node/daemon.ts';
 import type { Command } from '../command.ts';
+import { SETTINGS_USAGE } from '../config.ts';
 
 /** No node runs with this data directory (no node.json, or its API does not answer). */
 export class NodeNotRunningError extends BaseError {
@@ -24,6 +25,7 @@ export const nodeStatusCommand: Command = {
     'Options:',
     '  --data DIR  data directory of the node (default .concord/node)',
     '  --json      print JSON',
+    ...SETTINGS_USAGE,
   ].join('\n'),
   options: { data: { type: 'string' }, json: { type: 'boolean' } },
   async run({ values, stdout }) {

@@ -2,6 +2,7 @@ import { type Address, getAddress, type Hex } from 'viem';
 import { activeNodes } from '../../chain/actions/activeNodes.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import type { InferenceDomain } from '../../chain/inferenceStatement.ts';
+import { errorLine } from '../../chain/rpcErrors.ts';
 import { BaseError } from '../../core/errors.ts';
 import {
   type ExchangeShardWeights,
@@ -480,5 +481,5 @@ function isGatewayRange(layout: PieceLayout, [start, end]: readonly [number, num
 function describe(err: unknown): string {
   if (err instanceof BaseError)
     return `${err.name}: ${err.shortMessage}${err.details ? ` (${err.details})` : ''}`;
-  return err instanceof Error ? err.message : String(err);
+  return errorLine(err);
 }
