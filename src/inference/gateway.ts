@@ -14,7 +14,7 @@ import { HostLink } from './hostLink.ts';
 import type { ShardPlan } from './planner.ts';
 import { InferenceSession, type SealEvery, type SignatureCheck } from './session.ts';
 import type { ConsensusMode } from './shardDecision.ts';
-import { planFlags } from './wire.ts';
+import { type PlanFlags, planFlags } from './wire.ts';
 
 /** What a gateway needs: its libp2p host, the chain, the plan, the model and how to reach each host. */
 export type InferenceGatewayInit = {
@@ -22,6 +22,11 @@ export type InferenceGatewayInit = {
   /** Where host signatures must count: chain id and, for on-chain settlement, the InferenceSettlement address. */
   domain: InferenceDomain;
   plan: ShardPlan;
+  /**
+   * The plan parameters sent to hosts, which refuse a gateway whose differ from
+   * theirs (default: the plan's own). Nodes send the flags they plan with.
+   */
+  planFlags?: PlanFlags;
   /**
    * The model version's parameters. The gateway reads only the embeddings,
    * layer norms and shapes; the matrix products go to the hosts.
@@ -135,7 +140,7 @@ export class InferenceGateway {
       if (peer === undefined) throw new GatewayConfigError(`No address is known for host ${host}.`);
       link = new HostLink(this.#init.host, peer, this.#init.plan.parameters.modelDigest, {
         timeoutMs: this.#init.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
-        plan: planFlags(this.#init.plan.parameters),
+        plan: this.#init.planFlags ?? planFlags(this.#init.plan.parameters),
       });
       this.#links.set(host, link);
     }

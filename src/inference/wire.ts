@@ -85,8 +85,8 @@ export type RequestHeader = {
 /**
  * The parameters of a shard plan that nodes choose with flags (`--replicas`,
  * `--standbys`, `--shards-per-matrix`); the others (digest, matrices, hosts)
- * come from the chain. `replicas` is the one planned with (fewer when there
- * are fewer nodes); `rows` is `shardsPerMatrix` or `rowsPerShard`, as the plan says.
+ * come from the chain. Nodes send the flags as given (a plan caps `replicas`
+ * by the number of nodes, which nodes may see change at different moments); `sharding` is `shardsPerMatrix=N` or `rowsPerShard=N`, as the plan cuts rows.
  */
 export type PlanFlags = { readonly replicas: number; readonly standbys: number; readonly sharding: string };
 

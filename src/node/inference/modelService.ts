@@ -10,6 +10,7 @@ import {
   InferenceGateway,
   type InferenceGatewayInit,
   type InferenceHost,
+  type PlanFlags,
   planFlags,
   type ShardPlan,
   serveInference,
@@ -249,6 +250,12 @@ class NodeModels implements NodeModelService {
   }
 
   /** The config of a version whose whole checkpoint this node holds (before it has loaded the version). */
+  /** The sharding flags this node plans with, as hosts and gateways compare them (not capped by the node count). */
+  #planFlags(): PlanFlags {
+    const { replicas, standbys, shardsPerMatrix } = this.#sharding;
+    return planFlags({ replicas, standbys, sharding: { shardsPerMatrix } });
+  }
+
   #localConfig(digest: Hex): GptConfig | undefined {
     const local = this.#deps.pieces(digest);
     return local ? decodeBasePiece(local.payload(BASE_LEAF)).config : undefined;
@@ -338,6 +345,7 @@ class NodeModels implements NodeModelService {
         host: gw.host,
         domain: this.#domain,
         plan,
+        planFlags: this.#planFlags(),
         params: t.gatewayParams,
         peers,
         tokenizer: base.tokenizer,
@@ -368,7 +376,7 @@ class NodeModels implements NodeModelService {
                 domain: this.#domain,
                 signer: localSigner(this.#deps.ctx),
                 model: plan.parameters.modelDigest,
-                plan: planFlags(plan.parameters),
+                plan: this.#planFlags(),
                 config: base.config,
                 admit: chainSessionAdmission(this.#deps.ctx, {
                   modelId: t.model.modelId,
