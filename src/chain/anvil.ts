@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { reachableUrls, urlHost } from '../core/netHosts.ts';
 import { DEV_MNEMONIC } from './devAccounts.ts';
 import { AnvilNotFoundError, AnvilStartError } from './errors.ts';
 
@@ -16,8 +17,11 @@ export const ANVIL_LOG_FILE = 'anvil.log';
 export type StartAnvilOptions = {
   /** TCP port; default: a free port picked by the OS. */
   port?: number;
-  /** Interface to listen on; only loopback is allowed. */
-  host?: '127.0.0.1';
+  /**
+   * Interface to listen on (default 127.0.0.1); 0.0.0.0 listens on every
+   * interface, and `rpcUrl` then names the first non-loopback address.
+   */
+  host?: string;
   /** Seconds per block; default: automine (a block per transaction). */
   blockTime?: number;
   /**
@@ -181,7 +185,7 @@ async function launch(bin: string, port: number, options: StartAnvilOptions): Pr
     (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
     track(child);
   }
-  const rpcUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const rpcUrl = reachableUrls(`http://${urlHost(options.host ?? '127.0.0.1')}:${port}`)[0]!;
   const pid = child.pid;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createPublicClient, http } from 'viem';
+import { reachableUrls, urlHost } from '../core/netHosts.ts';
 import { answersChainId, freePort, isPortFree, isRunning, startAnvil, stopAnvilPid } from './anvil.ts';
 import { createConcordClients } from './client.ts';
 import { deployConcord } from './deploy.ts';
@@ -16,12 +17,20 @@ const PID_FILE = 'anvil.pid';
 const DEPLOYMENT_FILE = 'deployment.json';
 
 /** Parameters of {@link upLocalChain}. */
-export type UpLocalChainParameters = { dir?: string; port?: number };
+export type UpLocalChainParameters = {
+  dir?: string;
+  port?: number;
+  /** Interface anvil listens on when it starts (default 127.0.0.1; 0.0.0.0 for every one). */
+  host?: string;
+};
 
 /** What {@link upLocalChain} started or found. */
 export type LocalChain = {
   dir: string;
+  /** The URL written into the deployment: the first of `rpcUrls`. */
   rpcUrl: string;
+  /** Every URL the chain answers at, non-loopback first (one per interface when it listens on all). */
+  rpcUrls: string[];
   pid: number;
   deployment: Deployment;
   /** Whether anvil was already running. */
@@ -52,17 +61,21 @@ export async function upLocalChain(params: UpLocalChainParameters = {}): Promise
   const previous = existsSync(deploymentFile(dir)) ? readDeployment(deploymentFile(dir)) : undefined;
   const running = await findRunning(dir, previous);
   let rpcUrl: string;
+  let rpcUrls: string[];
   let pid: number;
   if (running) {
     ({ rpcUrl, pid } = running);
+    rpcUrls = [rpcUrl];
   } else {
-    const port = params.port ?? (await preferredPort(previous));
+    const host = params.host ?? '127.0.0.1';
+    const port = params.port ?? (await preferredPort(previous, host));
     // The preferred port may be taken between the check and anvil's bind: then any free port will do.
-    const anvil = await startAnvil({ port, dataDir: dir, detached: true }).catch((err: unknown) => {
+    const anvil = await startAnvil({ port, host, dataDir: dir, detached: true }).catch((err: unknown) => {
       if (params.port !== undefined) throw err;
-      return startAnvil({ dataDir: dir, detached: true });
+      return startAnvil({ host, dataDir: dir, detached: true });
     });
     ({ rpcUrl, pid } = anvil);
+    rpcUrls = reachableUrls(`http://${urlHost(host)}:${anvil.port}`);
     writeFileSync(join(dir, PID_FILE), `${pid}\n`);
   }
   const reused = previous !== undefined && (await isDeployedOn(rpcUrl, previous));
@@ -74,7 +87,15 @@ export async function upLocalChain(params: UpLocalChainParameters = {}): Promise
     deployment = { ...(await deployConcord(clients, LOCAL_CHAIN_LIMITS)), rpcUrl };
   }
   writeDeployment(deploymentFile(dir), deployment);
-  return { dir, rpcUrl, pid, deployment, alreadyRunning: running !== undefined, reusedDeployment: reused };
+  return {
+    dir,
+    rpcUrl,
+    rpcUrls,
+    pid,
+    deployment,
+    alreadyRunning: running !== undefined,
+    reusedDeployment: reused,
+  };
 }
 
 /** Stops the anvil of a local chain directory; its state file stays for the next `up`. False if none ran. */
@@ -116,12 +137,12 @@ async function findRunning(
 }
 
 /** The port used last time, else 8545, else any free port. */
-async function preferredPort(previous: Deployment | undefined): Promise<number> {
+async function preferredPort(previous: Deployment | undefined, host: string): Promise<number> {
   const last = previous?.rpcUrl ? Number(new URL(previous.rpcUrl).port) : undefined;
   for (const port of [last, PREFERRED_PORT]) {
-    if (port && (await isPortFree(port))) return port;
+    if (port && (await isPortFree(port, host))) return port;
   }
-  return await freePort();
+  return await freePort(host);
 }
 
 /** Whether the chain at `rpcUrl` has the same id and code at every address of `d`. */

@@ -36,7 +36,7 @@ export function parseCommandArgs(
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      options: { ...command.options, help: { type: 'boolean', short: 'h' }, config: { type: 'string' } },
       allowPositionals: command.positionals ?? false,
       strict: true,
     });
@@ -46,4 +46,36 @@ export function parseCommandArgs(
       hint: `Run \`concord ${command.path.join(' ')} --help\` for usage.`,
     });
   }
+}
+
+/**
+ * The usage synopsis of a command generated from its flags, wrapped to
+ * `width` columns: `Usage: concord node start [--chain URL] ...`. A flag's
+ * argument name is `meta[flag]` (default `N`); boolean flags take none;
+ * `hidden` flags (test-only ones) are left out.
+ */
+export function synopsis(
+  command: Pick<Command, 'path' | 'options'>,
+  meta: Readonly<Record<string, string>>,
+  hidden: readonly string[] = [],
+  width = 110,
+): string {
+  const head = `Usage: concord ${command.path.join(' ')}`;
+  const words = Object.entries(command.options ?? {})
+    .filter(([name]) => !hidden.includes(name))
+    .map(([name, o]) => {
+      const arg = o.type === 'boolean' ? '' : ` ${meta[name] ?? 'N'}`;
+      return `[--${name}${arg}${o.multiple ? ' ...' : ''}]`;
+    });
+  const lines: string[] = [];
+  let line = head;
+  for (const word of words) {
+    if (line.length + 1 + word.length > width && line.trim() !== '') {
+      lines.push(line);
+      line = ' '.repeat(head.length);
+    }
+    line += ` ${word}`;
+  }
+  lines.push(line);
+  return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { BaseError } from '../core/errors.ts';
-import { type Command, parseCommandArgs } from './command.ts';
+import { type Command, parseCommandArgs, UsageError } from './command.ts';
 import { commands } from './commands/index.ts';
+import { applySettings, readConfigFile, readEnvSettings, settingsHelp } from './config.ts';
 import { createProcessOutput } from './processOutput.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -20,8 +21,11 @@ function topHelp(list: readonly Command[]): string {
     ...(lines.length > 0 ? lines : ['  (none yet)']),
     '',
     'Options:',
-    '  -h, --help     show help (also after any command)',
-    '  -v, --version  print the version',
+    '  -h, --help       show help (also after any command)',
+    '  -v, --version    print the version',
+    '  --config FILE    read settings from FILE instead of ./concord.json (after any command)',
+    '',
+    ...settingsHelp(),
   ].join('\n');
 }
 
@@ -65,11 +69,17 @@ export async function main(argv: string[]): Promise<number> {
       stdout(found.command.usage);
       return 0;
     }
-    return await found.command.run({ values, positionals, stdout, stderr });
+    const configFile = typeof values.config === 'string' ? values.config : undefined;
+    const settings = {
+      env: readEnvSettings(process.env),
+      file: readConfigFile(configFile, process.cwd()),
+    };
+    const filled = applySettings(found.command, values, settings);
+    return await found.command.run({ values: filled, positionals, stdout, stderr });
   } catch (err) {
     if (err instanceof BaseError) {
       stderr(`error: ${err.name}: ${err.message}`);
-      return err.name === 'UsageError' ? 2 : 1;
+      return err instanceof UsageError ? 2 : 1;
     }
     throw err;
   }

@@ -29,6 +29,15 @@ export class InferReplayedStepError extends BaseError {
   override name = 'InferReplayedStepError';
 }
 
+/**
+ * The gateway and the host cut the model version with different plan
+ * parameters (`--replicas`, `--standbys`, `--shards-per-matrix` of
+ * `concord node start`), so a shard index would not name the same rows.
+ */
+export class PlanParametersMismatchError extends BaseError {
+  override name = 'PlanParametersMismatchError';
+}
+
 /** The host does not serve a shard the request asked for. */
 export class InferShardNotHostedError extends BaseError {
   override name = 'InferShardNotHostedError';

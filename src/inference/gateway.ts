@@ -15,6 +15,7 @@ import { type InferenceMetrics, NO_INFERENCE_METRICS } from './metrics.ts';
 import type { ShardPlan } from './planner.ts';
 import { InferenceSession, type SealEvery, type SignatureCheck } from './session.ts';
 import type { ConsensusMode } from './shardDecision.ts';
+import { type PlanFlags, planFlags } from './wire.ts';
 
 /** What a gateway needs: its libp2p host, the chain, the plan, the model and how to reach each host. */
 export type InferenceGatewayInit = {
@@ -22,6 +23,11 @@ export type InferenceGatewayInit = {
   /** Where host signatures must count: chain id and, for on-chain settlement, the InferenceSettlement address. */
   domain: InferenceDomain;
   plan: ShardPlan;
+  /**
+   * The plan parameters sent to hosts, which refuse a gateway whose differ from
+   * theirs (default: the plan's own). Nodes send the flags they plan with.
+   */
+  planFlags?: PlanFlags;
   /**
    * The model version's parameters. The gateway reads only the embeddings,
    * layer norms and shapes; the matrix products go to the hosts.
@@ -138,6 +144,7 @@ export class InferenceGateway {
       if (peer === undefined) throw new GatewayConfigError(`No address is known for host ${host}.`);
       link = new HostLink(this.#init.host, peer, this.#init.plan.parameters.modelDigest, {
         timeoutMs: this.#init.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+        plan: this.#init.planFlags ?? planFlags(this.#init.plan.parameters),
       });
       this.#links.set(host, link);
     }

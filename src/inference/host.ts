@@ -39,8 +39,10 @@ import {
   INFER_ERROR_CLASSES,
   type InferErrorCode,
   jsonFrame,
+  type PlanFlags,
   parseJsonFrame,
   parseRequestHeader,
+  planFlagsDiffer,
   type RequestPart,
   type ResponsePart,
 } from './wire.ts';
@@ -53,6 +55,8 @@ export type InferenceHostInit = {
   signer: StatementSigner;
   /** Digest of the model version the shards are cut from; requests for another version are refused. */
   model: Hex;
+  /** The parameters this host planned the version with; a gateway that planned with others is refused (PLAN_MISMATCH). */
+  plan?: PlanFlags | undefined;
   /** The model's shape: input width (dModel) and the context length an attention cache holds. */
   config: Pick<GptConfig, 'dModel' | 'contextLength'>;
   /**
@@ -205,6 +209,10 @@ export class InferenceHost {
       throw new INFER_ERROR_CLASSES.NOT_HOSTED(
         `this host serves model version ${this.#init.model}, not ${header.model}`,
       );
+    }
+    const differ = header.plan && this.#init.plan ? planFlagsDiffer(this.#init.plan, header.plan) : undefined;
+    if (differ !== undefined) {
+      throw new INFER_ERROR_CLASSES.PLAN_MISMATCH(`nodes disagree on the shard plan: ${differ}`);
     }
     const width = this.#init.config.dModel;
     const total = header.parts.reduce((n, p) => n + p.items.reduce((m, i) => m + i.rows * width * 4, 0), 0);

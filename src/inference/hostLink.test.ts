@@ -117,8 +117,18 @@ describe('HostLink', () => {
     await gates.get(session);
   };
   const signer = privateKeyToAccount(generatePrivateKey());
+  /** The plan parameters the host planned with. */
+  const hostPlan = { replicas: 1, standbys: 1, sharding: 'shardsPerMatrix=4' };
   const serve = (on: ConcordHost, admission = admit) =>
-    serveInference(on, { domain: TEST_DOMAIN, signer, model, config, admit: admission, shards });
+    serveInference(on, {
+      domain: TEST_DOMAIN,
+      signer,
+      model,
+      plan: hostPlan,
+      config,
+      admit: admission,
+      shards,
+    });
   const newLink = (timeoutMs = 5_000) => new HostLink(gateway, libp2p.getMultiaddrs(), model, { timeoutMs });
   /** The link's inference streams open on the gateway's connections to the host. */
   const streams = () =>
@@ -212,6 +222,17 @@ describe('HostLink', () => {
       otherModel.submit(mlpCall(newSession(), 0, x)),
     ];
     for (const p of parts) await assert.rejects(p, InferShardNotHostedError);
+    // A gateway that planned with other flags is refused, the flag named; one that agrees is served.
+    const otherPlan = new HostLink(gateway, libp2p.getMultiaddrs(), model, {
+      plan: { ...hostPlan, sharding: 'shardsPerMatrix=2' },
+    });
+    await assert.rejects(otherPlan.submit(mlpCall(newSession(), 0, x)), {
+      name: 'PlanParametersMismatchError',
+      message: /--shards-per-matrix: shardsPerMatrix=4 here, shardsPerMatrix=2 at the gateway/,
+    });
+    const samePlan = new HostLink(gateway, libp2p.getMultiaddrs(), model, { plan: hostPlan });
+    assertAnswer(await samePlan.submit(mlpCall(newSession(), 0, x)), x);
+    await Promise.all([otherPlan.close(), samePlan.close()]);
     // The link is still usable after part refusals.
     assertAnswer(await link.submit(mlpCall(newSession(), 0, x)), x);
     await link.close();

@@ -25,6 +25,7 @@ import {
   f32Frame,
   headerJson,
   jsonFrame,
+  type PlanFlags,
   parseJsonFrame,
   parseResponseHeader,
   type RequestPart,
@@ -68,6 +69,7 @@ export class HostLink {
   readonly #host: ConcordHost;
   readonly #peer: HostPeer;
   readonly #model: Hex;
+  readonly #plan: PlanFlags | undefined;
   readonly #timeoutMs: number;
   readonly #queue: Pending[] = [];
   /** Sessions the host has answered (their auth is not sent again), the most recent MAX_ADMITTED_SESSIONS. */
@@ -77,10 +79,16 @@ export class HostLink {
   #scheduled = false;
 
   /** No stream is opened until the first part. */
-  constructor(host: ConcordHost, peer: HostPeer, model: Hex, options: { timeoutMs?: number } = {}) {
+  constructor(
+    host: ConcordHost,
+    peer: HostPeer,
+    model: Hex,
+    options: { timeoutMs?: number; plan?: PlanFlags } = {},
+  ) {
     this.#host = host;
     this.#peer = peer;
     this.#model = model;
+    this.#plan = options.plan;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   }
 
@@ -202,7 +210,11 @@ export class HostLink {
     }));
     const frames = calls.flatMap((c) => c.inputs.map(f32Frame));
     // One write per message: fewer Yamux frames and Noise messages than one per frame.
-    if (!stream.send(concatBytes([jsonFrame(headerJson({ model: this.#model, parts })), ...frames])))
+    if (
+      !stream.send(
+        concatBytes([jsonFrame(headerJson({ model: this.#model, plan: this.#plan, parts })), ...frames]),
+      )
+    )
       await stream.onDrain({ signal });
     const peer = String(this.#peer);
     const response = parseResponseHeader(

@@ -85,4 +85,10 @@ export {
   type SpeculationTarget,
   speculativeDecode,
 } from './speculate.ts';
-export type { RequestHeader, RequestItem, RequestPart } from './wire.ts';
+export {
+  type PlanFlags,
+  planFlags,
+  type RequestHeader,
+  type RequestItem,
+  type RequestPart,
+} from './wire.ts';

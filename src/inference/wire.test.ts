@@ -60,6 +60,14 @@ describe('parseRequestHeader', () => {
     const json = JSON.parse(JSON.stringify(headerJson(header)));
     assert.deepEqual(json.parts[0].auth.request, requestToJson(request));
     assert.deepEqual(parseRequestHeader(json), header);
+    // The gateway's plan parameters travel as they are; malformed ones are refused.
+    const plan = { replicas: 2, standbys: 1, sharding: 'shardsPerMatrix=4' };
+    assert.deepEqual(
+      parseRequestHeader(JSON.parse(JSON.stringify(headerJson({ ...header, plan })))).plan,
+      plan,
+    );
+    refusedRequest({ ...valid, plan: { ...plan, sharding: '4' } }, /plan sharding is not/);
+    refusedRequest({ ...valid, plan: { ...plan, replicas: -1 } }, /plan replicas and standbys/);
     // A sealing part may carry no items; `auth` may be left out.
     const { auth: _, ...noAuth } = part;
     assert.equal(parseRequestHeader(withPart({ ...noAuth, seal: true, items: [] })).parts[0]!.auth, null);

@@ -14,8 +14,10 @@ import {
   InferSessionUnauthorizedError,
   InferSessionUnfundedError,
   InferShardNotHostedError,
+  PlanParametersMismatchError,
 } from './errors.ts';
 import type { ExchangeKind } from './exchange.ts';
+import type { PlanShardsParameters } from './planner.ts';
 
 /**
  * Wire format of `/concord/infer/1.0.0` (second version: exchanges, batched
@@ -71,8 +73,46 @@ export type RequestHeader = {
    * in one product (e.g. while the network switches to a new version).
    */
   readonly model: Hex;
+  /**
+   * The parameters the gateway planned with; a host that planned the version
+   * with others refuses (PLAN_MISMATCH, naming the flag) instead of serving
+   * rows it cut differently. Absent: not checked.
+   */
+  readonly plan?: PlanFlags | undefined;
   readonly parts: readonly RequestPart[];
 };
+
+/**
+ * The parameters of a shard plan that nodes choose with flags (`--replicas`,
+ * `--standbys`, `--shards-per-matrix`); the others (digest, matrices, hosts)
+ * come from the chain. Nodes send the flags as given (a plan caps `replicas`
+ * by the number of nodes, which nodes may see change at different moments); `sharding` is `shardsPerMatrix=N` or `rowsPerShard=N`, as the plan cuts rows.
+ */
+export type PlanFlags = { readonly replicas: number; readonly standbys: number; readonly sharding: string };
+
+/** The {@link PlanFlags} of a plan's parameters. */
+export function planFlags(
+  parameters: Pick<PlanShardsParameters, 'replicas' | 'standbys' | 'sharding'>,
+): PlanFlags {
+  const s = parameters.sharding;
+  return {
+    replicas: parameters.replicas,
+    standbys: parameters.standbys,
+    sharding:
+      'shardsPerMatrix' in s ? `shardsPerMatrix=${s.shardsPerMatrix}` : `rowsPerShard=${s.rowsPerShard}`,
+  };
+}
+
+/** The first flag whose value differs between a host's plan and a gateway's, as `--flag host vs gateway`; undefined when they agree. */
+export function planFlagsDiffer(host: PlanFlags, gateway: PlanFlags): string | undefined {
+  if (host.replicas !== gateway.replicas)
+    return `--replicas: ${host.replicas} here, ${gateway.replicas} at the gateway`;
+  if (host.standbys !== gateway.standbys)
+    return `--standbys: ${host.standbys} here, ${gateway.standbys} at the gateway`;
+  if (host.sharding !== gateway.sharding)
+    return `--shards-per-matrix: ${host.sharding} here, ${gateway.sharding} at the gateway`;
+  return undefined;
+}
 
 /** The refusal codes of the protocol, each mapped to an error class on the gateway. */
 export const INFER_ERROR_CLASSES = {
@@ -83,6 +123,7 @@ export const INFER_ERROR_CLASSES = {
   UNAUTHORIZED: InferSessionUnauthorizedError,
   UNFUNDED: InferSessionUnfundedError,
   NO_CACHE: InferCacheMissingError,
+  PLAN_MISMATCH: PlanParametersMismatchError,
   BUSY: InferHostBusyError,
   FAILED: InferRefusedError,
 } as const;
@@ -107,6 +148,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function headerJson(header: RequestHeader): unknown {
   return {
     model: header.model,
+    ...(header.plan === undefined ? {} : { plan: header.plan }),
     parts: header.parts.map(({ auth, ...part }) => ({
       ...part,
       auth: auth && { request: requestToJson(auth.request), signature: auth.signature },
@@ -145,15 +187,25 @@ export function parseJsonFrame(payload: Uint8Array): unknown {
 
 /** Validates an untrusted request header; throws InferMalformedError naming the first problem. */
 export function parseRequestHeader(value: unknown): RequestHeader {
-  const v = record(value, ['model', 'parts'], 'request');
+  const v = record(value, ['model', 'plan', 'parts'], 'request');
   if (!isBytes32(v.model)) throw malformed('model is not 32 bytes of hex');
+  const plan = v.plan === undefined ? undefined : parsePlanFlags(v.plan);
   if (!Array.isArray(v.parts) || v.parts.length < 1 || v.parts.length > MAX_PARTS_PER_REQUEST) {
     throw malformed(`parts is not a list of 1..${MAX_PARTS_PER_REQUEST} session parts`);
   }
   const parts = v.parts.map(parsePart);
   const sessions = new Set(parts.map((p) => `${p.session}/${p.step}`));
   if (sessions.size !== parts.length) throw malformed('a session step appears twice');
-  return { model: (v.model as string).toLowerCase() as Hex, parts };
+  return { model: (v.model as string).toLowerCase() as Hex, ...(plan === undefined ? {} : { plan }), parts };
+}
+
+function parsePlanFlags(raw: unknown): PlanFlags {
+  const v = record(raw, ['replicas', 'standbys', 'sharding'], 'plan');
+  const count = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 1_000_000;
+  if (!count(v.replicas) || !count(v.standbys)) throw malformed('plan replicas and standbys are not counts');
+  if (typeof v.sharding !== 'string' || !/^(shardsPerMatrix|rowsPerShard)=\d{1,9}$/.test(v.sharding))
+    throw malformed('plan sharding is not shardsPerMatrix=N or rowsPerShard=N');
+  return { replicas: v.replicas as number, standbys: v.standbys as number, sharding: v.sharding };
 }
 
 function parsePart(raw: unknown): RequestPart {

@@ -7,6 +7,7 @@ import { DEFAULT_CHAIN_WAIT_MS } from '../chain/client.ts';
 import { type ConcordContext, createConcordContext } from '../chain/context.ts';
 import { readDeployment } from '../chain/deployment.ts';
 import { errorLine } from '../chain/rpcErrors.ts';
+import { reachableUrls } from '../core/netHosts.ts';
 import { type BlobServer, serveBlobs, storeBlobSource } from '../p2p/blobServer.ts';
 import { type ConcordHost, createHost } from '../p2p/createHost.ts';
 import { trackKnownPeers } from '../p2p/knownPeers.ts';
@@ -33,6 +34,7 @@ import { CreditReservations } from './inference/creditReservations.ts';
 import { createModelService, type NodeModelService } from './inference/modelService.ts';
 import type { ModelService } from './inference/types.ts';
 import { loadOrCreateApiToken, loadOrCreateNodeKeys } from './keys.ts';
+import type { LineLog } from './logger.ts';
 import { createNodeMetrics } from './metrics.ts';
 import { storePieceSources } from './pieceSources.ts';
 import type { Secret } from './secret.ts';
@@ -91,8 +93,8 @@ export type NodeConfig = {
   lazy?: boolean | undefined;
   /** Tests only: kill the process at this point of the first commit. */
   crashAfter?: CrashPoint | undefined;
-  /** Where log lines go (never keys). */
-  log: (line: string) => void;
+  /** Where log lines go (never keys): `createNodeLogger(...).line`, or any collector in tests. */
+  log: LineLog;
   /** Package version shown by `/health`. */
   version: string;
   /** Adds routes to the API before it listens (the CLI mounts the dashboard this way). */
@@ -299,9 +301,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       {
         allowedHosts: allowedHosts(apiHost, config.apiAllowedHosts),
         onServerError: (err, status) =>
-          config.log(
-            status === 500 ? `api: internal error: ${String(err)}` : `api: ${status} ${errorLine(err)}`,
-          ),
+          status === 500
+            ? config.log(`api: internal error: ${errorLine(err)}`, 'error')
+            : config.log(`api: ${status} ${errorLine(err)}`, 'warn'),
       },
     );
     config.extendApi?.(api, deps, ctx, store);
@@ -319,7 +321,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const infoFile = nodeInfoFile(config.dataDir);
     writeFileSync(`${infoFile}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
     renameSync(`${infoFile}.tmp`, infoFile);
-    config.log(`node ${info.address} peer ${info.peerId} api ${apiUrl}`);
+    config.log(`node ${info.address} peer ${info.peerId} api ${reachableUrls(apiUrl).join(' ')}`);
+    config.log(`listening on ${info.multiaddrs.join(' ')}`);
     return {
       ...info,
       ctx,
@@ -339,17 +342,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
 }
 
 /** Dials the bootstrap peers at once (the bootstrap service waits before its first dial); failures are logged. */
-async function dialBootstrap(
-  host: ConcordHost,
-  addrs: readonly string[],
-  log: (line: string) => void,
-): Promise<void> {
+async function dialBootstrap(host: ConcordHost, addrs: readonly string[], log: LineLog): Promise<void> {
   await Promise.all(
     addrs.map(async (addr) => {
       try {
         await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(10_000) });
       } catch (err) {
-        log(`bootstrap ${addr}: ${err instanceof Error ? err.message : String(err)}`);
+        log(`bootstrap ${addr}: ${errorLine(err)}`, 'warn');
       }
     }),
   );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogOnce } from './logOnce.ts';
+import { createLogOnce, createOutageLog } from './logOnce.ts';
 
 test('a repeated failure is logged once, then summarized after the window; other keys are independent', () => {
   const lines: string[] = [];
@@ -20,4 +20,22 @@ test('a repeated failure is logged once, then summarized after the window; other
   t = 30_000;
   once('task 1|TaskAlreadyFinalized', 'task 1: finalize: TaskAlreadyFinalized (benign)');
   assert.equal(lines[3], 'task 1: finalize: TaskAlreadyFinalized (benign)', 'nothing was held back');
+});
+
+test('N failures of one thing give one line, and one recovery line with the count and the time down', () => {
+  const lines: [string, string | undefined][] = [];
+  let t = 1_000;
+  const outage = createOutageLog((l, level) => lines.push([l, level]), { now: () => t });
+  outage.recovered('chain', 'chain reachable again'); // nothing was down: nothing to say
+  for (let i = 0; i < 12; i++, t += 3_500) outage.failed('chain', 'chain unreachable: round: fetch failed');
+  outage.failed('peer 12D3', 'peer 12D3 gone');
+  outage.recovered('chain', 'chain reachable again');
+  outage.recovered('chain', 'chain reachable again');
+  outage.failed('chain', 'chain unreachable: round: fetch failed');
+  assert.deepEqual(lines, [
+    ['chain unreachable: round: fetch failed', 'warn'],
+    ['peer 12D3 gone', 'warn'],
+    ['chain reachable again after 42 s (12 failed attempts)', undefined],
+    ['chain unreachable: round: fetch failed', 'warn'],
+  ]);
 });

@@ -154,3 +154,26 @@ it('during a chain stall /health answers within 2 s with 503 naming the chain, a
   assert.equal(body.checks.chain.status, 'ok');
   assert.ok(body.checks.peers.connected >= 1);
 });
+
+it('a chain lost for seconds is logged once when lost and once when back, with the count and the time down', async () => {
+  const i = 2;
+  proxies[i]!.setFailRate(0);
+  await new Promise((r) => setTimeout(r, 1500)); // a few good rounds: any earlier outage is over
+  const mark = logs[i]!.length;
+  proxies[i]!.setFailRate(1);
+  await new Promise((r) => setTimeout(r, 4000));
+  proxies[i]!.setFailRate(0);
+  const back = await waitFor(
+    'the chain back in the log',
+    async () => logs[i]!.slice(mark).find((l) => l.startsWith('chain reachable again')),
+    20_000,
+  );
+  const lines = logs[i]!.slice(mark);
+  const lost = lines.filter((l) => l.startsWith('chain unreachable: '));
+  assert.equal(lost.length, 1, lines.join('\n'));
+  assert.ok(!lost[0]!.includes('\n'), 'one line');
+  const [, seconds, attempts] = /after (\d+) s \((\d+) failed attempts?\)$/.exec(back) ?? [];
+  // The transport retries each call with back-off first, so a round fails only every second or two.
+  assert.ok(Number(seconds) >= 1 && Number(attempts) >= 1, back);
+  assert.equal(lines.filter((l) => l.includes('RPC_UNAVAILABLE')).length, 0, lines.join('\n'));
+});

@@ -8,6 +8,7 @@ import { type KadDHT, kadDHT, passthroughMapper, removePrivateAddressesMapper } 
 import { type Ping, ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
+import { nonLoopbackFirst } from '../core/netHosts.ts';
 import { DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DHT_PROTOCOL } from './constants.ts';
 import { HostConfigError } from './errors.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
@@ -64,6 +65,8 @@ export async function createHost(params: CreateHostParameters): Promise<ConcordH
     addresses: {
       listen: params.listen ?? DEFAULT_LISTEN,
       ...(params.announce ? { announce: params.announce } : {}),
+      // Peers try addresses in the order given: another machine first, this one's loopback last.
+      announceFilter: (addrs) => nonLoopbackFirst(addrs),
     },
     transports: [tcp()],
     connectionEncrypters: [noise()],

@@ -21,6 +21,7 @@ import { increaseTime, mineBlocks } from '../../src/chain/devRpc.ts';
 import { poolId } from '../../src/chain/poolId.ts';
 import { encodeTensor } from '../../src/core/codec.ts';
 import { digestBytes } from '../../src/core/digest.ts';
+import { reachableHosts } from '../../src/core/netHosts.ts';
 import type { TaskView } from '../../src/node/api/types.ts';
 import { chainNow } from '../../src/node/chainTime.ts';
 import { signBlobRequest } from '../../src/p2p/blobRequest.ts';
@@ -32,7 +33,7 @@ import { MemoryBlobs } from '../../src/tasks/testing.ts';
 import { KERNEL_VERSION } from '../../src/tensor/index.ts';
 import { type NodeProcess, spawnNode, waitFor } from './nodeProcess.ts';
 
-// Four `concord node start` processes and anvil on 127.0.0.1. Node 3 lies.
+// Four `concord node start` processes and anvil on 127.0.0.1. Node 3 lies; node 0 also binds 0.0.0.0.
 const NODES = 4;
 const LIAR = 3;
 const root = new URL('../..', import.meta.url).pathname;
@@ -64,7 +65,8 @@ before(async () => {
   deploymentFile = join(dir, 'deployment.json');
   writeDeployment(deploymentFile, chain.deployment);
   for (let i = 0; i < NODES; i++) writeFileSync(keyFile(i), devAccount(i + 1).privateKey, { mode: 0o600 });
-  await start(0, ['--max-model-memory', '512MiB']);
+  // Node 0 binds its API and one libp2p listener to every interface (what `node status` shows then).
+  await start(0, ['--max-model-memory', '512MiB', '--api-host', '0.0.0.0', '--listen', '/ip4/0.0.0.0/tcp/0']);
   await Promise.all([1, 2, 3].map((i) => start(i)));
   client = await createHost({ privateKey: await generateKeyPair('Ed25519') });
 });
@@ -174,6 +176,26 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
     assert.equal(status.peerId, nodes[0]!.info.peerId);
     assert.equal(status.address, devAccount(1).address);
     assert.equal(status.maxModelMemory, String(512 * 2 ** 20));
+    // Bound to 0.0.0.0: usable URLs and addresses, this machine's interfaces first, loopback last.
+    const port = new URL(nodes[0]!.info.apiUrl).port;
+    assert.deepEqual(
+      status.apiUrls,
+      reachableHosts('0.0.0.0').map((h) => `http://${h}:${port}`),
+    );
+    assert.equal(status.apiUrl, status.apiUrls[0]);
+    const multiaddrs = status.multiaddrs as string[];
+    assert.ok(!multiaddrs.some((m) => m.includes('/0.0.0.0/')), multiaddrs.join(' '));
+    const firstLoopback = multiaddrs.findIndex((m) => m.startsWith('/ip4/127.'));
+    assert.ok(firstLoopback >= 0);
+    assert.ok(
+      multiaddrs.slice(firstLoopback).every((m) => m.startsWith('/ip4/127.')),
+      multiaddrs.join(' '),
+    );
+    assert.equal(
+      multiaddrs.length,
+      reachableHosts('0.0.0.0').length + 1,
+      'each interface, and loopback twice',
+    );
     assert.equal(await modelMemoryOf(chain.deployer, { account: nodes[0]!.info.address }), 512n * 2n ** 20n);
   });
 

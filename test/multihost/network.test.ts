@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,13 +32,6 @@ import { NetnsLab, namespacesUnavailable } from './netns.ts';
 // (the operator's machine, on the bridge's own address) drives everything with the CLI: chain up,
 // chain deploy, node keys, fund, node start, task create, credits buy, ask. Then it cuts one host's
 // link in the middle of an answer and partitions and heals it.
-
-/**
- * TODO(chain up --host): set to true once `concord chain up --host H` lands. anvil then binds the
- * chain namespace's address itself; until then it binds that namespace's loopback and a small TCP
- * forwarder (tcpForward.mjs) makes it answer on the namespace's address.
- */
-const CHAIN_UP_HAS_HOST = false;
 
 const NODES = ['n1', 'n2', 'n3', 'n4'] as const;
 type NodeName = (typeof NODES)[number];
@@ -78,8 +70,6 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
   let dir: string;
   let modelId: string;
   let rpcUrl: string;
-  let forwarder: ChildProcess | undefined;
-  const forwarderOutput: string[] = [];
   const nodes = new Map<NodeName, NodeProcess>();
   const keys = new Map<NodeName, { address: Hex; peerId: string }>();
   const timings: string[] = [];
@@ -103,7 +93,6 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
         const own = p.output.filter((line) => /^\d{4}-\d\d-\d\dT/.test(line));
         return `--- ${n} (${lab.host(n).ip}, pid ${p.child.pid})\n${own.slice(-15).join('\n')}`;
       }),
-      `--- chain forwarder\n${forwarderOutput.slice(-5).join('\n')}`,
       `--- timings: ${timings.join(', ')}`,
     ].join('\n');
 
@@ -145,27 +134,15 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
   /** `/ip4/<host ip>/tcp/4001/p2p/<peer id>` of node `n`, known before it starts (`concord node keys`). */
   const multiaddr = (n: NodeName) => `/ip4/${lab.host(n).ip}/tcp/${P2P_PORT}/p2p/${keys.get(n)!.peerId}`;
 
-  /** Starts anvil in the chain namespace with `concord chain up`; returns the RPC URL on the namespace's address. */
+  /** Starts anvil in the chain namespace with `concord chain up --host`; returns the RPC URL on the namespace's address. */
   async function chainUp(): Promise<string> {
     const { ip } = lab.host('chain');
-    const host = CHAIN_UP_HAS_HOST ? ['--host', ip] : [];
-    await concordJson(['chain', 'up', '--dir', join(dir, 'chain'), '--port', String(RPC_PORT), ...host], {
-      prefix: lab.prefix('chain'),
-    });
-    if (!CHAIN_UP_HAS_HOST) {
-      const script = new URL('./tcpForward.mjs', import.meta.url).pathname;
-      const args = [
-        ...lab.prefix('chain').slice(1),
-        process.execPath,
-        script,
-        ip,
-        '127.0.0.1',
-        String(RPC_PORT),
-      ];
-      forwarder = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      forwarder.stdout?.on('data', (d: Buffer) => forwarderOutput.push(d.toString().trim()));
-      forwarder.stderr?.on('data', (d: Buffer) => forwarderOutput.push(d.toString().trim()));
-    }
+    await concordJson(
+      ['chain', 'up', '--dir', join(dir, 'chain'), '--port', String(RPC_PORT), '--host', ip],
+      {
+        prefix: lab.prefix('chain'),
+      },
+    );
     const url = `http://${ip}:${RPC_PORT}`;
     await waitFor(
       'the chain on its namespace address',
@@ -238,7 +215,6 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
     console.log(`multihost timings: ${timings.join(', ')}`);
     try {
       await Promise.all([...nodes.values()].map((p) => p.stop()));
-      forwarder?.kill('SIGKILL');
       if (lab !== undefined) await concord(['chain', 'down', '--dir', join(dir, 'chain')]);
     } finally {
       lab?.destroy();

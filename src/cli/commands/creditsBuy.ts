@@ -1,8 +1,15 @@
 import { buyCredits } from '../../chain/actions/buyCredits.ts';
 import { creditsOf } from '../../chain/actions/creditsOf.ts';
+import { ChainRevertError } from '../../chain/errors.ts';
 import { formatCcd } from '../../client/format.ts';
+import { BaseError } from '../../core/errors.ts';
 import { type Command, UsageError } from '../command.ts';
 import { resolveSigner, signerOptions, signerUsage } from './creditsSigner.ts';
+
+/** Credits cannot be bought yet: the payment goes to share holders, and no task has minted shares. */
+export class NoShareHoldersError extends BaseError {
+  override name = 'NoShareHoldersError';
+}
 
 /** `concord credits buy AMOUNT`: buys query credits with CCD; the payment goes to the share holders. */
 export const creditsBuyCommand: Command = {
@@ -13,6 +20,8 @@ export const creditsBuyCommand: Command = {
     '',
     'Buys AMOUNT credits at the AccessCredits price (approving the contract once),',
     'and prints the cost and the credits now held. Queries cost credits per token.',
+    'The payment is shared among the holders of shares, which settled tasks mint:',
+    'on a new network, buying fails (NoShareHoldersError) until the first task settles.',
     '',
     'Options:',
     ...signerUsage,
@@ -27,7 +36,18 @@ export const creditsBuyCommand: Command = {
       });
     }
     const ctx = await resolveSigner(values);
-    const { cost, receipt } = await buyCredits(ctx, { credits: BigInt(amount) });
+    const { cost, receipt } = await buyCredits(ctx, { credits: BigInt(amount) }).catch((err: unknown) => {
+      if (err instanceof ChainRevertError && err.errorName === 'CreditsNoHolders') {
+        throw new NoShareHoldersError(
+          'No one holds shares yet, so there is no one to pay for credits (AccessCredits reverted with CreditsNoHolders).',
+          {
+            hint: 'Shares are minted when tasks settle: run a task first (`concord task create`), then buy credits.',
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    });
     const held = await creditsOf(ctx);
     const result = {
       account: ctx.account.address,

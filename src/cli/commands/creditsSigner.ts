@@ -7,6 +7,7 @@ import { devnetLayout, readDevnetState } from '../../client/layout.ts';
 import type { TargetFlags } from '../../client/target.ts';
 import { loadOrCreateNodeKeys } from '../../node/keys.ts';
 import type { CommandContext } from '../command.ts';
+import { SETTINGS_USAGE } from '../config.ts';
 import { targetFlags, targetOptions } from './taskTarget.ts';
 
 /** Flags of the `credits` commands that sign: the target flags plus `--key FILE`. */
@@ -22,6 +23,7 @@ export const signerUsage: readonly string[] = [
   '  --chain URL         EVM JSON-RPC URL (default: the devnet’s)',
   '  --contracts FILE    deployment JSON (default: the devnet’s)',
   '  --json              print JSON',
+  ...SETTINGS_USAGE,
 ];
 
 /**

@@ -5,6 +5,7 @@ import { transfer } from '../../chain/actions/transfer.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { type Command, type CommandContext, UsageError } from '../command.ts';
+import { SETTINGS_USAGE } from '../config.ts';
 import { chainSigner, resolveSigner } from './creditsSigner.ts';
 
 /** The chain id of a local anvil, where the deployer's well-known dev key may fund accounts. */
@@ -32,6 +33,7 @@ export const fundCommand: Command = {
     '  --chain URL         EVM JSON-RPC URL (default: the devnet’s)',
     '  --contracts FILE    deployment JSON (default: the devnet’s)',
     '  --json              print JSON',
+    ...SETTINGS_USAGE,
   ].join('\n'),
   options: {
     eth: { type: 'string' },

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
+import type { ParseArgsConfig } from 'node:util';
 import { readDeployment } from '../../chain/deployment.ts';
 import { deploymentFile } from '../../chain/localChain.ts';
 import { startNode } from '../../node/daemon.ts';
 import { type AdmissionLimits, DEFAULT_ADMISSION_LIMITS } from '../../node/inference/completionAdmission.ts';
+import { createNodeLogger, LOG_FORMATS, LOG_LEVELS } from '../../node/logger.ts';
 import { DEFAULT_TASK_POLICY, type TaskPolicy } from '../../node/worker/taskPolicy.ts';
 import { DEFAULT_CONFIRMATIONS } from '../../node/worker/worker.ts';
 import { DEFAULT_REDIAL_MAX_MS } from '../../p2p/redialer.ts';
 import { parseByteSize } from '../byteSize.ts';
-import { type Command, UsageError } from '../command.ts';
+import { type Command, synopsis, UsageError } from '../command.ts';
+import { SETTINGS_USAGE } from '../config.ts';
 import { extendNodeApi } from '../nodeApiExtensions.ts';
 
 const DEFAULT_DATA_DIR = '.concord/node';
@@ -17,20 +20,73 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
   version: string;
 };
 
+/** The flags of `concord node start`; its usage line is generated from them. */
+const NODE_START_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  chain: { type: 'string' },
+  contracts: { type: 'string' },
+  key: { type: 'string' },
+  data: { type: 'string' },
+  listen: { type: 'string', multiple: true },
+  bootstrap: { type: 'string', multiple: true },
+  api: { type: 'string' },
+  'api-host': { type: 'string' },
+  'api-allowed-hosts': { type: 'string', multiple: true },
+  stake: { type: 'string' },
+  'poll-ms': { type: 'string' },
+  'chain-wait': { type: 'string' },
+  'redial-max-seconds': { type: 'string' },
+  confirmations: { type: 'string' },
+  replicas: { type: 'string' },
+  standbys: { type: 'string' },
+  'shards-per-matrix': { type: 'string' },
+  'max-model-memory': { type: 'string' },
+  'credits-per-token': { type: 'string' },
+  'max-running': { type: 'string' },
+  'max-queued': { type: 'string' },
+  'queue-wait': { type: 'string' },
+  'max-bond': { type: 'string' },
+  'max-slash-multiple': { type: 'string' },
+  'min-commit-seconds': { type: 'string' },
+  'min-reveal-seconds': { type: 'string' },
+  'max-lock-seconds': { type: 'string' },
+  lie: { type: 'boolean' },
+  lazy: { type: 'boolean' },
+  'crash-after': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+};
+
+/** The argument name each flag shows in the usage line. */
+const OPTION_ARGS: Record<string, string> = {
+  chain: 'URL',
+  contracts: 'FILE',
+  key: 'FILE',
+  data: 'DIR',
+  listen: 'MULTIADDR',
+  bootstrap: 'MULTIADDR',
+  api: 'PORT',
+  'api-host': 'HOST',
+  'api-allowed-hosts': 'NAME,...',
+  stake: 'WEI',
+  'chain-wait': 'S',
+  'redial-max-seconds': 'S',
+  'queue-wait': 'S',
+  'max-model-memory': 'BYTES',
+  'max-bond': 'WEI',
+  'crash-after': 'POINT',
+  'log-level': 'LEVEL',
+  'log-format': 'FORMAT',
+};
+
+/** Flags for tests, described in the options but kept out of the usage line. */
+const TEST_ONLY = ['lie', 'lazy', 'crash-after'];
+
 /** `concord node start`: runs a node until SIGINT or SIGTERM. */
 export const nodeStartCommand: Command = {
   path: ['node', 'start'],
   summary: 'run a node: join the network, compute tasks, serve the HTTP API',
   usage: [
-    'Usage: concord node start [--chain URL] [--contracts FILE] [--key FILE] [--data DIR]',
-    '                          [--listen MULTIADDR] [--bootstrap MULTIADDR ...] [--api PORT] [--api-host HOST]',
-    '                          [--api-allowed-hosts NAME,...]',
-    '                          [--stake WEI] [--poll-ms N] [--chain-wait S] [--redial-max-seconds S] [--confirmations N]',
-    '                          [--replicas N] [--standbys N] [--shards-per-matrix N] [--max-model-memory BYTES]',
-    '                          [--credits-per-token N]',
-    '                          [--max-running N] [--max-queued N] [--queue-wait S]',
-    '                          [--max-bond WEI] [--max-slash-multiple N] [--min-commit-seconds N] [--min-reveal-seconds N]',
-    '                          [--max-lock-seconds N]',
+    synopsis({ path: ['node', 'start'], options: NODE_START_OPTIONS }, OPTION_ARGS, TEST_ONLY),
     '',
     'Starts a node: registers and stakes its account if needed, follows the',
     "chain's tasks, computes, commits, reveals, finalizes and claims, exchanges",
@@ -68,47 +124,24 @@ export const nodeStartCommand: Command = {
     `  --min-commit-seconds N  refuse tasks with less time left to commit (default ${DEFAULT_TASK_POLICY.minCommitSeconds})`,
     `  --min-reveal-seconds N  refuse tasks with a shorter reveal window (default ${DEFAULT_TASK_POLICY.minRevealSeconds})`,
     `  --max-lock-seconds N  refuse tasks whose reveal deadline (until which a commit locks stake) is further away (default ${DEFAULT_TASK_POLICY.maxLockSeconds})`,
+    `  --log-level LEVEL     least severe entries written: ${LOG_LEVELS.join(' | ')} (default info)`,
+    `  --log-format FORMAT   text (one readable line an entry, the default) or json (one JSON object a line)`,
+    ...SETTINGS_USAGE,
     '  --lie                 TESTS ONLY: commit wrong results and serve wrong partial products',
     "  --lazy                TESTS ONLY: compute nothing, replay another member's commitment",
     `  --crash-after POINT   TESTS ONLY: SIGKILL itself at ${CRASH_POINTS.join(' | ')} of a commit`,
   ].join('\n'),
-  options: {
-    chain: { type: 'string' },
-    contracts: { type: 'string' },
-    key: { type: 'string' },
-    data: { type: 'string' },
-    listen: { type: 'string', multiple: true },
-    bootstrap: { type: 'string', multiple: true },
-    api: { type: 'string' },
-    'api-host': { type: 'string' },
-    'api-allowed-hosts': { type: 'string', multiple: true },
-    stake: { type: 'string' },
-    'poll-ms': { type: 'string' },
-    'chain-wait': { type: 'string' },
-    'redial-max-seconds': { type: 'string' },
-    confirmations: { type: 'string' },
-    replicas: { type: 'string' },
-    standbys: { type: 'string' },
-    'shards-per-matrix': { type: 'string' },
-    'max-model-memory': { type: 'string' },
-    'credits-per-token': { type: 'string' },
-    'max-running': { type: 'string' },
-    'max-queued': { type: 'string' },
-    'queue-wait': { type: 'string' },
-    'max-bond': { type: 'string' },
-    'max-slash-multiple': { type: 'string' },
-    'min-commit-seconds': { type: 'string' },
-    'min-reveal-seconds': { type: 'string' },
-    'max-lock-seconds': { type: 'string' },
-    lie: { type: 'boolean' },
-    lazy: { type: 'boolean' },
-    'crash-after': { type: 'string' },
-  },
+  options: NODE_START_OPTIONS,
   async run({ values, stdout }) {
     const contracts = str(values.contracts) ?? deploymentFile();
     const rpcUrl = str(values.chain) ?? readDeployment(contracts).rpcUrl;
     if (rpcUrl === undefined)
       throw new UsageError('No --chain URL given and the deployment file names none.');
+    const logger = createNodeLogger({
+      level: oneOf(values['log-level'], LOG_LEVELS, '--log-level'),
+      format: oneOf(values['log-format'], LOG_FORMATS, '--log-format'),
+      write: stdout,
+    });
     const crashAfter = str(values['crash-after']);
     if (crashAfter !== undefined && !(CRASH_POINTS as readonly string[]).includes(crashAfter)) {
       throw new UsageError(`--crash-after must be one of ${CRASH_POINTS.join(', ')}.`);
@@ -143,7 +176,7 @@ export const nodeStartCommand: Command = {
       lie: values.lie === true,
       lazy: values.lazy === true,
       crashAfter: crashAfter as (typeof CRASH_POINTS)[number] | undefined,
-      log: (line) => stdout(`${new Date().toISOString()} ${line}`),
+      log: logger.line,
       version: pkg.version,
       apiAllowedHosts: hostList(values['api-allowed-hosts']),
       extendApi: (app, deps, ctx, store) => extendNodeApi(app, { deps, ctx, store }),
@@ -152,7 +185,7 @@ export const nodeStartCommand: Command = {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
-    stdout(`${signal}: stopping`);
+    logger.info(`${signal}: stopping`);
     await node.stop();
     return 0;
   },
@@ -184,6 +217,13 @@ function admissionOf(values: Record<string, unknown>): Partial<AdmissionLimits> 
     ...(maxQueued === undefined ? {} : { maxQueued }),
     ...(wait === undefined ? {} : { maxWaitMs: wait * 1000 }),
   };
+}
+
+/** A flag's value when it is one of `allowed`; undefined when absent; a UsageError naming the flag otherwise. */
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], flag: string): T | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got '${String(v)}').`);
 }
 
 function str(v: unknown): string | undefined {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { BaseError } from '../../core/errors.ts';
+import { nonLoopbackFirst, reachableUrls } from '../../core/netHosts.ts';
 import { type NodeInfo, nodeInfoFile } from '../../node/daemon.ts';
 import type { Command } from '../command.ts';
+import { SETTINGS_USAGE } from '../config.ts';
 
 /** No node runs with this data directory (no node.json, or its API does not answer). */
 export class NodeNotRunningError extends BaseError {
@@ -11,16 +13,19 @@ export class NodeNotRunningError extends BaseError {
 /** `concord node status`: asks a running node's API for its health. */
 export const nodeStatusCommand: Command = {
   path: ['node', 'status'],
-  summary: "show a running node's peer id, account, chain head, API URL and model memory cap",
+  summary: "show a running node's peer id, account, chain head, API URLs and model memory cap",
   usage: [
     'Usage: concord node status [--data DIR] [--json]',
     '',
     "Reads DIR/node.json (written by `concord node start`) and queries the node's /health;",
     'maxModelMemory is the cap it announced on chain, in bytes (0 = unlimited).',
+    'apiUrls and multiaddrs list the addresses other machines can use first and loopback',
+    'last; an API bound to all interfaces (--api-host 0.0.0.0) shows each interface address.',
     '',
     'Options:',
     '  --data DIR  data directory of the node (default .concord/node)',
     '  --json      print JSON',
+    ...SETTINGS_USAGE,
   ].join('\n'),
   options: { data: { type: 'string' }, json: { type: 'boolean' } },
   async run({ values, stdout }) {
@@ -34,9 +39,12 @@ export const nodeStatusCommand: Command = {
         cause,
       });
     }
+    // Where others reach it (the interfaces' addresses when it binds all of them), loopback last.
+    const apiUrls = reachableUrls(info.apiUrl);
+    const local = apiUrls[apiUrls.length - 1]!;
     let health: Record<string, unknown>;
     try {
-      const res = await fetch(`${info.apiUrl}/health`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${local}/health`, { signal: AbortSignal.timeout(5000) });
       health = (await res.json()) as Record<string, unknown>;
     } catch (cause) {
       throw new NodeNotRunningError(`The node of ${dir} does not answer at ${info.apiUrl}.`, {
@@ -46,8 +54,9 @@ export const nodeStatusCommand: Command = {
     }
     const status = {
       ...health,
-      apiUrl: info.apiUrl,
-      multiaddrs: info.multiaddrs,
+      apiUrl: apiUrls[0],
+      apiUrls,
+      multiaddrs: nonLoopbackFirst(info.multiaddrs),
       pid: info.pid,
       maxModelMemory: info.maxModelMemory,
     };

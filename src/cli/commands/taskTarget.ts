@@ -2,6 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { DEFAULT_DEVNET_DIR } from '../../client/layout.ts';
 import type { TargetFlags } from '../../client/target.ts';
 import type { CommandContext } from '../command.ts';
+import { SETTINGS_USAGE } from '../config.ts';
 
 /** The flags every thin CLI command (`task`, `balance`, `shares`) accepts to find its node or chain. */
 export const targetOptions: NonNullable<ParseArgsConfig['options']> = {
@@ -21,6 +22,7 @@ export const targetUsage: readonly string[] = [
   '  --chain URL         EVM JSON-RPC URL for chain reads (default: the devnet’s)',
   '  --contracts FILE    deployment JSON for chain reads (default: the devnet’s)',
   '  --json              print JSON',
+  ...SETTINGS_USAGE,
 ];
 
 /** Picks the target flags out of parsed CLI values. */

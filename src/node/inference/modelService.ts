@@ -2,6 +2,7 @@ import { type Address, getAddress, type Hex } from 'viem';
 import { activeNodes } from '../../chain/actions/activeNodes.ts';
 import type { ConcordContext } from '../../chain/context.ts';
 import type { InferenceDomain } from '../../chain/inferenceStatement.ts';
+import { errorLine } from '../../chain/rpcErrors.ts';
 import { BaseError } from '../../core/errors.ts';
 import {
   type ExchangeShardWeights,
@@ -10,6 +11,8 @@ import {
   type InferenceGatewayInit,
   type InferenceHost,
   type InferenceMetrics,
+  type PlanFlags,
+  planFlags,
   type ShardPlan,
   serveInference,
 } from '../../inference/index.ts';
@@ -256,6 +259,12 @@ class NodeModels implements NodeModelService {
   }
 
   /** The config of a version whose whole checkpoint this node holds (before it has loaded the version). */
+  /** The sharding flags this node plans with, as hosts and gateways compare them (not capped by the node count). */
+  #planFlags(): PlanFlags {
+    const { replicas, standbys, shardsPerMatrix } = this.#sharding;
+    return planFlags({ replicas, standbys, sharding: { shardsPerMatrix } });
+  }
+
   #localConfig(digest: Hex): GptConfig | undefined {
     const local = this.#deps.pieces(digest);
     return local ? decodeBasePiece(local.payload(BASE_LEAF)).config : undefined;
@@ -345,6 +354,7 @@ class NodeModels implements NodeModelService {
         host: gw.host,
         domain: this.#domain,
         plan,
+        planFlags: this.#planFlags(),
         params: t.gatewayParams,
         peers,
         tokenizer: base.tokenizer,
@@ -376,6 +386,7 @@ class NodeModels implements NodeModelService {
                 domain: this.#domain,
                 signer: localSigner(this.#deps.ctx),
                 model: plan.parameters.modelDigest,
+                plan: this.#planFlags(),
                 config: base.config,
                 admit: chainSessionAdmission(this.#deps.ctx, {
                   modelId: t.model.modelId,
@@ -492,5 +503,5 @@ function isGatewayRange(layout: PieceLayout, [start, end]: readonly [number, num
 function describe(err: unknown): string {
   if (err instanceof BaseError)
     return `${err.name}: ${err.shortMessage}${err.details ? ` (${err.details})` : ''}`;
-  return err instanceof Error ? err.message : String(err);
+  return errorLine(err);
 }

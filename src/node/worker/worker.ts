@@ -17,7 +17,8 @@ import type { Store } from '../../store/openStore.ts';
 import type { TxAction } from '../../store/sentTxs.ts';
 import { chainNow } from '../chainTime.ts';
 import { DiskFullNotice } from '../diskFullNotice.ts';
-import { createLogOnce, type LogOnce } from '../logOnce.ts';
+import type { LineLog } from '../logger.ts';
+import { createLogOnce, createOutageLog, type LogOnce, type OutageLog } from '../logOnce.ts';
 import type { NodeMetrics } from '../metrics.ts';
 import type { TxLock } from '../txLock.ts';
 import { type ComputeDeps, computeResult, lieAbout } from './computeResult.ts';
@@ -36,7 +37,7 @@ export type WorkerComponents = ComputeDeps & {
   /** Held while the worker sends a transaction (the API sends from the same account). */
   txLock: TxLock;
   metrics: NodeMetrics;
-  log: (line: string) => void;
+  log: LineLog;
 };
 
 /** Options of a worker. */
@@ -150,6 +151,8 @@ export class Worker {
   #running = false;
   readonly #diskFull: DiskFullNotice;
   readonly #logOnce: LogOnce;
+  /** The chain's reachability: logged when it is lost and when it returns, not per failed call. */
+  readonly #chainOutage: OutageLog;
   /** The latest block (hash and number) when sent transactions were last checked. */
   #head: { hash: Hex; number: bigint } | undefined;
   /** Milliseconds before the next round while the disk is full (0: the poll interval). */
@@ -161,6 +164,7 @@ export class Worker {
     this.#init = init;
     this.#diskFull = new DiskFullNotice(components.log);
     this.#logOnce = createLogOnce(components.log);
+    this.#chainOutage = createOutageLog(components.log);
     this.#pools = new Set(JSON.parse(components.store.settings.get(POOLS_KEY) ?? '[]') as Hex[]);
   }
 
@@ -259,6 +263,7 @@ export class Worker {
       const now = await chainNow(this.#c.ctx);
       this.#chainTime = now;
       const head = await this.#c.ctx.publicClient.getBlock({ blockTag: 'latest' });
+      this.#chainOutage.recovered(CHAIN_KEY, 'chain reachable again');
       const depth = BigInt(this.#init.confirmations ?? DEFAULT_CONFIRMATIONS);
       const confirmedBlock = head.number > depth ? head.number - depth : 0n;
       if (head.hash !== this.#head?.hash) {
@@ -618,10 +623,15 @@ export class Worker {
       err instanceof BaseError ? err.code : isTransientRpcError(err) ? 'RPC_UNAVAILABLE' : 'INTERNAL';
     this.#c.metrics.errors.inc({ code });
     if (!log || this.#diskFull.repeated(err)) return;
+    if (code === 'RPC_UNAVAILABLE') {
+      this.#chainOutage.failed(CHAIN_KEY, `chain unreachable: ${where}: ${errorLine(err)}`);
+      return;
+    }
     const detail = err instanceof ChainRevertError ? err.errorName : errorLine(err);
     this.#logOnce(
       `${where}|${code}|${err instanceof ChainRevertError ? err.errorName : ''}`,
       `${where}: ${code}: ${detail}`,
+      'warn',
     );
   }
 }
@@ -632,5 +642,8 @@ const TX_EVENT: Partial<Record<TxAction, TxEvent>> = {
   reveal: 'Revealed',
   claim: 'Claimed',
 };
+
+/** The key of the chain in the worker's outage log. */
+const CHAIN_KEY = 'chain';
 
 const ZERO_POOL: Hex = `0x${'0'.repeat(64)}`;
