@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BaseError } from '../core/errors.ts';
 import { type Command, parseCommandArgs, UsageError } from './command.ts';
-import { commands } from './commands/index.ts';
+import { type CommandEntry, commands } from './commands/index.ts';
 import { applySettings, readConfigFile, readEnvSettings, settingsHelp } from './config.ts';
 import { createProcessOutput } from './processOutput.ts';
 
@@ -30,12 +30,12 @@ function topHelp(list: readonly Command[]): string {
 }
 
 /** Finds the command whose path is the longest prefix of argv. */
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
-  let best: { command: Command; rest: string[] } | undefined;
-  for (const command of commands) {
-    const n = command.path.length;
-    if (n <= argv.length && command.path.every((w, i) => argv[i] === w)) {
-      if (!best || n > best.command.path.length) best = { command, rest: argv.slice(n) };
+function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
+  let best: { entry: CommandEntry; rest: string[] } | undefined;
+  for (const entry of commands) {
+    const n = entry.path.length;
+    if (n <= argv.length && entry.path.every((w, i) => argv[i] === w)) {
+      if (!best || n > best.entry.path.length) best = { entry, rest: argv.slice(n) };
     }
   }
   return best;
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    stdout(topHelp(commands));
+    stdout(topHelp(await Promise.all(commands.map((c) => c.load()))));
     return 0;
   }
   const found = findCommand(argv);
@@ -64,9 +64,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const { values, positionals } = parseCommandArgs(found.command, found.rest);
+    const command = await found.entry.load();
+    const { values, positionals } = parseCommandArgs(command, found.rest);
     if (values.help) {
-      stdout(found.command.usage);
+      stdout(command.usage);
       return 0;
     }
     const configFile = typeof values.config === 'string' ? values.config : undefined;
@@ -74,8 +75,8 @@ export async function main(argv: string[]): Promise<number> {
       env: readEnvSettings(process.env),
       file: readConfigFile(configFile, process.cwd()),
     };
-    const filled = applySettings(found.command, values, settings);
-    return await found.command.run({ values: filled, positionals, stdout, stderr });
+    const filled = applySettings(command, values, settings);
+    return await command.run({ values: filled, positionals, stdout, stderr });
   } catch (err) {
     if (err instanceof BaseError) {
       stderr(`error: ${err.name}: ${err.message}`);

@@ -24,3 +24,8 @@ export const builtinTaskKinds: readonly TaskKind[] = [
 export function createTaskKindRegistry(kinds: readonly TaskKind[] = builtinTaskKinds): TaskKindRegistry {
   return new TaskKindRegistry(kinds);
 }
+
+/** The names of the built-in kinds, for help texts: "matvec, train, gradient, …". */
+export function builtinKindNames(): string {
+  return builtinTaskKinds.map((kind) => kind.name).join(', ');
+}

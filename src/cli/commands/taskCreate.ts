@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseEther } from 'viem';
 import type { NodeClient } from '../../client/nodeClient.ts';
 import { resolveNode } from '../../client/target.ts';
+import { builtinKindNames } from '../../tasks/builtin.ts';
 import { type Command, UsageError } from '../command.ts';
 import { targetFlags, targetOptions, targetUsage } from './taskTarget.ts';
 
@@ -21,7 +22,7 @@ export const taskCreateCommand: Command = {
     'digest (PATH relative to FILE), so a matvec spec can name its tensors.',
     '',
     'Options:',
-    '  --kind K            task kind (matvec, train, aggregate, embed, wasm); must match the spec',
+    `  --kind K            task kind (${builtinKindNames()}); must match the spec`,
     '  --spec FILE         the spec JSON',
     '  --reward CCD        base reward per winning participant (default 1)',
     '  --participants N    committee size and most participants (default 3)',

@@ -1,5 +1,6 @@
 import { formatTable } from '../../client/format.ts';
 import { resolveNode } from '../../client/target.ts';
+import { builtinKindNames } from '../../tasks/builtin.ts';
 import { type Command, UsageError } from '../command.ts';
 import { targetFlags, targetOptions, targetUsage } from './taskTarget.ts';
 
@@ -12,7 +13,7 @@ export const taskListCommand: Command = {
     '',
     'Options:',
     '  --state S           committing | revealing | finalizable | finalized | failed',
-    '  --kind K            a task kind name (matvec, train, ...)',
+    `  --kind K            a task kind name (${builtinKindNames()})`,
     '  --limit N           at most N tasks, 1..100 (default 20)',
     '  --before ID         tasks with ids below ID (the `next` cursor of a page)',
     ...targetUsage,
