@@ -107,7 +107,10 @@ export type NodeInfo = {
   address: Address;
   peerId: string;
   multiaddrs: string[];
+  /** The API's URL for a client on this machine (loopback when the API binds every interface). */
   apiUrl: string;
+  /** Every URL the API answers at, those other machines can use first and loopback last. */
+  apiUrls: string[];
   /** The model memory cap the node announced on chain, in bytes as a decimal string ("0" = unlimited). */
   maxModelMemory: string;
 };
@@ -308,20 +311,21 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     );
     config.extendApi?.(api, deps, ctx, store);
     cleanup.push(() => api.close());
-    const apiUrl = await listenApi(api, { host: apiHost, port: config.apiPort });
+    const apiUrls = reachableUrls(await listenApi(api, { host: apiHost, port: config.apiPort }));
     const info: NodeInfo = {
       pid: process.pid,
       address: keys.address,
       peerId: host.peerId.toString(),
       multiaddrs: host.getMultiaddrs().map((m) => m.toString()),
-      apiUrl,
+      apiUrl: apiUrls[apiUrls.length - 1]!,
+      apiUrls,
       maxModelMemory: memory.bytes.toString(),
     };
     // Written whole, then renamed: a reader polling for the file never sees half of it.
     const infoFile = nodeInfoFile(config.dataDir);
     writeFileSync(`${infoFile}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
     renameSync(`${infoFile}.tmp`, infoFile);
-    config.log(`node ${info.address} peer ${info.peerId} api ${reachableUrls(apiUrl).join(' ')}`);
+    config.log(`node ${info.address} peer ${info.peerId} api ${apiUrls.join(' ')}`);
     config.log(`listening on ${info.multiaddrs.join(' ')}`);
     return {
       ...info,

@@ -74,7 +74,10 @@ export async function createHost(params: CreateHostParameters): Promise<ConcordH
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList })] : [],
     // One reconnection mechanism: the node's Redialer (bounded, remembered, active nodes only).
     // libp2p's own queue would otherwise retry the peers the DHT tags keep-alive for about 75 s.
-    connectionManager: { maxConnections: params.maxConnections ?? DEFAULT_MAX_CONNECTIONS, reconnectRetries: 0 },
+    connectionManager: {
+      maxConnections: params.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      reconnectRetries: 0,
+    },
     services: {
       identify: identify(),
       ping: ping({ maxInboundStreams: 8, maxOutboundStreams: 8 }),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { BaseError } from '../../core/errors.ts';
-import { nonLoopbackFirst, reachableUrls } from '../../core/netHosts.ts';
+import { nonLoopbackFirst } from '../../core/netHosts.ts';
 import { type NodeInfo, nodeInfoFile } from '../../node/daemon.ts';
 import type { Command } from '../command.ts';
 import { SETTINGS_USAGE } from '../config.ts';
@@ -40,8 +40,8 @@ export const nodeStatusCommand: Command = {
       });
     }
     // Where others reach it (the interfaces' addresses when it binds all of them), loopback last.
-    const apiUrls = reachableUrls(info.apiUrl);
-    const local = apiUrls[apiUrls.length - 1]!;
+    const apiUrls = info.apiUrls;
+    const local = info.apiUrl;
     let health: Record<string, unknown>;
     try {
       const res = await fetch(`${local}/health`, { signal: AbortSignal.timeout(5000) });

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Hex } from 'viem';
+import type { Interfaces } from '../../core/netHosts.ts';
 import { createNodeMetrics } from '../metrics.ts';
 import { Secret } from '../secret.ts';
 import { ALL_OK_CHECKS } from '../testing/healthChecks.ts';
@@ -289,9 +290,27 @@ describe('the Host allowlist', () => {
     });
   }
 
-  it('adds the bind address unless it is a wildcard, and parses ports off names', () => {
-    assert.deepEqual(allowedHosts('0.0.0.0'), ['localhost', '127.0.0.1', '[::1]']);
-    assert.deepEqual(allowedHosts('::'), ['localhost', '127.0.0.1', '[::1]']);
+  it("adds the bind address, or for a wildcard bind the machine's interface addresses, and parses ports off names", () => {
+    const interfaces = {
+      lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+      eth0: [
+        { address: '10.0.0.7', family: 'IPv4', internal: false },
+        { address: 'fd00::7', family: 'IPv6', internal: false },
+      ],
+    } as unknown as Interfaces;
+    assert.deepEqual(allowedHosts('0.0.0.0', [], interfaces), [
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+      '10.0.0.7',
+    ]);
+    assert.deepEqual(allowedHosts('::', [], interfaces), [
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+      '10.0.0.7',
+      '[fd00::7]',
+    ]);
     assert.deepEqual(allowedHosts('10.0.0.5', ['Node.Example']), [
       'localhost',
       '127.0.0.1',

@@ -1,21 +1,25 @@
 import type { FastifyRequest } from 'fastify';
+import { type Interfaces, reachableHosts, urlHost } from '../../core/netHosts.ts';
 import { HostNotAllowedError } from './errors.ts';
 
 /** The `Host` names every node's API answers: its loopback names, with any port. */
 export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
 
-/** Bind addresses that name no single host (listening on every interface). */
-const WILDCARD_BINDS = new Set(['0.0.0.0', '::', '[::]']);
-
 /**
  * The hosts the API of a node bound to `bindHost` answers: the loopback names,
- * the bind address itself unless it is a wildcard (`0.0.0.0`, `::`), and the
- * names the operator adds (`--api-allowed-hosts`). `*` among them turns the
- * check off (for a node behind a proxy that checks `Host` itself).
+ * the addresses it is reachable at (the bind address, or for a wildcard bind
+ * such as `0.0.0.0` the machine's interface addresses — an address literal is
+ * no name a rebinding page can use), and the names the operator adds
+ * (`--api-allowed-hosts`). `*` among them turns the check off (for a node
+ * behind a proxy that checks `Host` itself).
  */
-export function allowedHosts(bindHost: string, extra: readonly string[] = []): string[] {
-  const bind = bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost}]` : bindHost;
-  const hosts = [...LOOPBACK_HOSTS, ...(WILDCARD_BINDS.has(bind) ? [] : [bind]), ...extra];
+export function allowedHosts(
+  bindHost: string,
+  extra: readonly string[] = [],
+  interfaces?: Interfaces,
+): string[] {
+  const own = reachableHosts(bindHost, interfaces).map(urlHost);
+  const hosts = [...LOOPBACK_HOSTS, ...own, ...extra];
   return [...new Set(hosts.map((h) => h.toLowerCase()))];
 }
 
