@@ -60,10 +60,8 @@ export const modelVersionsCommand: Command = {
     const header = ['version', 'digest', 'task', ...(flags.node === undefined ? [] : ['served'])];
     const cells = rows.map((r) => [r.index, r.digest, r.task, ...('served' in r ? [r.served ?? '-'] : [])]);
     for (const line of formatTable(header, cells)) stdout(line);
-    const failed = served.find(
-      (m) => m.concord.modelId === modelId.toString() && m.concord.state === 'failed',
-    );
-    if (failed?.concord.error) stdout(`served: failed: ${failed.concord.error}`);
+    const troubled = served.find((m) => m.concord.modelId === modelId.toString() && m.concord.error);
+    if (troubled?.concord.error) stdout(`served: ${troubled.concord.state}: ${troubled.concord.error}`);
     return 0;
   },
 };

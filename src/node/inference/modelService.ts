@@ -211,8 +211,8 @@ class NodeModels implements NodeModelService {
           details: t.error === undefined ? t.state : `${t.state}: ${t.error}`,
           hint:
             t.state === 'loading'
-              ? 'The node is fetching its pieces of the model or planning its hosts; try again in a few seconds.'
-              : 'See the error; the node retries on its next registry read.',
+              ? 'The node is fetching its pieces of the model or planning its hosts (and retries after an error at every registry read); try again in a few seconds.'
+              : 'A node serves one model version at a time: the newest model.',
         },
       );
     }
@@ -413,7 +413,9 @@ class NodeModels implements NodeModelService {
       if (this.#abort.signal.aborted) return;
       const error = describe(err);
       if (error !== t.error) this.#deps.log(`models: ${t.model.name}@${t.model.version.index}: ${error}`);
-      t.state = 'failed';
+      // Still loading: the next registry read tries again (a provider that had not yet read the
+      // version, a peer that was down); `error` says why the last attempt failed.
+      t.state = 'loading';
       t.error = error;
     }
   }

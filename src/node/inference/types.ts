@@ -35,7 +35,11 @@ export type ServedModelStatus = {
   readonly versionIndex: string;
   readonly name: string;
   readonly digest: Hex;
-  /** `loading` (fetching its pieces or waiting for hosts), `ready`, or `failed` (see `error`). */
+  /**
+   * `loading` (fetching its pieces or waiting for hosts; with `error`, why the last attempt failed —
+   * the node tries again at every registry read), `ready`, or `failed` (not served here: a node
+   * serves the newest model only; see `error`).
+   */
   readonly state: 'loading' | 'ready' | 'failed';
   readonly error?: string;
   readonly replicas: number;
