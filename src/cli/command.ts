@@ -79,3 +79,18 @@ export function synopsis(
   lines.push(line);
   return lines.join('\n');
 }
+
+/** An integer flag's value within [min, max], or undefined when the flag was not given; else a UsageError. */
+export function integerFlag(
+  v: CommandContext['values'][string],
+  flag: string,
+  min: number,
+  max: number,
+): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} must be an integer ${min}..${max}.`);
+  }
+  return n;
+}

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { type Address, isAddress } from 'viem';
+import { type Address, type Hex, isAddress } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import { type ConcordContext, createConcordContext } from '../chain/context.ts';
 import { readDeployment } from '../chain/deployment.ts';
@@ -45,10 +45,10 @@ export function resolveNode(flags: TargetFlags): NodeClient {
 }
 
 /**
- * A read-only chain context: `--chain` and `--contracts` when given, else the
- * devnet's. It signs with a throwaway key and is used for reads only.
+ * A chain context on `--chain` and `--contracts` when given, else the
+ * devnet's in `--dir`, signing with `privateKey`.
  */
-export async function resolveChainReader(flags: TargetFlags): Promise<ConcordContext> {
+export async function resolveChain(flags: TargetFlags, privateKey: Hex): Promise<ConcordContext> {
   let rpcUrl = flags.chain;
   let contracts = flags.contracts;
   if (rpcUrl === undefined || contracts === undefined) {
@@ -56,11 +56,12 @@ export async function resolveChainReader(flags: TargetFlags): Promise<ConcordCon
     rpcUrl ??= state.rpcUrl;
     contracts ??= state.deploymentFile;
   }
-  return await createConcordContext({
-    rpcUrl,
-    privateKey: generatePrivateKey(),
-    deployment: readDeployment(contracts),
-  });
+  return await createConcordContext({ rpcUrl, privateKey, deployment: readDeployment(contracts) });
+}
+
+/** A read-only chain context (see {@link resolveChain}): it signs with a throwaway key and is used for reads only. */
+export async function resolveChainReader(flags: TargetFlags): Promise<ConcordContext> {
+  return await resolveChain(flags, generatePrivateKey());
 }
 
 /** The accounts a read is about: the one given, else every node of the devnet in `flags.dir`. */

@@ -11,7 +11,7 @@ import type { PeerView } from './api/types.ts';
 export function connectedPeers(
   connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr'>[],
   own: ReadonlySet<string>,
-): PeerView[] {
+): Omit<PeerView, 'node'>[] {
   const byPeer = new Map<string, Set<string>>();
   for (const c of connections) {
     const id = c.remotePeer.toString();

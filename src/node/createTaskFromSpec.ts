@@ -38,7 +38,8 @@ export async function createTaskFromSpec(
     );
   }
   await kind.checkInputs?.(spec, async (digest) => deps.blobs.getBlob(digest));
-  const outOfBounds = termsOutOfBounds(request, await marketLimits(ctx));
+  const limits = await marketLimits(ctx);
+  const outOfBounds = termsOutOfBounds(request, limits);
   if (outOfBounds !== undefined) {
     throw new TaskTermsOutOfBoundsError(`The task's ${outOfBounds}.`, {
       hint: "TaskMarket's bounds are fixed at deployment (docs/ledger.md); choose terms within them.",
@@ -46,7 +47,7 @@ export async function createTaskFromSpec(
   }
   deps.blobs.putBlob(encoded.bytes);
   const now = BigInt(await chainNow(ctx));
-  const commitDeadline = now + CREATION_ALLOWANCE_SECONDS + BigInt(request.commitSeconds);
+  const commitDeadline = now + commitWindow(request, limits);
   const created = await createTask(ctx, {
     kind: kind.kindId,
     specDigest: encoded.digest,
@@ -66,12 +67,19 @@ export async function createTaskFromSpec(
 }
 
 /**
- * Seconds added to the commit deadline for the creation transaction to be
- * mined: TaskMarket measures the commit window from the block the task lands
- * in, which is later than the chain time the node reads before sending, so a
- * window at the chain's minimum would otherwise revert.
+ * Seconds a commit window keeps above the chain's minimum for the creation
+ * transaction to be mined: TaskMarket measures the window from the block the
+ * task lands in, later than the chain time the node reads before sending, so
+ * a window at the minimum would otherwise revert.
  */
-export const CREATION_ALLOWANCE_SECONDS = 30n;
+export const CREATION_ALLOWANCE_SECONDS = 15n;
+
+/** The commit window the node sets: the request's, but at least the chain's minimum plus the creation allowance. */
+function commitWindow(request: CreateTaskRequest, limits: MarketLimitsReturnType): bigint {
+  const asked = BigInt(request.commitSeconds);
+  const floor = limits.minCommitWindow + CREATION_ALLOWANCE_SECONDS;
+  return asked > floor ? asked : floor;
+}
 
 /** Which of the request's terms breaks TaskMarket's `limits`, or undefined when none does. */
 function termsOutOfBounds(request: CreateTaskRequest, limits: MarketLimitsReturnType): string | undefined {
@@ -82,9 +90,9 @@ function termsOutOfBounds(request: CreateTaskRequest, limits: MarketLimitsReturn
   if (BigInt(request.revealSeconds) < limits.minRevealWindow) {
     return `reveal window of ${request.revealSeconds} s is below the minimum ${limits.minRevealWindow} s`;
   }
-  const duration = BigInt(request.commitSeconds + request.revealSeconds) + CREATION_ALLOWANCE_SECONDS;
+  const duration = commitWindow(request, limits) + BigInt(request.revealSeconds);
   if (duration > limits.maxDuration) {
-    return `duration of ${duration} s (with ${CREATION_ALLOWANCE_SECONDS} s for the creation to be mined) is above the maximum ${limits.maxDuration} s`;
+    return `duration of ${duration} s is above the maximum ${limits.maxDuration} s`;
   }
   if (BigInt(request.bond) > base * BigInt(limits.maxBondMultiple)) {
     return `bond ${request.bond} is above ${limits.maxBondMultiple}x the base reward`;

@@ -173,9 +173,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     cleanup.push(() => host.stop());
     cleanup.push(trackKnownPeers(host, store.peers, config.log));
     await dialBootstrap(host, config.bootstrap, config.log);
+    const isActiveNode = activeNodePeers(ctx);
     const redialer = new Redialer(host, store.peers, {
       maxDelayMs: config.redialMaxMs,
-      wanted: activeNodePeers(ctx),
+      wanted: isActiveNode,
       log: config.log,
     });
     redialer.start(); // dials the remembered peers too
@@ -281,7 +282,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
           .catch(() => undefined);
         return created;
       },
-      peers: async () => peers(),
+      peers: async () =>
+        Promise.all(
+          peers().map(async (p) => ({ ...p, node: await isActiveNode(p.peerId).catch(() => false) })),
+        ),
       putBlob: async (bytes) => store.blobs.putBlob(bytes),
       putModel: async (bytes) => store.blobs.putModel(bytes),
     };

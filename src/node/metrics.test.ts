@@ -53,7 +53,7 @@ before(async () => {
     createTask: async () => {
       throw new Error('not used by these tests');
     },
-    peers: async () => peers(),
+    peers: async () => peers().map((p) => ({ ...p, node: true })),
     putBlob: async () => {
       throw new Error('not used by these tests');
     },

@@ -54,7 +54,9 @@ const deps: DashboardDeps = {
     chainHead: 42n,
     checks: ALL_OK_CHECKS,
   }),
-  peers: async () => [{ peerId: '12D3KooWpeer', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true }],
+  peers: async () => [
+    { peerId: '12D3KooWpeer', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true, node: true },
+  ],
   listTasks: async () => ({ tasks: [task(state)], next: null }),
   holdings: async (accounts) =>
     accounts.map((address, i) => ({ address, balance: 10n ** 18n, stake: 100n, shares: BigInt(i) })),

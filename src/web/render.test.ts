@@ -108,17 +108,28 @@ describe('renderSnapshot', () => {
 
   it('shows a peer connected twice once, with both addresses, and never the node itself', () => {
     const twice = [
-      { peerId: 'P1', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true },
-      { peerId: '12D3KooWtest', addrs: ['/ip4/127.0.0.1/tcp/9'], connected: true }, // the node itself
-      { peerId: 'P1', addrs: ['/ip4/127.0.0.1/tcp/2'], connected: true },
+      { peerId: 'P1', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true, node: true },
+      { peerId: '12D3KooWtest', addrs: ['/ip4/127.0.0.1/tcp/9'], connected: true, node: true }, // the node itself
+      { peerId: 'P1', addrs: ['/ip4/127.0.0.1/tcp/2'], connected: true, node: true },
     ];
     const html = renderSnapshot(snapshot('matvec', twice));
-    assert.match(html, /Peers \(1 connected\)/);
+    assert.match(html, /Peers \(1 node connected\)/);
     assert.doesNotMatch(html, /tcp\/9/);
     assert.match(
       html,
-      /<td><code>P1<\/code><\/td><td>\/ip4\/127\.0\.0\.1\/tcp\/1 \/ip4\/127\.0\.0\.1\/tcp\/2<\/td>/,
+      /<td><code>P1<\/code><\/td><td>node<\/td><td>\/ip4\/127\.0\.0\.1\/tcp\/1 \/ip4\/127\.0\.0\.1\/tcp\/2<\/td>/,
     );
+  });
+
+  it('counts nodes apart from the gateway hosts and clients connected to it', () => {
+    const peers = [
+      { peerId: 'N1', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true, node: true },
+      { peerId: 'N2', addrs: ['/ip4/127.0.0.1/tcp/2'], connected: true, node: true },
+      { peerId: 'G1', addrs: ['/ip4/127.0.0.1/tcp/3'], connected: true, node: false },
+    ];
+    const html = renderSnapshot(snapshot('matvec', peers));
+    assert.match(html, /Peers \(2 nodes connected, 1 other\)/);
+    assert.match(html, /<td><code>G1<\/code><\/td><td>gateway or client<\/td>/);
   });
 
   it('shows shares and credits per address in the ownership section', () => {

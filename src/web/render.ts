@@ -41,18 +41,29 @@ function networkSection(s: DashboardSnapshot): string {
   );
   // One row per peer with every address (a node lists each once; merged again for any other source),
   // never the node itself.
-  const byPeer = new Map<string, Set<string>>();
+  const byPeer = new Map<string, { addrs: Set<string>; node: boolean }>();
   for (const p of s.peers) {
-    if (p.peerId !== s.node.peerId)
-      byPeer.set(p.peerId, new Set([...(byPeer.get(p.peerId) ?? []), ...p.addrs]));
+    if (p.peerId === s.node.peerId) continue;
+    const seen = byPeer.get(p.peerId);
+    byPeer.set(p.peerId, {
+      addrs: new Set([...(seen?.addrs ?? []), ...p.addrs]),
+      node: p.node || !!seen?.node,
+    });
   }
   const peers = table(
-    ['peer', 'addresses'],
-    [...byPeer].map(([id, addrs]) => [`<code>${escapeHtml(id)}</code>`, escapeHtml([...addrs].join(' '))]),
+    ['peer', 'kind', 'addresses'],
+    [...byPeer].map(([id, p]) => [
+      `<code>${escapeHtml(id)}</code>`,
+      p.node ? 'node' : 'gateway or client',
+      escapeHtml([...p.addrs].join(' ')),
+    ]),
     'no peers connected',
   );
+  const nodePeers = [...byPeer.values()].filter((p) => p.node).length;
+  const others = byPeer.size - nodePeers;
+  const peerCount = `${nodePeers} node${nodePeers === 1 ? '' : 's'} connected${others > 0 ? `, ${others} other` : ''}`;
   const staked = s.holdings.filter((h) => h.active ?? BigInt(h.stake) > 0n).length;
-  return `<section id="network"><h2>Network</h2>${node}<h3>Nodes (${staked} staked)</h3>${nodes}<h3>Peers (${byPeer.size} connected)</h3>${peers}</section>`;
+  return `<section id="network"><h2>Network</h2>${node}<h3>Nodes (${staked} staked)</h3>${nodes}<h3>Peers (${peerCount})</h3>${peers}</section>`;
 }
 
 function tasksSection(s: DashboardSnapshot): string {

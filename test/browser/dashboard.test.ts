@@ -118,18 +118,24 @@ async function playgroundReaches(selector: string, timeout: number): Promise<voi
   }
 }
 
-/** Node 0's `GET /v1/peers` ids, checking each is listed once and never the node itself. */
+/**
+ * Node 0's `GET /v1/peers` ids, checking each is listed once, never the node itself, and that
+ * exactly the other nodes are marked `node` (the rest are their gateway hosts).
+ */
 async function peerIds(): Promise<string[]> {
   const res = await fetch(`${state.nodes[0]!.apiUrl}/v1/peers`);
-  const ids = ((await res.json()) as { peers: { peerId: string }[] }).peers.map((p) => p.peerId);
+  const peers = ((await res.json()) as { peers: { peerId: string; node: boolean }[] }).peers;
+  const ids = peers.map((p) => p.peerId);
   assert.equal(new Set(ids).size, ids.length, `a peer listed twice: ${ids.join(' ')}`);
   assert.ok(!ids.includes(state.nodes[0]!.peerId), 'the node lists itself as a peer');
+  const others = new Set(state.nodes.slice(1).map((n) => n.peerId));
+  for (const p of peers) assert.equal(p.node, others.has(p.peerId), `${p.peerId} marked node: ${p.node}`);
   return ids;
 }
 
-/** The count in the page's "Peers (n connected)" heading. */
+/** The count of nodes in the page's "Peers (n nodes connected, m other)" heading. */
 async function shownPeerCount(): Promise<number> {
-  const match = /Peers \((\d+) connected\)/.exec((await page.textContent('#network')) ?? '');
+  const match = /Peers \((\d+) nodes? connected/.exec((await page.textContent('#network')) ?? '');
   assert.ok(match, 'the network section has a Peers heading');
   return Number(match[1]);
 }
@@ -321,10 +327,11 @@ describe('the dashboard of a running devnet, in Chromium', { timeout: 600_000, s
     assert.ok(ids.length >= NODES - 1 && ids.length <= 2 * (NODES - 1), ids.join(' '));
     const gauge = sampleOf(families, 'concord_peers_connected') ?? 0;
     assert.ok(gauge >= NODES - 1 && gauge <= 2 * (NODES - 1), `concord_peers_connected ${gauge}`);
+    // The heading counts the other nodes apart from their gateway hosts.
     await page.waitForFunction(
       `(() => {
-        const m = /Peers \\((\\d+) connected\\)/.exec(document.getElementById('network')?.textContent ?? '');
-        return m !== null && Number(m[1]) >= ${NODES - 1} && Number(m[1]) <= ${2 * (NODES - 1)};
+        const m = /Peers \\((\\d+) nodes? connected/.exec(document.getElementById('network')?.textContent ?? '');
+        return m !== null && Number(m[1]) === ${NODES - 1};
       })()`,
       undefined,
       { timeout: 15_000 },

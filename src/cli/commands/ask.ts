@@ -4,7 +4,7 @@ import type { ModelListEntry, NodeClient } from '../../client/nodeClient.ts';
 import { resolveNode } from '../../client/target.ts';
 import { ensureDeposit, signedRequest } from '../../devnet/askDemo.ts';
 import type { SettlementView } from '../../node/inference/openaiFormat.ts';
-import { type Command, type CommandContext, UsageError } from '../command.ts';
+import { type Command, type CommandContext, integerFlag, UsageError } from '../command.ts';
 import { resolveSigner, signerOptions } from './creditsSigner.ts';
 import { targetFlags } from './taskTarget.ts';
 
@@ -74,7 +74,7 @@ export const askCommand: Command = {
         hint: 'Example: concord ask "The state of the Union is" --max-tokens 32',
       });
     }
-    const maxTokens = integer(values['max-tokens'], '--max-tokens', 1, 4096) ?? ASK_DEFAULT_MAX_TOKENS;
+    const maxTokens = integerFlag(values['max-tokens'], '--max-tokens', 1, 4096) ?? ASK_DEFAULT_MAX_TOKENS;
     const node = resolveNode(targetFlags(values));
     const model = await pickModel(node, typeof values.model === 'string' ? values.model : undefined);
     const body: Record<string, unknown> = {
@@ -170,20 +170,6 @@ function summary(r: AskResult): string {
       }`
     : `not settled${r.settlementError ? `: ${r.settlementError}` : ''}`;
   return `[${r.tokens} tokens, ${r.finishReason ?? 'no final chunk'}; session ${r.session ?? '?'}; ${settled}]`;
-}
-
-function integer(
-  v: CommandContext['values'][string],
-  flag: string,
-  min: number,
-  max: number,
-): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be an integer ${min}..${max}.`);
-  }
-  return n;
 }
 
 /** `{ [field]: number }` from a flag's value when given and `valid`, else `{}`. */

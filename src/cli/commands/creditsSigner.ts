@@ -1,10 +1,9 @@
 import { dirname } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Hex } from 'viem';
-import { type ConcordContext, createConcordContext } from '../../chain/context.ts';
-import { readDeployment } from '../../chain/deployment.ts';
-import { devnetLayout, readDevnetState } from '../../client/layout.ts';
-import type { TargetFlags } from '../../client/target.ts';
+import type { ConcordContext } from '../../chain/context.ts';
+import { devnetLayout } from '../../client/layout.ts';
+import { resolveChain } from '../../client/target.ts';
 import { loadOrCreateNodeKeys } from '../../node/keys.ts';
 import type { CommandContext } from '../command.ts';
 import { SETTINGS_USAGE } from '../config.ts';
@@ -43,13 +42,5 @@ export async function chainSigner(
   values: CommandContext['values'],
   privateKey: Hex,
 ): Promise<ConcordContext> {
-  const flags: TargetFlags = targetFlags(values);
-  let rpcUrl = flags.chain;
-  let contracts = flags.contracts;
-  if (rpcUrl === undefined || contracts === undefined) {
-    const state = readDevnetState(devnetLayout(flags.dir));
-    rpcUrl ??= state.rpcUrl;
-    contracts ??= state.deploymentFile;
-  }
-  return await createConcordContext({ rpcUrl, privateKey, deployment: readDeployment(contracts) });
+  return await resolveChain(targetFlags(values), privateKey);
 }

@@ -13,7 +13,7 @@ import { BaseError } from '../../core/errors.ts';
 import { modelDigest } from '../../model/pieces/digest.ts';
 import { checkpointOpening } from '../../tasks/checkpointPieces.ts';
 import type { ShardBlob } from '../../tasks/shardBlob.ts';
-import { type Command, type CommandContext, UsageError } from '../command.ts';
+import { type Command, integerFlag, UsageError } from '../command.ts';
 import { readCheckpointFile } from './checkpointFile.ts';
 import { resolveSigner, signerOptions, signerUsage } from './creditsSigner.ts';
 import { modelIdFlag, requireModel } from './modelFlags.ts';
@@ -76,7 +76,7 @@ export const trainCommand: Command = {
         hint: 'Run `concord train --help`.',
       });
     }
-    const rounds = int(values.rounds, '--rounds', 1, 1_000_000) ?? 1;
+    const rounds = integerFlag(values.rounds, '--rounds', 1, 1_000_000) ?? 1;
     const lr = values.lr === undefined ? DEFAULT_TRAIN_LR : Number(values.lr);
     if (!(Number.isFinite(lr) && lr > 0 && lr < 1)) {
       throw new UsageError(`--lr takes a learning rate between 0 and 1, not '${String(values.lr)}'.`);
@@ -87,9 +87,9 @@ export const trainCommand: Command = {
     await requireModel(owner, modelId);
     await checkVersionOf(owner, modelId, modelDigest(checkpointOpening(checkpoint.bytes)), checkpointFile);
     const active = (await activeNodes(owner)).length;
-    const tasks = int(values.tasks, '--tasks', 1, MAX_TASKS) ?? Math.max(1, Math.min(active, 4));
+    const tasks = integerFlag(values.tasks, '--tasks', 1, MAX_TASKS) ?? Math.max(1, Math.min(active, 4));
     const participants =
-      int(values.participants, '--participants', 1, 256) ?? Math.max(1, Math.min(active, 3));
+      integerFlag(values.participants, '--participants', 1, 256) ?? Math.max(1, Math.min(active, 3));
     const training = trainingRecipe(checkpoint.config, lr);
     const { files, text } = readTextData(data);
     const shards = shardsOf(() => textShards(checkpoint.tokenizer, text, tasks, training.recipe.seqLen));
@@ -187,17 +187,4 @@ async function checkVersionOf(
   throw new UsageError(`${file} (model digest ${digest}) is no version of model ${modelId}.`, {
     hint: 'Pass the checkpoint the model was created from (`concord model create FILE`).',
   });
-}
-
-function int(
-  v: CommandContext['values'][string],
-  flag: string,
-  min: number,
-  max: number,
-): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`${flag} must be an integer ${min}..${max}.`);
-  return n;
 }

@@ -51,7 +51,7 @@ const deps: NodeApiDeps = {
     return { taskId: 5n, specDigest: `0x${'ab'.repeat(32)}` as Hex, txHash: `0x${'cd'.repeat(32)}` as Hex };
   },
   async peers() {
-    return [{ peerId: '12D3KooWpeer', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true }];
+    return [{ peerId: '12D3KooWpeer', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true, node: true }];
   },
   async putBlob(bytes) {
     stored.push(bytes);
@@ -121,7 +121,7 @@ describe('createApi', () => {
   it('GET /v1/peers lists peers', async () => {
     const { body } = await call('/v1/peers');
     assert.deepEqual(body.peers, [
-      { peerId: '12D3KooWpeer', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true },
+      { peerId: '12D3KooWpeer', addrs: ['/ip4/127.0.0.1/tcp/1'], connected: true, node: true },
     ]);
   });
 

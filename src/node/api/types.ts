@@ -64,7 +64,11 @@ type Optional<T> = { [K in keyof T]: undefined extends T[K] ? T[K] | undefined :
 export type CreateTaskResult = { taskId: bigint; specDigest: Hex; txHash: Hex };
 
 /** A connected or known peer as `GET /v1/peers` shows it. */
-export type PeerView = { peerId: string; addrs: string[]; connected: boolean };
+/**
+ * A connected peer as `GET /v1/peers` lists it; `node` says whether it is an active Concord node
+ * (registered with a verified peer id), not another node's gateway host or a client.
+ */
+export type PeerView = { peerId: string; addrs: string[]; connected: boolean; node: boolean };
 
 /**
  * What the HTTP API needs from the node: the operations it binds, the API

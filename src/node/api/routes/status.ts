@@ -57,11 +57,16 @@ export const statusRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
                 type: 'array',
                 items: {
                   type: 'object',
-                  required: ['peerId', 'addrs', 'connected'],
+                  required: ['peerId', 'addrs', 'connected', 'node'],
                   properties: {
                     peerId: { type: 'string' },
                     addrs: { type: 'array', items: { type: 'string' } },
                     connected: { type: 'boolean' },
+                    node: {
+                      type: 'boolean',
+                      description:
+                        "An active Concord node (registered with a verified peer id); false: another node's gateway host or a client.",
+                    },
                   },
                 },
               },
