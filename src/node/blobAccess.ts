@@ -1,10 +1,12 @@
 import { type Address, type Hex, isAddressEqual } from 'viem';
 import { committeeOf } from '../chain/actions/committeeOf.ts';
 import { getTask } from '../chain/actions/getTask.ts';
+import { isPoolCreator } from '../chain/actions/isPoolCreator.ts';
 import { poolTasks } from '../chain/actions/poolTasks.ts';
 import { poolWinners } from '../chain/actions/poolWinners.ts';
 import { sharesOf } from '../chain/actions/sharesOf.ts';
 import type { ConcordContext } from '../chain/context.ts';
+import { poolOwnerOf } from '../chain/poolId.ts';
 import type { BlobAuthorizationQuery } from '../p2p/blobServer.ts';
 import type { BlobStore } from '../store/blobStore.ts';
 import type { TaskKindRegistry } from '../tasks/registry.ts';
@@ -17,7 +19,9 @@ import { parseHostContext } from './inference/versionCheckpoint.ts';
  * - purpose `task`, context the task id (decimal): members of that task's
  *   committee may fetch its spec blob and the input blobs the spec names;
  * - purpose `pool`, context the pool id (hex): holders of ownership shares
- *   of a task in the pool may fetch the pool's winning results (the exchange);
+ *   of a task in the pool may fetch the pool's winning results (the exchange),
+ *   and so may the pool's owner and the accounts it allows to add tasks to it
+ *   (they paid for the tasks and create the aggregate that combines them);
  * - purpose `host`, context `<modelId>:<versionIndex>`: the hosts and standbys
  *   of that model version's shard plan may fetch the pieces of their shards,
  *   any active node the base and vocabulary pieces, a planned host the whole
@@ -97,6 +101,9 @@ async function mayFetchPoolResult(
 ): Promise<boolean> {
   const winners = await poolWinners(deps.ctx, { pool });
   if (!winners.some((w) => w.toLowerCase() === q.digest.toLowerCase())) return false;
+  const owner = poolOwnerOf(pool);
+  if (isAddressEqual(owner, q.requester)) return true;
+  if (await isPoolCreator(deps.ctx, { owner, account: q.requester })) return true;
   return await holdsPoolShares(deps.ctx, pool, q.requester);
 }
 

@@ -1,3 +1,4 @@
+import type { Hex } from 'viem';
 import { createTask } from '../chain/actions/createTask.ts';
 import { type MarketLimitsReturnType, marketLimits } from '../chain/actions/marketLimits.ts';
 import type { ConcordContext } from '../chain/context.ts';
@@ -64,6 +65,29 @@ export async function createTaskFromSpec(
     revealDeadline: commitDeadline + BigInt(request.revealSeconds),
   });
   return { taskId: created.taskId, specDigest: encoded.digest, txHash: created.receipt.transactionHash };
+}
+
+/**
+ * Before a task that combines a pool's winners (an `aggregate`) is created
+ * here, fetches the winners this node lacks with `fetchPoolWinners` (the
+ * committees that computed them hold them; a node the pool's owner allows to
+ * add tasks may fetch them). Does nothing for other tasks or when every input
+ * is here; a malformed spec is left to {@link createTaskFromSpec} to name.
+ */
+export async function gatherPoolInputs(
+  deps: { blobs: BlobStore; kinds: TaskKindRegistry; fetchPoolWinners: (pool: Hex) => Promise<unknown> },
+  request: CreateTaskRequest,
+): Promise<void> {
+  if (request.pool === undefined || BigInt(request.pool) === 0n) return;
+  let lacking: Hex[];
+  try {
+    const kind = deps.kinds.get(String(request.spec.kind));
+    if (!kind.poolInputs) return;
+    lacking = kind.inputs(kind.parseSpec(request.spec)).filter((digest) => !deps.blobs.hasBlob(digest));
+  } catch {
+    return;
+  }
+  if (lacking.length > 0) await deps.fetchPoolWinners(request.pool as Hex);
 }
 
 /**

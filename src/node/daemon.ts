@@ -24,7 +24,7 @@ import type { ApiDeps } from './api/types.ts';
 import { createBlobAuthorizer } from './blobAccess.ts';
 import { cachedChainNow } from './chainTime.ts';
 import { connectedPeers } from './connectedPeers.ts';
-import { createTaskFromSpec } from './createTaskFromSpec.ts';
+import { createTaskFromSpec, gatherPoolInputs } from './createTaskFromSpec.ts';
 import { ensureDataDir } from './dataDir.ts';
 import { ensureModelMemory } from './ensureModelMemory.ts';
 import { ensureRegistered } from './ensureRegistered.ts';
@@ -40,6 +40,7 @@ import { storePieceSources } from './pieceSources.ts';
 import type { Secret } from './secret.ts';
 import { listTaskViews, readTaskView } from './taskViews.ts';
 import { createTxLock } from './txLock.ts';
+import { exchangePool } from './worker/exchange.ts';
 import type { TaskPolicy } from './worker/taskPolicy.ts';
 import { type CrashPoint, Worker } from './worker/worker.ts';
 
@@ -268,6 +269,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       listTasks: (query) => listTaskViews(ctx, kinds, query),
       getTask: (id) => readTaskView(ctx, kinds, id),
       createTask: async (request) => {
+        // Fetched before the transaction lock: the node's commits and reveals do not wait for it.
+        await gatherPoolInputs(
+          {
+            blobs: store.blobs,
+            kinds,
+            fetchPoolWinners: (pool) => exchangePool({ ctx, blobs: store.blobs, host }, pool),
+          },
+          request,
+        );
         const created = await txLock.run(() =>
           createTaskFromSpec(ctx, { blobs: store.blobs, kinds }, request),
         );

@@ -13,7 +13,9 @@ import { getNode } from '../../src/chain/actions/getNode.ts';
 import { getTask } from '../../src/chain/actions/getTask.ts';
 import { modelMemoryOf } from '../../src/chain/actions/modelMemoryOf.ts';
 import { participantState as readParticipantState } from '../../src/chain/actions/participantState.ts';
+import { setPoolCreator } from '../../src/chain/actions/setPoolCreator.ts';
 import { sharesOf } from '../../src/chain/actions/sharesOf.ts';
+import { createConcordContext } from '../../src/chain/context.ts';
 import { writeDeployment } from '../../src/chain/deployment.ts';
 import { devAccount } from '../../src/chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../src/chain/devChain.ts';
@@ -373,6 +375,22 @@ describe('concord node start: four node processes on a real chain', { timeout: 2
       context: pool,
     });
     assert.equal(digestBytes(await fetchBlob(client, { peer, request: granted })), b.honest);
+
+    // An account the pool's owner allows to add tasks (it creates the aggregate) may fetch the winners too.
+    const owner = await createConcordContext({
+      rpcUrl: chain.anvil.rpcUrl,
+      privateKey: devAccount(1).privateKey,
+      deployment: chain.deployment,
+    });
+    await setPoolCreator(owner, { account: outsider.address, allowed: true });
+    const allowed = await signBlobRequest(outsider, {
+      digest: b.honest,
+      chainId,
+      chainTime: await chainNow(chain.deployer),
+      purpose: 'pool',
+      context: pool,
+    });
+    assert.equal(digestBytes(await fetchBlob(client, { peer, request: allowed })), b.honest);
 
     const store = new BlobStore(join(dataDir(winnerIndexes[0]!), 'blobs'));
     const path = store.pathOf(b.honest);
