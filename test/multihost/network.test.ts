@@ -279,7 +279,7 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
 
       const created = await concordJson<{ taskId: string }>([
         ...['task', 'create', '--kind', 'matvec', '--spec', join(dir, 'task.json')],
-        ...['--participants', '4', '--quorum', '3', '--commit-seconds', '90', '--reveal-seconds', '90'],
+        ...['--participants', '4', '--quorum', '3', '--commit-seconds', '60', '--reveal-seconds', '60'],
         ...['--node', apiUrl('n1'), '--token-file', tokenFile('n1')],
       ]);
       await waitForTaskEnd(apiUrl('n1'), created.taskId, 600);
