@@ -87,22 +87,12 @@ async function createMatvecTask(commitSeconds: number): Promise<string> {
 
 /**
  * Waits until every node serves `name` version 0 (node 0's gateway needs every host's shards). A node
- * may report `failed` for a moment right after the model is registered (its first checkpoint fetch is
- * refused by peers that have not seen the version yet) and then retries, so `failed` is waited out too.
+ * whose first checkpoint fetch is refused (peers that have not seen the version yet) stays `loading`
+ * and retries at its next registry read.
  */
 async function servedEverywhere(name: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
   return await Promise.all(
-    state.nodes.map(async (n) => {
-      for (;;) {
-        try {
-          return await waitForModelReady(new NodeClient(n.apiUrl), name, 0n, 10_000);
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      }
-    }),
+    state.nodes.map((n) => waitForModelReady(new NodeClient(n.apiUrl), name, 0n, timeoutMs)),
   );
 }
 

@@ -119,13 +119,19 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
     }
   };
 
-  /** Waits until node `n` serves the shipped model, ready (a failed load is retried at the node's next registry read). */
-  const servedBy = (n: NodeName) =>
+  /**
+   * Waits until node `n` serves version `version` of the shipped model, ready (a load that failed stays
+   * `loading` and is retried at the next registry read).
+   */
+  const servedBy = (n: NodeName, version = '0') =>
     waitFor(
-      `${n} serving ${SHIPPED_MODEL_NAME}`,
+      `${n} serving ${SHIPPED_MODEL_NAME}@${version}`,
       async () => {
         const list = await new NodeClient(apiUrl(n)).models().catch(() => []);
-        return list.find((m) => m.id === SHIPPED_MODEL_NAME && m.concord.state === 'ready');
+        return list.find(
+          (m) =>
+            m.id === SHIPPED_MODEL_NAME && m.concord.versionIndex === version && m.concord.state === 'ready',
+        );
       },
       60_000,
       logs,
@@ -300,7 +306,7 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
     withLogs(async () => {
       // Credits are paid to share holders: the task above minted the first shares.
       await concordJson(['credits', 'buy', '1000', '--key', deployerKey(), ...chainFlags()]);
-      await Promise.all(NODES.map(servedBy));
+      await Promise.all(NODES.map((n) => servedBy(n)));
       lap('credits, model served');
       reference = await concordJson<AskResult>(askArgs());
       lap('ask');
@@ -414,24 +420,7 @@ describe('a Concord network across five network namespaces, driven by the CLI', 
       assert.equal(trained.trained.length, 1);
       assert.equal(trained.trained[0]?.version, '1');
       lap('trained');
-      await Promise.all(
-        NODES.map((n) =>
-          waitFor(
-            `${n} serving version 1`,
-            async () => {
-              const list = await new NodeClient(apiUrl(n)).models().catch(() => []);
-              return list.find(
-                (m) =>
-                  m.id === SHIPPED_MODEL_NAME &&
-                  m.concord.versionIndex === '1' &&
-                  m.concord.state === 'ready',
-              );
-            },
-            60_000,
-            logs,
-          ),
-        ),
-      );
+      await Promise.all(NODES.map((n) => servedBy(n, '1')));
       lap('version 1 served');
     }),
   );

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { sharesAbi } from '../../../generated/contracts/index.ts';
 import { creditsOf } from '../../chain/actions/creditsOf.ts';
 import { writeDeployment } from '../../chain/deployment.ts';
 import { devAccount } from '../../chain/devAccounts.ts';
 import { type DevChain, startDevChain } from '../../chain/devChain.ts';
 import { sendAs } from '../../chain/devRpc.ts';
+import { chainCli } from '../testing/chainCli.ts';
 
-const run = promisify(execFile);
-const bin = new URL('../../../bin/concord.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'concord-credits-cli-'));
 const keyFile = join(dir, 'buyer.key');
 const contracts = join(dir, 'deployment.json');
@@ -30,20 +27,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function concord(...args: string[]): Promise<string> {
-  const target = ['--chain', chain.anvil.rpcUrl, '--contracts', contracts];
-  return (await run(process.execPath, [bin, ...args, ...target], { encoding: 'utf8', timeout: 60_000 }))
-    .stdout;
-}
-
-async function failure(...args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    await concord(...args);
-  } catch (err) {
-    return err as { code: number; stderr: string };
-  }
-  assert.fail(`concord ${args.join(' ')} succeeded`);
-}
+const { concord, failure } = chainCli(() => ({ rpcUrl: chain.anvil.rpcUrl, contracts }));
 
 test('credits buy needs share holders, then buys; show and claim report the account', async () => {
   const buyer = devAccount(0).address;
